@@ -1,0 +1,77 @@
+"""Library: a self-hosted library catalog. create_app() is the only place an app is made."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import api as api_package
+from .authz import authorize_request
+from .config import Config, check
+from .database import configure_sqlite
+from .errors import Problem, register_error_handlers
+from .extensions import api, db, ma, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config=None):
+    """Build the app: config, extensions, blueprints, error handlers, CLI, in that order."""
+    app = Flask(__name__, static_folder=None)
+    register_config(app, config)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_guards(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app, config):
+    app.config.from_mapping(Config().as_dict())
+    app.config.from_mapping(config or {})
+    check(app.config)
+    if app.config["LIBRARY_PROXY_HOPS"]:
+        hops = app.config["LIBRARY_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_logging(app):
+    logging.getLogger("library").setLevel(app.config["LIBRARY_LOG_LEVEL"])
+
+
+def register_extensions(app):
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        Path(app.config["LIBRARY_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+        configure_sqlite(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    db.init_app(app)
+    ma.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    api.init_app(app)
+
+
+def register_blueprints(app):
+    api_package.register(app, api)
+    if app.config.get("LIBRARY_FRONTEND_DIR"):
+        from .frontend import blp as frontend_blp
+
+        app.register_blueprint(frontend_blp)
+
+
+def register_request_guards(app):
+    @app.before_request
+    def require_json_body():
+        """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site)."""
+        has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+        if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
+            raise Problem(415, "Send the request body as application/json.")
+
+    app.before_request(authorize_request)
+
+
+def register_cli(app):
+    from .cli import register
+
+    register(app)

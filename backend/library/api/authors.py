@@ -1,0 +1,84 @@
+"""/api/v1/authors and /api/v1/subjects."""
+
+from flask import url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..errors import Problem
+from ..schemas.authors import AuthorIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery
+from ..schemas.books import BookQuery
+from ..schemas.common import page_of
+from ..services import catalog
+from .books import BookPage
+from .pagination import LINK_HEADER, page_response
+
+blp = Blueprint("authors", __name__, url_prefix="/api/v1", description="Authors and subjects")
+AuthorPage = page_of(AuthorOut, "AuthorPage")
+SubjectPage = page_of(SubjectOut, "SubjectPage")
+
+
+def get_author_or_404(author_id):
+    author = catalog.author_with_count(author_id)
+    if author is None:
+        raise Problem(404, f"No author with id {author_id}.")
+    return author
+
+
+@blp.route("/authors")
+class AuthorList(MethodView):
+    @blp.arguments(AuthorQuery, location="query")
+    @blp.response(200, AuthorPage, headers=LINK_HEADER)
+    def get(self, args):
+        """List authors by sort name"""
+        items, total = catalog.list_authors(args)
+        return page_response(items, total, args)
+
+    @blp.arguments(AuthorIn)
+    @blp.response(201, AuthorOut, headers={"Location": {"description": "URL of the new author", "schema": {"type": "string"}}})
+    @blp.alt_response(409, description="An author with this name already exists")
+    def post(self, data):
+        """Add an author; sort_name is derived ("Last, First") unless given"""
+        author = catalog.save_author(catalog.Author(), data)
+        return author, {"Location": url_for("authors.AuthorItem", author_id=author.id)}
+
+
+@blp.route("/authors/<id:author_id>")
+class AuthorItem(MethodView):
+    @blp.response(200, AuthorOut)
+    def get(self, author_id):
+        """Get one author"""
+        return get_author_or_404(author_id)
+
+    @blp.arguments(AuthorPatch)
+    @blp.response(200, AuthorOut)
+    @blp.alt_response(409, description="Another author has this name")
+    def patch(self, data, author_id):
+        """Rename an author or change the sort name"""
+        return catalog.save_author(get_author_or_404(author_id), data)
+
+    @blp.response(204)
+    @blp.alt_response(409, description="The author still has books")
+    def delete(self, author_id):
+        """Delete an author who has no books"""
+        catalog.delete_author(get_author_or_404(author_id))
+
+
+@blp.route("/authors/<id:author_id>/books")
+class AuthorBooks(MethodView):
+    @blp.arguments(BookQuery, location="query")
+    @blp.response(200, BookPage, headers=LINK_HEADER)
+    def get(self, args, author_id):
+        """List an author's books (same filters and sorts as /books)"""
+        get_author_or_404(author_id)
+        items, total = catalog.list_books({**args, "author": author_id})
+        return page_response(items, total, args)
+
+
+@blp.route("/subjects")
+class SubjectList(MethodView):
+    @blp.arguments(SubjectQuery, location="query")
+    @blp.response(200, SubjectPage, headers=LINK_HEADER)
+    def get(self, args):
+        """List subjects with their number of books"""
+        items, total = catalog.list_subjects(args)
+        return page_response(items, total, args)

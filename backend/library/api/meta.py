@@ -1,0 +1,87 @@
+"""/api: the index, the health check and the docs page."""
+
+from pathlib import Path
+
+from flask import current_app, render_template, send_from_directory
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+import flask_swagger_ui
+
+from ..errors import problem_response
+from ..extensions import db
+
+blp = Blueprint("meta", __name__, url_prefix="/api", description="Index, health and documentation")
+
+SWAGGER_DIST = Path(flask_swagger_ui.__path__[0]) / "dist"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+DOC_ASSETS = {"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"}
+
+
+class IndexOut(Schema):
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+    links = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class HealthOut(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok"]})
+    database = fields.String(required=True, metadata={"enum": ["ok"]})
+
+
+@blp.route("")
+class Index(MethodView):
+    @blp.response(200, IndexOut)
+    def get(self):
+        """Links to the resources and the documentation"""
+        return {
+            "name": current_app.config["API_TITLE"],
+            "version": current_app.config["API_VERSION"],
+            "links": {
+                "books": "/api/v1/books",
+                "authors": "/api/v1/authors",
+                "subjects": "/api/v1/subjects",
+                "health": "/api/health",
+                "docs": "/api/docs",
+                "openapi": "/api/openapi.json",
+            },
+        }
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @blp.response(200, HealthOut)
+    @blp.alt_response(503, description="The database is unreachable")
+    def get(self):
+        """Liveness and database reachability, for load balancers and compose healthchecks"""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            db.session.rollback()
+            current_app.logger.warning("health check: database unreachable", exc_info=True)
+            return problem_response(
+                503, "The database is unreachable.", headers={"Cache-Control": "no-store"},
+                database="unreachable",
+            )
+        return {"status": "ok", "database": "ok"}, 200, {"Cache-Control": "no-store"}
+
+
+@blp.route("/docs")
+class Docs(MethodView):
+    @blp.doc(responses={"200": {"description": "The interactive API documentation (Swagger UI)",
+                                "content": {"text/html": {"schema": {"type": "string"}}}}})
+    def get(self):
+        """Interactive API documentation; its assets are served from this server, not a CDN"""
+        return render_template("docs.html")
+
+
+def docs_asset(filename):
+    """Swagger UI's files from the flask-swagger-ui package, plus our initializer."""
+    if filename == "docs-init.js":
+        return send_from_directory(STATIC_DIR, filename, max_age=0)
+    if filename not in DOC_ASSETS:
+        return problem_response(404, "No such documentation asset.")
+    return send_from_directory(SWAGGER_DIST, filename, max_age=3600)

@@ -1,0 +1,34 @@
+"""The page envelope and its RFC 8288 Link header (first, prev, next, last)."""
+
+import math
+from urllib.parse import urlencode
+
+from flask import request
+
+
+def page_response(items, total, args):
+    """Return (body, headers) for one page of a list."""
+    page, per_page = args["page"], args["per_page"]
+    last = max(1, math.ceil(total / per_page))
+    params = request.args.to_dict(flat=False)
+
+    def link(number, rel):
+        params["page"] = [str(number)]
+        return f'<{request.base_url}?{urlencode(params, doseq=True)}>; rel="{rel}"'
+
+    links = [link(1, "first")]
+    if page > 1:
+        links.append(link(min(page - 1, last), "prev"))
+    if page < last:
+        links.append(link(page + 1, "next"))
+    links.append(link(last, "last"))
+    body = {"items": items, "total": total, "page": page, "per_page": per_page}
+    return body, {"Link": ", ".join(links)}
+
+
+LINK_HEADER = {
+    "Link": {
+        "description": 'RFC 8288 links to the first, prev, next and last pages',
+        "schema": {"type": "string"},
+    }
+}

@@ -1,0 +1,50 @@
+"""Configuration: the only module that reads os.environ."""
+
+import os
+from pathlib import Path
+
+BACKEND_DIR = Path(__file__).resolve().parent.parent
+PLACEHOLDER_SECRETS = {"", "change-me", "dev", "development-only-secret"}
+
+
+def _int(name, default):
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+class Config:
+    """Settings read from the environment once, when the app is created."""
+
+    def __init__(self):
+        self.LIBRARY_ENV = os.environ.get("LIBRARY_ENV", "development")
+        data_dir = Path(os.environ.get("LIBRARY_DATA_DIR") or BACKEND_DIR / "data")
+        self.LIBRARY_DATA_DIR = str(data_dir)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'library.db'}"
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
+        self.LIBRARY_FRONTEND_DIR = os.environ.get("LIBRARY_FRONTEND_DIR") or None
+        self.LIBRARY_PROXY_HOPS = _int("LIBRARY_PROXY_HOPS", 0)
+        self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
+
+    # Fixed settings (not environment-driven).
+    MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    JSON_SORT_KEYS = False
+    API_TITLE = "Library API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    # The docs page is our own (/api/docs) so that its assets are served locally.
+    OPENAPI_SWAGGER_UI_PATH = None
+    OPENAPI_REDOC_PATH = None
+    OPENAPI_RAPIDOC_PATH = None
+
+    def as_dict(self):
+        return {k: getattr(self, k) for k in dir(self) if k.isupper()}
+
+
+def check(config):
+    """Refuse to run in production with a placeholder secret."""
+    if config.get("LIBRARY_ENV") not in ("development", "testing") and config.get("SECRET_KEY") in PLACEHOLDER_SECRETS:
+        raise RuntimeError("SECRET_KEY must be set to a random value outside development (see .env.example)")

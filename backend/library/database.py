@@ -1,0 +1,47 @@
+"""Connection set-up: the SQLite profile on every connection, immediate write transactions."""
+
+import sqlite3
+
+from flask import has_request_context, request
+from sqlalchemy import Engine, event
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _is_write_context() -> bool:
+    """Requests with a non-safe method, and everything outside a request (CLI, scripts), write."""
+    return not (has_request_context() and request.method in READ_METHODS)
+
+
+_busy_timeout_ms = 5000
+
+
+def _connect(dbapi_connection, _record):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(_busy_timeout_ms)}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA synchronous = FULL")
+    cursor.close()
+
+
+def _begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _is_write_context() else "BEGIN")
+
+
+def configure_sqlite(busy_timeout_ms: int) -> None:
+    """Every SQLite connection: WAL, foreign keys, a busy timeout; writers take the lock at BEGIN.
+
+    pysqlite's own transaction handling is switched off (isolation_level=None) so that we emit BEGIN
+    ourselves: BEGIN IMMEDIATE for writes, so concurrent writers queue on the busy timeout instead of
+    failing with "database is locked" when a read lock cannot be upgraded. Registered once per process.
+    """
+    global _busy_timeout_ms
+    _busy_timeout_ms = busy_timeout_ms
+    if not event.contains(Engine, "connect", _connect):
+        event.listen(Engine, "connect", _connect)
+        event.listen(Engine, "begin", _begin)

@@ -1,0 +1,162 @@
+"""The one error envelope: RFC 9457 problem details (application/problem+json) for every 4xx and 5xx."""
+
+import http
+import logging
+
+import marshmallow as ma
+from flask import current_app, json
+from flask_smorest import Api
+from flask_smorest.spec import prepare_response
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("library")
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, documented for every error response."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    type = ma.fields.String(metadata={"description": "A URI reference identifying the problem type"})
+    title = ma.fields.String(metadata={"description": "Short summary of the problem type"})
+    status = ma.fields.Integer(metadata={"description": "The HTTP status code"})
+    detail = ma.fields.String(metadata={"description": "Explanation of this occurrence"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "Messages per field; nested fields are joined with dots (authors.0.name)"},
+    )
+
+
+class Problem(HTTPException):
+    """An HTTP error that carries a detail and optional field errors, raised from views and services."""
+
+    def __init__(self, status, detail=None, errors=None, headers=None):
+        super().__init__(description=detail)
+        self.code = status
+        self.detail = detail
+        self.errors = errors
+        self.extra_headers = headers or {}
+
+
+class Conflict(Problem):
+    def __init__(self, detail, errors=None):
+        super().__init__(409, detail, errors)
+
+
+def flatten_errors(messages, prefix=""):
+    """Turn marshmallow's nested messages into {"field.sub": ["message", ...]}."""
+    flat = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, name))
+    elif isinstance(messages, (list, tuple)) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_schema"] = list(messages)
+    elif isinstance(messages, (list, tuple)):
+        for item in messages:
+            for key, value in flatten_errors(item, prefix).items():
+                flat.setdefault(key, []).extend(value)
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+def _webargs_errors(messages):
+    """webargs groups messages by location ({"json": {...}, "query": {...}}); drop that level."""
+    merged = {}
+    for location, msgs in (messages or {}).items():
+        if isinstance(msgs, dict):
+            for key, value in flatten_errors(msgs).items():
+                merged.setdefault(key, []).extend(value)
+        else:  # e.g. {"json": ["Invalid JSON body."]}
+            merged.setdefault("_" + location, []).extend(flatten_errors(msgs, "_" + location).get("_" + location, []))
+    return merged
+
+
+def problem_response(status, detail=None, errors=None, headers=None, **extra):
+    """Build a problem+json response; the single place error bodies are made."""
+    try:
+        title = http.HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+class LibraryApi(Api):
+    """flask-smorest Api whose errors are problem+json, in responses and in the spec alike."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        headers = {}
+        errors = None
+        detail = error.description
+        if isinstance(error, Problem):
+            detail, errors, headers = error.detail, error.errors, error.extra_headers
+        data = getattr(error, "data", None) or {}
+        if "messages" in data:  # webargs validation / invalid JSON
+            errors = _webargs_errors(data["messages"])
+            if error.code == 400:
+                detail = "The request body is not valid JSON."
+                errors = None
+            else:
+                detail = "The request has invalid fields; see errors."
+        if error.code == 405:
+            allow = dict(error.get_headers()).get("Allow")
+            if allow:
+                headers["Allow"] = allow
+        if isinstance(error, InternalServerError):
+            detail = "An unexpected error occurred."
+        return problem_response(error.code, detail, errors, headers)
+
+    def _register_responses(self):
+        """Document every error response as application/problem+json with ProblemSchema."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            content_type = "application/json"
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = PROBLEM_JSON
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def register_error_handlers(app):
+    """Errors that are not HTTPExceptions: database conflicts and anything unexpected."""
+
+    from .extensions import db
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error):
+        db.session.rollback()
+        log.info("integrity error: %s", error.orig)
+        return problem_response(409, "The request conflicts with existing data.")
+
+    @app.errorhandler(OperationalError)
+    def operational_error(error):
+        db.session.rollback()
+        log.exception("database error")
+        return problem_response(503, "The database is unavailable; try again shortly.", headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error):
+        # HTTPExceptions never get here: Flask picks the Api's more specific handler.
+        db.session.rollback()
+        log.exception("unhandled error")
+        return problem_response(500, "An unexpected error occurred.")

@@ -1,0 +1,71 @@
+"""Fields and envelopes shared by every resource's schemas."""
+
+import re
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+ID_MAX = 2**31 - 1  # PostgreSQL integer; ids beyond it cannot exist
+PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
+PAGE_MAX = 1_000_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """A string that is trimmed, length-checked and free of control characters (NUL breaks PostgreSQL).
+
+    Empty strings become None for optional fields and are refused for required ones.
+    """
+
+    def __init__(self, max_length, *, multiline=False, min_length=1, **kwargs):
+        self.multiline = multiline
+        super().__init__(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+        self.metadata.setdefault("maxLength", max_length)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        pattern = _CONTROL if self.multiline else _CONTROL_ONE_LINE
+        if pattern.search(value):
+            raise ma.ValidationError("Control characters are not allowed.")
+        if not value and self.allow_none:
+            return None
+        return value
+
+
+def Id(**kwargs):  # noqa: N802 - a field factory named like a field
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+
+
+class StrictSchema(ma.Schema):
+    """Input schemas reject unknown fields."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PageQuery(ma.Schema):
+    """page and per_page, shared by every list."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX))
+    per_page = fields.Integer(
+        load_default=PER_PAGE_DEFAULT,
+        validate=validate.Range(min=1, max=PER_PAGE_MAX),
+        metadata={"description": f"Items per page (at most {PER_PAGE_MAX})"},
+    )
+
+
+def page_of(item_schema, name):
+    """The one page envelope: {"items": [...], "total": N, "page": p, "per_page": n}."""
+    return ma.Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "total": fields.Integer(required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+        },
+        name=name,
+    )

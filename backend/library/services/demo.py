@@ -1,0 +1,170 @@
+"""Demo catalog: about 200 realistic books, generated deterministically so loading twice changes nothing."""
+
+import random
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Book
+from . import catalog
+
+# Well-known works (title, author, first year, language, subjects).
+CLASSICS = [
+    ("Pride and Prejudice", "Jane Austen", 1813, "en", ["Fiction", "Romance", "Classics"]),
+    ("Emma", "Jane Austen", 1815, "en", ["Fiction", "Classics"]),
+    ("Frankenstein", "Mary Shelley", 1818, "en", ["Fiction", "Horror", "Classics"]),
+    ("Moby-Dick", "Herman Melville", 1851, "en", ["Fiction", "Adventure", "Classics"]),
+    ("Great Expectations", "Charles Dickens", 1861, "en", ["Fiction", "Classics"]),
+    ("A Tale of Two Cities", "Charles Dickens", 1859, "en", ["Fiction", "History", "Classics"]),
+    ("Middlemarch", "George Eliot", 1871, "en", ["Fiction", "Classics"]),
+    ("Jane Eyre", "Charlotte Brontë", 1847, "en", ["Fiction", "Romance", "Classics"]),
+    ("Wuthering Heights", "Emily Brontë", 1847, "en", ["Fiction", "Romance", "Classics"]),
+    ("The Adventures of Huckleberry Finn", "Mark Twain", 1884, "en", ["Fiction", "Adventure"]),
+    ("The Picture of Dorian Gray", "Oscar Wilde", 1890, "en", ["Fiction", "Classics"]),
+    ("Dracula", "Bram Stoker", 1897, "en", ["Fiction", "Horror"]),
+    ("The Time Machine", "H. G. Wells", 1895, "en", ["Science fiction"]),
+    ("The War of the Worlds", "H. G. Wells", 1898, "en", ["Science fiction"]),
+    ("Heart of Darkness", "Joseph Conrad", 1899, "en", ["Fiction", "Classics"]),
+    ("The Hound of the Baskervilles", "Arthur Conan Doyle", 1902, "en", ["Mystery", "Fiction"]),
+    ("The Secret Garden", "Frances Hodgson Burnett", 1911, "en", ["Children's books", "Fiction"]),
+    ("Ulysses", "James Joyce", 1922, "en", ["Fiction", "Classics"]),
+    ("Mrs Dalloway", "Virginia Woolf", 1925, "en", ["Fiction", "Classics"]),
+    ("The Great Gatsby", "F. Scott Fitzgerald", 1925, "en", ["Fiction", "Classics"]),
+    ("To the Lighthouse", "Virginia Woolf", 1927, "en", ["Fiction"]),
+    ("Brave New World", "Aldous Huxley", 1932, "en", ["Science fiction", "Classics"]),
+    ("Their Eyes Were Watching God", "Zora Neale Hurston", 1937, "en", ["Fiction"]),
+    ("The Hobbit", "J. R. R. Tolkien", 1937, "en", ["Fantasy", "Children's books"]),
+    ("Nineteen Eighty-Four", "George Orwell", 1949, "en", ["Science fiction", "Politics"]),
+    ("Animal Farm", "George Orwell", 1945, "en", ["Fiction", "Politics"]),
+    ("Foundation", "Isaac Asimov", 1951, "en", ["Science fiction"]),
+    ("Fahrenheit 451", "Ray Bradbury", 1953, "en", ["Science fiction"]),
+    ("Things Fall Apart", "Chinua Achebe", 1958, "en", ["Fiction", "Africa"]),
+    ("To Kill a Mockingbird", "Harper Lee", 1960, "en", ["Fiction", "Classics"]),
+    ("Dune", "Frank Herbert", 1965, "en", ["Science fiction"]),
+    ("A Wizard of Earthsea", "Ursula K. Le Guin", 1968, "en", ["Fantasy"]),
+    ("The Left Hand of Darkness", "Ursula K. Le Guin", 1969, "en", ["Science fiction"]),
+    ("The Dispossessed", "Ursula K. Le Guin", 1974, "en", ["Science fiction", "Politics"]),
+    ("Beloved", "Toni Morrison", 1987, "en", ["Fiction", "History"]),
+    ("The Remains of the Day", "Kazuo Ishiguro", 1989, "en", ["Fiction"]),
+    ("A Brief History of Time", "Stephen Hawking", 1988, "en", ["Science", "Physics"]),
+    ("The Selfish Gene", "Richard Dawkins", 1976, "en", ["Science", "Biology"]),
+    ("Silent Spring", "Rachel Carson", 1962, "en", ["Science", "Environment"]),
+    ("The Structure of Scientific Revolutions", "Thomas S. Kuhn", 1962, "en", ["Science", "Philosophy"]),
+    ("Gödel, Escher, Bach", "Douglas R. Hofstadter", 1979, "en", ["Mathematics", "Philosophy"]),
+    ("The Art of Computer Programming", "Donald E. Knuth", 1968, "en", ["Computing", "Mathematics"]),
+    ("Structure and Interpretation of Computer Programs", "Harold Abelson", 1985, "en", ["Computing"]),
+    ("Madame Bovary", "Gustave Flaubert", 1857, "fr", ["Fiction", "Classics"]),
+    ("Les Misérables", "Victor Hugo", 1862, "fr", ["Fiction", "History", "Classics"]),
+    ("Le Petit Prince", "Antoine de Saint-Exupéry", 1943, "fr", ["Children's books", "Fiction"]),
+    ("L'Étranger", "Albert Camus", 1942, "fr", ["Fiction", "Philosophy"]),
+    ("Le Comte de Monte-Cristo", "Alexandre Dumas", 1844, "fr", ["Fiction", "Adventure"]),
+    ("Vingt mille lieues sous les mers", "Jules Verne", 1870, "fr", ["Science fiction", "Adventure"]),
+    ("Die Verwandlung", "Franz Kafka", 1915, "de", ["Fiction", "Classics"]),
+    ("Der Process", "Franz Kafka", 1925, "de", ["Fiction"]),
+    ("Der Zauberberg", "Thomas Mann", 1924, "de", ["Fiction", "Classics"]),
+    ("Siddhartha", "Hermann Hesse", 1922, "de", ["Fiction", "Philosophy"]),
+    ("Faust", "Johann Wolfgang von Goethe", 1808, "de", ["Drama", "Classics"]),
+    ("Don Quijote de la Mancha", "Miguel de Cervantes", 1605, "es", ["Fiction", "Classics"]),
+    ("Cien años de soledad", "Gabriel García Márquez", 1967, "es", ["Fiction"]),
+    ("Ficciones", "Jorge Luis Borges", 1944, "es", ["Fiction", "Short stories"]),
+    ("La casa de los espíritus", "Isabel Allende", 1982, "es", ["Fiction"]),
+    ("Il nome della rosa", "Umberto Eco", 1980, "it", ["Mystery", "History"]),
+    ("Se questo è un uomo", "Primo Levi", 1947, "it", ["History", "Biography"]),
+    ("Il Gattopardo", "Giuseppe Tomasi di Lampedusa", 1958, "it", ["Fiction", "History"]),
+    ("Os Lusíadas", "Luís Vaz de Camões", 1572, "pt", ["Poetry", "Classics"]),
+    ("Dom Casmurro", "Machado de Assis", 1899, "pt", ["Fiction", "Classics"]),
+    ("De avonden", "Gerard Reve", 1947, "nl", ["Fiction"]),
+    ("Max Havelaar", "Multatuli", 1860, "nl", ["Fiction", "History"]),
+    ("Röda rummet", "August Strindberg", 1879, "sv", ["Fiction"]),
+    ("Pippi Långstrump", "Astrid Lindgren", 1945, "sv", ["Children's books"]),
+    ("Sult", "Knut Hamsun", 1890, "no", ["Fiction"]),
+]
+
+# Invented but plausible works, to fill the catalog out to about 200 books.
+FIRST_NAMES = [
+    "Amara", "Benedict", "Clara", "Daniel", "Elena", "Farid", "Greta", "Hiroshi", "Ines", "Jonas",
+    "Kavya", "Lucas", "Maren", "Nikolai", "Olivia", "Pablo", "Quentin", "Rosa", "Samuel", "Tomasz",
+    "Uma", "Vera", "William", "Ximena", "Yusuf", "Zofia", "Margaret", "Thomas", "Helen", "Arjun",
+]
+LAST_NAMES = [
+    "Okafor", "Lindqvist", "Moreau", "Castellanos", "Nakamura", "Whitfield", "Brennan", "Novak",
+    "Haddad", "Van der Meer", "Rossi", "Kowalski", "Adeyemi", "Fischer", "O'Connell", "Silva",
+    "Petrov", "Dubois", "Ahmed", "Thornton", "McAllister", "Iversen", "Kaur", "Ellison", "Marchetti",
+]
+TOPICS = [
+    ("The Quiet Orchard", ["Fiction"]), ("A Short History of Bridges", ["History", "Engineering"]),
+    ("Gardening for Small Spaces", ["Gardening"]), ("The Cartographer's Daughter", ["Fiction", "Adventure"]),
+    ("Introduction to Statistics", ["Mathematics"]), ("The Winter Lighthouse", ["Fiction", "Mystery"]),
+    ("Cooking with Grains", ["Cooking"]), ("Birds of the Northern Coast", ["Nature", "Science"]),
+    ("Learning Python", ["Computing"]), ("The Glass Archive", ["Science fiction"]),
+    ("Letters from the Harbour", ["Fiction", "Romance"]), ("Understanding the Brain", ["Science", "Biology"]),
+    ("The Silent Observatory", ["Mystery"]), ("A Field Guide to Mushrooms", ["Nature"]),
+    ("Music Theory for Beginners", ["Music"]), ("The Clockmaker's Apprentice", ["Children's books", "Fantasy"]),
+    ("Rivers of the World", ["Geography"]), ("Practical Woodworking", ["Crafts"]),
+    ("The Last Train to Lisbon", ["Fiction", "History"]), ("Databases Explained", ["Computing"]),
+    ("A Year of Bread", ["Cooking"]), ("The Dragon Beneath the Hill", ["Fantasy", "Children's books"]),
+    ("Stars and Their Stories", ["Science", "Astronomy"]), ("The Ethics of Everyday Life", ["Philosophy"]),
+    ("Drawing from Nature", ["Art"]), ("The Salt Road", ["History"]),
+]
+SUBTITLES = [None, None, None, "A Novel", "A Practical Guide", "Essays", "Second Edition", "An Introduction"]
+PUBLISHERS = [
+    "Harbour Press", "Northfield Books", "Penguin Classics", "Oxford University Press", "Vintage",
+    "Gallimard", "Suhrkamp", "Anagrama", "Einaudi", "Faber & Faber", "Riverbend Publishing",
+]
+DESCRIPTIONS = [
+    "A landmark work that has shaped generations of readers.",
+    "An accessible account, with illustrations and a full index.",
+    "Told with warmth and wit, this story follows a family across three generations.",
+    "A clear, practical introduction for readers new to the subject.",
+    "A gripping tale of courage, loss and discovery.",
+]
+DEMO_SIZE = 200
+SEED = 20261127
+
+
+def _isbn13(rng: random.Random) -> str:
+    body = "978" + rng.choice("01") + "".join(rng.choice("0123456789") for _ in range(8))
+    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def demo_books() -> list[dict]:
+    """The demo catalog as BookIn-shaped dicts; the same list on every call."""
+    rng = random.Random(SEED)
+    books, seen = [], set()
+
+    def isbn():
+        while (value := _isbn13(rng)) in seen:
+            pass
+        seen.add(value)
+        return value
+
+    for title, author, year, language, subjects in CLASSICS:
+        books.append({
+            "title": title, "authors": [{"name": author}], "isbn": isbn(), "published_year": year,
+            "language": language, "subjects": subjects, "publisher": rng.choice(PUBLISHERS),
+            "description": rng.choice(DESCRIPTIONS),
+        })
+    while len(books) < DEMO_SIZE:
+        topic, subjects = rng.choice(TOPICS)
+        authors = [{"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"} for _ in range(rng.choice((1, 1, 1, 2)))]
+        number = len(books)
+        books.append({
+            "title": topic if number < len(CLASSICS) + len(TOPICS) else f"{topic}, Volume {number % 7 + 2}",
+            "subtitle": rng.choice(SUBTITLES), "authors": authors, "isbn": isbn(),
+            "published_year": rng.randrange(1950, 2026), "language": rng.choice(["en"] * 6 + ["fr", "de", "es"]),
+            "subjects": subjects, "publisher": rng.choice(PUBLISHERS), "description": rng.choice(DESCRIPTIONS),
+        })
+    return books
+
+
+def load_demo() -> int:
+    """Add the demo books that are not there yet (matched by ISBN); returns how many were added."""
+    wanted = demo_books()
+    existing = set(db.session.scalars(select(Book.isbn).where(Book.isbn.in_([b["isbn"] for b in wanted]))))
+    added = 0
+    for data in wanted:
+        if data["isbn"] not in existing:
+            catalog.create_book(data)
+            added += 1
+    return added

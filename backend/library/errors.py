@@ -101,6 +101,9 @@ class LibraryApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
+        from .extensions import db
+
+        db.session.rollback()  # an error response never leaves half-made changes pending
         headers = {}
         errors = None
         detail = error.description

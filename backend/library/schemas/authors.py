@@ -1,6 +1,6 @@
 """Author and subject schemas by role."""
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from ..extensions import ma as flask_ma
 from ..models import Author
@@ -32,7 +32,7 @@ class AuthorPatch(AuthorIn):
 
 
 class AuthorQuery(PageQuery):
-    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Case-insensitive match on the name"})
+    q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on the name"})
 
 
 class SubjectOut(flask_ma.Schema):
@@ -42,4 +42,4 @@ class SubjectOut(flask_ma.Schema):
 
 
 class SubjectQuery(PageQuery):
-    q = fields.String(validate=validate.Length(max=100), metadata={"description": "Case-insensitive match on the name"})
+    q = Text(100, allow_none=True, metadata={"description": "Case-insensitive match on the name"})

@@ -25,12 +25,14 @@ class ISBN(fields.String):
             example="978-0-306-40615-7",
             maxLength=32,
         )
-        super().__init__(validate=validate.Length(max=32), **kwargs)
+        super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs).strip()
         if not value and self.allow_none:
             return None
+        if len(value) > 32:
+            raise ma.ValidationError("Not a valid ISBN: too long.")
         try:
             return isbn_service.normalize(value)
         except isbn_service.InvalidISBN as error:
@@ -123,11 +125,11 @@ class BookOut(flask_ma.SQLAlchemySchema):
 class BookQuery(PageQuery):
     """Filters and sort for book lists."""
 
-    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Case-insensitive match on title and author names"})
+    q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on title and author names"})
     sort = fields.String(load_default="title", validate=validate.OneOf(SORTS))
     isbn = ISBN(metadata={"description": "ISBN-10 or ISBN-13 in any form"})
     author = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata={"description": "Author id"})
-    subject = fields.String(validate=validate.Length(max=SUBJECT_MAX), metadata={"description": "Subject name (case-insensitive)"})
+    subject = Text(SUBJECT_MAX, allow_none=True, metadata={"description": "Subject name (case-insensitive)"})
     language = Language()
     year_from = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))
     year_to = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))

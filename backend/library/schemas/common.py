@@ -18,9 +18,10 @@ class Text(fields.String):
     Empty strings become None for optional fields and are refused for required ones.
     """
 
-    def __init__(self, max_length, *, multiline=False, min_length=1, **kwargs):
+    def __init__(self, max_length, *, multiline=False, **kwargs):
         self.multiline = multiline
-        super().__init__(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+        self.max_length = max_length
+        super().__init__(**kwargs)
         self.metadata.setdefault("maxLength", max_length)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -28,8 +29,12 @@ class Text(fields.String):
         pattern = _CONTROL if self.multiline else _CONTROL_ONE_LINE
         if pattern.search(value):
             raise ma.ValidationError("Control characters are not allowed.")
-        if not value and self.allow_none:
-            return None
+        if not value:
+            if self.allow_none:
+                return None
+            raise ma.ValidationError("Must not be empty.")
+        if len(value) > self.max_length:
+            raise ma.ValidationError(f"At most {self.max_length} characters.")
         return value
 
 

@@ -178,6 +178,7 @@ def test_sorts(client, shelf, query, expected):
         ("subject=Classics&language=fr", ["L'Étranger"]),
         ("q=e&language=en&year_from=1800&sort=-published_year", ["100% Cotton_Wool", "Dune", "emma"]),  # Zadie Smith
         ("subject=Nothing", []),
+        ("year_from=2000&year_to=1990", []),           # an empty range finds nothing
     ],
 )
 def test_filters(client, shelf, query, expected):
@@ -199,7 +200,6 @@ def test_filter_by_author_id(client, shelf):
         ("language=english", "language"),
         ("year_from=999", "year_from"),
         ("year_to=abc", "year_to"),
-        ("year_from=2000&year_to=1990", "year_to"),
         ("author=0", "author"),
         ("author=99999999999999999999", "author"),
         ("q=" + "x" * 201, "q"),

@@ -2,7 +2,7 @@
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .base import Blueprint
 
 from ..errors import Problem
 from ..schemas.authors import AuthorIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery

@@ -2,7 +2,7 @@
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .base import Blueprint
 
 from ..extensions import db
 from ..schemas.books import BookIn, BookOut, BookPatch, BookQuery

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import current_app, render_template, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from .base import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError

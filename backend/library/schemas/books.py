@@ -24,6 +24,7 @@ class ISBN(fields.String):
             description="ISBN-10 or ISBN-13, with or without hyphens and spaces; stored as ISBN-13",
             example="978-0-306-40615-7",
             maxLength=32,
+            pattern=r"^[0-9Xx \-]*$",
         )
         super().__init__(**kwargs)
 
@@ -133,8 +134,3 @@ class BookQuery(PageQuery):
     language = Language()
     year_from = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))
     year_to = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))
-
-    @ma.validates_schema
-    def year_order(self, data, **kwargs):
-        if data.get("year_from") and data.get("year_to") and data["year_from"] > data["year_to"]:
-            raise ma.ValidationError("year_to must not be before year_from.", "year_to")

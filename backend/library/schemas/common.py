@@ -8,8 +8,11 @@ from marshmallow import fields, validate
 ID_MAX = 2**31 - 1  # PostgreSQL integer; ids beyond it cannot exist
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
 PAGE_MAX = 1_000_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters (C0, DEL, C1) and the BOM are refused; multi-line text keeps tab, CR and LF.
+_CONTROL_CLASS_ONE_LINE = r"\x00-\x1f\x7f-\x9f\ufeff"
+_CONTROL_CLASS_MULTILINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff"
+# Characters str.strip() removes that are not control characters: a value of only these is empty.
+_BLANK_CLASS = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 class Text(fields.String):
@@ -19,22 +22,27 @@ class Text(fields.String):
     """
 
     def __init__(self, max_length, *, multiline=False, **kwargs):
-        self.multiline = multiline
         self.max_length = max_length
         super().__init__(**kwargs)
+        control = _CONTROL_CLASS_MULTILINE if multiline else _CONTROL_CLASS_ONE_LINE
+        self.control = re.compile(f"[{control}]")
+        # The same rule, stated for clients in the spec: no control characters, and not blank unless optional.
+        allowed = f"[^{control}]"
+        pattern = f"^{allowed}*$" if self.allow_none else f"^{allowed}*[^{control}{_BLANK_CLASS}\t\n\r]{allowed}*$"
         self.metadata.setdefault("maxLength", max_length)
+        self.metadata.setdefault("pattern", pattern)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip()
-        pattern = _CONTROL if self.multiline else _CONTROL_ONE_LINE
-        if pattern.search(value):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > self.max_length:
+            raise ma.ValidationError(f"At most {self.max_length} characters.")
+        if self.control.search(value):
             raise ma.ValidationError("Control characters are not allowed.")
+        value = value.strip()
         if not value:
             if self.allow_none:
                 return None
             raise ma.ValidationError("Must not be empty.")
-        if len(value) > self.max_length:
-            raise ma.ValidationError(f"At most {self.max_length} characters.")
         return value
 
 

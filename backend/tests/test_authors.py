@@ -1,0 +1,92 @@
+"""/api/v1/authors and /api/v1/subjects on SQLite and PostgreSQL."""
+
+import pytest
+from sqlalchemy import func, select
+
+from library.models import Author
+
+from .factories import create_book
+from .test_books import assert_problem
+
+
+def test_author_crud_and_derived_sort_name(client):
+    created = client.post("/api/v1/authors", json={"name": "Ursula K. Le Guin"})
+    assert created.status_code == 201
+    author = created.get_json()
+    assert created.headers["Location"].endswith(f"/api/v1/authors/{author['id']}")
+    assert author["sort_name"] == "Le Guin, Ursula K." and author["book_count"] == 0
+
+    given = client.post("/api/v1/authors", json={"name": "Gabriel García Márquez", "sort_name": "García Márquez, Gabriel"})
+    assert given.get_json()["sort_name"] == "García Márquez, Gabriel"
+
+    renamed = client.patch(f"/api/v1/authors/{author['id']}", json={"name": "Ursula Kroeber Le Guin"})
+    assert renamed.status_code == 200
+    assert renamed.get_json()["sort_name"] == "Le Guin, Ursula Kroeber"  # derived again from the new name
+    only_sort = client.patch(f"/api/v1/authors/{author['id']}", json={"sort_name": "LeGuin, Ursula"})
+    assert only_sort.get_json()["name"] == "Ursula Kroeber Le Guin" and only_sort.get_json()["sort_name"] == "LeGuin, Ursula"
+
+    assert client.delete(f"/api/v1/authors/{author['id']}").status_code == 204
+    assert_problem(client.get(f"/api/v1/authors/{author['id']}"), 404)
+
+
+def test_author_names_are_unique_case_insensitively(client, scalar):
+    first = client.post("/api/v1/authors", json={"name": "Mary Shelley"}).get_json()
+    body = assert_problem(client.post("/api/v1/authors", json={"name": "mary shelley"}), 409)
+    assert str(first["id"]) in body["detail"]
+    other = client.post("/api/v1/authors", json={"name": "Percy Shelley"}).get_json()
+    assert_problem(client.patch(f"/api/v1/authors/{other['id']}", json={"name": "MARY SHELLEY"}), 409)
+    assert scalar(select(func.count()).select_from(Author)) == 2
+
+
+def test_an_author_with_books_cannot_be_deleted(client):
+    book = create_book(client, authors=[{"name": "Herman Melville"}])
+    author_id = book["authors"][0]["id"]
+    body = assert_problem(client.delete(f"/api/v1/authors/{author_id}"), 409)
+    assert "1 book" in body["detail"]
+    client.patch(f"/api/v1/books/{book['id']}", json={"authors": []})
+    assert client.delete(f"/api/v1/authors/{author_id}").status_code == 204
+
+
+def test_author_books_and_counts(client):
+    a = create_book(client, title="Typee", authors=[{"name": "Herman Melville"}], published_year=1846)
+    author_id = a["authors"][0]["id"]
+    create_book(client, title="Moby-Dick", authors=[{"id": author_id}], published_year=1851)
+    create_book(client, title="Other", authors=[{"name": "Someone Else"}])
+    assert client.get(f"/api/v1/authors/{author_id}").get_json()["book_count"] == 2
+    books = client.get(f"/api/v1/authors/{author_id}/books?sort=-published_year")
+    assert [b["title"] for b in books.get_json()["items"]] == ["Moby-Dick", "Typee"]
+    assert books.get_json()["total"] == 2 and "Link" in books.headers
+    assert_problem(client.get("/api/v1/authors/2147483647/books"), 404)
+
+
+def test_author_list_is_by_sort_name_and_searchable(client):
+    for name in ["Zadie Smith", "Chinua Achebe", "Jane Austen"]:
+        client.post("/api/v1/authors", json={"name": name})
+    body = client.get("/api/v1/authors").get_json()
+    assert [a["name"] for a in body["items"]] == ["Chinua Achebe", "Jane Austen", "Zadie Smith"]
+    assert [a["name"] for a in client.get("/api/v1/authors?q=SMI").get_json()["items"]] == ["Zadie Smith"]
+    page = client.get("/api/v1/authors?per_page=1&page=2").get_json()
+    assert page["total"] == 3 and [a["name"] for a in page["items"]] == ["Jane Austen"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({}, "name"), ({"name": ""}, "name"), ({"name": "x" * 301}, "name"), ({"name": "A", "book_count": 3}, "book_count"),
+     ({"name": "A", "id": 1}, "id"), ({"name": ["A"]}, "name")],
+)
+def test_invalid_author_is_422(client, scalar, payload, field):
+    body = assert_problem(client.post("/api/v1/authors", json=payload), 422)
+    assert field in body["errors"]
+    assert scalar(select(func.count()).select_from(Author)) == 0
+
+
+def test_subjects_list_with_counts_and_search(client):
+    create_book(client, subjects=["Poetry", "History"])
+    create_book(client, subjects=["history"])
+    body = client.get("/api/v1/subjects").get_json()
+    assert body["items"] == [
+        {"id": body["items"][0]["id"], "name": "History", "book_count": 2},
+        {"id": body["items"][1]["id"], "name": "Poetry", "book_count": 1},
+    ]
+    assert [s["name"] for s in client.get("/api/v1/subjects?q=poe").get_json()["items"]] == ["Poetry"]
+    assert_problem(client.get("/api/v1/subjects?per_page=1000"), 422)

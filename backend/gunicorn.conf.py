@@ -1,0 +1,40 @@
+"""Gunicorn settings for production, from the environment (documented in .env.example).
+
+Runs `gunicorn -c gunicorn.conf.py 'library:create_app()'`; command-line flags override these.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+
+# Sync workers, one request each: nginx buffers requests and responses, so a slow client never
+# holds a worker. (2 x cores + 1) is gunicorn's rule of thumb; capped so a big host doesn't open
+# more database connections than PostgreSQL allows.
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
+worker_class = "sync"
+threads = 1
+
+# nginx's proxy_read_timeout is 35 s: a stuck request is killed here first.
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+
+# Recycle workers now and then, so a slow leak can't grow forever; jitter avoids restarting all at once.
+max_requests = 1000
+max_requests_jitter = 100
+
+# Forwarded headers are handled by Flask's ProxyFix (LIBRARY_PROXY_HOPS), not by gunicorn;
+# gunicorn trusts X-Forwarded-Proto only from loopback.
+forwarded_allow_ips = "127.0.0.1,::1"
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LIBRARY_LOG_LEVEL", "info").lower()
+
+# The worker heartbeat file: on tmpfs, since a disk-backed /tmp (Docker overlay) can stall workers.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+# gunicorn >= 25 opens a control socket in ~/.gunicorn by default; nothing here uses it.
+control_socket_disable = True

@@ -1,0 +1,164 @@
+"""Run Library natively, in the same shape as docker compose: nginx in front of gunicorn.
+
+    python -m library.serve          (what `make run` does; PORT defaults to 8000)
+
+nginx (when installed) listens on 127.0.0.1:$PORT, serves frontend/ and proxies /api to gunicorn on
+a free loopback port. Without nginx, gunicorn listens on $PORT itself and Flask serves frontend/.
+Ctrl-C stops everything started here. The functions are reused by the integration tests.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BACKEND_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = BACKEND_DIR.parent
+NGINX_DIR = REPO_DIR / "nginx"
+FRONTEND_DIR = REPO_DIR / "frontend"
+TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def render_template(text, values):
+    """Substitute ${NAME} for the given names only, like `envsubst '${A} ${B}'`; nginx's $vars stay."""
+    pattern = re.compile(r"\$\{(" + "|".join(map(re.escape, values)) + r")\}")
+    return pattern.sub(lambda m: str(values[m.group(1)]), text)
+
+
+def render_nginx_config(run_dir, port, upstream, static_root):
+    """Lay out an nginx run folder (nginx.conf, conf.d/, snippets/, tmp/); return the nginx.conf path.
+
+    nginx listens on 127.0.0.1:port only. Everything is made world-readable, since nginx
+    workers started by root run as `nobody`.
+    """
+    run_dir = Path(run_dir)
+    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": Path(static_root).resolve()}
+    (run_dir / "conf.d").mkdir(parents=True, exist_ok=True)
+    (run_dir / "tmp").mkdir(exist_ok=True)
+    template = (NGINX_DIR / "templates" / "default.conf.template").read_text()
+    (run_dir / "conf.d" / "default.conf").write_text(render_template(template, values))
+    shutil.copytree(NGINX_DIR / "snippets", run_dir / "snippets", dirs_exist_ok=True)
+    shutil.copyfile(NGINX_DIR / "native-nginx.conf", run_dir / "nginx.conf")
+    for path in [run_dir, *run_dir.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return run_dir / "nginx.conf"
+
+
+def _spawn(cmd, log_path, **kwargs):
+    """Start cmd in its own session (Ctrl-C is ours to handle), output to log_path or inherited."""
+    log = open(log_path, "ab") if log_path else None
+    try:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT if log else None,
+                                stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)
+    finally:
+        if log:
+            log.close()
+
+
+def start_gunicorn(bind, *, workers=None, env=None, log_path=None):
+    """Start gunicorn with backend/gunicorn.conf.py, serving library:create_app() on bind (host:port)."""
+    cmd = [sys.executable, "-m", "gunicorn", "-c", str(BACKEND_DIR / "gunicorn.conf.py"),
+           "--bind", bind, "--no-control-socket"]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    cmd.append("library:create_app()")
+    return _spawn(cmd, log_path, cwd=BACKEND_DIR, env=env)
+
+
+def start_nginx(run_dir, *, log_path=None):
+    """Check (`nginx -t`) and start nginx in the foreground from a folder made by render_nginx_config."""
+    run_dir = Path(run_dir)
+    base = ["nginx", "-p", f"{run_dir}/", "-c", str(run_dir / "nginx.conf"), "-e", "stderr"]
+    check = subprocess.run([*base, "-t", "-q"], capture_output=True, text=True)
+    if check.returncode != 0:
+        raise RuntimeError(f"nginx -t failed:\n{check.stderr}")
+    return _spawn([*base, "-g", "daemon off;"], log_path)
+
+
+def wait_for_http(url, timeout=30.0, procs=()):
+    """Poll url until it answers 200; fail early if one of procs exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} while starting")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def stop(proc, timeout=10.0):
+    """Stop a process started here: SIGTERM (graceful for gunicorn, fast for nginx), then SIGKILL."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def main():
+    port = int(os.environ.get("PORT", "8000"))
+    env = dict(os.environ)
+    procs = []
+    run_dir = tempfile.mkdtemp(prefix="library-run.")
+    # SIGTERM behaves like Ctrl-C (SIGINT), so both reach the cleanup below.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    try:
+        if shutil.which("nginx"):
+            backend = f"127.0.0.1:{free_port()}"
+            env["LIBRARY_PROXY_HOPS"] = "1"  # nginx is the one trusted proxy
+            procs.append(start_gunicorn(backend, env=env))
+            render_nginx_config(run_dir, port, backend, FRONTEND_DIR)
+            procs.append(start_nginx(run_dir))
+        else:
+            print("nginx not found: gunicorn serves the API and the frontend itself", file=sys.stderr)
+            env["LIBRARY_PROXY_HOPS"] = "0"  # clients talk to gunicorn directly: trust no X-Forwarded-*
+            env.setdefault("LIBRARY_FRONTEND_DIR", str(FRONTEND_DIR))
+            procs.append(start_gunicorn(f"127.0.0.1:{port}", env=env))
+        url = f"http://127.0.0.1:{port}/"
+        try:
+            wait_for_http(url + "api/health", timeout=30, procs=procs)
+        except TimeoutError as exc:
+            print(f"warning: {exc} (database not migrated? run `flask --app library db upgrade`)", file=sys.stderr)
+        print(f"Library is running at {url}  (Ctrl-C to stop)", flush=True)
+        while all(proc.poll() is None for proc in procs):
+            time.sleep(0.5)
+        return 1  # something died on its own
+    except KeyboardInterrupt:
+        return 0
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for proc in reversed(procs):
+            stop(proc)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,7 @@ from . import api as api_package
 from .authz import authorize_request
 from .config import Config, check
 from .database import configure_sqlite
-from .errors import Problem, register_error_handlers
+from .errors import Problem, ProblemResponsesPlugin, register_error_handlers
 from .extensions import api, db, ma, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -49,7 +49,7 @@ def register_extensions(app):
     db.init_app(app)
     ma.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [ProblemResponsesPlugin()]})
 
 
 def register_blueprints(app):

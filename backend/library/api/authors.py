@@ -2,6 +2,7 @@
 
 from flask import url_for
 from flask.views import MethodView
+from ..errors import PROBLEM_JSON, ProblemSchema
 from .base import Blueprint
 
 from ..errors import Problem
@@ -35,7 +36,7 @@ class AuthorList(MethodView):
 
     @blp.arguments(AuthorIn)
     @blp.response(201, AuthorOut, headers={"Location": {"description": "URL of the new author", "schema": {"type": "string"}}})
-    @blp.alt_response(409, description="An author with this name already exists")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="An author with this name already exists")
     def post(self, data):
         """Add an author; sort_name is derived ("Last, First") unless given"""
         author = catalog.save_author(catalog.Author(), data)
@@ -51,13 +52,13 @@ class AuthorItem(MethodView):
 
     @blp.arguments(AuthorPatch)
     @blp.response(200, AuthorOut)
-    @blp.alt_response(409, description="Another author has this name")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another author has this name")
     def patch(self, data, author_id):
         """Rename an author or change the sort name"""
         return catalog.save_author(get_author_or_404(author_id), data)
 
     @blp.response(204)
-    @blp.alt_response(409, description="The author still has books")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The author still has books")
     def delete(self, author_id):
         """Delete an author who has no books"""
         catalog.delete_author(get_author_or_404(author_id))

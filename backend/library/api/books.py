@@ -2,6 +2,7 @@
 
 from flask import url_for
 from flask.views import MethodView
+from ..errors import PROBLEM_JSON, ProblemSchema
 from .base import Blueprint
 
 from ..extensions import db
@@ -29,7 +30,7 @@ class BookList(MethodView):
 
     @blp.arguments(BookIn)
     @blp.response(201, BookOut, headers={"Location": {"description": "URL of the new book", "schema": {"type": "string"}}})
-    @blp.alt_response(409, description="A book with this ISBN already exists")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A book with this ISBN already exists")
     def post(self, data):
         """Add a book; authors by id or by name (created when new), subjects by name"""
         book = catalog.create_book(data)
@@ -45,7 +46,7 @@ class BookItem(MethodView):
 
     @blp.arguments(BookPatch)
     @blp.response(200, BookOut)
-    @blp.alt_response(409, description="Another book has this ISBN")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another book has this ISBN")
     def patch(self, data, book_id):
         """Change some of a book's fields"""
         return catalog.update_book(get_book_or_404(book_id), data)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from flask import current_app, render_template, send_from_directory
 from flask.views import MethodView
+from ..errors import PROBLEM_JSON, ProblemSchema
 from .base import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
@@ -54,7 +55,7 @@ class Index(MethodView):
 @blp.route("/health")
 class Health(MethodView):
     @blp.response(200, HealthOut)
-    @blp.alt_response(503, description="The database is unreachable")
+    @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The database is unreachable")
     def get(self):
         """Liveness and database reachability, for load balancers and compose healthchecks"""
         try:

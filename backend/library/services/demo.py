@@ -91,21 +91,27 @@ LAST_NAMES = [
     "Haddad", "Van der Meer", "Rossi", "Kowalski", "Adeyemi", "Fischer", "O'Connell", "Silva",
     "Petrov", "Dubois", "Ahmed", "Thornton", "McAllister", "Iversen", "Kaur", "Ellison", "Marchetti",
 ]
-TOPICS = [
-    ("The Quiet Orchard", ["Fiction"]), ("A Short History of Bridges", ["History", "Engineering"]),
-    ("Gardening for Small Spaces", ["Gardening"]), ("The Cartographer's Daughter", ["Fiction", "Adventure"]),
-    ("Introduction to Statistics", ["Mathematics"]), ("The Winter Lighthouse", ["Fiction", "Mystery"]),
-    ("Cooking with Grains", ["Cooking"]), ("Birds of the Northern Coast", ["Nature", "Science"]),
-    ("Learning Python", ["Computing"]), ("The Glass Archive", ["Science fiction"]),
-    ("Letters from the Harbour", ["Fiction", "Romance"]), ("Understanding the Brain", ["Science", "Biology"]),
-    ("The Silent Observatory", ["Mystery"]), ("A Field Guide to Mushrooms", ["Nature"]),
-    ("Music Theory for Beginners", ["Music"]), ("The Clockmaker's Apprentice", ["Children's books", "Fantasy"]),
-    ("Rivers of the World", ["Geography"]), ("Practical Woodworking", ["Crafts"]),
-    ("The Last Train to Lisbon", ["Fiction", "History"]), ("Databases Explained", ["Computing"]),
-    ("A Year of Bread", ["Cooking"]), ("The Dragon Beneath the Hill", ["Fantasy", "Children's books"]),
-    ("Stars and Their Stories", ["Science", "Astronomy"]), ("The Ethics of Everyday Life", ["Philosophy"]),
-    ("Drawing from Nature", ["Art"]), ("The Salt Road", ["History"]),
+# Invented titles are built from these parts, each with the subjects it suggests.
+TITLE_PATTERNS = [
+    ("The {adj} {noun}", ["Fiction"]), ("The {noun} of {place}", ["Fiction", "History"]),
+    ("A {adj} History of {things}", ["History"]), ("{things} of {place}", ["Nature", "Science"]),
+    ("Letters from {place}", ["Fiction", "Romance"]), ("The {noun}'s Daughter", ["Fiction"]),
+    ("Understanding {things}", ["Science"]), ("A Field Guide to {things}", ["Nature"]),
+    ("Murder at {place}", ["Mystery"]), ("The Last {noun}", ["Science fiction"]),
+    ("{adj} {things}", ["Poetry"]), ("Cooking with {food}", ["Cooking"]),
+    ("The {noun} Beneath the Hill", ["Fantasy", "Children's books"]), ("Practical {craft}", ["Crafts"]),
+    ("Introduction to {discipline}", ["Computing", "Mathematics"]), ("{discipline} for Beginners", ["Science"]),
 ]
+ADJECTIVES = ["Quiet", "Silent", "Glass", "Winter", "Hidden", "Northern", "Burning", "Salt", "Copper", "Forgotten",
+              "Patient", "Wandering", "Brief", "Small", "Endless", "Crooked", "Golden", "Last"]
+NOUNS = ["Orchard", "Lighthouse", "Cartographer", "Archive", "Observatory", "Clockmaker", "Harbour", "Ferryman",
+         "Garden", "Bridge", "Library", "Weaver", "Beekeeper", "Translator", "Station", "Island"]
+PLACES = ["Lisbon", "the Northern Coast", "Kraków", "the Salt Road", "Marrakesh", "the Fens", "Valparaíso",
+          "the River Oder", "Trieste", "Hokkaido", "the High Moor", "Galway"]
+THINGS = ["Rivers", "Mushrooms", "Bridges", "Stars", "Grains", "Birds", "Maps", "Clouds", "Stones", "Seeds", "Tides"]
+FOODS = ["Grains", "Seasonal Vegetables", "Spices", "Sourdough", "Fish", "Beans"]
+CRAFTS = ["Woodworking", "Bookbinding", "Pottery", "Knitting", "Letterpress"]
+DISCIPLINES = ["Statistics", "Databases", "Music Theory", "Astronomy", "Linguistics", "Ecology", "Python"]
 SUBTITLES = [None, None, None, "A Novel", "A Practical Guide", "Essays", "Second Edition", "An Introduction"]
 PUBLISHERS = [
     "Harbour Press", "Northfield Books", "Penguin Classics", "Oxford University Press", "Vintage",
@@ -145,13 +151,17 @@ def demo_books() -> list[dict]:
             "language": language, "subjects": subjects, "publisher": rng.choice(PUBLISHERS),
             "description": rng.choice(DESCRIPTIONS),
         })
+    titles = {b["title"] for b in books}
     while len(books) < DEMO_SIZE:
-        topic, subjects = rng.choice(TOPICS)
+        pattern, subjects = rng.choice(TITLE_PATTERNS)
+        title = pattern.format(adj=rng.choice(ADJECTIVES), noun=rng.choice(NOUNS), place=rng.choice(PLACES),
+                               things=rng.choice(THINGS), food=rng.choice(FOODS), craft=rng.choice(CRAFTS), discipline=rng.choice(DISCIPLINES))
+        if title in titles:
+            continue
+        titles.add(title)
         authors = [{"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"} for _ in range(rng.choice((1, 1, 1, 2)))]
-        number = len(books)
         books.append({
-            "title": topic if number < len(CLASSICS) + len(TOPICS) else f"{topic}, Volume {number % 7 + 2}",
-            "subtitle": rng.choice(SUBTITLES), "authors": authors, "isbn": isbn(),
+            "title": title, "subtitle": rng.choice(SUBTITLES), "authors": authors, "isbn": isbn(),
             "published_year": rng.randrange(1950, 2026), "language": rng.choice(["en"] * 6 + ["fr", "de", "es"]),
             "subjects": subjects, "publisher": rng.choice(PUBLISHERS), "description": rng.choice(DESCRIPTIONS),
         })

@@ -33,6 +33,19 @@ class Config:
     API_TITLE = "Library API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.1.0"
+    API_SPEC_OPTIONS = {
+        "info": {
+            "description": (
+                "The Library catalog API.\n\n"
+                "**Lists** answer `{\"items\", \"total\", \"page\", \"per_page\"}` (per_page at most 100) and an "
+                "RFC 8288 `Link` header with first, prev, next and last.\n\n"
+                "**Writes** take `application/json` (415 otherwise), at most 1 MiB (413); unknown fields are refused.\n\n"
+                "**Errors** are RFC 9457 `application/problem+json`: type, title, status, detail, and for 422 an "
+                "`errors` object of messages per field (nested fields joined with dots, e.g. `authors.0.name`). "
+                "A duplicate ISBN is 409 naming the existing book."
+            ),
+        },
+    }
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
     # The docs page is our own (/api/docs) so that its assets are served locally.

@@ -355,3 +355,14 @@ def test_an_outage_shows_the_problem_and_retry_recovers(app_page, stack):
     retry.click()
     expect(heading(page)).to_have_text(book["title"])
     expect(heading(page)).to_be_focused()
+
+
+def test_api_docs_render_under_the_csp(app_page, stack):
+    """The interactive API docs load their assets from this server and run under the strict CSP."""
+    requests_seen = []
+    app_page.on("request", lambda request: requests_seen.append(request.url))
+    app_page.goto(f"{stack.url}/api/docs")
+    expect(app_page.locator(".swagger-ui .info .title")).to_contain_text("Library API")
+    expect(app_page.get_by_text("/api/v1/books/{book_id}").first).to_be_visible()
+    assert all(url.startswith(stack.url) or url.startswith("data:") for url in requests_seen), requests_seen
+    screenshot(app_page, "api-docs")

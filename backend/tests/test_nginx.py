@@ -214,3 +214,11 @@ def test_server_header_names_no_version(stack, path):
     assert response.headers["Server"] == "nginx"
     assert "X-Powered-By" not in response.headers
     assert "gunicorn" not in response.text.lower() and "werkzeug" not in response.text.lower()
+
+
+def test_page_links_point_at_the_public_origin(stack):
+    """ProxyFix and the forwarded headers agree: Link URLs name nginx's host and port, not gunicorn's."""
+    response = requests.get(f"{stack.url}/api/v1/books?per_page=5&sort=title", timeout=10)
+    links = response.headers["Link"]
+    assert f"<{stack.url}/api/v1/books?per_page=5&sort=title&page=2>; rel=\"next\"" in links
+    assert stack.backend_url not in links

@@ -97,6 +97,23 @@ export function isAbort(error) {
   return error?.name === "AbortError";
 }
 
+/**
+ * Load the one resource a view shows. On 404 the not-found view explains `notFound`; on any other
+ * error the page problem offers `retry`. Returns undefined when the view should stop (also when the
+ * user navigated away meanwhile).
+ */
+export async function loadForView(ctx, load, notFound, retry) {
+  try {
+    const value = await load({ signal: ctx.signal });
+    return ctx.signal.aborted ? undefined : value;
+  } catch (error) {
+    if (isAbort(error) || ctx.signal.aborted) return undefined;
+    if (error.status === 404) ctx.notFound(notFound);
+    else showPageProblem(ctx, error, retry);
+    return undefined;
+  }
+}
+
 /** True when focus fell back to <body>, e.g. because the focused element was re-rendered. */
 export function focusLost() {
   return !document.activeElement || document.activeElement === document.body;

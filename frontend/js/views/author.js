@@ -1,7 +1,7 @@
 // #/authors/{id}?page=n — an author and a page of their books.
 
 import { getAuthor, listAuthorBooks } from "../api.js";
-import { clone, refs, showLoading, showProblem, showPageProblem, showEmpty, isAbort, focusLost } from "../dom.js";
+import { clone, refs, showLoading, showProblem, showEmpty, isAbort, focusLost, loadForView } from "../dom.js";
 import { countLabel } from "../format.js";
 import { toPositiveInt, pageInfo, resultsSummary } from "../query.js";
 import { buildHash } from "../router.js";
@@ -16,19 +16,13 @@ export async function render(ctx) {
   let view = ctx.sameView ? ctx.root.querySelector(':scope > [data-view="author"]') : null;
   if (!view) {
     showLoading(ctx.root, "Loading author…");
-    let author;
-    try {
-      author = await getAuthor(id, { signal: ctx.signal });
-    } catch (error) {
-      if (isAbort(error) || ctx.signal.aborted) return;
-      if (error.status === 404) {
-        ctx.notFound({ title: "Author not found", detail: "There is no author with this number in the catalog." });
-      } else {
-        showPageProblem(ctx, error, () => render(ctx));
-      }
-      return;
-    }
-    if (ctx.signal.aborted) return;
+    const author = await loadForView(
+      ctx,
+      (options) => getAuthor(id, options),
+      { title: "Author not found", detail: "There is no author with this number in the catalog." },
+      () => render(ctx),
+    );
+    if (author === undefined) return;
     view = clone("tpl-author");
     const r = refs(view);
     r.name.textContent = author.name;

@@ -1,7 +1,7 @@
 // #/books/{id} — one book: its details, links to its authors and subjects, Edit and Delete.
 
 import { getBook, deleteBook } from "../api.js";
-import { clone, refs, el, setText, showLoading, showPageProblem, isAbort } from "../dom.js";
+import { clone, refs, el, setText, showLoading, loadForView } from "../dom.js";
 import { formatDate, listParts, paragraphs, safeImageUrl, fullTitle } from "../format.js";
 import { languageName } from "../languages.js";
 import { buildHash } from "../router.js";
@@ -10,19 +10,13 @@ import { lastListHash } from "../state.js";
 /** Load the book and draw it; a 404 shows the not-found view. */
 export async function render(ctx) {
   showLoading(ctx.root, "Loading book…");
-  let book;
-  try {
-    book = await getBook(ctx.params.id, { signal: ctx.signal });
-  } catch (error) {
-    if (isAbort(error) || ctx.signal.aborted) return;
-    if (error.status === 404) {
-      ctx.notFound({ title: "Book not found", detail: "There is no book with this number in the catalog. It may have been deleted." });
-    } else {
-      showPageProblem(ctx, error, () => render(ctx));
-    }
-    return;
-  }
-  if (ctx.signal.aborted) return;
+  const book = await loadForView(
+    ctx,
+    (options) => getBook(ctx.params.id, options),
+    { title: "Book not found", detail: "There is no book with this number in the catalog. It may have been deleted." },
+    () => render(ctx),
+  );
+  if (book === undefined) return;
   ctx.root.replaceChildren(draw(ctx, book));
   ctx.root.removeAttribute("aria-busy");
   ctx.ready();

@@ -2,7 +2,7 @@
 // submits, and a 422 or 409 answer is shown next to each field and in a summary at the top.
 
 import { getBook, createBook, updateBook } from "../api.js";
-import { clone, refs, el, showLoading, showPageProblem, isAbort } from "../dom.js";
+import { clone, refs, el, showLoading, loadForView } from "../dom.js";
 import { bookToFormValues, formValuesToPayload, patchBody, groupErrors, BOOK_FIELDS } from "../bookform.js";
 import { fullTitle } from "../format.js";
 import { languageOptions } from "../languages.js";
@@ -14,18 +14,13 @@ export async function render(ctx) {
   let book = null;
   if (editing) {
     showLoading(ctx.root, "Loading book…");
-    try {
-      book = await getBook(ctx.params.id, { signal: ctx.signal });
-    } catch (error) {
-      if (isAbort(error) || ctx.signal.aborted) return;
-      if (error.status === 404) {
-        ctx.notFound({ title: "Book not found", detail: "There is no book with this number to edit. It may have been deleted." });
-      } else {
-        showPageProblem(ctx, error, () => render(ctx));
-      }
-      return;
-    }
-    if (ctx.signal.aborted) return;
+    book = await loadForView(
+      ctx,
+      (options) => getBook(ctx.params.id, options),
+      { title: "Book not found", detail: "There is no book with this number to edit. It may have been deleted." },
+      () => render(ctx),
+    );
+    if (book === undefined) return;
   }
   ctx.root.replaceChildren(draw(ctx, book));
   ctx.root.removeAttribute("aria-busy");

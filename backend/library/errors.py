@@ -74,7 +74,7 @@ def _webargs_errors(messages):
             for key, value in flatten_errors(msgs).items():
                 merged.setdefault(key, []).extend(value)
         else:  # e.g. {"json": ["Invalid JSON body."]}
-            merged.setdefault("_" + location, []).extend(flatten_errors(msgs, "_" + location).get("_" + location, []))
+            merged.setdefault("_" + location, []).extend(msgs if isinstance(msgs, list) else [str(msgs)])
     return merged
 
 

@@ -7,11 +7,12 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api as api_package
-from .authz import authorize_request
+from .authz import authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
-from .errors import Problem, ProblemResponsesPlugin, register_error_handlers
+from .errors import Problem, register_error_handlers
 from .extensions import api, db, ma, migrate
+from .openapi import LibraryPlugin
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -49,7 +50,7 @@ def register_extensions(app):
     db.init_app(app)
     ma.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
-    api.init_app(app, spec_kwargs={"extra_plugins": [ProblemResponsesPlugin()]})
+    api.init_app(app, spec_kwargs={"extra_plugins": [LibraryPlugin(app)]})
 
 
 def register_blueprints(app):
@@ -61,6 +62,9 @@ def register_blueprints(app):
 
 
 def register_request_guards(app):
+    """Before every view: who is calling and may they (authz), then JSON-only writes; after: cookie upkeep."""
+    app.before_request(authorize_request)
+
     @app.before_request
     def require_json_body():
         """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site)."""
@@ -68,7 +72,7 @@ def register_request_guards(app):
         if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
             raise Problem(415, "Send the request body as application/json.")
 
-    app.before_request(authorize_request)
+    app.after_request(clear_stale_cookie)
 
 
 def register_cli(app):

@@ -18,3 +18,80 @@ def register(app):
             return
         added = demo.load_demo()
         click.echo(f"Added {added} demo book(s).")
+
+    register_accounts(app)
+
+
+def register_accounts(app):
+    """create-user, ensure-admin and create-token."""
+    import os
+    import secrets
+    import sys
+
+    from .models import User
+    from .services import auth, passwords
+    from .services.auth import ROLE_SCOPES, SCOPES
+
+    def make_user(email, role, name, password):
+        problems = passwords.problems(password)
+        if problems:
+            raise click.ClickException(" ".join(problems))
+        if auth.user_by_email(email):
+            raise click.ClickException(f"A user with email {email} already exists.")
+        user = User(email=email.strip().lower(), display_name=name or email.split("@")[0], role=role, is_active=True,
+                    password_hash=passwords.hash_password(password, app.config["LIBRARY_ARGON2"]))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["admin", "librarian", "member"]), required=True)
+    @click.option("--name", help="Display name (default: the part of the email before @).")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+    def create_user(email, role, name, password_stdin):
+        """Create a user; without --password-stdin a password is generated and printed last."""
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
+        user = make_user(email, role, name, password)
+        click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+        if not password_stdin:
+            click.echo(f"Password: {password}")
+
+    @app.cli.command("ensure-admin")
+    def ensure_admin():
+        """Create the first admin from LIBRARY_ADMIN_EMAIL / LIBRARY_ADMIN_PASSWORD when there is no admin yet."""
+        if db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin")):
+            click.echo("An admin exists; nothing to do.")
+            return
+        email = os.environ.get("LIBRARY_ADMIN_EMAIL") or "admin@example.com"
+        password = os.environ.get("LIBRARY_ADMIN_PASSWORD") or ""
+        generated = not password
+        if generated:
+            password = secrets.token_urlsafe(12)
+        make_user(email, "admin", "Administrator", password)
+        click.echo(f"Created the first admin: {email}")
+        if generated:
+            click.echo("=" * 60)
+            click.echo(f"  Admin password (shown only now): {password}")
+            click.echo("  Log in and change it on the Account page.")
+            click.echo("=" * 60)
+
+    @app.cli.command("create-token")
+    @click.argument("email")
+    @click.option("--name", required=True, help="What the token is for.")
+    @click.option("--scopes", default="read", show_default=True, help=f"Comma-separated: {', '.join(SCOPES)}.")
+    @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 365), help="Days until it expires.")
+    def create_token(email, name, scopes, days):
+        """Create an API token for a user; the token is the last word printed."""
+        user = auth.user_by_email(email)
+        if user is None or not user.is_active:
+            raise click.ClickException(f"No active user with email {email}.")
+        wanted = [s.strip() for s in scopes.split(",") if s.strip()]
+        unknown = set(wanted) - set(SCOPES)
+        if unknown or not wanted:
+            raise click.ClickException(f"Scopes are {', '.join(SCOPES)}; got {scopes!r}.")
+        if not set(wanted) <= ROLE_SCOPES[user.role]:
+            raise click.ClickException(f"A {user.role} may have the scopes {', '.join(sorted(ROLE_SCOPES[user.role]))}.")
+        token, raw = auth.create_token(user, name[:100], wanted, days, frozenset(SCOPES))
+        click.echo(f"Token {token.id} for {user.email}, scopes {token.scopes}, expires {token.expires_at:%Y-%m-%d}:")
+        click.echo(raw)

@@ -24,6 +24,9 @@ class Config:
         self.LIBRARY_FRONTEND_DIR = os.environ.get("LIBRARY_FRONTEND_DIR") or None
         self.LIBRARY_PROXY_HOPS = _int("LIBRARY_PROXY_HOPS", 0)
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
+        # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
+        # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
+        self.LIBRARY_ARGON2 = (2, 19456, 1) if self.LIBRARY_ENV == "testing" else ()
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit
@@ -58,6 +61,8 @@ class Config:
 
 
 def check(config):
-    """Refuse to run in production with a placeholder secret."""
-    if config.get("LIBRARY_ENV") not in ("development", "testing") and config.get("SECRET_KEY") in PLACEHOLDER_SECRETS:
-        raise RuntimeError("SECRET_KEY must be set to a random value outside development (see .env.example)")
+    """Refuse to run outside development and testing with a placeholder or short secret."""
+    secret = config.get("SECRET_KEY") or ""
+    if config.get("LIBRARY_ENV") not in ("development", "testing") and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
+        raise RuntimeError("SECRET_KEY must be a random value of at least 32 characters outside development "
+                           "(see .env.example)")

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, event
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _is_write_context() -> bool:
+def is_write_context() -> bool:
     """Requests with a non-safe method, and everything outside a request (CLI, scripts), write."""
     return not (has_request_context() and request.method in READ_METHODS)
 
@@ -30,7 +30,7 @@ def _connect(dbapi_connection, _record):
 
 def _begin(connection):
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _is_write_context() else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if is_write_context() else "BEGIN")
 
 
 def configure_sqlite(busy_timeout_ms: int) -> None:

@@ -4,7 +4,6 @@ import http
 import logging
 
 import marshmallow as ma
-from apispec import BasePlugin
 from flask import current_app, json
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
@@ -165,19 +164,3 @@ def register_error_handlers(app):
         log.exception("unhandled error")
         return problem_response(500, "An unexpected error occurred.")
 
-
-class ProblemResponsesPlugin(BasePlugin):
-    """Documents the errors every operation can answer, so the spec lists them explicitly:
-    404 on paths with an id, 400/413/415/422 on writes with a body, 503 everywhere (database down)."""
-
-    def operation_helper(self, path=None, operations=None, **kwargs):
-        for method, operation in (operations or {}).items():
-            responses = operation.setdefault("responses", {})
-            extra = {"503": "SERVICE_UNAVAILABLE", "500": "INTERNAL_SERVER_ERROR"}
-            if "{" in (path or ""):
-                extra["404"] = "NOT_FOUND"
-            if method in ("post", "put", "patch") and "requestBody" in operation:
-                extra.update({"400": "BAD_REQUEST", "413": "REQUEST_ENTITY_TOO_LARGE",
-                              "415": "UNSUPPORTED_MEDIA_TYPE", "422": "UNPROCESSABLE_ENTITY"})
-            for code, name in extra.items():
-                responses.setdefault(code, name)

@@ -152,8 +152,66 @@ def app(database_url, tmp_path):
         _db.engine.dispose()
 
 
+PASSWORD = "correct horse battery staple"  # not in the common-password list
+
+
 @pytest.fixture
-def client(app):
+def make_user(app):
+    """Create a user directly (as the CLI would); returns its id."""
+
+    def make(role="member", email=None, password=PASSWORD, name=None, active=True):
+        from library.models import User
+        from library.services import passwords
+
+        with app.app_context():
+            user = User(email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.org", display_name=name or role.title(),
+                        role=role, is_active=active, password_hash=passwords.hash_password(password, app.config["LIBRARY_ARGON2"]))
+            _db.session.add(user)
+            _db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def make_token(app):
+    """A raw API token for a user id, with the given scopes (default: all the role allows)."""
+
+    def make(user_id, scopes=None, days=30):
+        from library.models import User
+        from library.services import auth
+
+        with app.app_context():
+            user = _db.session.get(User, user_id)
+            wanted = scopes or sorted(auth.ROLE_SCOPES[user.role])
+            _token, raw = auth.create_token(user, "test", wanted, days, frozenset(auth.SCOPES))
+            return raw
+
+    return make
+
+
+@pytest.fixture
+def as_role(app, make_user, make_token):
+    """A test client that sends a bearer token of a fresh user with that role; None gives an anonymous client."""
+
+    def client_for(role, scopes=None):
+        client = app.test_client()
+        if role is not None:
+            client.user_id = make_user(role)
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {make_token(client.user_id, scopes)}"
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def client(as_role):
+    """The catalog's everyday client: a librarian with a read/write token."""
+    return as_role("librarian")
+
+
+@pytest.fixture
+def anon(app):
     return app.test_client()
 
 

@@ -3,6 +3,7 @@
 from flask import url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
+from ..authz import PUBLIC, STAFF, access
 from .base import Blueprint
 
 from ..errors import Problem
@@ -27,6 +28,7 @@ def get_author_or_404(author_id):
 
 @blp.route("/authors")
 class AuthorList(MethodView):
+    @access(PUBLIC)
     @blp.arguments(AuthorQuery, location="query")
     @blp.response(200, AuthorPage, headers=LINK_HEADER)
     def get(self, args):
@@ -34,6 +36,7 @@ class AuthorList(MethodView):
         items, total = catalog.list_authors(args)
         return page_response(items, total, args)
 
+    @access(STAFF)
     @blp.arguments(AuthorIn)
     @blp.response(201, AuthorOut, headers={"Location": {"description": "URL of the new author", "schema": {"type": "string"}}})
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="An author with this name already exists")
@@ -45,11 +48,13 @@ class AuthorList(MethodView):
 
 @blp.route("/authors/<id:author_id>")
 class AuthorItem(MethodView):
+    @access(PUBLIC)
     @blp.response(200, AuthorOut)
     def get(self, author_id):
         """Get one author"""
         return get_author_or_404(author_id)
 
+    @access(STAFF)
     @blp.arguments(AuthorPatch)
     @blp.response(200, AuthorOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another author has this name")
@@ -57,6 +62,7 @@ class AuthorItem(MethodView):
         """Rename an author or change the sort name"""
         return catalog.save_author(get_author_or_404(author_id), data)
 
+    @access(STAFF)
     @blp.response(204)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The author still has books")
     def delete(self, author_id):
@@ -66,6 +72,7 @@ class AuthorItem(MethodView):
 
 @blp.route("/authors/<id:author_id>/books")
 class AuthorBooks(MethodView):
+    @access(PUBLIC)
     @blp.arguments(BookQuery, location="query")
     @blp.response(200, BookPage, headers=LINK_HEADER)
     def get(self, args, author_id):
@@ -77,6 +84,7 @@ class AuthorBooks(MethodView):
 
 @blp.route("/subjects")
 class SubjectList(MethodView):
+    @access(PUBLIC)
     @blp.arguments(SubjectQuery, location="query")
     @blp.response(200, SubjectPage, headers=LINK_HEADER)
     def get(self, args):

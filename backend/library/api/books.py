@@ -3,6 +3,7 @@
 from flask import url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
+from ..authz import PUBLIC, STAFF, access
 from .base import Blueprint
 
 from ..extensions import db
@@ -21,6 +22,7 @@ def get_book_or_404(book_id):
 
 @blp.route("")
 class BookList(MethodView):
+    @access(PUBLIC)
     @blp.arguments(BookQuery, location="query")
     @blp.response(200, BookPage, headers=LINK_HEADER)
     def get(self, args):
@@ -28,6 +30,7 @@ class BookList(MethodView):
         items, total = catalog.list_books(args)
         return page_response(items, total, args)
 
+    @access(STAFF)
     @blp.arguments(BookIn)
     @blp.response(201, BookOut, headers={"Location": {"description": "URL of the new book", "schema": {"type": "string"}}})
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A book with this ISBN already exists")
@@ -39,11 +42,13 @@ class BookList(MethodView):
 
 @blp.route("/<id:book_id>")
 class BookItem(MethodView):
+    @access(PUBLIC)
     @blp.response(200, BookOut)
     def get(self, book_id):
         """Get one book"""
         return get_book_or_404(book_id)
 
+    @access(STAFF)
     @blp.arguments(BookPatch)
     @blp.response(200, BookOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another book has this ISBN")
@@ -51,6 +56,7 @@ class BookItem(MethodView):
         """Change some of a book's fields"""
         return catalog.update_book(get_book_or_404(book_id), data)
 
+    @access(STAFF)
     @blp.response(204)
     def delete(self, book_id):
         """Delete a book"""

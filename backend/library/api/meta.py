@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import current_app, render_template, send_from_directory
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
+from ..authz import PUBLIC, access
 from .base import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
@@ -35,6 +36,7 @@ class HealthOut(Schema):
 
 @blp.route("")
 class Index(MethodView):
+    @access(PUBLIC)
     @blp.response(200, IndexOut)
     def get(self):
         """Links to the resources and the documentation"""
@@ -54,6 +56,7 @@ class Index(MethodView):
 
 @blp.route("/health")
 class Health(MethodView):
+    @access(PUBLIC)
     @blp.response(200, HealthOut)
     @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The database is unreachable")
     def get(self):
@@ -74,11 +77,13 @@ class Health(MethodView):
 class Docs(MethodView):
     @blp.doc(responses={"200": {"description": "The interactive API documentation (Swagger UI)",
                                 "content": {"text/html": {"schema": {"type": "string"}}}}})
+    @access(PUBLIC)
     def get(self):
         """Interactive API documentation; its assets are served from this server, not a CDN"""
         return render_template("docs.html")
 
 
+@access(PUBLIC)
 def docs_asset(filename):
     """Swagger UI's files from the flask-swagger-ui package, plus our initializer."""
     if filename == "docs-init.js":

@@ -46,6 +46,15 @@ class Text(fields.String):
         return value
 
 
+class StrictBoolean(fields.Boolean):
+    """true or false only (marshmallow's Boolean also takes 0, 1, "yes" ...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def Id(**kwargs):  # noqa: N802 - a field factory named like a field
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
 

@@ -10,7 +10,7 @@ from ..models import Author, Book, BookAuthor, Subject, book_subjects
 from .names import sort_name as derive_sort_name
 
 
-def _like(term: str) -> str:
+def like_pattern(term: str) -> str:
     """A case-insensitive LIKE pattern matching term anywhere, with LIKE wildcards escaped."""
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -170,7 +170,7 @@ def book_filters(args: dict) -> list:
         conditions.append(Book.published_year <= args["year_to"])
     term = (args.get("q") or "").strip()
     if term:
-        pattern = _like(term)
+        pattern = like_pattern(term)
         conditions.append(
             or_(
                 func.lower(Book.title).like(pattern, escape="\\"),
@@ -215,7 +215,7 @@ def author_with_count(author_id: int):
 def list_authors(args: dict) -> tuple[list[Author], int]:
     conditions = []
     if (term := (args.get("q") or "").strip()):
-        conditions.append(func.lower(Author.name).like(_like(term), escape="\\"))
+        conditions.append(func.lower(Author.name).like(like_pattern(term), escape="\\"))
     total = db.session.scalar(select(func.count()).select_from(Author).where(*conditions))
     rows = db.session.execute(
         select(Author, _book_count(Author.id))
@@ -271,7 +271,7 @@ def delete_author(author: Author) -> None:
 def list_subjects(args: dict) -> tuple[list[dict], int]:
     conditions = []
     if (term := (args.get("q") or "").strip()):
-        conditions.append(func.lower(Subject.name).like(_like(term), escape="\\"))
+        conditions.append(func.lower(Subject.name).like(like_pattern(term), escape="\\"))
     total = db.session.scalar(select(func.count()).select_from(Subject).where(*conditions))
     count = select(func.count()).where(book_subjects.c.subject_id == Subject.id).correlate(Subject).scalar_subquery()
     rows = db.session.execute(

@@ -1,0 +1,140 @@
+"""Account schemas by role: users, login, password change, tokens, audit events."""
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..extensions import ma as flask_ma
+from ..models import ApiToken, AuditEvent, User
+from ..models.accounts import DISPLAY_NAME_MAX, EMAIL_MAX, ROLES, TOKEN_NAME_MAX
+from ..services.auth import SCOPES
+from ..services.passwords import MAX_LENGTH
+from .common import PageQuery, StrictBoolean, StrictSchema, Text
+
+
+class Email(fields.Email):
+    """An email address, compared and stored lower-cased."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=EMAIL_MAX), metadata={"maxLength": EMAIL_MAX}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs).lower()
+
+
+def Password(**kwargs):  # noqa: N802 - a field factory
+    """Any characters, kept exactly (no trimming or folding); the policy is checked by the service."""
+    return fields.String(validate=validate.Length(max=MAX_LENGTH), metadata={"maxLength": MAX_LENGTH, "format": "password"},
+                         **kwargs)
+
+
+class UserOut(flask_ma.SQLAlchemySchema):
+    class Meta:
+        model = User
+
+    id = flask_ma.auto_field(required=True)
+    email = flask_ma.auto_field(required=True)
+    display_name = flask_ma.auto_field(required=True)
+    role = flask_ma.auto_field(required=True, metadata={"enum": list(ROLES)})
+    is_active = flask_ma.auto_field(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    last_login_at = fields.AwareDateTime(allow_none=True, required=True)
+
+
+class UserIn(StrictSchema):
+    email = Email(required=True)
+    display_name = Text(DISPLAY_NAME_MAX, required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = Password(required=True)
+
+
+class UserPatch(StrictSchema):
+    """What an admin may change; email and password stay the user's own."""
+
+    display_name = Text(DISPLAY_NAME_MAX)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    is_active = StrictBoolean()
+
+
+class UserQuery(PageQuery):
+    q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on email and display name"})
+    role = fields.String(validate=validate.OneOf(ROLES))
+    active = fields.Boolean()
+
+
+class LoginIn(StrictSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=EMAIL_MAX), metadata={"maxLength": EMAIL_MAX})
+    password = Password(required=True)
+
+
+class AuthState(ma.Schema):
+    """The caller as the SPA sees it."""
+
+    user = fields.Nested(UserOut, required=True)
+    csrf_token = fields.String(allow_none=True, required=True,
+                               metadata={"description": "Send as X-CSRFToken on cookie-authenticated writes"})
+    via = fields.String(metadata={"enum": ["session", "token"]})
+    scopes = fields.List(fields.String(metadata={"enum": list(SCOPES)}))
+
+
+class CsrfOut(ma.Schema):
+    csrf_token = fields.String(required=True)
+
+
+class PasswordChangeIn(StrictSchema):
+    current_password = Password(required=True)
+    new_password = Password(required=True)
+
+
+class SessionOut(ma.Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    last_seen_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    user_agent = fields.String(allow_none=True)
+
+
+class TokenOut(flask_ma.SQLAlchemySchema):
+    class Meta:
+        model = ApiToken
+
+    id = flask_ma.auto_field(required=True)
+    name = flask_ma.auto_field(required=True)
+    scopes = fields.List(fields.String(metadata={"enum": list(SCOPES)}), attribute="scope_list", required=True)
+    created_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    last_used_at = fields.AwareDateTime(allow_none=True, required=True)
+
+
+class NewTokenOut(TokenOut):
+    token = fields.String(required=True, metadata={"description": "The token itself; shown only this once"})
+
+
+class TokenIn(StrictSchema):
+    name = Text(TOKEN_NAME_MAX, required=True)
+    scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True,
+                         validate=validate.Length(min=1, max=len(SCOPES)))
+    expires_in_days = fields.Integer(strict=True, load_default=90, validate=validate.Range(1, 365))
+
+
+class AuditOut(flask_ma.SQLAlchemySchema):
+    class Meta:
+        model = AuditEvent
+
+    id = flask_ma.auto_field(required=True)
+    at = fields.AwareDateTime(required=True)
+    actor_id = flask_ma.auto_field()
+    actor = flask_ma.auto_field(required=True)
+    action = flask_ma.auto_field(required=True)
+    resource_type = flask_ma.auto_field()
+    resource_id = flask_ma.auto_field()
+    summary = fields.Dict(required=True)
+
+
+class AuditQuery(PageQuery):
+    actor = fields.Integer(validate=validate.Range(1, 2**31 - 1), metadata={"description": "User id of the actor"})
+    action = Text(50, allow_none=True, metadata={"description": "e.g. book.update, auth.login"})
+    resource_type = fields.String(validate=validate.OneOf(["book", "author", "user", "token"]))
+    resource_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()

@@ -1,0 +1,102 @@
+"""The audit trail: every write to audited records, recorded in the same transaction, and auth events.
+
+Writes are captured from the ORM session (after_flush), so no view or service can forget them; the
+actor is the request's principal (flask.g.principal) or "system" for the command line.
+"""
+
+import logging
+
+from flask import g, has_request_context
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from ..models import ApiToken, AuditEvent, Author, Book, User
+
+log = logging.getLogger("library.audit")
+AUDITED = {Book: "book", Author: "author", User: "user"}
+SECRET_FIELDS = {"password_hash", "token_hash", "id_hash"}
+LABELS = {"author_links": "authors", "subjects": "subjects"}
+SKIP_FIELDS = {"id", "created_at", "updated_at", "last_login_at", "book_links", "sessions", "tokens"}
+
+
+def _actor():
+    principal = g.get("principal") if has_request_context() else None
+    return principal.user if principal is not None else None
+
+
+def _label(obj):
+    if isinstance(obj, str):
+        return obj
+    return getattr(obj, "name", None) or getattr(getattr(obj, "author", None), "name", None) or str(obj)
+
+
+def _value(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_label(v) for v in value]
+    return str(value)
+
+
+def _changes(obj, created: bool) -> dict:
+    """{field: new value} for a new record, {field: [old, new]} for a changed one; secrets only named."""
+    summary = {}
+    state = inspect(obj)
+    for attr in state.mapper.attrs:
+        key = attr.key
+        if key in SKIP_FIELDS:
+            continue
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        if key in SECRET_FIELDS:
+            summary[key.removesuffix("_hash")] = "changed"
+            continue
+        if key in LABELS:  # collections: the whole list before and after
+            new, old = [*history.unchanged, *history.added], [*history.unchanged, *history.deleted]
+        else:
+            new = history.added[0] if history.added else None
+            old = history.deleted[0] if history.deleted else None
+        summary[LABELS.get(key, key)] = _value(new) if created else [_value(old), _value(new)]
+    return summary
+
+
+def record(action, actor=None, actor_label=None, resource=None, summary=None, session=None):
+    """Add an audit event to the current transaction (and a log line without secrets)."""
+    from ..extensions import db
+
+    actor = actor if actor is not None else _actor()
+    resource_type = AUDITED.get(type(resource)) or ("token" if isinstance(resource, ApiToken) else None)
+    label = (actor.email if actor is not None else actor_label) or "system"
+    event_row = AuditEvent(
+        actor=label,
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        resource_type=resource_type,
+        resource_id=getattr(resource, "id", None),
+        summary=summary or {},
+    )
+    (session or db.session).add(event_row)
+    log.info("%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
+    return event_row
+
+
+def log_auth(action, who):
+    log.info("%s for %s", action, who)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, _context):
+    """Record creates, updates and deletes of audited records in the same transaction."""
+    for objects, verb in ((session.new, "create"), (session.dirty, "update"), (session.deleted, "delete")):
+        for obj in list(objects):
+            kind = AUDITED.get(type(obj))
+            if kind is None or (verb == "update" and not session.is_modified(obj)):
+                continue
+            if verb == "delete":
+                summary = {"title": obj.title} if isinstance(obj, Book) else {"name": getattr(obj, "name", None) or getattr(obj, "email", None)}
+            else:
+                summary = _changes(obj, created=verb == "create")
+                if not summary:
+                    continue
+            record(f"{kind}.{verb}", resource=obj, summary=summary, session=session)

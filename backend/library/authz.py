@@ -55,8 +55,8 @@ def rule_for(view, method: str) -> Rule | None:
     return getattr(view, "_access", None)
 
 
-def endpoint_rule(endpoint: str, method: str) -> Rule | None:
-    view = current_app.view_functions.get(endpoint)
+def endpoint_rule(endpoint: str, method: str, app=None) -> Rule | None:
+    view = (app or current_app).view_functions.get(endpoint)
     return rule_for(view, method) or OTHER_RULES.get(endpoint)
 
 

@@ -26,7 +26,7 @@ class Config:
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
         # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
         # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
-        self.LIBRARY_ARGON2 = (2, 19456, 1) if self.LIBRARY_ENV == "testing" else ()
+        self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit
@@ -61,7 +61,9 @@ class Config:
 
 
 def check(config):
-    """Refuse to run outside development and testing with a placeholder or short secret."""
+    """Settle derived settings; refuse to run outside development and testing with a placeholder or short secret."""
+    if config.get("LIBRARY_ARGON2") is None:
+        config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
     secret = config.get("SECRET_KEY") or ""
     if config.get("LIBRARY_ENV") not in ("development", "testing") and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
         raise RuntimeError("SECRET_KEY must be a random value of at least 32 characters outside development "

@@ -140,16 +140,25 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "LIBRARY_ENV": "testing",
-        "TESTING": True,
-        "LIBRARY_DATA_DIR": str(tmp_path),
-    })
-    yield app
-    with app.app_context():
-        _db.engine.dispose()
+def make_app(database_url, tmp_path):
+    """Apps on this test's database with extra config; their connections are closed at the end."""
+    made = []
+
+    def make(**config):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "LIBRARY_ENV": "testing", "TESTING": True,
+                          "LIBRARY_DATA_DIR": str(tmp_path), **config})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 PASSWORD = "correct horse battery staple"  # not in the common-password list

@@ -1,15 +1,22 @@
 """The catalog in a real Chromium through the real stack (nginx -> gunicorn -> PostgreSQL, demo data).
 
-A librarian's round trip: search and open a book; add one, first with a bad ISBN that the server rejects
-(the error shows next to the ISBN field), find it, edit it, delete it. axe-core checks every view in light
+A librarian's round trip: search and open a book; log in, add one, first with a bad ISBN that the server
+rejects (the error shows next to the ISBN field), find it, edit it, delete it. Accounts: what visitors,
+members, librarians and admins see; logging out (the API then refuses the writes); a session that ends
+mid-use (back to the login page, then back to the page); the account page (password, API tokens shown
+once, revoked); the admin's users pages; failed and throttled logins. axe-core checks every view in light
 and dark mode, screenshots are saved at phone and desktop widths, and any console error (a CSP violation
 is one) fails the test that caused it.
+
+Logins go through the login form, from 127.0.0.1: nginx allows a burst of 20 there, then 10 a minute, so
+the tests log in only when they need to, and the throttling test runs last.
 """
 
 import os
 import random
 import re
 import shutil
+import time
 import uuid
 
 import pytest
@@ -88,6 +95,56 @@ def unused_isbn13(page, stack):
 
 def heading(page):
     return page.get_by_role("heading", level=1)
+
+
+def main_nav(page):
+    return page.get_by_role("navigation", name="Main")
+
+
+def account_nav(page):
+    return page.get_by_role("navigation", name="Account")
+
+
+def fill_login(page, email, password):
+    """Fill in and send the login form the page is showing."""
+    expect(heading(page)).to_have_text("Log in")
+    page.get_by_role("textbox", name="Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+
+
+def log_in(page, stack, who, start="#/books"):
+    """Log in through the header's "Log in" link from `start`; back on `start` afterwards.
+    `who` is a role of stack.users or an (email, password) pair."""
+    email, password = stack.users[who] if isinstance(who, str) else who
+    page.goto(f"{stack.url}/{start}")
+    account_nav(page).get_by_role("link", name="Log in").click()
+    fill_login(page, email, password)
+    expect(page.get_by_role("status").first).to_contain_text("You are logged in as")
+    expect(account_nav(page).get_by_role("button", name="Log out")).to_be_visible()
+    return email, password
+
+
+def log_out(page):
+    account_nav(page).get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status").first).to_contain_text("You have logged out.")
+    expect(account_nav(page).get_by_role("link", name="Log in")).to_be_visible()
+
+
+def csrf_headers(page, stack):
+    """X-CSRFToken for a write through page.request, which shares the page's session cookie."""
+    response = page.request.get(f"{stack.url}/api/v1/auth/csrf")
+    assert response.ok, f"GET /auth/csrf: {response.status} {response.text()}"
+    return {"X-CSRFToken": response.json()["csrf_token"]}
+
+
+def new_book(stack, **fields):
+    """A book made through the API as the stack's librarian (not through the page)."""
+    librarian = stack.login("librarian")
+    response = librarian.post(f"{stack.url}/api/v1/books", json={"title": f"Fixture {uuid.uuid4().hex[:8]}", **fields},
+                              timeout=30)
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 def check_axe(page, label):
@@ -173,8 +230,8 @@ def test_add_edit_and_delete_a_book(app_page, stack):
     token = uuid.uuid4().hex[:8]
     title = f"Browser <Test> & {token}"  # markup in data must show as text, never as HTML
 
-    page.goto(stack.url + "/#/books")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Add a book").click()
+    log_in(page, stack, "librarian")
+    main_nav(page).get_by_role("link", name="Add a book").click()
     expect(heading(page)).to_have_text("Add a book")
     expect(heading(page)).to_be_focused()
     title_input = page.get_by_role("textbox", name=re.compile(r"^Title"))
@@ -249,7 +306,8 @@ def test_add_edit_and_delete_a_book(app_page, stack):
 def test_duplicate_isbn_is_shown_on_the_isbn_field(app_page, stack):
     page = app_page
     taken = next(b for b in api_get(page, stack, "/books", per_page=50)["items"] if b["isbn"])
-    page.goto(stack.url + "/#/books/new")
+    log_in(page, stack, "librarian", start="#/books/new")
+    expect(heading(page)).to_have_text("Add a book")
     page.get_by_role("textbox", name=re.compile(r"^Title")).fill("Duplicate ISBN")
     page.get_by_role("textbox", name="ISBN").fill(taken["isbn"])
     page.get_by_role("button", name="Add book").click()
@@ -267,20 +325,8 @@ def test_unknown_routes_show_not_found(app_page, stack):
     expect(heading(page)).to_have_text("Catalog")
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_view_is_accessible(app_page, stack, scheme):
-    page = app_page
-    page.emulate_media(color_scheme=scheme)
-    book = next(b for b in api_get(page, stack, "/books", per_page=50)["items"] if b["authors"] and b["subjects"])
-    author = book["authors"][0]
-    views = {
-        "list": ("#/books", "Catalog"),
-        "detail": (f"#/books/{book['id']}", book["title"]),
-        "form": ("#/books/new", "Add a book"),
-        "edit": (f"#/books/{book['id']}/edit", f"Edit “{book['title']}”"),
-        "author": (f"#/authors/{author['id']}", author["name"]),
-        "not-found": ("#/nowhere", "Page not found"),
-    }
+def check_views(page, stack, views, scheme):
+    """Load each view fresh at phone and desktop widths: axe at desktop width, a screenshot at both."""
     for name, (route, title) in views.items():
         for size, viewport in VIEWPORTS.items():
             page.set_viewport_size(viewport)
@@ -290,9 +336,46 @@ def test_every_view_is_accessible(app_page, stack, scheme):
             expect(page.locator("[aria-busy=true]")).to_have_count(0)
             if name in ("list", "author"):
                 expect(page.locator(".book-list > li").first).to_be_visible()
+            if name in ("account", "users"):
+                expect(page.locator(".cards > li, .empty").first).to_be_visible()
             if size == "desktop":
                 check_axe(page, f"{name} ({scheme})")
             screenshot(page, f"{name}-{size}-{scheme}")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_view_is_accessible(app_page, stack, scheme):
+    page = app_page
+    page.emulate_media(color_scheme=scheme)
+    book = next(b for b in api_get(page, stack, "/books", per_page=50)["items"] if b["authors"] and b["subjects"])
+    author = book["authors"][0]
+    check_views(page, stack, {
+        "list-anonymous": ("#/books", "Catalog"),
+        "detail-anonymous": (f"#/books/{book['id']}", book["title"]),
+        "login": ("#/login", "Log in"),
+        "needs-login": ("#/books/new", "Log in as a librarian to continue"),
+        "not-found": ("#/nowhere", "Page not found"),
+    }, scheme)
+
+    # The login form with the server's answer on it.
+    page.goto(f"{stack.url}/#/login")
+    fill_login(page, "nobody@stack.test", "not the password")
+    expect(page.locator(".error-summary")).to_contain_text("Incorrect email or password.")
+    check_axe(page, f"login failed ({scheme})")
+    screenshot(page, f"login-failed-desktop-{scheme}")
+
+    # An admin sees every page (and can do everything a librarian can).
+    email, _ = log_in(page, stack, "admin")
+    check_views(page, stack, {
+        "list": ("#/books", "Catalog"),
+        "detail": (f"#/books/{book['id']}", book["title"]),
+        "form": ("#/books/new", "Add a book"),
+        "edit": (f"#/books/{book['id']}/edit", f"Edit “{book['title']}”"),
+        "author": (f"#/authors/{author['id']}", author["name"]),
+        "account": ("#/account", "Your account"),
+        "users": ("#/admin/users", "Users"),
+        "user-new": ("#/admin/users/new", "Add a user"),
+    }, scheme)
 
     # The form with the server's errors on it, and the delete dialog.
     page.goto(f"{stack.url}/#/books/new")
@@ -315,6 +398,38 @@ def test_every_view_is_accessible(app_page, stack, scheme):
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(page.get_by_role("button", name=re.compile(r"^Delete"))).to_be_focused()
 
+    # The account page with a new token on show and the password form's errors, then the revoke dialog.
+    page.goto(f"{stack.url}/#/account")
+    page.get_by_role("textbox", name="Name").fill(f"axe {scheme}")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("textbox", name="Token")).to_have_value(re.compile(r".{43,}"))
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-current-error")).to_be_visible()
+    check_axe(page, f"account with a new token and errors ({scheme})")
+    for size, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        screenshot(page, f"account-token-{size}-{scheme}")
+    page.get_by_role("button", name=f"Revoke “axe {scheme}”").click()
+    expect(page.get_by_role("dialog", name="Revoke this token?")).to_be_visible()
+    check_axe(page, f"revoke dialog ({scheme})")
+    screenshot(page, f"revoke-dialog-desktop-{scheme}")
+    page.get_by_role("dialog").get_by_role("button", name="Revoke token").click()
+    expect(page.get_by_role("button", name=f"Revoke “axe {scheme}”")).to_have_count(0)
+
+    # The users page's edit dialog, showing the API's refusal of an admin demoting themselves.
+    page.goto(f"{stack.url}/#/admin/users?q={email}")
+    page.get_by_role("button", name=re.compile(r"^Edit ")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("combobox", name="Role").select_option("member")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog.locator(".error-summary")).to_contain_text("yourself")
+    check_axe(page, f"user dialog with an error ({scheme})")
+    for size, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        screenshot(page, f"user-dialog-{size}-{scheme}")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
 
 def test_keyboard_only(app_page, stack):
     page = app_page
@@ -332,6 +447,33 @@ def test_keyboard_only(app_page, stack):
     page.keyboard.press("Enter")
     expect(page.get_by_text("No books found.")).to_be_visible()
     expect(page.get_by_role("searchbox", name="Search")).to_be_focused()
+
+
+def test_keyboard_only_login_and_logout(app_page, stack):
+    page = app_page
+    email, password = stack.users["librarian"]
+    page.goto(f"{stack.url}/#/login?next=%23%2Fbooks%2Fnew")
+    expect(heading(page)).to_have_text("Log in")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("textbox", name="Email address")).to_be_focused()
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_have_text("Add a book")
+    expect(heading(page)).to_be_focused()
+
+    logout = account_nav(page).get_by_role("button", name="Log out")
+    logout.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("You have logged out.")
+    expect(heading(page)).to_have_text("Catalog")
+    expect(heading(page)).to_be_focused()
 
 
 def test_an_outage_shows_the_problem_and_retry_recovers(app_page, stack):
@@ -366,3 +508,315 @@ def test_api_docs_render_under_the_csp(app_page, stack):
     expect(app_page.get_by_text("/api/v1/books/{book_id}").first).to_be_visible()
     assert all(url.startswith(stack.url) or url.startswith("data:") for url in requests_seen), requests_seen
     screenshot(app_page, "api-docs")
+
+
+def test_a_librarian_adds_a_book_then_logs_out_and_the_api_refuses_writes(app_page, stack, playwright):
+    """The issue's acceptance flow."""
+    page = app_page
+    token = uuid.uuid4().hex[:8]
+    title = f"Logged out {token}"
+
+    # Visitors see the catalog but no way to change it.
+    page.goto(stack.url + "/#/books")
+    expect(heading(page)).to_have_text("Catalog")
+    expect(account_nav(page).get_by_role("link", name="Log in")).to_be_visible()
+    expect(main_nav(page).get_by_role("link", name="Add a book")).to_have_count(0)
+
+    log_in(page, stack, "librarian")
+    expect(account_nav(page)).to_contain_text("Stack librarian")
+    expect(main_nav(page).get_by_role("link", name="Users")).to_have_count(0)
+    main_nav(page).get_by_role("link", name="Add a book").click()
+    page.get_by_role("textbox", name=re.compile(r"^Title")).fill(title)
+    page.get_by_role("button", name="Add book").click()
+    expect(heading(page)).to_have_text(title)
+    book_url = page.url
+    book_id = int(book_url.rsplit("/", 1)[1])
+    expect(page.get_by_role("link", name=re.compile(r"^Edit"))).to_be_visible()
+
+    log_out(page)
+    expect(page).to_have_url(re.compile(r"#/books$"))
+    page.goto(book_url)
+    expect(heading(page)).to_have_text(title)
+    expect(page.get_by_role("link", name=re.compile(r"^Edit"))).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Delete"))).to_have_count(0)
+
+    # The API agrees: this browser (its cookie is gone) and a client with no credentials at all get 401.
+    patch = {"title": "Hijacked"}
+    assert page.request.patch(f"{stack.url}/api/v1/books/{book_id}", data=patch).status == 401
+    status = page.evaluate("""async (url) => (await fetch(url, {method: "PATCH",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify({title: "Hijacked"})})).status""",
+                           f"/api/v1/books/{book_id}")
+    assert status == 401
+    anonymous = playwright.request.new_context()
+    try:
+        assert anonymous.patch(f"{stack.url}/api/v1/books/{book_id}", data=patch).status == 401
+        assert anonymous.delete(f"{stack.url}/api/v1/books/{book_id}").status == 401
+    finally:
+        anonymous.dispose()
+    assert api_get(page, stack, f"/books/{book_id}")["title"] == title
+
+    # The edit page itself explains what is needed, with a way to log in that comes back here.
+    page.goto(f"{book_url}/edit")
+    expect(heading(page)).to_have_text("Log in as a librarian to continue")
+    expect(page.get_by_role("main").get_by_role("link", name="Log in")).to_have_attribute(
+        "href", f"#/login?next=%23%2Fbooks%2F{book_id}%2Fedit")
+
+
+def test_a_member_cannot_change_the_catalog(app_page, stack):
+    page = app_page
+    book = api_get(page, stack, "/books", per_page=1)["items"][0]
+    log_in(page, stack, "member", start=f"#/books/{book['id']}")
+    expect(page).to_have_url(re.compile(rf"#/books/{book['id']}$"))
+    expect(heading(page)).to_have_text(book["title"])
+    expect(account_nav(page).get_by_role("link", name="Account")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^Edit"))).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Delete"))).to_have_count(0)
+    expect(main_nav(page).get_by_role("link", name="Add a book")).to_have_count(0)
+    expect(main_nav(page).get_by_role("link", name="Users")).to_have_count(0)
+
+    page.goto(f"{stack.url}/#/books/{book['id']}/edit")
+    expect(heading(page)).to_have_text("This page needs a librarian")
+    expect(page.get_by_role("main")).to_contain_text("You are logged in as a member")
+    expect(page.get_by_role("textbox", name=re.compile(r"^Title"))).to_have_count(0)
+    page.goto(f"{stack.url}/#/admin/users")
+    expect(heading(page)).to_have_text("This page needs an admin")
+
+
+def test_logging_in_from_a_page_that_needs_it_comes_back_to_it(app_page, stack):
+    page = app_page
+    book = api_get(page, stack, "/books", per_page=1)["items"][0]
+    page.goto(f"{stack.url}/#/books/{book['id']}/edit")
+    expect(heading(page)).to_have_text("Log in as a librarian to continue")
+    page.get_by_role("main").get_by_role("link", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"#/login\?next="))
+    expect(heading(page)).to_be_focused()
+    fill_login(page, *stack.users["librarian"])
+    expect(heading(page)).to_have_text(f"Edit “{book['title']}”")
+    expect(page).to_have_url(re.compile(rf"#/books/{book['id']}/edit$"))
+    # Back does not return to the login form.
+    page.go_back()
+    expect(heading(page)).not_to_have_text("Log in")
+
+
+def test_login_never_sends_the_user_to_another_site(app_page, stack):
+    """next= only ever names a page of this app (the unit tests cover the other tricks)."""
+    page = app_page
+    page.goto(f"{stack.url}/#/login?next=https%3A%2F%2Fevil.example%2F")
+    fill_login(page, *stack.users["member"])
+    expect(page).to_have_url(f"{stack.url}/#/books")
+    expect(heading(page)).to_have_text("Catalog")
+
+
+def test_an_admin_manages_users(app_page, stack):
+    page = app_page
+    log_in(page, stack, "admin")
+    main_nav(page).get_by_role("link", name="Users").click()
+    expect(heading(page)).to_have_text("Users")
+    expect(heading(page)).to_be_focused()
+    expect(page.get_by_role("heading", level=3, name="Stack librarian")).to_be_visible()
+
+    # Filter by role: the URL holds the state.
+    page.get_by_role("combobox", name="Role").select_option("member")
+    expect(page).to_have_url(re.compile(r"#/admin/users\?role=member$"))
+    expect(page.get_by_role("heading", level=3, name="Stack member")).to_be_visible()
+    expect(page.get_by_role("heading", level=3, name="Stack librarian")).to_have_count(0)
+
+    # Add a user: the server's password rule shows on the field, then it works.
+    email = f"new-{uuid.uuid4().hex[:8]}@stack.test"
+    page.get_by_role("link", name="Add a user").click()
+    expect(heading(page)).to_have_text("Add a user")
+    page.get_by_role("textbox", name="Email address").fill(email)
+    page.get_by_role("textbox", name="Display name").fill("New <Person>")
+    page.get_by_role("combobox", name="Role").select_option("librarian")
+    password = page.get_by_label("Password", exact=True)
+    password.fill("short")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.locator("#new-user-password-error")).to_be_visible()
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".error-summary")).to_be_focused()
+    password.fill(f"a long enough passphrase {uuid.uuid4().hex[:6]}")
+    page.get_by_role("button", name="Add user").click()
+    expect(heading(page)).to_have_text("Users")
+    expect(page.get_by_role("status").first).to_contain_text(f"Added New <Person> ({email}) as a librarian.")
+    card = page.locator(".cards > li", has=page.get_by_role("heading", name="New <Person>"))
+    expect(card).to_contain_text("Librarian")
+    expect(card).to_contain_text("Active")
+
+    # The same email again is refused on the email field.
+    page.goto(f"{stack.url}/#/admin/users/new")
+    page.get_by_role("textbox", name="Email address").fill(email)
+    page.get_by_role("textbox", name="Display name").fill("Twin")
+    page.get_by_label("Password", exact=True).fill("another long passphrase")
+    page.get_by_role("button", name="Add user").click()
+    expect(page.locator("#new-user-email-error")).to_contain_text("already exists")
+
+    # Edit in the dialog: demote to member and disable.
+    page.goto(f"{stack.url}/#/admin/users?q={email}")
+    card = page.locator(".cards > li", has=page.get_by_role("heading", name="New <Person>"))
+    card.get_by_role("button", name="Edit New <Person>").click()
+    dialog = page.get_by_role("dialog", name="Edit New <Person>")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("textbox", name="Display name")).to_be_focused()
+    dialog.get_by_role("combobox", name="Role").select_option("member")
+    dialog.get_by_role("checkbox", name="Account active").uncheck()
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("status").filter(has_text="Saved changes to New <Person>.")).to_be_visible()
+    expect(card).to_contain_text("Member")
+    expect(card).to_contain_text("Disabled")
+    expect(card.get_by_role("button", name="Edit New <Person>")).to_be_focused()
+    user = next(u for u in api_get(page, stack, "/users", q=email)["items"] if u["email"] == email)
+    assert user["role"] == "member" and user["is_active"] is False
+
+
+def test_the_account_page_changes_the_password_and_manages_tokens(app_page, stack):
+    page = app_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
+    email, password = stack.create_user(f"tokens-{uuid.uuid4().hex[:8]}@stack.test", "librarian", name="Token Tester")
+    log_in(page, stack, (email, password))
+    account_nav(page).get_by_role("link", name="Account").click()
+    expect(heading(page)).to_have_text("Your account")
+    expect(page.get_by_role("main")).to_contain_text(email)
+    expect(page.get_by_text("You have no API tokens.")).to_be_visible()
+
+    # Password: the server's field errors, then a change (the session id rotates, with a new CSRF token).
+    current = page.get_by_label("Current password")
+    new = page.get_by_label("New password")
+    current.fill("not my password")
+    new.fill("short")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-current-error")).to_contain_text("not your current password")
+    expect(page.locator("#password-new-error")).to_be_visible()
+    expect(current).to_have_attribute("aria-invalid", "true")
+    new_password = f"a brand new passphrase {uuid.uuid4().hex[:6]}"
+    current.fill(password)
+    new.fill(new_password)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password has been changed.")).to_be_visible()
+    expect(page.locator("#password-current-error")).to_have_count(0)
+    expect(current).to_have_value("")
+
+    # A token: only the scopes a librarian may give; the secret is shown once and works as a bearer token.
+    expect(page.get_by_role("checkbox")).to_have_count(2)
+    expect(page.get_by_role("checkbox", name=re.compile(r"^Read"))).to_be_checked()
+    page.get_by_role("textbox", name="Name").fill("Nightly export")
+    page.get_by_role("checkbox", name=re.compile(r"^Write")).check()
+    page.get_by_role("textbox", name="Expires after (days)").fill("400")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#token-days-error")).to_be_visible()
+    page.get_by_role("textbox", name="Expires after (days)").fill("30")
+    page.get_by_role("button", name="Create token").click()  # a write with the rotated CSRF token
+    secret_box = page.get_by_role("textbox", name="Token")
+    expect(secret_box).to_have_value(re.compile(r"^[A-Za-z0-9_-]{43,}$"))
+    expect(page.get_by_text("it will not be shown again")).to_be_visible()
+    secret = secret_box.input_value()
+    page.get_by_role("button", name="Copy").click()
+    expect(page.get_by_text("Copied to the clipboard.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == secret
+    item = page.locator(".cards > li", has=page.get_by_role("heading", name="Nightly export"))
+    expect(item).to_contain_text("read, write")
+    expect(item).to_contain_text("Never used")
+
+    bearer = {"Authorization": f"Bearer {secret}"}
+    me = page.request.get(f"{stack.url}/api/v1/auth/me", headers=bearer)
+    assert me.ok and me.json()["via"] == "token" and me.json()["user"]["email"] == email
+
+    # Shown once: after a reload the token is listed but its secret is nowhere on the page.
+    page.reload()
+    expect(page.locator(".cards > li", has=page.get_by_role("heading", name="Nightly export"))).to_be_visible()
+    expect(page.get_by_role("textbox", name="Token")).to_be_hidden()
+    assert secret not in page.content()
+
+    # Revoke, after confirming; the token stops working.
+    page.get_by_role("button", name="Revoke “Nightly export”").click()
+    dialog = page.get_by_role("dialog", name="Revoke this token?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("button", name="Revoke “Nightly export”")).to_be_focused()
+    page.get_by_role("button", name="Revoke “Nightly export”").click()
+    dialog.get_by_role("button", name="Revoke token").click()
+    expect(page.get_by_role("status").filter(has_text="Revoked “Nightly export”.")).to_be_visible()
+    expect(page.get_by_text("You have no API tokens.")).to_be_visible()
+    assert page.request.get(f"{stack.url}/api/v1/auth/me", headers=bearer).status == 401
+
+
+def test_a_session_that_ends_mid_use_logs_in_again_and_comes_back(app_page, stack):
+    page = app_page
+    book = new_book(stack, subtitle="Mid-use")
+    log_in(page, stack, "librarian", start=f"#/books/{book['id']}")
+    page.get_by_role("link", name=re.compile(r"^Edit")).click()
+    expect(heading(page)).to_have_text(f"Edit “{book['title']}”")
+
+    # The session ends on the server while the browser still holds its cookie (as when it expires).
+    cookies = page.context.cookies(stack.url)
+    response = page.request.post(f"{stack.url}/api/v1/auth/logout", headers=csrf_headers(page, stack))
+    assert response.status == 204
+    page.context.add_cookies(cookies)
+
+    page.get_by_role("textbox", name=re.compile(r"^Title")).fill(f"{book['title']} (edited)")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page).to_have_url(re.compile(r"#/login\?next=%23%2Fbooks%2F" + str(book["id"]) + r"%2Fedit$"))
+    expect(heading(page)).to_have_text("Log in")
+    expect(page.get_by_role("status").first).to_contain_text("Your session has ended")
+    expect(account_nav(page).get_by_role("link", name="Log in")).to_be_visible()
+
+    fill_login(page, *stack.users["librarian"])
+    expect(page).to_have_url(re.compile(rf"#/books/{book['id']}/edit$"))
+    expect(heading(page)).to_have_text(f"Edit “{book['title']}”")
+    page.get_by_role("textbox", name=re.compile(r"^Title")).fill(f"{book['title']} (edited)")
+    page.get_by_role("button", name="Save changes").click()
+    expect(heading(page)).to_have_text(f"{book['title']} (edited)")
+
+
+def test_a_stale_csrf_token_is_fetched_again(app_page, stack):
+    """Logging in again elsewhere in the browser (another tab) rotates the session, so the page's CSRF token no
+    longer matches: the write is refused with 400, the page fetches a fresh token and the retry succeeds."""
+    page = app_page
+    book = new_book(stack)
+    email, password = log_in(page, stack, "librarian", start=f"#/books/{book['id']}/edit")
+    expect(heading(page)).to_have_text(f"Edit “{book['title']}”")
+    response = page.request.post(f"{stack.url}/api/v1/auth/login", data={"email": email, "password": password})
+    assert response.ok, response.text()
+
+    calls = []
+    page.on("response", lambda r: calls.append((r.request.method, r.url.removeprefix(stack.url), r.status))
+            if "/api/" in r.url else None)
+    page.get_by_role("textbox", name=re.compile(r"^Title")).fill(f"{book['title']} (retried)")
+    page.get_by_role("button", name="Save changes").click()
+    expect(heading(page)).to_have_text(f"{book['title']} (retried)")
+    assert calls[:3] == [("PATCH", f"/api/v1/books/{book['id']}", 400), ("GET", "/api/v1/auth/csrf", 200),
+                         ("PATCH", f"/api/v1/books/{book['id']}", 200)], calls
+
+
+def test_failed_and_throttled_logins_are_explained(app_page, stack):
+    """Runs last: it spends a dozen of 127.0.0.1's logins at nginx."""
+    page = app_page
+    page.goto(f"{stack.url}/#/login")
+    summary = page.locator(".error-summary")
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(summary).to_be_focused()
+    expect(page.locator("#login-email-error")).to_contain_text("Enter your email address.")
+    expect(page.locator("#login-password-error")).to_contain_text("Enter your password.")
+    expect(page.get_by_role("textbox", name="Email address")).to_have_attribute("aria-invalid", "true")
+
+    email = f"throttled-{uuid.uuid4().hex[:8]}@stack.test"  # throttling is per account name, known or not
+    fill_login(page, email, "wrong password")
+    expect(summary).to_contain_text("Incorrect email or password.")
+    expect(summary).to_be_focused()
+    expect(page.get_by_label("Password", exact=True)).to_have_value("")
+    expect(page.locator("#login-email-error")).to_have_count(0)
+
+    # More failures until the account's wait is 8 s (1, 2 and 4 s waits are sat out on the way) ...
+    failures = 1
+    while failures < 8:
+        response = page.request.post(f"{stack.url}/api/v1/auth/login", data={"email": email, "password": "wrong"})
+        if response.status == 429:
+            time.sleep(int(response.headers["retry-after"]))
+        else:
+            assert response.status == 401, response.text()
+            failures += 1
+    # ... so the next attempt, even with a right password, is told how long to wait.
+    fill_login(page, email, "any password")
+    expect(summary).to_contain_text(re.compile(r"Too many attempts, try again in \d+ seconds?\."))
+    expect(summary).to_be_focused()
+    screenshot(page, "login-throttled-desktop")

@@ -1,6 +1,11 @@
 // The one module that talks to the server. Every call sends and receives JSON; any non-2xx answer
 // (an RFC 9457 problem document) becomes an ApiError carrying status, title, detail and the
 // field errors map, so views only ever deal with data or one kind of error.
+//
+// Sessions: the browser sends the HttpOnly session cookie by itself. Writes carry the CSRF token
+// (kept here in memory only, never in storage) as X-CSRFToken; when the server says the token is
+// missing or expired, it is fetched again from GET /auth/csrf and the write is retried once.
+// A 401 anywhere else means the session ended: the handler main.js registers takes over.
 
 import { parseLinkHeader } from "./links.js";
 
@@ -8,7 +13,7 @@ export const API_BASE = "/api/v1";
 
 /** An error answer from the API, or status 0 when the server could not be reached. */
 export class ApiError extends Error {
-  constructor({ status = 0, title = "Error", detail = "", errors = {}, type = "about:blank" } = {}) {
+  constructor({ status = 0, title = "Error", detail = "", errors = {}, type = "about:blank", retryAfter = null } = {}) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = "ApiError";
     this.status = status;
@@ -16,11 +21,32 @@ export class ApiError extends Error {
     this.detail = detail;
     this.errors = errors && typeof errors === "object" ? errors : {};
     this.type = type;
+    this.retryAfter = retryAfter;
   }
 
   get isNotFound() {
     return this.status === 404;
   }
+
+  /** The server refused a write for a missing, wrong or expired CSRF token. */
+  get isCsrfFailure() {
+    return this.status === 400 && /\bcsrf\b/i.test(`${this.title} ${this.detail}`);
+  }
+}
+
+/**
+ * Seconds to wait from a Retry-After header: "120" -> 120, an HTTP date -> seconds from `now`
+ * (at least 0), anything else -> null.
+ */
+export function parseRetryAfter(value, now = Date.now()) {
+  if (value === null || value === undefined) return null;
+  const text = String(value).trim();
+  if (text === "") return null;
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!/[a-z]/i.test(text)) return null; // "-5", "1.5": not a delay and not a date
+  const when = Date.parse(text);
+  if (Number.isNaN(when)) return null;
+  return Math.max(0, Math.ceil((when - now) / 1000));
 }
 
 /** "/books" + {q: "dune", page: 2} -> "/api/v1/books?q=dune&page=2" (null/"" values left out). */
@@ -37,9 +63,12 @@ export function apiUrl(path, params = {}) {
 const FALLBACK_TITLES = {
   0: "Cannot reach the server",
   400: "Bad request",
+  401: "Not logged in",
+  403: "Not allowed",
   404: "Not found",
   409: "Conflict",
   422: "Invalid data",
+  429: "Too many requests",
   500: "Server error",
   502: "Server unavailable",
   503: "Service unavailable",
@@ -59,18 +88,30 @@ async function readBody(response) {
   return null;
 }
 
-/**
- * Send one request. `params` become the query string, `body` is sent as JSON.
- * Resolves to the parsed body (null for 204); a list response also gets `links` (rel -> URL)
- * from its Link header. Rejects with ApiError, or with the AbortError when `signal` aborts.
- */
-export async function request(method, path, { params, body, signal } = {}) {
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+let csrfToken = null; // in memory only: a reload asks GET /auth/me for it again
+let csrfRefresh = null; // the GET /auth/csrf in flight, shared by concurrent retries
+let unauthorizedHandler = null;
+
+/** Remember the CSRF token from a login, /auth/me, /auth/csrf or password-change answer (null forgets it). */
+export function setCsrfToken(token) {
+  csrfToken = typeof token === "string" && token !== "" ? token : null;
+}
+
+/** Call handler(error, {method, path}) when a request answers 401 (the session expired or was revoked). */
+export function onUnauthorized(handler) {
+  unauthorizedHandler = handler;
+}
+
+async function send(method, path, { params, body, signal }) {
   const headers = { Accept: "application/json, application/problem+json" };
   const init = { method, headers, signal, credentials: "same-origin" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  if (UNSAFE_METHODS.has(method) && csrfToken) headers["X-CSRFToken"] = csrfToken;
 
   let response;
   try {
@@ -83,22 +124,59 @@ export async function request(method, path, { params, body, signal } = {}) {
       detail: "The catalog did not answer. Check your connection and try again.",
     });
   }
-
   const data = await readBody(response);
-  if (!response.ok) {
-    const problem = data && typeof data === "object" ? data : {};
-    throw new ApiError({
-      status: response.status,
-      title: problem.title || FALLBACK_TITLES[response.status] || response.statusText || "Error",
-      detail: typeof problem.detail === "string" ? problem.detail : "",
-      errors: problem.errors,
-      type: problem.type,
-    });
+  if (response.ok) {
+    if (data && typeof data === "object" && Array.isArray(data.items)) {
+      data.links = parseLinkHeader(response.headers.get("Link"));
+    }
+    return data;
   }
-  if (data && typeof data === "object" && Array.isArray(data.items)) {
-    data.links = parseLinkHeader(response.headers.get("Link"));
+  const problem = data && typeof data === "object" ? data : {};
+  throw new ApiError({
+    status: response.status,
+    title: problem.title || FALLBACK_TITLES[response.status] || response.statusText || "Error",
+    detail: typeof problem.detail === "string" ? problem.detail : "",
+    errors: problem.errors,
+    type: problem.type,
+    retryAfter: parseRetryAfter(response.headers.get("Retry-After")),
+  });
+}
+
+/** GET /auth/csrf once for all the writes that are waiting for a fresh token. */
+function refreshCsrfToken() {
+  csrfRefresh ??= send("GET", "/auth/csrf", {})
+    .then((data) => setCsrfToken(data?.csrf_token))
+    .finally(() => { csrfRefresh = null; });
+  return csrfRefresh;
+}
+
+/**
+ * Send one request. `params` become the query string, `body` is sent as JSON.
+ * Resolves to the parsed body (null for 204); a list response also gets `links` (rel -> URL)
+ * from its Link header. Rejects with ApiError, or with the AbortError when `signal` aborts.
+ * A write refused for its CSRF token is retried once with a fresh token. A 401 is passed to the
+ * onUnauthorized handler first, unless `on401: "throw"` (for calls where 401 is an answer, e.g.
+ * a wrong password or "nobody is logged in").
+ */
+export async function request(method, path, { params, body, signal, on401 = "handle" } = {}) {
+  const options = { params, body, signal };
+  try {
+    try {
+      return await send(method, path, options);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.isCsrfFailure && UNSAFE_METHODS.has(method))) throw error;
+      try {
+        await refreshCsrfToken();
+      } catch (refreshError) {
+        // No session any more (401) is the real story; otherwise the original refusal says more.
+        throw refreshError instanceof ApiError && refreshError.status === 401 ? refreshError : error;
+      }
+      return await send(method, path, options);
+    }
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401 && on401 === "handle") unauthorizedHandler?.(error, { method, path });
+    throw error;
   }
-  return data;
 }
 
 const id = (value) => encodeURIComponent(String(value));
@@ -112,3 +190,53 @@ export const getAuthor = (authorId, opts) => request("GET", `/authors/${id(autho
 export const listAuthorBooks = (authorId, params, opts) =>
   request("GET", `/authors/${id(authorId)}/books`, { ...opts, params });
 export const listSubjects = (params, opts) => request("GET", "/subjects", { ...opts, params });
+
+// ---- Accounts: the session, the signed-in user's password and API tokens, and (admins) users. ----
+
+/** The signed-in user as {user, csrf_token, via, scopes}, or null for an anonymous visitor. */
+export async function getMe(opts) {
+  try {
+    const me = await request("GET", "/auth/me", { ...opts, on401: "throw" });
+    setCsrfToken(me?.csrf_token);
+    return me;
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    setCsrfToken(null);
+    return null;
+  }
+}
+
+/** Log in: resolves to {user, csrf_token}; a wrong email or password rejects with a 401 ApiError. */
+export async function login(email, password, opts) {
+  const answer = await request("POST", "/auth/login", { ...opts, body: { email, password }, on401: "throw" });
+  setCsrfToken(answer?.csrf_token);
+  return answer;
+}
+
+/** Log out; a session that has already ended (401) counts as logged out. */
+export async function logout(opts) {
+  try {
+    await request("POST", "/auth/logout", { ...opts, on401: "throw" });
+  } catch (error) {
+    if (error.status !== 401) throw error;
+  } finally {
+    setCsrfToken(null);
+  }
+  return null;
+}
+
+/** Change the password; the session id rotates, so the answer's new CSRF token replaces the old one. */
+export async function changePassword(body, opts) {
+  const answer = await request("POST", "/auth/password", { ...opts, body });
+  setCsrfToken(answer?.csrf_token);
+  return answer;
+}
+
+export const listTokens = (params, opts) => request("GET", "/tokens", { ...opts, params });
+export const createToken = (body, opts) => request("POST", "/tokens", { ...opts, body });
+export const deleteToken = (tokenId, opts) => request("DELETE", `/tokens/${id(tokenId)}`, opts);
+
+export const listUsers = (params, opts) => request("GET", "/users", { ...opts, params });
+export const getUser = (userId, opts) => request("GET", `/users/${id(userId)}`, opts);
+export const createUser = (body, opts) => request("POST", "/users", { ...opts, body });
+export const updateUser = (userId, body, opts) => request("PATCH", `/users/${id(userId)}`, { ...opts, body });

@@ -30,6 +30,16 @@ export function formatDate(iso, locale = "en-GB") {
   return new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(date);
 }
 
+/** "2026-11-27T14:05:00+00:00" -> "27 November 2026, 14:05 UTC" (or "" for missing/invalid input). */
+export function formatDateTime(iso, locale = "en-GB") {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: "UTC" }).format(date);
+  const time = new Intl.DateTimeFormat(locale, { timeStyle: "short", hourCycle: "h23", timeZone: "UTC" }).format(date);
+  return `${day}, ${time} UTC`;
+}
+
 /** "Title: Subtitle" for headings and messages. */
 export function fullTitle(book) {
   if (!book) return "";

@@ -1,25 +1,39 @@
 // Entry point: the route table, and the glue between the hash and the views. Each navigation
 // gets a fresh AbortController (so a slow answer for an old page is never drawn), and a context
-// the view renders with: params, query, signal, navigate(), announce(), ready(), notFound().
+// the view renders with: params, query, hash, signal, navigate(), announce(), ready(), notFound().
+// It also owns the session: GET /auth/me once at start, the header's account links, logging out,
+// and what happens when the server answers 401 mid-use (back to the login page, and then back here).
 
-import { parseHash, matchRoute } from "./router.js";
+import { parseHash, matchRoute, loginHash, LOGIN_PATH } from "./router.js";
 import { focusLost } from "./dom.js";
+import { getMe, logout, onUnauthorized } from "./api.js";
+import { canAccess, canEditCatalog, isAdmin, clearSession, currentUser, displayName, onSessionChange, setUser } from "./session.js";
 import * as booksView from "./views/books.js";
 import * as bookView from "./views/book.js";
 import * as formView from "./views/form.js";
 import * as authorView from "./views/author.js";
 import * as notFoundView from "./views/notfound.js";
+import * as accessView from "./views/access.js";
+import * as loginView from "./views/login.js";
+import * as accountView from "./views/account.js";
+import * as usersView from "./views/users.js";
+import * as userNewView from "./views/usernew.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 
 const routes = [
   // nav: the main-menu entry to mark; exact: it is that very page (aria-current="page") rather
-  // than a page inside its section (aria-current="true").
+  // than a page inside its section (aria-current="true"). access: who may see it (session.js
+  // canAccess); others get the access view, which explains and offers to log in.
   { pattern: "/books", view: booksView, nav: "books", exact: true },
-  { pattern: "/books/new", view: formView, nav: "new", exact: true },
+  { pattern: "/books/new", view: formView, nav: "new", exact: true, access: "catalog" },
   { pattern: "/books/:id", view: bookView, params: { id: ID }, nav: "books" },
-  { pattern: "/books/:id/edit", view: formView, params: { id: ID }, nav: "books" },
+  { pattern: "/books/:id/edit", view: formView, params: { id: ID }, nav: "books", access: "catalog" },
   { pattern: "/authors/:id", view: authorView, params: { id: ID }, nav: "books" },
+  { pattern: LOGIN_PATH, view: loginView, nav: "login", exact: true },
+  { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
+  { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
+  { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
 ];
 const notFoundRoute = { pattern: "*", view: notFoundView, nav: null };
 
@@ -33,6 +47,12 @@ const announcer = document.getElementById("announcer");
 let current = { key: null, controller: null };
 let pendingMessage = null;
 let firstRender = true;
+
+// Who is here: asked once per page load. Views wait for it, so they draw for the right role.
+const sessionReady = getMe()
+  .then((me) => (me?.user ? setUser(me.user, { via: me.via, scopes: me.scopes }) : clearSession()))
+  .catch(() => clearSession()) // the server is down: browse as a visitor; the views say what failed
+  .finally(() => drawAccount());
 
 /** Say something to screen readers without showing it. */
 function announce(message) {
@@ -61,6 +81,59 @@ function setNav({ nav, exact }) {
   }
 }
 
+/** Show the header links for the current user: Log in, or their name, Account, Log out (and Users). */
+function drawAccount() {
+  const user = currentUser();
+  const show = {
+    anonymous: !user,
+    user: Boolean(user),
+    catalog: canEditCatalog(user?.role),
+    admin: isAdmin(user?.role),
+  };
+  for (const item of document.querySelectorAll("[data-show-if]")) item.hidden = !show[item.dataset.showIf];
+  for (const name of document.querySelectorAll("[data-user-name]")) name.textContent = displayName(user);
+  updateLoginLink();
+}
+
+/** The header's "Log in" link comes back to the page the visitor is on. */
+function updateLoginLink() {
+  const link = document.querySelector("[data-login-link]");
+  const { path } = parseHash(location.hash);
+  if (link && path !== LOGIN_PATH) link.href = loginHash(location.hash);
+}
+
+onSessionChange(drawAccount);
+
+document.querySelector("[data-logout]").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  try {
+    await logout();
+  } catch (error) {
+    button.disabled = false;
+    flash.textContent = `Could not log out: ${error.detail || error.title}`;
+    return;
+  }
+  button.disabled = false;
+  clearSession();
+  navigate("#/books", { message: "You have logged out.", force: true });
+});
+
+// The session ended under us (expired, revoked, logged out in another tab): forget the user and
+// ask them to log in again, coming back to this page afterwards. A 401 to a visitor's read is left
+// to the view (the catalog is public, so it should not happen).
+onUnauthorized((error, { method }) => {
+  const hash = location.hash;
+  const wasUser = currentUser() !== null;
+  clearSession();
+  if (parseHash(hash).path === LOGIN_PATH || (!wasUser && method === "GET")) return;
+  current.controller?.abort(); // the view that asked stops here, rather than showing the 401
+  navigate(loginHash(hash), {
+    message: wasUser ? "Your session has ended. Log in again to continue." : "Log in to continue.",
+    replace: true,
+  });
+});
+
 function route() {
   const hash = location.hash;
   if (hash === "" || hash === "#" || hash === "#/") {
@@ -87,6 +160,7 @@ function route() {
     flash.textContent = "";
   }
   setNav(routeEntry);
+  updateLoginLink();
 
   const initial = firstRender; // on page load focus stays at the top, so the skip link comes first
   firstRender = false;
@@ -94,6 +168,7 @@ function route() {
     root,
     params,
     query,
+    hash,
     sameView,
     signal: controller.signal,
     navigate,
@@ -115,8 +190,12 @@ function route() {
     },
   };
 
-  Promise.resolve()
-    .then(() => routeEntry.view.render(ctx))
+  sessionReady
+    .then(() => {
+      if (controller.signal.aborted) return undefined;
+      if (!canAccess(routeEntry.access, currentUser())) return accessView.render(ctx, routeEntry.access);
+      return routeEntry.view.render(ctx);
+    })
     .catch((error) => {
       // A bug in a view: say so rather than leave a blank page.
       console.error(error);

@@ -76,3 +76,25 @@ export function buildHash(path, query = {}, defaults = {}) {
   const search = params.toString();
   return `#${path}${search ? `?${search}` : ""}`;
 }
+
+export const LOGIN_PATH = "/login";
+
+/**
+ * The page to go to after logging in: `next` when it is a hash route of this app ("#/books/4"),
+ * otherwise `fallback`. Anything else (a URL, "//host", "javascript:", a backslash, control
+ * characters, the login page itself) is refused, so a crafted link cannot send the user elsewhere.
+ */
+export function safeNextHash(next, fallback = "#/books") {
+  if (typeof next !== "string" || next.length > 2000) return fallback;
+  if (!/^#\/(?![/\\])/.test(next)) return fallback;
+  if (/[\u0000-\u001f\u007f\\\s]/.test(next)) return fallback;
+  const { path } = parseHash(next);
+  if (path === LOGIN_PATH || path === "/") return fallback;
+  return next;
+}
+
+/** "#/login?next=%23%2Fbooks%2F4" for the page to come back to (left out when it is the default). */
+export function loginHash(next) {
+  const target = safeNextHash(next, null);
+  return buildHash(LOGIN_PATH, target && target !== "#/books" ? { next: target } : {});
+}

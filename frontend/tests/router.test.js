@@ -76,3 +76,26 @@ test("buildHash and parseHash round-trip awkward values", () => {
   const query = { q: "war & peace = 100%?", subject: "Science fiction" };
   assert.deepEqual(parseHash(buildHash("/books", query)), { path: "/books", query });
 });
+
+test("safeNextHash accepts this app's hash routes only", async () => {
+  const { safeNextHash } = await import("../js/router.js");
+  assert.equal(safeNextHash("#/books/4/edit"), "#/books/4/edit");
+  assert.equal(safeNextHash("#/books?q=le+guin&page=2"), "#/books?q=le+guin&page=2");
+  for (const bad of [
+    undefined, null, "", "books", "/books", "#books", "https://evil.example/", "//evil.example",
+    "javascript:alert(1)", "#//evil.example", "#/\\evil.example", "#/books\n", "#/ books", "#/login",
+    "#/login?next=%23%2Fbooks", "#/", `#/${"x".repeat(2001)}`, 42,
+  ]) {
+    assert.equal(safeNextHash(bad), "#/books", `refused ${JSON.stringify(bad)}`);
+  }
+  assert.equal(safeNextHash("https://evil.example/", null), null);
+});
+
+test("loginHash carries the page to come back to", async () => {
+  const { loginHash, parseHash } = await import("../js/router.js");
+  assert.equal(loginHash("#/books/4/edit"), "#/login?next=%23%2Fbooks%2F4%2Fedit");
+  assert.equal(parseHash(loginHash("#/books?q=a&page=2")).query.next, "#/books?q=a&page=2");
+  assert.equal(loginHash("#/books"), "#/login");
+  assert.equal(loginHash("#/login?next=%23%2Fbooks%2F4"), "#/login");
+  assert.equal(loginHash("https://evil.example/"), "#/login");
+});

@@ -6,6 +6,7 @@ import { formatDate, listParts, paragraphs, safeImageUrl, fullTitle } from "../f
 import { languageName } from "../languages.js";
 import { buildHash } from "../router.js";
 import { lastListHash } from "../state.js";
+import { currentUser, canEditCatalog } from "../session.js";
 
 /** Load the book and draw it; a 404 shows the not-found view. */
 export async function render(ctx) {
@@ -43,6 +44,12 @@ function draw(ctx, book) {
     r["cover-wrap"].hidden = false;
   }
 
+  // Visitors and members only read the catalog: no Edit or Delete for them.
+  if (!canEditCatalog(currentUser()?.role)) {
+    r.actions.remove();
+    r.confirm.remove();
+    return view;
+  }
   r.edit.href = `#/books/${book.id}/edit`;
   r.edit.setAttribute("aria-label", `Edit “${book.title}”`);
   r.delete.setAttribute("aria-label", `Delete “${book.title}”`);
@@ -102,6 +109,7 @@ async function remove(ctx, book, r) {
   try {
     await deleteBook(book.id);
   } catch (error) {
+    if (ctx.signal.aborted) return; // e.g. the session ended and the login page took over
     if (error.status !== 404) {
       r.delete.disabled = false;
       r.delete.textContent = "Delete";

@@ -6,6 +6,7 @@ import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, focusLos
 import { languageOptions } from "../languages.js";
 import { SORT_OPTIONS, pageInfo, listState, listApiParams, listHash, isFiltered, resultsSummary } from "../query.js";
 import { rememberListHash } from "../state.js";
+import { currentUser, canEditCatalog } from "../session.js";
 import { renderBooks, renderPager } from "./results.js";
 
 const states = new WeakMap(); // view element -> the list state it currently shows
@@ -127,7 +128,8 @@ function renderBooksOrEmpty(container, envelope, state) {
     const what = state.q ? `Nothing in the catalog matches “${state.q}” with these filters.` : "Nothing in the catalog matches these filters.";
     showEmpty(container, "No books found.", what, el("a", { href: "#/books", text: "Clear search and filters" }));
   } else {
-    showEmpty(container, "The catalog is empty.", "Books you add will be listed here.", el("a", { href: "#/books/new", text: "Add the first book" }));
+    const add = canEditCatalog(currentUser()?.role) ? el("a", { href: "#/books/new", text: "Add the first book" }) : null;
+    showEmpty(container, "The catalog is empty.", add ? "Books you add will be listed here." : "", add);
   }
   return info;
 }

@@ -2,7 +2,8 @@
 // submits, and a 422 or 409 answer is shown next to each field and in a summary at the top.
 
 import { getBook, createBook, updateBook } from "../api.js";
-import { clone, refs, el, showLoading, loadForView } from "../dom.js";
+import { clone, refs, showLoading, loadForView } from "../dom.js";
+import { showFieldErrors } from "../fielderrors.js";
 import { bookToFormValues, formValuesToPayload, patchBody, groupErrors, BOOK_FIELDS } from "../bookform.js";
 import { fullTitle } from "../format.js";
 import { languageOptions } from "../languages.js";
@@ -80,58 +81,20 @@ async function save(ctx, view, book) {
   }
 }
 
-function clearErrors(view) {
-  for (const node of view.querySelectorAll(".field-error")) node.remove();
-  for (const field of view.querySelectorAll(".field.has-error")) field.classList.remove("has-error");
-  for (const input of view.querySelectorAll("[aria-invalid]")) {
-    input.removeAttribute("aria-invalid");
-    const ids = (input.getAttribute("aria-describedby") ?? "").split(" ").filter((id) => id && !id.endsWith("-error"));
-    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
-    else input.removeAttribute("aria-describedby");
-  }
-}
-
 /** Put each field's messages next to it, list them all in the summary, and focus the summary. */
 function showErrors(view, error) {
   const r = refs(view);
-  clearErrors(view);
   const grouped = groupErrors(error.errors);
   if (error.status === 409) {
     // A duplicate ISBN: the detail names the existing book, which is the useful part.
     grouped.fields.isbn = [error.detail || grouped.fields.isbn?.[0] || "This ISBN is already in the catalog."];
   }
-
-  const items = [];
-  for (const name of BOOK_FIELDS) {
-    const messages = grouped.fields[name];
-    if (!messages) continue;
-    const input = r.form.elements[name];
-    const id = `${input.id}-error`;
-    const note = el("p", { className: "field-error", id },
-      el("span", { className: "visually-hidden", text: "Error: " }), messages.join(" "));
-    input.after(note);
-    input.closest(".field").classList.add("has-error");
-    input.setAttribute("aria-invalid", "true");
-    const described = (input.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
-    input.setAttribute("aria-describedby", [...described, id].join(" "));
-
-    const labelText = view.querySelector(`label[for="${input.id}"]`).firstChild.textContent.trim();
-    const link = el("a", { href: `#${input.id}`, text: `${labelText}: ${messages.join(" ")}` });
-    link.addEventListener("click", (event) => {
-      event.preventDefault(); // an in-page anchor would replace the route in the hash
-      input.focus();
-    });
-    items.push(el("li", {}, link));
-  }
-  for (const message of grouped.other) items.push(el("li", { text: message }));
-  if (items.length === 0) items.push(el("li", { text: error.detail || error.title || "The book could not be saved." }));
-
-  const count = items.length;
-  r["summary-title"].textContent =
-    error.status === 422 || error.status === 409
+  const invalid = error.status === 422 || error.status === 409;
+  showFieldErrors(r.form, r.summary, grouped, {
+    order: BOOK_FIELDS,
+    fallback: error.detail || error.title || "The book could not be saved.",
+    heading: (count) => (invalid
       ? count === 1 ? "There is a problem with this book" : `There are ${count} problems with this book`
-      : `The book could not be saved: ${error.title || "error"}`;
-  r["summary-list"].replaceChildren(...items);
-  r.summary.hidden = false;
-  r.summary.focus(); // reading the summary out is the announcement
+      : `The book could not be saved: ${error.title || "error"}`),
+  });
 }

@@ -1,0 +1,135 @@
+// The account pages' data rules, kept apart from the DOM: login and access messages, the users list's
+// URL state, and the JSON bodies for tokens and user edits. Pure, so node --test covers it.
+
+import { buildHash } from "./router.js";
+import { ROLES, roleLabel, tokenScopesFor } from "./session.js";
+import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
+
+export const INCORRECT_LOGIN = "Incorrect email or password.";
+
+/** "1 second", "30 seconds". */
+function seconds(n) {
+  return `${n.toLocaleString("en")} ${n === 1 ? "second" : "seconds"}`;
+}
+
+/** What to tell someone whose login failed, from the ApiError. */
+export function loginProblem(error) {
+  if (error?.status === 401) return INCORRECT_LOGIN;
+  if (error?.status === 429) {
+    const wait = error.retryAfter;
+    return Number.isFinite(wait) && wait > 0
+      ? `Too many attempts, try again in ${seconds(Math.ceil(wait))}.`
+      : "Too many attempts, try again in a moment.";
+  }
+  if (error?.status === 0) return error.detail || "The server could not be reached. Try again.";
+  return error?.detail || error?.title || "Logging in did not work. Try again.";
+}
+
+/** Client-side checks before a login is sent: { fields: { name: [message] }, other: [] }. */
+export function loginFormErrors({ email = "", password = "" } = {}) {
+  const fields = {};
+  if (!String(email).trim()) fields.email = ["Enter your email address."];
+  if (!String(password)) fields.password = ["Enter your password."];
+  return { fields, other: [] };
+}
+
+const ACCESS_NEEDS = {
+  catalog: { who: "a librarian", what: "Adding, editing and deleting books needs a librarian or admin account." },
+  admin: { who: "an admin", what: "Managing users needs an admin account." },
+  user: { who: null, what: "Your account page shows your details, your password and your API tokens." },
+};
+
+/**
+ * The heading and explanation for a page the user may not see: anonymous visitors are asked to log
+ * in (login: true); signed-in users whose role is not enough are told which role it needs.
+ */
+export function accessMessage(access, user) {
+  const need = ACCESS_NEEDS[access] ?? { who: null, what: "This page needs you to log in." };
+  if (!user) {
+    return {
+      title: need.who ? `Log in as ${need.who} to continue` : "Log in to continue",
+      detail: need.what,
+      login: true,
+    };
+  }
+  return {
+    title: `This page needs ${need.who ?? "another account"}`,
+    detail: `You are logged in as a ${roleLabel(user.role).toLowerCase()}. ${need.what} Ask an admin if you need access.`,
+    login: false,
+  };
+}
+
+// ---- The users list (#/admin/users?q=&role=&page=) ----
+
+export const USER_LIST_DEFAULTS = Object.freeze({ page: 1 });
+
+/** Normalise the parsed hash query into { q, role, page }; an unknown role is ignored. */
+export function userListState(query = {}) {
+  const q = typeof query.q === "string" ? query.q.trim() : "";
+  return {
+    q,
+    role: ROLES.includes(query.role) ? query.role : "",
+    page: toPositiveInt(query.page, 1),
+  };
+}
+
+/** GET /users parameters for a list state. */
+export function userListApiParams(state) {
+  const params = { page: state.page, per_page: DEFAULT_PER_PAGE };
+  if (state.q) params.q = state.q;
+  if (state.role) params.role = state.role;
+  return params;
+}
+
+/** The canonical hash for a users-list state; changing a filter goes back to page 1. */
+export function userListHash(state, changes = {}) {
+  const next = { ...state, ...changes };
+  if (Object.keys(changes).some((k) => k !== "page") && !("page" in changes)) next.page = 1;
+  return buildHash("/admin/users", { q: next.q, role: next.role, page: next.page }, USER_LIST_DEFAULTS);
+}
+
+/** Only the fields of a user edit that differ from the user: {display_name?, role?, is_active?}. */
+export function userPatchBody(user, { display_name, role, is_active }) {
+  const body = {};
+  const name = String(display_name ?? "").trim();
+  if (name !== (user.display_name ?? "")) body.display_name = name;
+  if (role && role !== user.role) body.role = role;
+  if (Boolean(is_active) !== Boolean(user.is_active)) body.is_active = Boolean(is_active);
+  return body;
+}
+
+/** The POST /users body from the add-a-user form (the server validates). */
+export function newUserBody({ email, display_name, role, password }) {
+  return {
+    email: String(email ?? "").trim(),
+    display_name: String(display_name ?? "").trim(),
+    role: role || "member",
+    password: String(password ?? ""),
+  };
+}
+
+// ---- API tokens ----
+
+export const TOKEN_DEFAULT_DAYS = 90;
+export const TOKEN_MAX_DAYS = 365;
+
+/**
+ * The POST /tokens body from the form: a trimmed name, the checked scopes the role may give (in
+ * their usual order), and the expiry in days: a number when it is digits, else as typed so the
+ * server's field error explains it.
+ */
+export function tokenBody({ name, scopes = [], expires_in_days }, role) {
+  const allowed = tokenScopesFor(role);
+  const days = String(expires_in_days ?? "").trim();
+  const body = {
+    name: String(name ?? "").trim(),
+    scopes: allowed.filter((scope) => scopes.includes(scope)),
+  };
+  if (days !== "") body.expires_in_days = /^\d+$/.test(days) ? Number(days) : days;
+  return body;
+}
+
+/** "read, write" for a token's scopes. */
+export function scopesText(scopes) {
+  return (scopes ?? []).length ? scopes.join(", ") : "none";
+}

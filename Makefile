@@ -26,8 +26,11 @@ $(VENV)/.installed-test: backend/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e 'backend[test]'
 	@touch $@ $(VENV)/.installed-run
 
+# ensure-admin: no default accounts; on the first run it creates the admin (LIBRARY_ADMIN_EMAIL,
+# default admin@example.com) and prints a generated password once, unless LIBRARY_ADMIN_PASSWORD is set.
 run: $(VENV)/.installed-run
 	cd backend && ../$(BIN)/flask --app library db upgrade
+	cd backend && ../$(BIN)/flask --app library ensure-admin
 	cd backend && ../$(BIN)/flask --app library seed-demo --if-empty
 	cd backend && exec ../$(BIN)/python -m library.serve
 

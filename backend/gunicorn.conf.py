@@ -30,6 +30,9 @@ forwarded_allow_ips = "127.0.0.1,::1"
 
 accesslog = "-"
 errorlog = "-"
+# gunicorn's default line plus the request time and the worker's pid (which worker served what,
+# e.g. to see that state shared across workers really lives in the database). No bodies are logged.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms worker=%(p)s'
 loglevel = os.environ.get("LIBRARY_LOG_LEVEL", "info").lower()
 
 # The worker heartbeat file: on tmpfs, since a disk-backed /tmp (Docker overlay) can stall workers.

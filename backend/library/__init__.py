@@ -13,6 +13,7 @@ from .database import configure_sqlite
 from .errors import Problem, register_error_handlers
 from .extensions import api, db, ma, migrate
 from .openapi import LibraryPlugin
+from .services import passwords
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -34,6 +35,7 @@ def register_config(app, config):
     app.config.from_mapping(Config().as_dict())
     app.config.from_mapping(config or {})
     check(app.config)
+    passwords.warm_up(app.config["LIBRARY_ARGON2"])
     if app.config["LIBRARY_PROXY_HOPS"]:
         hops = app.config["LIBRARY_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

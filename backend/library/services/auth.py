@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -81,6 +81,9 @@ def login(email: str, password: str, hash_params: tuple, user_agent: str | None)
     """
     key = email.strip().lower()
     now = clock.now()
+    # Counters whose window is over hold nothing worth keeping; this keeps the table small.
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - WINDOW,
+                                                   LoginThrottle.email_key != key))
     row = _throttle_row(key, now)
     if wait := _retry_after(row, now):
         db.session.commit()

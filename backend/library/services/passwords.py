@@ -39,6 +39,11 @@ def hash_password(password: str, params: tuple = ()) -> str:
     return hasher(params).hash(password)
 
 
+def warm_up(params: tuple = ()) -> None:
+    """Compute the dummy hash now (at app start), so the first unknown-email login costs no extra hash."""
+    _dummy_hash(params)
+
+
 @lru_cache(maxsize=4)
 def _dummy_hash(params: tuple) -> str:
     return hasher(params).hash("not the password of anyone")

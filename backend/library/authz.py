@@ -89,21 +89,24 @@ def authorize_request():
     g.principal = principal = _identify()
     if rule is None:
         _deny(403, "This endpoint has no access rule.")
-    if rule.roles is None:
-        pass
-    elif principal.user is None:
-        _deny(401, "Log in or send a bearer token.")
-    elif principal.role not in rule.roles:
-        _deny(403, "Your role does not allow this.")
-    elif rule.session_only and principal.via != "session":
-        _deny(403, "This needs a browser session, not a token.")
-    elif principal.via == "token":
-        needed = {"read" if request.method in SAFE_METHODS else "write"} | ({rule.scope} if rule.scope else set())
-        if not needed <= principal.scopes:
-            _deny(403, f"The token lacks the scope(s): {', '.join(sorted(needed - principal.scopes))}.")
+    if rule.roles is not None:
+        _check_role(rule, principal)
     if principal.via == "session" and rule.csrf and request.method not in SAFE_METHODS:
         auth.check_csrf(request.headers.get("X-CSRFToken"), principal.session, current_app.config["SECRET_KEY"])
     return None
+
+
+def _check_role(rule: Rule, principal: auth.Principal) -> None:
+    if principal.user is None:
+        _deny(401, "Log in or send a bearer token.")
+    if principal.role not in rule.roles:
+        _deny(403, "Your role does not allow this.")
+    if rule.session_only and principal.via != "session":
+        _deny(403, "This needs a browser session, not a token.")
+    if principal.via == "token":
+        needed = {"read" if request.method in SAFE_METHODS else "write"} | ({rule.scope} if rule.scope else set())
+        if not needed <= principal.scopes:
+            _deny(403, f"The token lacks the scope(s): {', '.join(sorted(needed - principal.scopes))}.")
 
 
 def _deny(status, detail):

@@ -3,8 +3,8 @@
 
 Two limits, two keys: nginx refuses a flood of logins from one client address (10 a minute after a burst
 of 20); the app throttles each account, whatever the address, in the database so that every gunicorn
-worker sees the same count. Requests for the app's limit go straight to gunicorn (stack.backend_url),
-past nginx's per-address limit, each on a new connection so that they spread over the workers.
+worker sees the same count. Requests for the app's limit go through nginx, each from a loopback address of
+its own (so nginx's per-address limit never applies) and on a new connection, so they spread over the workers.
 """
 
 import re
@@ -35,12 +35,15 @@ def unique_email(prefix):
 
 
 def direct_login(stack, email, password, spoofed_ip=None):
-    """POST a login to gunicorn itself on a new connection (so it may land on any worker)."""
+    """POST a login through nginx from a fresh loopback address, on a new connection (so it may land on any
+    worker). A spoofed X-Forwarded-For is sent too; nginx replaces it with the real address."""
     headers = {"Connection": "close"}
     if spoofed_ip:
         headers["X-Forwarded-For"] = spoofed_ip
-    return requests.post(stack.backend_url + LOGIN_PATH, json={"email": email, "password": password},
-                         headers=headers, timeout=30)
+    address = f"127.{uuid.uuid4().int % 200 + 5}.{uuid.uuid4().int % 254 + 1}.{uuid.uuid4().int % 254 + 1}"
+    with client_from(address) as client:
+        return client.post(stack.url + LOGIN_PATH, json={"email": email, "password": password},
+                           headers=headers, timeout=30)
 
 
 def retry_after(response):

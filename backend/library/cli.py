@@ -21,6 +21,14 @@ def register(app):
 
     register_accounts(app)
 
+    @app.cli.command("expire-holds")
+    def expire_holds():
+        """Expire holds not picked up in time (their copies pass to the next in line); for cron."""
+        from .services import circulation
+
+        count = circulation.expire_holds(circulation.Rules.from_config(app.config))
+        click.echo(f"Expired {count} hold(s).")
+
 
 def register_accounts(app):
     """create-user, ensure-admin and create-token."""

@@ -26,6 +26,12 @@ class Config:
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
         # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
         # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
+        # Loan rules (circulation): the library's policy, with common defaults.
+        self.LIBRARY_LOAN_DAYS = _int("LIBRARY_LOAN_DAYS", 21)
+        self.LIBRARY_MAX_RENEWALS = _int("LIBRARY_MAX_RENEWALS", 2)
+        self.LIBRARY_MAX_LOANS = _int("LIBRARY_MAX_LOANS", 5)
+        self.LIBRARY_MAX_HOLDS = _int("LIBRARY_MAX_HOLDS", 5)
+        self.LIBRARY_HOLD_PICKUP_DAYS = _int("LIBRARY_HOLD_PICKUP_DAYS", 7)
         self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
 
     # Fixed settings (not environment-driven).

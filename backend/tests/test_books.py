@@ -231,7 +231,7 @@ def test_list_costs_a_constant_number_of_queries(client, anon, app):
             assert len(anon.get(f"/api/v1/books?per_page={per_page}&sort=author").get_json()["items"]) == per_page
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert counts[0] == counts[1] == counts[2] <= 4, counts
+    assert counts[0] == counts[1] == counts[2] <= 6, counts  # count, page, authors, subjects, availability (2)
 
 
 # --- errors ---------------------------------------------------------------------------------------

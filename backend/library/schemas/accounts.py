@@ -134,7 +134,8 @@ class AuditOut(flask_ma.SQLAlchemySchema):
 class AuditQuery(PageQuery):
     actor = fields.Integer(validate=validate.Range(1, 2**31 - 1), metadata={"description": "User id of the actor"})
     action = Text(50, allow_none=True, metadata={"description": "e.g. book.update, auth.login"})
-    resource_type = fields.String(validate=validate.OneOf(["book", "author", "user", "token"]))
+    resource_type = fields.String(validate=validate.OneOf(["book", "author", "user", "token", "copy", "member", "loan",
+                                                           "hold"]))
     resource_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()

@@ -119,8 +119,19 @@ class BookOut(flask_ma.SQLAlchemySchema):
     description = flask_ma.auto_field()
     subjects = fields.Function(lambda b: [s.name for s in b.subjects], metadata={"type": "array", "items": {"type": "string"}})
     cover_url = flask_ma.auto_field()
+    availability = fields.Method("get_availability", required=True, metadata={
+        "type": "object", "additionalProperties": False, "required": ["available", "total", "holds"],
+        "properties": {"available": {"type": "integer", "description": "Copies on the shelf now"},
+                       "total": {"type": "integer", "description": "Copies not withdrawn"},
+                       "holds": {"type": "integer", "description": "Holds waiting in the queue"}}})
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+
+    def get_availability(self, book):
+        """Lists attach it for the whole page in two queries; a single book is looked up here."""
+        from ..services.circulation import availability
+
+        return getattr(book, "availability", None) or availability([book.id])[book.id]
 
 
 class BookQuery(PageQuery):
@@ -134,3 +145,4 @@ class BookQuery(PageQuery):
     language = Language()
     year_from = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))
     year_to = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))
+    available = fields.Boolean(metadata={"description": "true: only books with a copy on the shelf now"})

@@ -10,13 +10,15 @@ from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from ..models import ApiToken, AuditEvent, Author, Book, User
+from ..models import ApiToken, AuditEvent, Author, Book, Copy, Hold, Loan, Member, User
 
 log = logging.getLogger("library.audit")
-AUDITED = {Book: "book", Author: "author", User: "user"}
+AUDITED = {Book: "book", Author: "author", User: "user", Copy: "copy", Member: "member"}  # captured on flush
+RESOURCE_TYPES = {**AUDITED, ApiToken: "token", Loan: "loan", Hold: "hold"}  # circulation records its own events
 SECRET_FIELDS = {"password_hash", "token_hash", "id_hash"}
 LABELS = {"author_links": "authors", "subjects": "subjects"}
-SKIP_FIELDS = {"id", "created_at", "updated_at", "last_login_at", "book_links", "sessions", "tokens"}
+SKIP_FIELDS = {"id", "created_at", "updated_at", "last_login_at", "book_links", "sessions", "tokens", "calendar_salt",
+               "book"}
 
 
 def _actor():
@@ -66,7 +68,7 @@ def record(action, actor=None, actor_label=None, resource=None, summary=None, se
     from ..extensions import db
 
     actor = actor if actor is not None else _actor()
-    resource_type = AUDITED.get(type(resource)) or ("token" if isinstance(resource, ApiToken) else None)
+    resource_type = RESOURCE_TYPES.get(type(resource))
     label = (actor.email if actor is not None else actor_label) or "system"
     event_row = AuditEvent(
         actor=label,

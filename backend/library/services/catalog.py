@@ -116,6 +116,12 @@ def update_book(book: Book, data: dict) -> Book:
 
 
 def delete_book(book: Book) -> None:
+    from ..models import Copy, Hold
+
+    copies = db.session.scalar(select(func.count()).select_from(Copy).where(Copy.book_id == book.id))
+    holds = db.session.scalar(select(func.count()).select_from(Hold).where(Hold.book_id == book.id))
+    if copies or holds:
+        raise Conflict(f"The book has {copies} copies and {holds} holds on record; withdraw its copies instead.")
     db.session.delete(book)
     db.session.commit()
 
@@ -168,6 +174,11 @@ def book_filters(args: dict) -> list:
         conditions.append(Book.published_year >= args["year_from"])
     if args.get("year_to") is not None:
         conditions.append(Book.published_year <= args["year_to"])
+    if args.get("available") is not None:
+        from .circulation import available_now_condition
+
+        condition = available_now_condition()
+        conditions.append(condition if args["available"] else ~condition)
     term = (args.get("q") or "").strip()
     if term:
         pattern = like_pattern(term)
@@ -194,7 +205,12 @@ def list_books(args: dict, extra_conditions=()) -> tuple[list[Book], int]:
         .limit(args["per_page"])
         .offset((args["page"] - 1) * args["per_page"])
     )
-    return list(db.session.scalars(query)), total
+    books = list(db.session.scalars(query))
+    from .circulation import availability
+
+    for book_id, counts in availability([b.id for b in books]).items():
+        next(b for b in books if b.id == book_id).availability = counts
+    return books, total
 
 
 # --- authors --------------------------------------------------------------------------------------

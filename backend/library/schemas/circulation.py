@@ -1,0 +1,173 @@
+"""Circulation schemas by role: copies, members, loans, holds."""
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..models.circulation import (
+    BARCODE_MAX, CALL_NUMBER_MAX, CARD_MAX, COPY_STATUSES, HOLD_STATUSES, LOCATION_MAX, MEMBER_NAME_MAX,
+    MEMBER_STATUSES, NOTES_MAX, PHONE_MAX,
+)
+from .accounts import Email
+from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
+
+
+CODE_PATTERN = r"^[A-Za-z0-9._/-]+$"
+
+
+def Code(max_length, metadata=None, **kwargs):  # noqa: N802 - barcodes and card numbers: no spaces or symbols
+    return fields.String(
+        validate=[validate.Length(min=1, max=max_length),
+                  validate.Regexp(CODE_PATTERN, error="Use letters, digits and . _ / - only.")],
+        metadata={"maxLength": max_length, "pattern": CODE_PATTERN, **(metadata or {})}, **kwargs)
+
+
+class CopyOut(ma.Schema):
+    id = fields.Integer(required=True)
+    book_id = fields.Integer(required=True)
+    barcode = fields.String(required=True)
+    location = fields.String(allow_none=True, required=True)
+    call_number = fields.String(allow_none=True, required=True)
+    notes = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True, metadata={"enum": list(COPY_STATUSES)})
+    due_at = fields.AwareDateTime(allow_none=True, required=True, metadata={"description": "When on loan"})
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class CopyIn(StrictSchema):
+    barcode = Code(BARCODE_MAX, required=True)
+    location = Text(LOCATION_MAX, allow_none=True)
+    call_number = Text(CALL_NUMBER_MAX, allow_none=True)
+    notes = Text(NOTES_MAX, multiline=True, allow_none=True)
+
+
+class CopyPatch(StrictSchema):
+    location = Text(LOCATION_MAX, allow_none=True)
+    call_number = Text(CALL_NUMBER_MAX, allow_none=True)
+    notes = Text(NOTES_MAX, multiline=True, allow_none=True)
+    status = fields.String(validate=validate.OneOf(["available", "lost", "withdrawn"]),
+                           metadata={"description": "on_loan and on_hold_shelf are set by circulation only"})
+
+
+class CopyQuery(PageQuery):
+    barcode = Code(BARCODE_MAX)
+    status = fields.String(validate=validate.OneOf(COPY_STATUSES))
+
+
+class MemberOut(ma.Schema):
+    id = fields.Integer(required=True)
+    card_number = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(allow_none=True, required=True)
+    phone = fields.String(allow_none=True, required=True)
+    status = fields.String(required=True, metadata={"enum": list(MEMBER_STATUSES)})
+    user_id = fields.Integer(allow_none=True, required=True)
+    active_loans = fields.Integer(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class MemberIn(StrictSchema):
+    card_number = Code(CARD_MAX, required=True)
+    name = Text(MEMBER_NAME_MAX, required=True)
+    email = Email(allow_none=True)
+    phone = Text(PHONE_MAX, allow_none=True)
+    user_id = Id(allow_none=True, metadata={"description": "Link the card to a user account"})
+
+
+class MemberPatch(StrictSchema):
+    name = Text(MEMBER_NAME_MAX)
+    email = Email(allow_none=True)
+    phone = Text(PHONE_MAX, allow_none=True)
+    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+    user_id = Id(allow_none=True)
+
+
+class MemberQuery(PageQuery):
+    q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on name and card number"})
+    card_number = Code(CARD_MAX, metadata={"description": "Exact card number"})
+    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+
+
+class LoanOut(ma.Schema):
+    id = fields.Integer(required=True)
+    copy_id = fields.Integer(required=True)
+    barcode = fields.String(required=True)
+    book_id = fields.Integer(required=True)
+    book_title = fields.String(required=True)
+    member_id = fields.Integer(required=True)
+    member_name = fields.String(required=True)
+    card_number = fields.String(required=True)
+    loaned_at = fields.AwareDateTime(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    returned_at = fields.AwareDateTime(allow_none=True, required=True)
+    renewals = fields.Integer(required=True)
+    max_renewals = fields.Integer(required=True)
+    overdue = fields.Boolean(required=True)
+
+
+class CheckoutIn(StrictSchema):
+    barcode = Code(BARCODE_MAX, required=True)
+    card_number = Code(CARD_MAX)
+    member_id = Id()
+
+    @ma.validates_schema
+    def one_member(self, data, **kwargs):
+        if ("card_number" in data) == ("member_id" in data):
+            raise ma.ValidationError("Give either card_number or member_id.", "_schema")
+
+
+class ReturnIn(StrictSchema):
+    barcode = Code(BARCODE_MAX, required=True)
+
+
+class LoanQuery(PageQuery):
+    active = fields.Boolean(metadata={"description": "true: on loan now; false: returned"})
+    overdue = fields.Boolean()
+    member_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    copy_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+
+
+class HoldOut(ma.Schema):
+    id = fields.Integer(required=True)
+    book_id = fields.Integer(required=True)
+    book_title = fields.String(required=True)
+    member_id = fields.Integer(required=True)
+    member_name = fields.String(required=True)
+    placed_at = fields.AwareDateTime(required=True)
+    status = fields.String(required=True, metadata={"enum": list(HOLD_STATUSES)})
+    position = fields.Integer(allow_none=True, required=True, metadata={"description": "1 = next in line (waiting only)"})
+    copy_id = fields.Integer(allow_none=True, required=True)
+    copy_barcode = fields.String(allow_none=True, required=True)
+    pickup_by = fields.AwareDateTime(allow_none=True, required=True)
+
+
+class ReturnOut(ma.Schema):
+    loan = fields.Nested(LoanOut, required=True)
+    hold = fields.Nested(HoldOut, allow_none=True, required=True,
+                         metadata={"description": "The hold the copy was captured for: put it on the hold shelf"})
+
+
+class HoldIn(StrictSchema):
+    book_id = Id(required=True)
+    card_number = Code(CARD_MAX, metadata={"description": "Staff only: the member to place it for"})
+    member_id = Id(metadata={"description": "Staff only: the member to place it for"})
+
+
+class HoldQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(HOLD_STATUSES))
+    book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    member_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+
+
+class RulesOut(ma.Schema):
+    loan_days = fields.Integer(required=True)
+    max_renewals = fields.Integer(required=True)
+    max_loans = fields.Integer(required=True)
+    max_holds = fields.Integer(required=True)
+    hold_pickup_days = fields.Integer(required=True)
+
+
+class CalendarOut(ma.Schema):
+    url = fields.String(required=True, metadata={"description": "Private iCalendar feed of your due dates"})

@@ -1,0 +1,431 @@
+"""Circulation rules: checkout, return, renew, the holds queue; safe under concurrent requests.
+
+How races are decided (SECURITY-CHECKLIST 2.4): a copy is claimed with a conditional UPDATE
+(... WHERE status = 'available'; one winner, the others see 0 rows and answer 409); a member's
+limits are counted under a lock on the member row (PostgreSQL SELECT ... FOR UPDATE; on SQLite every
+write transaction begins IMMEDIATE, which serializes writers); the next hold in a queue is taken with
+FOR UPDATE SKIP LOCKED and claimed conditionally. Partial unique indexes back all of it up: a second
+active loan for a copy, or a second ready hold for a copy, cannot be written.
+"""
+
+import base64
+import hashlib
+import hmac
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import aliased
+
+from .. import clock
+from ..errors import Conflict, Problem
+from ..extensions import db
+from ..models import Book, Copy, Hold, Loan, Member
+from . import audit
+
+
+@dataclass(frozen=True)
+class Rules:
+    loan_days: int
+    max_renewals: int
+    max_loans: int
+    max_holds: int
+    hold_pickup_days: int
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["LIBRARY_LOAN_DAYS"], config["LIBRARY_MAX_RENEWALS"], config["LIBRARY_MAX_LOANS"],
+                   config["LIBRARY_MAX_HOLDS"], config["LIBRARY_HOLD_PICKUP_DAYS"])
+
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def retrying(operation, *args, attempts=3):
+    """Run a write; PostgreSQL serialization failures and deadlocks are retried (bounded, with jitter).
+    Still failing after the last attempt, the error reaches the handler: a 503, never a 500."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation(*args)
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == attempts:
+                raise
+            db.session.rollback()
+            time.sleep(random.uniform(0.005, 0.03) * attempt)
+
+
+def invalid(field, message):
+    return Problem(422, "The request has invalid fields; see errors.", {field: [message]})
+
+
+def _lock_member(member_id: int) -> Member:
+    """The member row, locked until commit (serializes one member's checkouts and holds on PostgreSQL)."""
+    return db.session.scalars(select(Member).where(Member.id == member_id).with_for_update()).one()
+
+
+def _commit_or_conflict(message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(message) from None
+
+
+# --- lookups --------------------------------------------------------------------------------------
+
+def resolve_checkout(barcode: str, card_number: str | None, member_id: int | None) -> tuple[Copy, Member]:
+    """The copy and the member of a checkout; unknown ones are reported together, per field."""
+    errors = {}
+    copy = db.session.scalar(select(Copy).where(Copy.barcode == barcode))
+    if copy is None:
+        errors["barcode"] = [f"No copy with barcode {barcode}."]
+    try:
+        member = find_member(card_number, member_id)
+    except Problem as problem:
+        errors.update(problem.errors)
+    if errors:
+        raise Problem(422, "The request has invalid fields; see errors.", errors)
+    return copy, member
+
+
+def copy_by_barcode(barcode: str) -> Copy:
+    copy = db.session.scalar(select(Copy).where(Copy.barcode == barcode))
+    if copy is None:
+        raise invalid("barcode", f"No copy with barcode {barcode}.")
+    return copy
+
+
+def find_member(card_number: str | None = None, member_id: int | None = None) -> Member:
+    if member_id is not None:
+        member = db.session.get(Member, member_id)
+        if member is None:
+            raise invalid("member_id", f"No member with id {member_id}.")
+        return member
+    member = db.session.scalar(select(Member).where(Member.card_number == card_number))
+    if member is None:
+        raise invalid("card_number", f"No member with card {card_number}.")
+    return member
+
+
+def active_loan_count(member_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Loan)
+                             .where(Loan.member_id == member_id, Loan.returned_at.is_(None)))
+
+
+# --- holds ----------------------------------------------------------------------------------------
+
+def expire_holds(rules: Rules, now=None) -> int:
+    """Ready holds not picked up in time expire; their copies pass to the next in line.
+
+    Runs (and commits on its own) before each circulation write, so it stands even when that write is
+    refused; `flask --app library expire-holds` runs it from cron as well."""
+    now = now or clock.now()
+    expired = 0
+    for hold in db.session.scalars(
+        select(Hold).where(Hold.status == "ready", Hold.pickup_by < now).with_for_update(skip_locked=True)
+    ).all():
+        _close_hold(hold, "expired", now, rules)
+        audit.record("hold.expire", resource=hold)
+        expired += 1
+    if expired:
+        db.session.commit()
+    return expired
+
+
+def _close_hold(hold: Hold, status: str, now, rules: Rules) -> None:
+    """Close an open hold; a copy it held goes to the next in line, or back to the shelf."""
+    copy = hold.copy if hold.status == "ready" else None
+    hold.status, hold.closed_at = status, now
+    if copy is not None:
+        db.session.flush()
+        _shelve(copy, now, rules)
+
+
+def _shelve(copy: Copy, now, rules: Rules) -> Hold | None:
+    """A copy back in the library: captured for the first waiting hold on its book, else available."""
+    hold = db.session.scalars(
+        select(Hold).where(Hold.book_id == copy.book_id, Hold.status == "waiting")
+        .order_by(Hold.placed_at, Hold.id).limit(1).with_for_update(skip_locked=True)
+    ).first()
+    if hold is None:
+        copy.status = "available"
+        return None
+    claimed = db.session.execute(
+        update(Hold).where(Hold.id == hold.id, Hold.status == "waiting")
+        .values(status="ready", copy_id=copy.id, pickup_by=now + timedelta(days=rules.hold_pickup_days))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:  # taken by a concurrent return between our SELECT and UPDATE: leave it available
+        copy.status = "available"
+        return None
+    copy.status = "on_hold_shelf"
+    db.session.refresh(hold)
+    return hold
+
+
+def place_hold(book_id: int, member: Member, rules: Rules) -> Hold:
+    now = clock.now()
+    expire_holds(rules, now)
+    if db.session.get(Book, book_id) is None:
+        raise invalid("book_id", f"No book with id {book_id}.")
+    member = _lock_member(member.id)
+    if member.status != "active":
+        raise Conflict(f"{member.name}'s card is suspended.")
+    open_holds = db.session.scalar(select(func.count()).select_from(Hold)
+                                   .where(Hold.member_id == member.id, Hold.status.in_(("waiting", "ready"))))
+    if open_holds >= rules.max_holds:
+        raise Conflict(f"Limit reached: {rules.max_holds} holds.")
+    if db.session.scalar(select(Hold.id).where(Hold.member_id == member.id, Hold.book_id == book_id,
+                                                Hold.status.in_(("waiting", "ready")))):
+        raise Conflict(f"{member.name} already has a hold on this book.")
+    hold = Hold(book_id=book_id, member_id=member.id, placed_at=now, status="waiting")
+    db.session.add(hold)
+    db.session.flush()
+    audit.record("hold.place", resource=hold, summary={"book_id": book_id, "card_number": member.card_number})
+    # A copy on the shelf right now is pulled for the new hold at once.
+    copy = db.session.scalars(
+        select(Copy).where(Copy.book_id == book_id, Copy.status == "available").order_by(Copy.id).limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if copy is not None:
+        claimed = db.session.execute(
+            update(Copy).where(Copy.id == copy.id, Copy.status == "available").values(status="on_hold_shelf")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            hold.status, hold.copy_id = "ready", copy.id
+            hold.pickup_by = now + timedelta(days=rules.hold_pickup_days)
+    _commit_or_conflict(f"{member.name} already has a hold on this book.")
+    db.session.refresh(hold)
+    return hold
+
+
+def cancel_hold(hold: Hold, rules: Rules) -> None:
+    if hold.status not in ("waiting", "ready"):
+        raise Conflict(f"The hold is already {hold.status}.")
+    _close_hold(hold, "cancelled", clock.now(), rules)
+    audit.record("hold.cancel", resource=hold)
+    _commit_or_conflict("The hold changed meanwhile; try again.")
+
+
+def queue_positions(holds: list[Hold]) -> dict[int, int]:
+    """1-based place in line of each waiting hold (one query for all)."""
+    waiting = [h.id for h in holds if h.status == "waiting"]
+    if not waiting:
+        return {}
+    other = aliased(Hold)
+    earlier = (
+        select(func.count()).select_from(other)
+        .where(other.book_id == Hold.book_id, other.status == "waiting",
+               or_(other.placed_at < Hold.placed_at, and_(other.placed_at == Hold.placed_at, other.id < Hold.id)))
+        .correlate(Hold).scalar_subquery()
+    )
+    return {hold_id: count + 1 for hold_id, count in db.session.execute(select(Hold.id, earlier).where(Hold.id.in_(waiting)))}
+
+
+# --- loans ----------------------------------------------------------------------------------------
+
+def checkout(barcode: str, card_number: str | None, member_id: int | None, rules: Rules) -> Loan:
+    now = clock.now()
+    expire_holds(rules, now)
+    copy, member = resolve_checkout(barcode, card_number, member_id)
+    member = _lock_member(member.id)
+    if member.status != "active":
+        raise Conflict(f"{member.name}'s card is suspended.")
+    if active_loan_count(member.id) >= rules.max_loans:
+        raise Conflict(f"Limit reached: {member.name} has {rules.max_loans} loans.")
+    if copy.status == "on_hold_shelf":
+        hold = db.session.scalar(select(Hold).where(Hold.copy_id == copy.id, Hold.status == "ready"))
+        if hold is not None and hold.member_id != member.id:
+            raise Conflict(f"Copy {barcode} is on the hold shelf for another member.")
+        claimed = db.session.execute(
+            update(Copy).where(Copy.id == copy.id, Copy.status == "on_hold_shelf").values(status="on_loan")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed and hold is not None:
+            hold.status, hold.closed_at = "fulfilled", now
+    else:
+        claimed = db.session.execute(
+            update(Copy).where(Copy.id == copy.id, Copy.status == "available").values(status="on_loan")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise Conflict(_unavailable(barcode))
+    loan = Loan(copy_id=copy.id, member_id=member.id, loaned_at=now, due_at=now + timedelta(days=rules.loan_days))
+    db.session.add(loan)
+    db.session.flush()
+    audit.record("loan.checkout", resource=loan, summary={"barcode": barcode, "card_number": member.card_number})
+    _commit_or_conflict(f"Copy {barcode} is already on loan.")
+    return loan
+
+
+def _unavailable(barcode: str) -> str:
+    status = db.session.scalar(select(Copy.status).where(Copy.barcode == barcode))
+    return {
+        "on_loan": f"Copy {barcode} is already on loan.",
+        "on_hold_shelf": f"Copy {barcode} is on the hold shelf for another member.",
+        "lost": f"Copy {barcode} is marked lost.",
+        "withdrawn": f"Copy {barcode} is withdrawn.",
+    }.get(status, f"Copy {barcode} cannot be lent right now.")
+
+
+def return_loan(loan: Loan, rules: Rules) -> tuple[Loan, Hold | None]:
+    """Close the loan; the copy goes to the first waiting hold (hold shelf) or back on the shelf."""
+    now = clock.now()
+    expire_holds(rules, now)
+    closed = db.session.execute(
+        update(Loan).where(Loan.id == loan.id, Loan.returned_at.is_(None)).values(returned_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not closed:
+        db.session.rollback()
+        raise Conflict("This loan is already returned.")
+    copy = db.session.scalars(select(Copy).where(Copy.id == loan.copy_id).with_for_update()).one()
+    hold = _shelve(copy, now, rules)
+    audit.record("loan.return", resource=loan, summary={"barcode": copy.barcode, "hold_id": hold.id if hold else None})
+    _commit_or_conflict("The copy changed meanwhile; try again.")
+    db.session.refresh(loan)
+    return loan, hold
+
+
+def return_by_barcode(barcode: str, rules: Rules) -> tuple[Loan, Hold | None]:
+    copy = copy_by_barcode(barcode)
+    loan = db.session.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
+    if loan is None:
+        raise Conflict(f"Copy {barcode} is not on loan.")
+    return return_loan(loan, rules)
+
+
+def renew(loan: Loan, rules: Rules) -> Loan:
+    now = clock.now()
+    if loan.returned_at is not None:
+        raise Conflict("This loan is already returned.")
+    if loan.renewals >= rules.max_renewals:
+        raise Conflict(f"Renewal limit reached ({rules.max_renewals}).")
+    waiting = db.session.scalar(select(func.count()).select_from(Hold)
+                                .where(Hold.book_id == loan.copy.book_id, Hold.status == "waiting"))
+    if waiting:
+        raise Conflict("Someone is waiting for this book; it cannot be renewed.")
+    new_due = max(now + timedelta(days=rules.loan_days), loan.due_at)  # a loan period from today, never shorter
+    renewed = db.session.execute(
+        update(Loan).where(Loan.id == loan.id, Loan.renewals == loan.renewals, Loan.returned_at.is_(None))
+        .values(renewals=loan.renewals + 1, due_at=new_due)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not renewed:
+        db.session.rollback()
+        raise Conflict("The loan changed meanwhile; try again.")
+    audit.record("loan.renew", resource=loan, summary={"due_at": new_due.isoformat()})
+    db.session.commit()
+    db.session.refresh(loan)
+    return loan
+
+
+# --- catalog availability -------------------------------------------------------------------------
+
+def availability(book_ids: list[int]) -> dict[int, dict]:
+    """{book_id: {"available", "total", "holds"}} for many books in two queries."""
+    result = {book_id: {"available": 0, "total": 0, "holds": 0} for book_id in book_ids}
+    if not book_ids:
+        return result
+    for book_id, available, total in db.session.execute(
+        select(Copy.book_id, func.sum(case((Copy.status == "available", 1), else_=0)),
+               func.sum(case((Copy.status != "withdrawn", 1), else_=0)))
+        .where(Copy.book_id.in_(book_ids)).group_by(Copy.book_id)
+    ):
+        result[book_id].update(available=int(available or 0), total=int(total or 0))
+    for book_id, holds in db.session.execute(
+        select(Hold.book_id, func.count()).where(Hold.book_id.in_(book_ids), Hold.status == "waiting")
+        .group_by(Hold.book_id)
+    ):
+        result[book_id]["holds"] = holds
+    return result
+
+
+def available_now_condition():
+    return select(Copy.id).where(Copy.book_id == Book.id, Copy.status == "available").exists()
+
+
+# --- copies --------------------------------------------------------------------------------------
+
+def shelve_new(copy: Copy, rules: Rules) -> None:
+    """A new copy serves the first waiting hold at once, if there is one."""
+    _shelve(copy, clock.now(), rules)
+
+
+def update_copy(copy: Copy, data: dict, rules: Rules) -> Copy:
+    status = data.pop("status", None)
+    for key, value in data.items():
+        setattr(copy, key, value)
+    if status is not None and status != copy.status:
+        if copy.status in ("on_loan", "on_hold_shelf"):
+            raise Conflict(f"Copy {copy.barcode} is {copy.status.replace('_', ' ')}; check it in first.")
+        if status == "available":
+            _shelve(copy, clock.now(), rules)  # back in service: a waiting hold gets it first
+        else:
+            claimed = db.session.execute(
+                update(Copy).where(Copy.id == copy.id, Copy.status == copy.status).values(status=status)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if not claimed:
+                db.session.rollback()
+                raise Conflict("The copy changed meanwhile; try again.")
+    _commit_or_conflict("The copy changed meanwhile; try again.")
+    db.session.refresh(copy)
+    return copy
+
+
+def delete_copy(copy: Copy) -> None:
+    used = db.session.scalar(select(func.count()).select_from(Loan).where(Loan.copy_id == copy.id)) or \
+        db.session.scalar(select(func.count()).select_from(Hold).where(Hold.copy_id == copy.id))
+    if used:
+        raise Conflict(f"Copy {copy.barcode} has loan or hold history; mark it withdrawn instead.")
+    db.session.delete(copy)
+    _commit_or_conflict(f"Copy {copy.barcode} is in use; mark it withdrawn instead.")
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+def calendar_token(member: Member, secret_key: str) -> str:
+    mac = hmac.new(secret_key.encode(), f"calendar:{member.id}:{member.calendar_salt}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def calendar_path_token(member: Member, secret_key: str, reset: bool = False) -> str:
+    """The member's calendar token, made on first use; reset makes a new one (the old URL stops working)."""
+    if member.calendar_salt is None or reset:
+        member.calendar_salt = secrets.token_hex(16)
+        db.session.commit()
+    return calendar_token(member, secret_key)
+
+
+def member_by_calendar_token(member_id: int, token: str, secret_key: str) -> Member | None:
+    member = db.session.get(Member, member_id)
+    if member is None or member.calendar_salt is None:
+        return None
+    return member if hmac.compare_digest(calendar_token(member, secret_key), token) else None
+
+
+def icalendar(member: Member, loans: list[Loan], host: str) -> bytes:
+    """An RFC 5545 calendar with one all-day event per due date."""
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//Library//due dates//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", f"Library loans: {member.name}")
+    stamp = clock.now()
+    for loan in loans:
+        event = Event()
+        event.add("uid", f"loan-{loan.id}-{loan.renewals}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", loan.due_at.date())
+        event.add("summary", f"Due: {loan.copy.book.title}")
+        event.add("description", f"Return or renew {loan.copy.book.title} (barcode {loan.copy.barcode}).")
+        cal.add_component(event)
+    return cal.to_ical()

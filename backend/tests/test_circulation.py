@@ -365,3 +365,28 @@ def test_circulation_is_audited(desk, as_role):
     actions = [e["action"] for e in as_role("admin").get(f"/api/v1/audit?resource_type=loan&resource_id={loan['id']}")
                .get_json()["items"]]
     assert actions == ["loan.return", "loan.checkout"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_write_transactions_begin_immediate(app, desk):
+    """X-07: a checkout's transaction takes SQLite's write lock before its first read."""
+    _book, (copy,) = desk.book_with_copies(1)
+    member = desk.member()
+    statements = []
+    with app.app_context():
+        from library.extensions import db
+
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert desk.checkout(copy["barcode"], member["card_number"]).status_code == 201
+        desk.get("/api/v1/books")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    first_write = statements.index("BEGIN IMMEDIATE")
+    assert "SELECT" not in statements[:first_write] and "BEGIN" not in statements[:first_write]
+    assert statements[-4:].count("BEGIN IMMEDIATE") == 0  # the GET reads in a deferred transaction

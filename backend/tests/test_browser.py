@@ -4,7 +4,8 @@ A librarian's round trip: search and open a book; log in, add one, first with a 
 rejects (the error shows next to the ISBN field), find it, edit it, delete it. Accounts: what visitors,
 members, librarians and admins see; logging out (the API then refuses the writes); a session that ends
 mid-use (back to the login page, then back to the page); the account page (password, API tokens shown
-once, revoked); the admin's users pages; failed and throttled logins. axe-core checks every view in light
+once, revoked); the admin's users pages; failed and throttled logins. Circulation: the desk by keyboard (check
+out, return, the hold shelf), a member's loans, renewals and holds, copies on the book page, members. axe-core checks every view in light
 and dark mode, screenshots are saved at phone and desktop widths, and any console error (a CSP violation
 is one) fails the test that caused it.
 
@@ -786,6 +787,292 @@ def test_a_stale_csrf_token_is_fetched_again(app_page, stack):
     expect(heading(page)).to_have_text(f"{book['title']} (retried)")
     assert calls[:3] == [("PATCH", f"/api/v1/books/{book['id']}", 400), ("GET", "/api/v1/auth/csrf", 200),
                          ("PATCH", f"/api/v1/books/{book['id']}", 200)], calls
+
+
+# ---- Circulation: the desk, a member's loans and holds, copies on the book page, members ----
+
+@pytest.fixture(scope="module")
+def signed_in(browser, stack):
+    """Log in through the login form once per role for this module's circulation tests, and hand out the
+    session cookies afterwards (nginx allows 127.0.0.1 only so many logins): signed_in(role) -> cookies."""
+    cookies = {}
+
+    def get(role):
+        if role not in cookies:
+            context = browser.new_context()
+            try:
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                log_in(page, stack, role)
+                cookies[role] = context.cookies()
+            finally:
+                context.close()
+        return cookies[role]
+
+    return get
+
+
+def act_as(page, signed_in, role):
+    """Use `role`'s session in this page from the next page load on."""
+    page.goto("about:blank")  # the app asks who is logged in once per load
+    page.context.clear_cookies()
+    page.context.add_cookies(signed_in(role))
+
+
+@pytest.fixture(scope="module")
+def library(stack):
+    """Arranged through the API: a library card linked to stack.users["member"]'s account, another member,
+    and three new books: A and B with two copies each, C with one copy that the other member has on loan."""
+    api = f"{stack.url}/api/v1"
+    admin, librarian = stack.login("admin"), stack.login("librarian")
+    email = stack.users["member"][0]
+    users = admin.get(f"{api}/users", params={"q": email}, timeout=30).json()["items"]
+    user = next(u for u in users if u["email"] == email)
+    tag = uuid.uuid4().hex[:6].upper()
+
+    def post(path, body):
+        response = librarian.post(f"{api}{path}", json=body, timeout=30)
+        assert response.status_code == 201, f"POST {path}: {response.status_code} {response.text}"
+        return response.json()
+
+    member = post("/members", {"card_number": f"C-{tag}", "name": f"Mina Reader {tag}", "email": email,
+                               "phone": None, "user_id": user["id"]})
+    other = post("/members", {"card_number": f"O-{tag}", "name": f"Otto Other {tag}", "email": None, "phone": None})
+    books = {}
+    for name, count in (("A", 2), ("B", 2), ("C", 1)):
+        book = post("/books", {"title": f"Circulation {name} {tag}"})
+        book["barcodes"] = [post(f"/books/{book['id']}/copies", {"barcode": f"{name}-{tag}-{n}", "location": "Main floor",
+                                                                 "call_number": f"TST {name}"})["barcode"]
+                            for n in range(1, count + 1)]
+        books[name] = book
+    post("/loans", {"barcode": books["C"]["barcodes"][0], "card_number": other["card_number"]})
+    return {"member": member, "other": other, "books": books, "tag": tag}
+
+
+def desk_scan(page, barcode):
+    """Type a barcode into the focused desk field and press Enter, as a scanner does."""
+    expect(page.get_by_role("textbox", name=re.compile(r"^(2 )?Barcode to"))).to_be_focused()
+    page.keyboard.type(barcode)
+    page.keyboard.press("Enter")
+
+
+def test_checkouts_returns_renewals_and_holds(app_page, stack, signed_in, library):
+    """The issue's flow: at the desk a librarian checks out two copies to a member and takes one back; the
+    member sees one loan, renews it and places a hold; the held copy coming back goes to the hold shelf."""
+    page = app_page
+    member, books = library["member"], library["books"]
+    a, b, c = books["A"], books["B"], books["C"]
+
+    # The desk, by keyboard only: the card number first ...
+    act_as(page, signed_in, "librarian")
+    page.goto(f"{stack.url}/#/books")
+    main_nav(page).get_by_role("link", name="Desk").click()
+    expect(heading(page)).to_have_text("Circulation desk")
+    page.reload()  # a fresh load, like a desk terminal starting the day: the card field has the focus
+    card_field = page.get_by_role("textbox", name=re.compile(r"Card number$"))
+    expect(card_field).to_be_focused()
+    page.keyboard.type(f"NO-SUCH-{library['tag']}")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("No member with card")
+    expect(card_field).to_be_focused()
+    page.keyboard.type(member["card_number"])  # the field's text was selected: typing replaces it
+    page.keyboard.press("Enter")
+    panel = page.locator(".member-panel")
+    expect(panel).to_contain_text(member["name"])
+    expect(panel).to_contain_text("0 of 5 loans")
+    expect(page).to_have_url(re.compile(r"#/desk\?card=" + re.escape(member["card_number"]) + "$"))
+
+    # ... then each scan is a checkout, logged with its due date; refusals are alerts with the API's detail.
+    log = page.locator(".log-list > li")
+    desk_scan(page, a["barcodes"][0])
+    expect(log.first).to_contain_text(f"Checked out {a['title']} ({a['barcodes'][0]}) to {member['name']}")
+    expect(log.first).to_contain_text(re.compile(r"Due \d{1,2} \w+ \d{4}"))
+    desk_scan(page, b["barcodes"][0])
+    expect(log).to_have_count(2)
+    expect(log.first).to_contain_text(b["title"])
+    desk_scan(page, a["barcodes"][0])
+    expect(log.first.get_by_role("alert")).to_contain_text(f"Checkout of {a['barcodes'][0]} refused:")
+    expect(log.first.get_by_role("alert")).to_contain_text("already on loan")
+    desk_scan(page, f"NOPE-{library['tag']}")
+    expect(log.first.get_by_role("alert")).to_contain_text(f"No copy with barcode NOPE-{library['tag']}")
+    expect(page.get_by_role("textbox", name=re.compile(r"Barcode to check out$"))).to_have_value("")
+    expect(panel).to_contain_text("2 of 5 loans")
+    check_axe(page, "desk with a member and a log")
+    for size, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        screenshot(page, f"desk-checkout-{size}")
+
+    # Returns: Alt+R switches the mode (the radio follows) and focuses the barcode field.
+    page.keyboard.press("Alt+r")
+    expect(page.get_by_role("radio", name="Return")).to_be_checked()
+    expect(page).to_have_url(re.compile(r"#/desk\?mode=return$"))
+    desk_scan(page, a["barcodes"][0])
+    expect(log.first).to_contain_text(f"Returned {a['title']} ({a['barcodes'][0]}) from {member['name']}")
+    expect(log.first.locator(".hold-shelf")).to_have_count(0)
+    desk_scan(page, a["barcodes"][0])
+    expect(log.first.get_by_role("alert")).to_contain_text("not on loan")
+
+    loans = page.request.get(f"{stack.url}/api/v1/loans", params={"member_id": member["id"], "active": "true"}).json()
+    assert [loan["barcode"] for loan in loans["items"]] == [b["barcodes"][0]]
+
+    # The member: one loan; renew it.
+    act_as(page, signed_in, "member")
+    page.goto(f"{stack.url}/#/books")
+    account_nav(page).get_by_role("link", name="My loans").click()
+    expect(heading(page)).to_have_text("My loans")
+    expect(heading(page)).to_be_focused()
+    cards = page.locator(".loan-card")
+    expect(cards).to_have_count(1)
+    expect(cards.first.get_by_role("link", name=b["title"])).to_be_visible()
+    expect(cards.first).to_contain_text(re.compile(r"Due \d{1,2} \w+ \d{4}"))
+    expect(cards.first).to_contain_text("Not renewed yet (2 renewals allowed)")
+    cards.first.get_by_role("button", name=f"Renew “{b['title']}”").click()
+    expect(page.get_by_role("status").filter(has_text=f"Renewed “{b['title']}”: now due")).to_be_visible()
+    expect(cards.first).to_contain_text("Renewed 1 of 2 times")
+    renewed = page.request.get(f"{stack.url}/api/v1/loans", params={"active": "true"}).json()["items"]
+    assert [(loan["barcode"], loan["renewals"]) for loan in renewed] == [(b["barcodes"][0], 1)]
+
+    # A hold on C, whose only copy is out: the book page says so, without the copy's barcode for members.
+    page.goto(f"{stack.url}/#/books/{c['id']}")
+    expect(heading(page)).to_have_text(c["title"])
+    expect(page.locator(".availability-line")).to_have_text("✗ None of 1 available")
+    table = page.get_by_role("table", name="Copies")
+    expect(table.get_by_role("row")).to_have_count(2)
+    expect(table).to_contain_text("On loan")
+    expect(table).not_to_contain_text(c["barcodes"][0])
+    page.get_by_role("button", name="Place hold").click()
+    expect(page.locator(".hold-mine")).to_contain_text("Hold placed. You are 1st in line.")
+    expect(page.locator(".hold-mine")).to_be_focused()
+    expect(page.get_by_role("button", name="Place hold")).to_have_count(0)
+    expect(page.locator(".availability-line")).to_contain_text("1 waiting")
+    page.reload()
+    expect(page.locator(".hold-mine")).to_contain_text("You have a hold on this book: 1st in line")
+
+    page.goto(f"{stack.url}/#/me")
+    hold = page.locator(".hold-card")
+    expect(hold).to_have_count(1)
+    expect(hold).to_contain_text("1st in line")
+
+    # The held copy comes back: the desk says where it goes.
+    act_as(page, signed_in, "librarian")
+    page.goto(f"{stack.url}/#/desk?mode=return")
+    expect(page.get_by_role("textbox", name="Barcode to return")).to_be_focused()
+    desk_scan(page, c["barcodes"][0])
+    shelf = page.locator(".log-list > li").first.locator(".hold-shelf")
+    expect(shelf).to_have_attribute("role", "alert")
+    expect(shelf).to_contain_text(re.compile(rf"Put on hold shelf for {re.escape(member['name'])} \(pickup by \d{{1,2}} \w+ \d{{4}}\)"))
+    screenshot(page, "desk-hold-shelf-desktop")
+
+    # ... and the member's hold is ready.
+    act_as(page, signed_in, "member")
+    page.goto(f"{stack.url}/#/me")
+    expect(page.locator(".hold-card")).to_contain_text(re.compile(r"Ready: pick up by \d{1,2} \w+ \d{4}"))
+
+
+def test_copies_on_the_book_page_and_members_for_staff(app_page, stack, signed_in, library):
+    page = app_page
+    a, tag = library["books"]["A"], library["tag"]
+    act_as(page, signed_in, "librarian")
+
+    # Add a copy: a barcode in use is refused on the field, then a new one is listed; withdraw it.
+    page.goto(f"{stack.url}/#/books/{a['id']}")
+    table = page.get_by_role("table", name="Copies")
+    expect(table).to_contain_text(a["barcodes"][0])
+    page.get_by_text("Add a copy").click()
+    barcode = page.get_by_role("textbox", name="Barcode")
+    barcode.fill(a["barcodes"][0])
+    page.get_by_role("button", name="Add copy").click()
+    expect(page.locator("#copy-barcode-error")).to_contain_text("in use")
+    expect(barcode).to_have_attribute("aria-invalid", "true")
+    new = f"A-{tag}-9"
+    barcode.fill(new)
+    page.get_by_role("textbox", name="Location").fill("Stacks")
+    page.get_by_role("button", name="Add copy").click()
+    expect(page.get_by_role("status").filter(has_text=f"Added copy {new}.")).to_be_visible()
+    expect(barcode).to_be_focused()
+    expect(table.get_by_role("row", name=re.compile(new))).to_contain_text("Available")
+    page.get_by_role("button", name=f"Withdraw: copy {new}").click()
+    expect(table.get_by_role("row", name=re.compile(new))).to_contain_text("Withdrawn")
+    expect(page.get_by_role("button", name=f"Make available: copy {new}")).to_be_focused()
+
+    # The catalog's "Available now" filter is in the URL.
+    page.goto(f"{stack.url}/#/books?q=Circulation+C+{tag}")
+    expect(page.locator(".book-list > li")).to_have_count(1)
+    page.get_by_role("checkbox", name="Available now").check()
+    expect(page).to_have_url(re.compile(r"available=true"))
+    expect(page.get_by_text("No books found.")).to_be_visible()
+    page.goto(f"{stack.url}/#/books?q=Circulation+A+{tag}&available=true")
+    expect(page.locator(".book-list > li")).to_contain_text(re.compile(r"Available"))
+
+    # Members: search, open one, a new member.
+    main_nav(page).get_by_role("link", name="Members").click()
+    expect(heading(page)).to_have_text("Members")
+    page.get_by_role("searchbox", name="Name or card number").fill(library["member"]["card_number"])
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#/members\?q="))
+    page.get_by_role("link", name=library["member"]["name"]).click()
+    expect(heading(page)).to_have_text(library["member"]["name"])
+    expect(page.get_by_role("link", name="Check out at the desk")).to_have_attribute(
+        "href", f"#/desk?card={library['member']['card_number']}")
+
+    page.goto(f"{stack.url}/#/members/new")
+    page.get_by_role("textbox", name="Card number").fill(library["member"]["card_number"])
+    page.get_by_role("textbox", name="Name").fill("Twin <Card>")
+    page.get_by_role("button", name="Add member").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.get_by_role("textbox", name="Card number")).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("textbox", name="Card number").fill(f"N-{tag}")
+    page.get_by_role("button", name="Add member").click()
+    expect(heading(page)).to_have_text("Twin <Card>")
+    expect(page.get_by_role("status").first).to_contain_text(f"Added Twin <Card> with card N-{tag}.")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_circulation_views_are_accessible(app_page, stack, signed_in, library, scheme):
+    page = app_page
+    page.emulate_media(color_scheme=scheme)
+    a, member = library["books"]["A"], library["member"]
+
+    def check(views):
+        for name, (route, title, ready) in views.items():
+            for size, viewport in VIEWPORTS.items():
+                page.set_viewport_size(viewport)
+                page.goto(f"{stack.url}/{route}")
+                page.reload()
+                expect(heading(page)).to_have_text(title)
+                expect(page.locator(ready).first).to_be_visible()
+                expect(page.locator("[aria-busy=true]")).to_have_count(0)
+                if size == "desktop":
+                    check_axe(page, f"{name} ({scheme})")
+                screenshot(page, f"{name}-{size}-{scheme}")
+
+    act_as(page, signed_in, "librarian")
+    check({
+        "desk": ("#/desk", "Circulation desk", ".desk-step"),
+        "members": ("#/members", "Members", ".member-list > li"),
+        "member": (f"#/members/{member['id']}", member["name"], ".loan-card, .empty"),
+        "member-new": ("#/members/new", "New member", "form"),
+        "book-copies-staff": (f"#/books/{a['id']}", a["title"], ".copies-table"),
+        "me-no-card": ("#/me", "My loans", ".empty"),
+    })
+    act_as(page, signed_in, "member")
+    check({
+        "me": ("#/me", "My loans", ".loan-card, .loan-list, .empty"),
+        "book-copies-member": (f"#/books/{a['id']}", a["title"], ".copies-table"),
+    })
+    # A dialog: cancelling a hold asks first (the hold is placed through the API, as the member).
+    c = library["books"]["C"]
+    response = page.request.post(f"{stack.url}/api/v1/holds", data={"book_id": c["id"]}, headers=csrf_headers(page, stack))
+    assert response.status in (201, 409), response.text()
+    page.goto(f"{stack.url}/#/me")
+    page.get_by_role("button", name=f"Cancel the hold on “{c['title']}”").click()
+    dialog = page.get_by_role("dialog", name="Cancel this hold?")
+    expect(dialog.get_by_role("button", name="Keep it")).to_be_focused()
+    check_axe(page, f"cancel-hold dialog ({scheme})")
+    screenshot(page, f"me-cancel-dialog-desktop-{scheme}")
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Cancel the hold on “{c['title']}”")).to_be_focused()
 
 
 def test_failed_and_throttled_logins_are_explained(app_page, stack):

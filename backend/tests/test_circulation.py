@@ -110,6 +110,12 @@ def test_members_cards_and_my_card(app, desk, make_user, as_role):
     assert browser.get("/api/v1/members/me").get_json()["card_number"] == member["card_number"]
     assert_problem(as_role("member").get("/api/v1/members/me"), 404)  # an account without a card
     assert_problem(as_role("member").get(f"/api/v1/members/{member['id']}"), 403)
+    other_id = make_user("member")
+    linked = desk.post("/api/v1/members", json={"card_number": code("M"), "name": "By Email",
+                                                "user_email": email_of(app, other_id).upper()})
+    assert linked.status_code == 201 and linked.get_json()["user_id"] == other_id
+    assert "user_email" in assert_problem(desk.post("/api/v1/members", json={
+        "card_number": code("M"), "name": "Nobody", "user_email": "nobody@example.org"}), 422)["errors"]
     suspended = desk.patch(f"/api/v1/members/{member['id']}", json={"status": "suspended"}).get_json()
     assert suspended["status"] == "suspended"
 

@@ -35,8 +35,9 @@ export function loginFormErrors({ email = "", password = "" } = {}) {
 
 const ACCESS_NEEDS = {
   catalog: { who: "a librarian", what: "Adding, editing and deleting books needs a librarian or admin account." },
+  staff: { who: "a librarian", what: "The circulation desk and member records need a librarian or admin account." },
   admin: { who: "an admin", what: "Managing users needs an admin account." },
-  user: { who: null, what: "Your account page shows your details, your password and your API tokens." },
+  user: { who: null, what: "Your account and your loans are shown once you have logged in." },
 };
 
 /**

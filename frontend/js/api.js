@@ -240,3 +240,35 @@ export const listUsers = (params, opts) => request("GET", "/users", { ...opts, p
 export const getUser = (userId, opts) => request("GET", `/users/${id(userId)}`, opts);
 export const createUser = (body, opts) => request("POST", "/users", { ...opts, body });
 export const updateUser = (userId, body, opts) => request("PATCH", `/users/${id(userId)}`, { ...opts, body });
+
+// ---- Circulation: copies, members, loans, holds, reports and the member's own calendar feed. ----
+
+export const listCopies = (bookId, params, opts) => request("GET", `/books/${id(bookId)}/copies`, { ...opts, params });
+export const createCopy = (bookId, body, opts) => request("POST", `/books/${id(bookId)}/copies`, { ...opts, body });
+export const updateCopy = (copyId, body, opts) => request("PATCH", `/copies/${id(copyId)}`, { ...opts, body });
+
+export const listMembers = (params, opts) => request("GET", "/members", { ...opts, params });
+export const getMember = (memberId, opts) => request("GET", `/members/${id(memberId)}`, opts);
+export const createMember = (body, opts) => request("POST", "/members", { ...opts, body });
+export const updateMember = (memberId, body, opts) => request("PATCH", `/members/${id(memberId)}`, { ...opts, body });
+/** The library card of the signed-in user; rejects with a 404 ApiError when they have none. */
+export const getMyMember = (opts) => request("GET", "/members/me", opts);
+export const getMyCalendar = (opts) => request("GET", "/members/me/calendar", opts);
+export const resetMyCalendar = (opts) => request("POST", "/members/me/calendar", opts);
+
+export const listLoans = (params, opts) => request("GET", "/loans", { ...opts, params });
+/** Check a copy out: {barcode, card_number} or {barcode, member_id}. */
+export const checkOut = (body, opts) => request("POST", "/loans", { ...opts, body });
+/** The desk's return by barcode: resolves to {loan, hold} (hold: the hold the copy now goes to, or null). */
+export const returnByBarcode = (barcode, opts) => request("POST", "/returns", { ...opts, body: { barcode } });
+export const returnLoan = (loanId, opts) => request("POST", `/loans/${id(loanId)}/return`, opts);
+export const renewLoan = (loanId, opts) => request("POST", `/loans/${id(loanId)}/renew`, opts);
+
+export const listHolds = (params, opts) => request("GET", "/holds", { ...opts, params });
+/** {book_id} for oneself, or {book_id, card_number | member_id} for staff placing it for a member. */
+export const placeHold = (body, opts) => request("POST", "/holds", { ...opts, body });
+export const cancelHold = (holdId, opts) => request("DELETE", `/holds/${id(holdId)}`, opts);
+
+export const getLoanRules = (opts) => request("GET", "/loan-rules", opts);
+/** The overdue report as a CSV download: a plain link, the session cookie goes with it. */
+export const OVERDUE_CSV_URL = apiUrl("/reports/overdue.csv");

@@ -118,3 +118,34 @@ export async function loadForView(ctx, load, notFound, retry) {
 export function focusLost() {
   return !document.activeElement || document.activeElement === document.body;
 }
+
+/**
+ * Ask for confirmation in a modal dialog (tpl-confirm) added to `host`: resolves true when the user
+ * chose `confirmLabel`, false on Cancel or Esc. The dialog is removed afterwards and focus goes back
+ * to `opener` (if it is still on the page).
+ */
+export function confirmDialog(host, { title, text, confirmLabel, cancelLabel = "Cancel", opener = document.activeElement }) {
+  const dialog = clone("tpl-confirm");
+  const r = refs(dialog);
+  r.title.textContent = title;
+  r.text.textContent = text;
+  r.confirm.textContent = confirmLabel;
+  r.cancel.textContent = cancelLabel;
+  host.append(dialog);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      const confirmed = dialog.returnValue === "confirm";
+      dialog.remove();
+      if (opener?.isConnected) opener.focus();
+      resolve(confirmed);
+    }, { once: true });
+    dialog.showModal();
+  });
+}
+
+/** An inline problem (role="alert", so it is announced when added): "<lead>: <title>." and the detail. */
+export function inlineProblem(lead, error) {
+  const detail = error?.detail || "";
+  return el("p", { className: "inline-problem", role: "alert" },
+    el("strong", { text: detail ? `${lead}:` : `${lead}: ${error?.title || "error"}.` }), detail ? ` ${detail}` : "");
+}

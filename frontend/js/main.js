@@ -7,7 +7,7 @@
 import { parseHash, matchRoute, loginHash, LOGIN_PATH } from "./router.js";
 import { focusLost } from "./dom.js";
 import { getMe, logout, onUnauthorized } from "./api.js";
-import { canAccess, canEditCatalog, isAdmin, clearSession, currentUser, displayName, onSessionChange, setUser } from "./session.js";
+import { canAccess, canEditCatalog, isAdmin, isStaff, clearSession, currentUser, displayName, onSessionChange, setUser } from "./session.js";
 import * as booksView from "./views/books.js";
 import * as bookView from "./views/book.js";
 import * as formView from "./views/form.js";
@@ -18,6 +18,11 @@ import * as loginView from "./views/login.js";
 import * as accountView from "./views/account.js";
 import * as usersView from "./views/users.js";
 import * as userNewView from "./views/usernew.js";
+import * as deskView from "./views/desk.js";
+import * as meView from "./views/me.js";
+import * as membersView from "./views/members.js";
+import * as memberNewView from "./views/membernew.js";
+import * as memberView from "./views/member.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -32,6 +37,11 @@ const routes = [
   { pattern: "/authors/:id", view: authorView, params: { id: ID }, nav: "books" },
   { pattern: LOGIN_PATH, view: loginView, nav: "login", exact: true },
   { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
+  { pattern: "/me", view: meView, nav: "me", exact: true, access: "user" },
+  { pattern: "/desk", view: deskView, nav: "desk", exact: true, access: "staff" },
+  { pattern: "/members", view: membersView, nav: "members", exact: true, access: "staff" },
+  { pattern: "/members/new", view: memberNewView, nav: "members", access: "staff" },
+  { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
   { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
 ];
@@ -81,13 +91,15 @@ function setNav({ nav, exact }) {
   }
 }
 
-/** Show the header links for the current user: Log in, or their name, Account, Log out (and Users). */
+/** Show the header links for the current user: Log in, or their name, My loans, Account, Log out (and
+ * the staff's Desk and Members, the admins' Users). */
 function drawAccount() {
   const user = currentUser();
   const show = {
     anonymous: !user,
     user: Boolean(user),
     catalog: canEditCatalog(user?.role),
+    staff: isStaff(user?.role),
     admin: isAdmin(user?.role),
   };
   for (const item of document.querySelectorAll("[data-show-if]")) item.hidden = !show[item.dataset.showIf];

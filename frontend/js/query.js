@@ -17,7 +17,7 @@ export const SORT_OPTIONS = Object.freeze([
 export const DEFAULT_PER_PAGE = 20;
 export const MAX_PER_PAGE = 100;
 
-export const LIST_DEFAULTS = Object.freeze({ sort: "title", page: 1, per_page: DEFAULT_PER_PAGE });
+export const LIST_DEFAULTS = Object.freeze({ sort: "title", available: false, page: 1, per_page: DEFAULT_PER_PAGE });
 
 const SORTS = new Set(SORT_OPTIONS.map((o) => o.value));
 
@@ -47,6 +47,7 @@ export function listState(query = {}) {
     sort: SORTS.has(query.sort) ? query.sort : LIST_DEFAULTS.sort,
     year_from: toYear(query.year_from),
     year_to: toYear(query.year_to),
+    available: query.available === "true" || query.available === "1",
     page: toPositiveInt(query.page, 1),
     per_page: toPositiveInt(query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE),
   };
@@ -56,7 +57,7 @@ export function listState(query = {}) {
 export function listApiParams(state) {
   const params = {};
   for (const [key, value] of Object.entries(state)) {
-    if (value === null || value === undefined || value === "") continue;
+    if (value === null || value === undefined || value === "" || value === false) continue;
     params[key] = value;
   }
   return params;
@@ -93,7 +94,7 @@ export function pageInfo({ total = 0, page = 1, per_page = DEFAULT_PER_PAGE } = 
 
 /** True when the state filters the catalog in any way (used for the empty-state message). */
 export function isFiltered(state) {
-  return Boolean(state.q || state.subject || state.language || state.year_from !== null || state.year_to !== null);
+  return Boolean(state.q || state.subject || state.language || state.available || state.year_from !== null || state.year_to !== null);
 }
 
 /** "Books 21–40 of 57", "3 books" or "No books" for a results heading, from pageInfo(). */

@@ -30,6 +30,11 @@ export function canEditCatalog(role) {
   return role === "librarian" || role === "admin";
 }
 
+/** Librarians and admins run the circulation desk and see members, copies' barcodes and all loans. */
+export function isStaff(role) {
+  return role === "librarian" || role === "admin";
+}
+
 /** Only admins manage users. */
 export function isAdmin(role) {
   return role === "admin";
@@ -42,13 +47,14 @@ export function tokenScopesFor(role) {
 
 /**
  * Whether a route's `access` requirement is met by a user (null when nobody is signed in):
- * null/undefined: anyone; "user": any signed-in user; "catalog": librarian or admin; "admin": admin.
+ * null/undefined: anyone; "user": any signed-in user; "catalog" and "staff" (the circulation desk and
+ * member records): librarian or admin; "admin": admin.
  */
 export function canAccess(access, user) {
   if (!access) return true;
   if (!user) return false;
   if (access === "user") return true;
-  if (access === "catalog") return canEditCatalog(user.role);
+  if (access === "catalog" || access === "staff") return isStaff(user.role);
   if (access === "admin") return isAdmin(user.role);
   return false;
 }

@@ -35,6 +35,8 @@ test("access messages: visitors are asked to log in, others told the role needed
   assert.equal(member.login, false);
   assert.match(member.detail, /^You are logged in as a member\./);
   assert.equal(accessMessage("admin", { role: "librarian" }).title, "This page needs an admin");
+  assert.equal(accessMessage("staff", { role: "member" }).title, "This page needs a librarian");
+  assert.match(accessMessage("staff", null).detail, /circulation desk/);
 });
 
 test("the users list state lives in the hash", () => {

@@ -7,8 +7,19 @@ import { parseHash } from "../js/router.js";
 
 test("listState fills defaults", () => {
   assert.deepEqual(listState({}), {
-    q: "", subject: "", language: "", sort: "title", year_from: null, year_to: null, page: 1, per_page: 20,
+    q: "", subject: "", language: "", sort: "title", year_from: null, year_to: null, available: false, page: 1, per_page: 20,
   });
+});
+
+test("the available-now filter: only \"true\" turns it on; it is in the hash and the API call only when on", () => {
+  assert.equal(listState({ available: "true" }).available, true);
+  assert.equal(listState({ available: "yes" }).available, false);
+  const on = listState({ q: "dune", available: "true" });
+  assert.equal(listHash(on), "#/books?q=dune&available=true");
+  assert.deepEqual(listApiParams(on), { q: "dune", sort: "title", available: true, page: 1, per_page: 20 });
+  assert.equal(listHash(on, { available: false }), "#/books?q=dune");
+  assert.equal(isFiltered(listState({ available: "true" })), true);
+  assert.deepEqual(listState(parseHash(listHash(on)).query), on);
 });
 
 test("listState normalises and rejects bad values", () => {

@@ -33,6 +33,10 @@ test("route access: anyone, any user, catalog editors, admins", () => {
   assert.equal(canAccess("catalog", null), false);
   assert.equal(canAccess("catalog", member), false);
   assert.equal(canAccess("catalog", librarian), true);
+  assert.equal(canAccess("staff", null), false);
+  assert.equal(canAccess("staff", member), false);
+  assert.equal(canAccess("staff", librarian), true);
+  assert.equal(canAccess("staff", admin), true);
   assert.equal(canAccess("admin", librarian), false);
   assert.equal(canAccess("admin", admin), true);
   assert.equal(canAccess("something-new", admin), false); // unknown requirements deny

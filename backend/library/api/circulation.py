@@ -187,6 +187,11 @@ def get_member_or_404(member_id):
 
 
 def _member_conflicts(data, member_id=None):
+    if "user_email" in data:
+        user_id = db.session.scalar(select(User.id).where(User.email == data.pop("user_email")))
+        if user_id is None:
+            raise circulation.invalid("user_email", "No user account has this email.")
+        data["user_id"] = user_id
     if "card_number" in data:
         other = db.session.scalar(select(Member.id).where(Member.card_number == data["card_number"]))
         if other is not None and other != member_id:

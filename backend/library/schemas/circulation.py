@@ -73,6 +73,7 @@ class MemberIn(StrictSchema):
     email = Email(allow_none=True)
     phone = Text(PHONE_MAX, allow_none=True)
     user_id = Id(allow_none=True, metadata={"description": "Link the card to a user account"})
+    user_email = Email(metadata={"description": "Link the card to the user account with this email (instead of user_id)"})
 
 
 class MemberPatch(StrictSchema):
@@ -81,6 +82,7 @@ class MemberPatch(StrictSchema):
     phone = Text(PHONE_MAX, allow_none=True)
     status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
     user_id = Id(allow_none=True)
+    user_email = Email(metadata={"description": "Link the card to the user account with this email"})
 
 
 class MemberQuery(PageQuery):

@@ -41,11 +41,12 @@ function mount(ctx) {
     for (const key of ["q", "subject", "language", "sort", "year_from", "year_to"]) {
       changes[key] = String(data.get(key) ?? "").trim();
     }
+    changes.available = r.form.elements.available.checked;
     ctx.navigate(listHash(states.get(view), changes));
   });
-  // Selects apply at once; text inputs apply on Enter or the Search/Apply buttons.
-  for (const select of r.form.querySelectorAll("select")) {
-    select.addEventListener("change", () => r.form.requestSubmit());
+  // Selects and the checkbox apply at once; text inputs apply on Enter or the Search/Apply buttons.
+  for (const control of r.form.querySelectorAll("select, input[type=checkbox]")) {
+    control.addEventListener("change", () => r.form.requestSubmit());
   }
   return view;
 }
@@ -56,6 +57,7 @@ function syncControls(view, state) {
   form.elements.year_from.value = state.year_from ?? "";
   form.elements.year_to.value = state.year_to ?? "";
   form.elements.sort.value = state.sort;
+  form.elements.available.checked = state.available;
   ensureOption(form.elements.language, state.language);
   form.elements.language.value = state.language;
   ensureOption(form.elements.subject, state.subject);
@@ -125,7 +127,8 @@ function renderBooksOrEmpty(container, envelope, state) {
   if (envelope.total > 0) {
     showEmpty(container, "This page is past the end of the results.", "", el("a", { href: listHash(state, { page: 1 }), text: "Go to the first page" }));
   } else if (isFiltered(state)) {
-    const what = state.q ? `Nothing in the catalog matches “${state.q}” with these filters.` : "Nothing in the catalog matches these filters.";
+    const now = state.available ? " Some may be out on loan: try without “Available now”." : "";
+    const what = (state.q ? `Nothing in the catalog matches “${state.q}” with these filters.` : "Nothing in the catalog matches these filters.") + now;
     showEmpty(container, "No books found.", what, el("a", { href: "#/books", text: "Clear search and filters" }));
   } else {
     const add = canEditCatalog(currentUser()?.role) ? el("a", { href: "#/books/new", text: "Add the first book" }) : null;

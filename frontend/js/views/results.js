@@ -2,6 +2,7 @@
 
 import { clone, refs, setText, doneLoading } from "../dom.js";
 import { authorLine } from "../format.js";
+import { availabilitySummary } from "../circulation.js";
 import { languageName } from "../languages.js";
 import { pageInfo } from "../query.js";
 
@@ -18,6 +19,13 @@ export function bookItem(book) {
     (v) => v !== null && v !== undefined && v !== "",
   );
   setText(r.meta, meta.join(" · "));
+  const availability = availabilitySummary(book.availability);
+  if (availability) {
+    r.availability.hidden = false;
+    r.availability.classList.add(`is-${availability.kind}`);
+    r["availability-icon"].textContent = availability.kind === "available" ? "✓" : "✗";
+    r["availability-text"].textContent = availability.text;
+  }
   return node;
 }
 

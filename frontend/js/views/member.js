@@ -1,0 +1,131 @@
+// #/members/{id} — staff: one member's card, details and status (suspend or reactivate), their loans
+// (Renew, Check in) and open holds (Cancel), and a link to check out to them at the desk.
+
+import { getMember, updateMember, listLoans, listHolds } from "../api.js";
+import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoading, loadForView, inlineProblem, setText } from "../dom.js";
+import { sortLoans, sortHolds, deskHash, MEMBER_STATUS_LABELS } from "../circulation.js";
+import { formatDate } from "../format.js";
+import { loanItem, holdItem } from "./circitems.js";
+
+/** Load the member and draw them; a 404 shows the not-found view. */
+export async function render(ctx) {
+  showLoading(ctx.root, "Loading member…");
+  const member = await loadForView(
+    ctx,
+    (options) => getMember(ctx.params.id, options),
+    { title: "Member not found", detail: "There is no member with this number." },
+    () => render(ctx),
+  );
+  if (member === undefined) return;
+  const view = clone("tpl-member");
+  const page = { ctx, view, member };
+  drawMember(page);
+  refs(view)["toggle-status"].addEventListener("click", () => toggleStatus(page));
+  ctx.root.replaceChildren(view);
+  ctx.root.removeAttribute("aria-busy");
+  ctx.ready();
+  await Promise.all([loadLoans(page), loadHolds(page)]);
+}
+
+function fact(term, value) {
+  return el("div", { className: "fact" }, el("dt", { text: term }), el("dd", { text: value }));
+}
+
+function drawMember({ view, member }) {
+  const r = refs(view);
+  r.name.textContent = member.name;
+  const suspended = member.status === "suspended";
+  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ?? member.status;
+  r.status.classList.toggle("is-disabled", suspended);
+  r.facts.replaceChildren(
+    fact("Card number", member.card_number),
+    fact("Email", member.email || "—"),
+    fact("Phone", member.phone || "—"),
+    fact("Linked account", member.user_id ? "Yes: they can see their loans under “My loans”" : "No"),
+    fact("Member since", formatDate(member.created_at)),
+  );
+  r.desk.href = deskHash({ mode: "checkout", card: member.card_number });
+  r.desk.hidden = suspended;
+  r["toggle-status"].textContent = suspended ? "Reactivate card" : "Suspend card";
+}
+
+async function toggleStatus(page) {
+  const { ctx, view } = page;
+  const r = refs(view);
+  const button = r["toggle-status"];
+  const status = page.member.status === "suspended" ? "active" : "suspended";
+  button.disabled = true;
+  r.problem.replaceChildren();
+  try {
+    page.member = await updateMember(page.member.id, { status });
+    drawMember(page);
+    setText(r.notice, status === "suspended" ? `Suspended ${page.member.name}’s card: they cannot borrow until it is reactivated.` : `Reactivated ${page.member.name}’s card.`);
+  } catch (error) {
+    if (ctx.signal.aborted || error.status === 401) return;
+    r.problem.replaceChildren(inlineProblem("Could not change the card’s status", error));
+  } finally {
+    button.disabled = false;
+    button.focus();
+  }
+}
+
+function say(page, message) {
+  const r = refs(page.view);
+  r.notice.hidden = false;
+  r.notice.textContent = message;
+}
+
+async function loadLoans(page, { focus = false } = {}) {
+  const { ctx, view, member } = page;
+  const r = refs(view);
+  showLoading(r.loans, "Loading loans…");
+  try {
+    const loans = await listLoans({ member_id: member.id, active: true, per_page: 100 }, { signal: ctx.signal });
+    if (ctx.signal.aborted) return;
+    r["loans-heading"].textContent = `On loan (${loans.total})`;
+    if (loans.items.length === 0) showEmpty(r.loans, "Nothing on loan.");
+    else {
+      r.loans.replaceChildren(el("ul", { className: "cards loan-list" }, ...sortLoans(loans.items).map((loan) => loanItem(loan, {
+        staff: true,
+        showMember: false,
+        say: (message) => say(page, message),
+        changed: () => {
+          loadLoans(page, { focus: true });
+          loadHolds(page);
+        },
+      }))));
+      doneLoading(r.loans);
+    }
+    if (focus) r["loans-heading"].focus();
+  } catch (error) {
+    if (isAbort(error) || ctx.signal.aborted) return;
+    showProblem(r.loans, error, () => loadLoans(page, { focus: true }));
+  }
+}
+
+async function loadHolds(page, { focus = false } = {}) {
+  const { ctx, view, member } = page;
+  const r = refs(view);
+  showLoading(r.holds, "Loading holds…");
+  try {
+    const options = { signal: ctx.signal };
+    const [ready, waiting] = await Promise.all([
+      listHolds({ member_id: member.id, status: "ready", per_page: 100 }, options),
+      listHolds({ member_id: member.id, status: "waiting", per_page: 100 }, options),
+    ]);
+    if (ctx.signal.aborted) return;
+    const holds = sortHolds([...ready.items, ...waiting.items]);
+    r["holds-heading"].textContent = `Holds (${ready.total + waiting.total})`;
+    if (holds.length === 0) showEmpty(r.holds, "No open holds.");
+    else {
+      r.holds.replaceChildren(el("ul", { className: "cards hold-list" }, ...holds.map((hold) => holdItem(hold, {
+        host: view, showMember: false, say: (message) => say(page, message), changed: () => loadHolds(page, { focus: true }),
+      }))));
+      doneLoading(r.holds);
+    }
+    if (focus) r["holds-heading"].focus();
+  } catch (error) {
+    if (isAbort(error) || ctx.signal.aborted) return;
+    showProblem(r.holds, error, () => loadHolds(page, { focus: true }));
+  }
+}

@@ -14,8 +14,9 @@ from .common import PageQuery, StrictBoolean, StrictSchema, Text
 class Email(fields.Email):
     """An email address, compared and stored lower-cased."""
 
-    def __init__(self, **kwargs):
-        super().__init__(validate=validate.Length(max=EMAIL_MAX), metadata={"maxLength": EMAIL_MAX}, **kwargs)
+    def __init__(self, metadata=None, **kwargs):
+        super().__init__(validate=validate.Length(max=EMAIL_MAX), metadata={"maxLength": EMAIL_MAX, **(metadata or {})},
+                         **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs).lower()

@@ -42,7 +42,10 @@ def register_config(app, config):
 
 
 def register_logging(app):
+    """The "library" logger (app, audit, auth events) at the configured level. Touching app.logger gives it
+    Flask's handler (wsgi.errors, i.e. gunicorn's error log) unless one is configured already."""
     logging.getLogger("library").setLevel(app.config["LIBRARY_LOG_LEVEL"])
+    app.logger  # noqa: B018 - creates the logger with its handler
 
 
 def register_extensions(app):

@@ -256,6 +256,7 @@ def checkout(barcode: str, card_number: str | None, member_id: int | None, rules
     if not claimed:
         db.session.rollback()
         raise Conflict(_unavailable(barcode))
+    now = clock.now()  # after the claim: a return we waited for happened before this loan began
     loan = Loan(copy_id=copy.id, member_id=member.id, loaned_at=now, due_at=now + timedelta(days=rules.loan_days))
     db.session.add(loan)
     db.session.flush()

@@ -20,7 +20,7 @@ from ..services import circulation
 from ..services.catalog import like_pattern
 from .. import clock
 from .base import Blueprint
-from .pagination import LINK_HEADER, page_response
+from .pagination import LINK_HEADER, page_of_query, page_response
 
 blp = Blueprint("circulation", __name__, url_prefix="/api/v1", description="Copies, members, loans and holds")
 CopyPage, MemberPage = page_of(CopyOut, "CopyPage"), page_of(MemberOut, "MemberPage")
@@ -41,14 +41,6 @@ def my_member(required=True) -> Member | None:
     if member is None and required:
         raise Problem(404, "Your account has no library card; ask at the desk.")
     return member
-
-
-def paged(query, args, order_by):
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(
-        query.order_by(*order_by).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
-    ).all()
-    return items, total
 
 
 # --- presenters: one query per page for the related rows ---------------------------------------------
@@ -116,7 +108,7 @@ class BookCopies(MethodView):
     def get(self, args, book_id):
         """A book's copies: status, location and due date (never who has them)"""
         db.get_or_404(Book, book_id, description=f"No book with id {book_id}.")
-        items, total = paged(select(Copy).where(Copy.book_id == book_id), args, [Copy.id])
+        items, total = page_of_query(select(Copy).where(Copy.book_id == book_id), args, [Copy.id])
         return page_response(copies_out(items), total, args)
 
     @access(STAFF)
@@ -151,7 +143,7 @@ class CopyList(MethodView):
             query = query.where(Copy.barcode == args["barcode"])
         if args.get("status"):
             query = query.where(Copy.status == args["status"])
-        items, total = paged(query, args, [Copy.id])
+        items, total = page_of_query(query, args, [Copy.id])
         return page_response(copies_out(items), total, args)
 
 
@@ -234,7 +226,7 @@ class MemberList(MethodView):
             query = query.where(Member.card_number == args["card_number"])
         if args.get("status"):
             query = query.where(Member.status == args["status"])
-        items, total = paged(query, args, [func.lower(Member.name), Member.id])
+        items, total = page_of_query(query, args, [func.lower(Member.name), Member.id])
         return page_response(members_out(items), total, args)
 
     @access(STAFF)
@@ -341,7 +333,7 @@ class LoanList(MethodView):
                 query = query.where(column == args[key])
         if args.get("book_id"):
             query = query.where(Loan.copy_id.in_(select(Copy.id).where(Copy.book_id == args["book_id"])))
-        items, total = paged(query, args, [Loan.returned_at.is_not(None), Loan.due_at, Loan.id])
+        items, total = page_of_query(query, args, [Loan.returned_at.is_not(None), Loan.due_at, Loan.id])
         return page_response(loans_out(items), total, args)
 
     @access(STAFF)
@@ -421,7 +413,7 @@ class HoldList(MethodView):
         for key, column in (("status", Hold.status), ("book_id", Hold.book_id), ("member_id", Hold.member_id)):
             if args.get(key):
                 query = query.where(column == args[key])
-        items, total = paged(query, args, [Hold.placed_at, Hold.id])
+        items, total = page_of_query(query, args, [Hold.placed_at, Hold.id])
         return page_response(holds_out(items), total, args)
 
     @access(USER)
@@ -469,7 +461,7 @@ class Overdue(MethodView):
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
         """Overdue loans, longest overdue first"""
-        items, total = paged(_overdue_query(), args, [Loan.due_at, Loan.id])
+        items, total = page_of_query(_overdue_query(), args, [Loan.due_at, Loan.id])
         return page_response(loans_out(items), total, args)
 
 

@@ -4,6 +4,9 @@ import math
 from urllib.parse import urlencode
 
 from flask import request
+from sqlalchemy import func, select
+
+from ..extensions import db
 
 
 def page_response(items, total, args):
@@ -24,6 +27,15 @@ def page_response(items, total, args):
     links.append(link(last, "last"))
     body = {"items": items, "total": total, "page": page, "per_page": per_page}
     return body, {"Link": ", ".join(links)}
+
+
+def page_of_query(query, args, order_by):
+    """One page of a SELECT and the total it would match: (items, total)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(
+        query.order_by(*order_by).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+    ).all()
+    return items, total
 
 
 LINK_HEADER = {

@@ -15,7 +15,7 @@ from ..schemas.common import PageQuery, page_of
 from ..services import auth, passwords
 from ..services.catalog import like_pattern
 from .base import Blueprint
-from .pagination import LINK_HEADER, page_response
+from .pagination import LINK_HEADER, page_of_query, page_response
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1", description="Users, API tokens and the audit trail")
 UserPage = page_of(UserOut, "UserPage")
@@ -24,11 +24,7 @@ AuditPage = page_of(AuditOut, "AuditPage")
 
 
 def paged(query, args, order_by):
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(
-        query.order_by(*order_by).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
-    ).all()
-    return page_response(items, total, args)
+    return page_response(*page_of_query(query, args, order_by), args)
 
 
 def get_user_or_404(user_id):

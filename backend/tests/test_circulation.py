@@ -396,3 +396,34 @@ def test_sqlite_write_transactions_begin_immediate(app, desk):
     first_write = statements.index("BEGIN IMMEDIATE")
     assert "SELECT" not in statements[:first_write] and "BEGIN" not in statements[:first_write]
     assert statements[-4:].count("BEGIN IMMEDIATE") == 0  # the GET reads in a deferred transaction
+
+
+def _pg_failure(error_class):
+    import psycopg.errors
+
+    return sa.exc.OperationalError("UPDATE copy ...", {}, getattr(psycopg.errors, error_class)())
+
+
+@pytest.mark.parametrize("error_class", ["SerializationFailure", "DeadlockDetected"])
+def test_serialization_failures_and_deadlocks_are_retried_three_times(app, error_class):
+    """X-08: the retry policy itself (PostgreSQL's 40001/40P01 are hard to provoke on demand)."""
+    from library.services.circulation import retrying
+
+    attempts = []
+
+    def flaky(fail_times):
+        attempts.append(1)
+        if len(attempts) <= fail_times:
+            raise _pg_failure(error_class)
+        return "done"
+
+    with app.app_context():
+        assert retrying(flaky, 2) == "done" and len(attempts) == 3
+        attempts.clear()
+        with pytest.raises(sa.exc.OperationalError):
+            retrying(flaky, 3)
+        assert len(attempts) == 3
+        attempts.clear()
+        with pytest.raises(sa.exc.OperationalError):  # other errors are not retried
+            retrying(lambda: attempts.append(1) or (_ for _ in ()).throw(sa.exc.OperationalError("x", {}, Exception())))
+        assert len(attempts) == 1

@@ -12,7 +12,7 @@ def register(app):
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Only load when the catalog has no books at all.")
     def seed_demo(if_empty):
-        """Load about 200 demo books; books already there (same ISBN) are left alone."""
+        """Load about 200 demo books with copies, and ten demo members; what is there already is left alone."""
         if if_empty and db.session.scalar(select(func.count()).select_from(Book)):
             click.echo("The catalog is not empty; demo books not loaded.")
             return

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from library import create_app
-from library.models import Author, Book, Subject
+from library.models import Author, Book, Copy, Member, Subject
 
 from .conftest import BACKEND_DIR
 from .test_books import assert_problem
@@ -66,7 +66,7 @@ def test_openapi_document(client):
 def _counts(url):
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        counts = tuple(conn.scalar(select(func.count()).select_from(m)) for m in (Book, Author, Subject))
+        counts = tuple(conn.scalar(select(func.count()).select_from(m)) for m in (Book, Author, Subject, Copy, Member))
     engine.dispose()
     return counts
 
@@ -80,6 +80,7 @@ def test_seed_demo_loads_about_200_books_and_twice_changes_nothing(database_url)
     assert "Added 200" in seed()
     first = _counts(database_url)
     assert first[0] == 200 and first[1] > 50 and first[2] > 10
+    assert 200 <= first[3] <= 600 and first[4] == 10  # copies of every book, and demo members
     assert "Added 0" in seed()
     assert _counts(database_url) == first
 

@@ -5,7 +5,7 @@ import random
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Book
+from ..models import Book, Copy, Member
 from . import catalog
 
 # Well-known works (title, author, first year, language, subjects).
@@ -168,8 +168,13 @@ def demo_books() -> list[dict]:
     return books
 
 
+DEMO_MEMBERS = ["Amelia Hart", "Bruno Costa", "Chloé Martin", "Dev Patel", "Elif Yılmaz", "Finn O'Brien",
+                "Grace Okoye", "Hugo Lindström", "Isla Murray", "Jun Tanaka"]
+
+
 def load_demo() -> int:
-    """Add the demo books that are not there yet (matched by ISBN); returns how many were added."""
+    """Add the demo books that are not there yet (matched by ISBN), one to three copies of each, and ten
+    members with cards DEMO-M01..; returns how many books were added. Loading twice changes nothing."""
     wanted = demo_books()
     existing = set(db.session.scalars(select(Book.isbn).where(Book.isbn.in_([b["isbn"] for b in wanted]))))
     added = 0
@@ -177,4 +182,22 @@ def load_demo() -> int:
         if data["isbn"] not in existing:
             catalog.create_book(data)
             added += 1
+    _load_copies_and_members(wanted)
     return added
+
+
+def _load_copies_and_members(wanted: list[dict]) -> None:
+    rng = random.Random(SEED + 1)
+    books = dict(db.session.execute(select(Book.isbn, Book.id).where(Book.isbn.in_([b["isbn"] for b in wanted]))).all())
+    have = set(db.session.scalars(select(Copy.barcode).where(Copy.barcode.like("DEMO-%"))))
+    for index, data in enumerate(wanted):
+        for n in range(1, rng.choice((1, 1, 2, 3)) + 1):
+            barcode = f"DEMO-{index + 1:04d}-{n}"
+            location = rng.choice(["Main hall", "Children's room", "Reference", "Stack A"])  # drawn every time
+            if barcode not in have and data["isbn"] in books:
+                db.session.add(Copy(book_id=books[data["isbn"]], barcode=barcode, status="available", location=location))
+    cards = set(db.session.scalars(select(Member.card_number).where(Member.card_number.like("DEMO-%"))))
+    for index, name in enumerate(DEMO_MEMBERS, start=1):
+        if f"DEMO-M{index:02d}" not in cards:
+            db.session.add(Member(card_number=f"DEMO-M{index:02d}", name=name, status="active"))
+    db.session.commit()

@@ -465,6 +465,12 @@ def test_backoff_applies_to_the_account_whatever_the_address(app, make_user, clo
     assert _attempt(client, email, "wrong password").status_code == 401
 
 
+@pytest.mark.parametrize("email", ["nul\x00@example.org", "lone\udcc8@example.org", "x" * 255])
+def test_hostile_login_input_is_refused_not_a_500(anon, email):
+    assert_problem(anon.post("/api/v1/auth/login", json={"email": email, "password": "whatever it is"}), 422)
+    assert_problem(anon.post("/api/v1/auth/login", json={"email": "a@b.org", "password": "lone \udcc8"}), 422)
+
+
 def test_unknown_email_and_wrong_password_answer_alike(app, make_user):
     email = email_of(app, make_user("member"))
     disabled = email_of(app, make_user("member", active=False))

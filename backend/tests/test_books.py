@@ -246,6 +246,7 @@ def test_list_costs_a_constant_number_of_queries(client, anon, app):
         ({"title": "x" * 501}, "title"),
         ({"title": 42}, "title"),
         ({"title": "ok\x00bad"}, "title"),
+        ({"title": "lone \udcc8 surrogate"}, "title"),
         ({"title": "ok", "subtitle": "x" * 501}, "subtitle"),
         ({"title": "ok", "isbn": "978-0-306-40615-8"}, "isbn"),
         ({"title": "ok", "isbn": "12345"}, "isbn"),

@@ -92,3 +92,43 @@ def test_api_conforms_to_its_spec(case, role):
     """
     headers = {"Authorization": f"Bearer {TOKENS[role]}"} if TOKENS[role] else None
     case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+
+def test_api_conforms_on_postgresql_too(pg_server, pg_template, tmp_path):
+    """PostgreSQL refuses what SQLite stores (NUL bytes, lone surrogates, huge integers): fuzz every
+    operation once more, per role, against it."""
+    from hypothesis import given
+
+    from library.extensions import db
+    from library.models import User
+    from library.services import auth, passwords
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": pg_server.create_database(template=pg_template),
+                      "LIBRARY_ENV": "testing", "LIBRARY_DATA_DIR": str(tmp_path)})
+    tokens = {"anonymous": None}
+    with app.app_context():
+        for role in ROLES[1:]:
+            user = User(email=f"{role}@fuzz.test", display_name=role, role=role, is_active=True,
+                        password_hash=passwords.hash_password("fuzzing is fun", app.config["LIBRARY_ARGON2"]))
+            db.session.add(user)
+            db.session.commit()
+            tokens[role] = auth.create_token(user, "fuzz", sorted(auth.ROLE_SCOPES[role]), 30, frozenset(auth.SCOPES))[1]
+    pg_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    failures = []
+    for role, token in tokens.items():
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        for operation in pg_schema.get_all_operations():
+            operation = operation.ok()
+
+            @given(case=operation.as_strategy())
+            @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+            def check(case):
+                case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+            try:
+                check()
+            except BaseException as error:  # noqa: BLE001 - collect every operation's failure, then report
+                failures.append(f"{role} {operation.label}: {str(error)[:500]}")
+    with app.app_context():
+        db.engine.dispose()
+    assert failures == []

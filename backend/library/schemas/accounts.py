@@ -8,7 +8,7 @@ from ..models import ApiToken, AuditEvent, User
 from ..models.accounts import DISPLAY_NAME_MAX, EMAIL_MAX, ROLES, TOKEN_NAME_MAX
 from ..services.auth import SCOPES
 from ..services.passwords import MAX_LENGTH
-from .common import PageQuery, StrictBoolean, StrictSchema, Text
+from .common import PageQuery, StrictBoolean, StrictSchema, Text, has_lone_surrogate
 
 
 class Email(fields.Email):
@@ -19,12 +19,24 @@ class Email(fields.Email):
                          **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs).lower()
+        value = super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs)
+        if has_lone_surrogate(value) or "\x00" in value:
+            raise ma.ValidationError("Not a valid email address.")
+        return value.lower()
+
+
+class PasswordField(fields.String):
+    """Any characters, kept exactly (no trimming or folding); the policy is checked by the service."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if has_lone_surrogate(value):
+            raise ma.ValidationError("Not valid Unicode text.")
+        return value
 
 
 def Password(**kwargs):  # noqa: N802 - a field factory
-    """Any characters, kept exactly (no trimming or folding); the policy is checked by the service."""
-    return fields.String(validate=validate.Length(max=MAX_LENGTH), metadata={"maxLength": MAX_LENGTH, "format": "password"},
+    return PasswordField(validate=validate.Length(max=MAX_LENGTH), metadata={"maxLength": MAX_LENGTH, "format": "password"},
                          **kwargs)
 
 
@@ -64,7 +76,7 @@ class UserQuery(PageQuery):
 
 
 class LoginIn(StrictSchema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=EMAIL_MAX), metadata={"maxLength": EMAIL_MAX})
+    email = Text(EMAIL_MAX, required=True)  # not validated as an address: any typo just fails to log in
     password = Password(required=True)
 
 

@@ -15,6 +15,11 @@ _CONTROL_CLASS_MULTILINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff"
 _BLANK_CLASS = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
+def has_lone_surrogate(value: str) -> bool:
+    """A lone UTF-16 surrogate (valid in a JSON escape, not in UTF-8) cannot be stored or hashed."""
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
 class Text(fields.String):
     """A string that is trimmed, length-checked and free of control characters (NUL breaks PostgreSQL).
 
@@ -38,6 +43,8 @@ class Text(fields.String):
             raise ma.ValidationError(f"At most {self.max_length} characters.")
         if self.control.search(value):
             raise ma.ValidationError("Control characters are not allowed.")
+        if has_lone_surrogate(value):
+            raise ma.ValidationError("Not valid Unicode text.")
         value = value.strip()
         if not value:
             if self.allow_none:

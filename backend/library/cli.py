@@ -21,6 +21,37 @@ def register(app):
 
     register_accounts(app)
 
+    @app.cli.command("import-books")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 50_000))
+    def import_books(path, batch_size):
+        """Import books from a CSV file (title, subtitle, authors ";", isbn, publisher, year, language, subjects ";")."""
+        import time
+
+        from .services import importer
+
+        with open(path, newline="", encoding="utf-8") as stream:
+            total = sum(1 for _ in stream) - 1
+        started = time.monotonic()
+        with open(path, newline="", encoding="utf-8") as stream, \
+                click.progressbar(length=max(total, 0), label="Importing", show_pos=True) as bar:
+            try:
+                reader = importer.read_csv(stream)
+            except ValueError as error:
+                raise click.ClickException(str(error)) from None
+            done = [0]
+
+            def progress(rows):
+                bar.update(rows - done[0])
+                done[0] = rows
+
+            result = importer.import_rows(reader, batch_size=batch_size, progress=progress)
+        seconds = max(time.monotonic() - started, 1e-9)
+        for line, message in result.problems:
+            click.echo(f"line {line}: {message}", err=True)
+        click.echo(f"Read {result.rows} rows: added {result.added}, skipped {result.skipped} "
+                   f"in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s).")
+
     @app.cli.command("expire-holds")
     def expire_holds():
         """Expire holds not picked up in time (their copies pass to the next in line); for cron."""

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from library import create_app
-from library.authz import PUBLIC, endpoint_rule
+from library.authz import endpoint_rule
 from library.models import ApiToken, AuditEvent, Book, User, UserSession
 from library.services import passwords
 

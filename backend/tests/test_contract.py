@@ -115,18 +115,20 @@ def test_api_conforms_on_postgresql_too(pg_server, pg_template, tmp_path):
             tokens[role] = auth.create_token(user, "fuzz", sorted(auth.ROLE_SCOPES[role]), 30, frozenset(auth.SCOPES))[1]
     pg_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     failures = []
+    def fuzz(operation, headers):
+        @given(case=operation.as_strategy())
+        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def check(case):
+            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+        check()
+
     for role, token in tokens.items():
         headers = {"Authorization": f"Bearer {token}"} if token else None
         for operation in pg_schema.get_all_operations():
             operation = operation.ok()
-
-            @given(case=operation.as_strategy())
-            @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-            def check(case):
-                case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
-
             try:
-                check()
+                fuzz(operation, headers)
             except BaseException as error:  # noqa: BLE001 - collect every operation's failure, then report
                 failures.append(f"{role} {operation.label}: {str(error)[:500]}")
     with app.app_context():

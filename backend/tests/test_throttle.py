@@ -14,7 +14,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from tests.conftest import REPO_DIR
 from tests.stack import GUNICORN_WORKERS, LOGIN_PATH, client_from

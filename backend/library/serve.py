@@ -40,6 +40,16 @@ def render_template(text, values):
     return pattern.sub(lambda m: str(values[m.group(1)]), text)
 
 
+def _world_readable(static_root, run_dir):
+    """nginx started by root serves files as `nobody`: when a folder on the way to static_root is closed to
+    others (a checkout under /root, say), serve a copy from the world-readable run folder instead."""
+    if os.geteuid() != 0 or all(os.stat(p).st_mode & 0o005 == 0o005 for p in [static_root, *static_root.parents]):
+        return static_root
+    copy = run_dir / "static"
+    shutil.copytree(static_root, copy, dirs_exist_ok=True)
+    return copy
+
+
 def render_nginx_config(run_dir, port, upstream, static_root):
     """Lay out an nginx run folder (nginx.conf, conf.d/, snippets/, tmp/); return the nginx.conf path.
 
@@ -47,7 +57,8 @@ def render_nginx_config(run_dir, port, upstream, static_root):
     workers started by root run as `nobody`.
     """
     run_dir = Path(run_dir)
-    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": Path(static_root).resolve()}
+    static_root = _world_readable(Path(static_root).resolve(), run_dir)
+    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root}
     (run_dir / "conf.d").mkdir(parents=True, exist_ok=True)
     (run_dir / "tmp").mkdir(exist_ok=True)
     template = (NGINX_DIR / "templates" / "default.conf.template").read_text()

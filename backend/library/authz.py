@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from flask import current_app, g, request
 
+from .database import READ_METHODS
 from .errors import Problem
 from .services import auth
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_COOKIE, SECURE_SESSION_COOKIE = "library_session", "__Host-session"
 QUERY_TOKEN_NAMES = ("token", "access_token", "api_key", "apikey", "auth")
 
@@ -91,7 +91,7 @@ def authorize_request():
         _deny(403, "This endpoint has no access rule.")
     if rule.roles is not None:
         _check_role(rule, principal)
-    if principal.via == "session" and rule.csrf and request.method not in SAFE_METHODS:
+    if principal.via == "session" and rule.csrf and request.method not in READ_METHODS:
         auth.check_csrf(request.headers.get("X-CSRFToken"), principal.session, current_app.config["SECRET_KEY"])
     return None
 
@@ -104,7 +104,7 @@ def _check_role(rule: Rule, principal: auth.Principal) -> None:
     if rule.session_only and principal.via != "session":
         _deny(403, "This needs a browser session, not a token.")
     if principal.via == "token":
-        needed = {"read" if request.method in SAFE_METHODS else "write"} | ({rule.scope} if rule.scope else set())
+        needed = {"read" if request.method in READ_METHODS else "write"} | ({rule.scope} if rule.scope else set())
         if not needed <= principal.scopes:
             _deny(403, f"The token lacks the scope(s): {', '.join(sorted(needed - principal.scopes))}.")
 

@@ -270,16 +270,16 @@ class MyCalendar(MethodView):
     @access(USER)
     @blp.response(200, CalendarOut)
     def get(self):
-        """The private URL of your due-date calendar, for a calendar app (made on first use)"""
+        """The private URL of your due-date calendar, for a calendar app"""
         member = my_member()
-        return {"url": calendar_url(member, circulation.calendar_path_token(member, current_app.config["SECRET_KEY"]))}
+        return {"url": calendar_url(member, circulation.calendar_token(member, current_app.config["SECRET_KEY"]))}
 
     @access(USER)
     @blp.response(200, CalendarOut)
     def post(self):
         """Make a new calendar URL; the old one stops working"""
         member = my_member()
-        token = circulation.calendar_path_token(member, current_app.config["SECRET_KEY"], reset=True)
+        token = circulation.reset_calendar_token(member, current_app.config["SECRET_KEY"])
         return {"url": calendar_url(member, token)}
 
 

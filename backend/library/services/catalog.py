@@ -208,8 +208,9 @@ def list_books(args: dict, extra_conditions=()) -> tuple[list[Book], int]:
     books = list(db.session.scalars(query))
     from .circulation import availability
 
-    for book_id, counts in availability([b.id for b in books]).items():
-        next(b for b in books if b.id == book_id).availability = counts
+    counts = availability([b.id for b in books])
+    for book in books:
+        book.availability = counts[book.id]
     return books, total
 
 

@@ -393,21 +393,21 @@ def delete_copy(copy: Copy) -> None:
 # --- calendar -------------------------------------------------------------------------------------
 
 def calendar_token(member: Member, secret_key: str) -> str:
-    mac = hmac.new(secret_key.encode(), f"calendar:{member.id}:{member.calendar_salt}".encode(), hashlib.sha256)
+    """HMAC of the member id and salt: unguessable without SECRET_KEY, shown again on demand, nothing stored."""
+    mac = hmac.new(secret_key.encode(), f"calendar:{member.id}:{member.calendar_salt or ''}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
-def calendar_path_token(member: Member, secret_key: str, reset: bool = False) -> str:
-    """The member's calendar token, made on first use; reset makes a new one (the old URL stops working)."""
-    if member.calendar_salt is None or reset:
-        member.calendar_salt = secrets.token_hex(16)
-        db.session.commit()
+def reset_calendar_token(member: Member, secret_key: str) -> str:
+    """A new calendar token; the old URL stops working."""
+    member.calendar_salt = secrets.token_hex(16)
+    db.session.commit()
     return calendar_token(member, secret_key)
 
 
 def member_by_calendar_token(member_id: int, token: str, secret_key: str) -> Member | None:
     member = db.session.get(Member, member_id)
-    if member is None or member.calendar_salt is None:
+    if member is None:
         return None
     return member if hmac.compare_digest(calendar_token(member, secret_key), token) else None
 

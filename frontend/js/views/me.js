@@ -109,7 +109,7 @@ async function loadHolds(page, { focus = false } = {}) {
   }
 }
 
-// ---- The calendar feed: shown once when made (the server keeps only a hash), reset on demand. ----
+// ---- The calendar feed: a private address, shown on demand, replaced by a new one on reset. ----
 
 function setUpCalendar({ ctx, view, body }) {
   const r = refs(body);
@@ -117,7 +117,7 @@ function setUpCalendar({ ctx, view, body }) {
     r["calendar-url"].value = url;
     r.calendar.hidden = false;
     r["calendar-show"].hidden = true;
-    r["calendar-status"].textContent = "Copy the address into your calendar app now: it is shown only once.";
+    r["calendar-status"].textContent = "Copy the address into your calendar app. Anyone with it can see your due dates.";
     r["calendar-url"].focus();
     r["calendar-url"].select();
   };
@@ -132,14 +132,7 @@ function setUpCalendar({ ctx, view, body }) {
     try {
       showUrl((await getMyCalendar({ signal: ctx.signal })).url);
     } catch (error) {
-      if (error.status === 409) {
-        // Made and shown before: only a new one can be shown now.
-        r["calendar-show"].hidden = true;
-        r["calendar-status"].textContent = `${error.detail || "Your calendar link was shown when it was made."} Use “Make a new link” if you need it again.`;
-        r["calendar-reset"].focus();
-      } else {
-        failed("Could not get your calendar link", error);
-      }
+      failed("Could not get your calendar link", error);
     } finally {
       r["calendar-show"].disabled = false;
     }

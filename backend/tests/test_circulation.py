@@ -5,6 +5,7 @@ import io
 import threading
 import uuid
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -355,6 +356,8 @@ def test_due_date_calendar_feed(app, desk, make_user, anon):
     assert new_url != url
     assert_problem(anon.get(path), 404)
     assert_problem(anon.get(path.replace(path.rsplit("/", 1)[1][:5], "AAAAA")), 404)
+    member_path = path.rsplit("/", 1)[0]
+    assert_problem(anon.get(member_path + "/" + quote("é" * 43) + ".ics"), 404)  # non-ASCII token: 404, not 500
 
 
 def test_loan_rules_come_from_configuration(make_app, as_role):

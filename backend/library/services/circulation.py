@@ -409,7 +409,9 @@ def member_by_calendar_token(member_id: int, token: str, secret_key: str) -> Mem
     member = db.session.get(Member, member_id)
     if member is None:
         return None
-    return member if hmac.compare_digest(calendar_token(member, secret_key), token) else None
+    # Bytes, not str: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    expected = calendar_token(member, secret_key).encode()
+    return member if hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass")) else None
 
 
 def icalendar(member: Member, loans: list[Loan], host: str) -> bytes:

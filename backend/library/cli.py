@@ -25,7 +25,8 @@ def register(app):
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 50_000))
     def import_books(path, batch_size):
-        """Import books from a CSV file (title, subtitle, authors ";", isbn, publisher, year, language, subjects ";")."""
+        """Import books from a CSV file (title, subtitle, authors ";", isbn, publisher, year, language, subjects ";",
+        description); the search index is built once at the end."""
         import time
 
         from .services import importer
@@ -45,12 +46,30 @@ def register(app):
                 bar.update(rows - done[0])
                 done[0] = rows
 
-            result = importer.import_rows(reader, batch_size=batch_size, progress=progress)
+            def indexing():
+                bar.render_finish()
+                click.echo("Building the search index for the new books...")
+
+            result = importer.import_rows(reader, batch_size=batch_size, progress=progress, indexing=indexing)
         seconds = max(time.monotonic() - started, 1e-9)
         for line, message in result.problems:
             click.echo(f"line {line}: {message}", err=True)
         click.echo(f"Read {result.rows} rows: added {result.added}, skipped {result.skipped} "
                    f"in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s).")
+
+    @app.cli.command("reindex")
+    def reindex():
+        """Rebuild the search index and the "did you mean" words from the catalog (after a failed import,
+        or a restore from a dump taken without them)."""
+        from .extensions import db
+        from .models import search as search_index
+        from .services import search
+
+        connection = db.session.connection()
+        search_index.rebuild_index(connection)
+        search.rebuild_words(connection)
+        db.session.commit()
+        click.echo("Search index rebuilt.")
 
     @app.cli.command("expire-holds")
     def expire_holds():

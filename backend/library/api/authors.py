@@ -8,11 +8,10 @@ from .base import Blueprint
 
 from ..errors import Problem
 from ..schemas.authors import AuthorIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery
-from ..schemas.books import BookQuery
+from ..schemas.books import DEEP_PAGE_LIMIT, BookPage, BookQuery
 from ..schemas.common import page_of
 from ..services import catalog
-from .books import BookPage
-from .pagination import LINK_HEADER, page_response
+from .pagination import BOOK_LINK_HEADER, LINK_HEADER, book_page_response, page_response
 
 blp = Blueprint("authors", __name__, url_prefix="/api/v1", description="Authors and subjects")
 AuthorPage = page_of(AuthorOut, "AuthorPage")
@@ -74,12 +73,11 @@ class AuthorItem(MethodView):
 class AuthorBooks(MethodView):
     @access(PUBLIC)
     @blp.arguments(BookQuery, location="query")
-    @blp.response(200, BookPage, headers=LINK_HEADER)
+    @blp.response(200, BookPage, headers=BOOK_LINK_HEADER)
     def get(self, args, author_id):
         """List an author's books (same filters and sorts as /books)"""
         get_author_or_404(author_id)
-        items, total = catalog.list_books({**args, "author": author_id})
-        return page_response(items, total, args)
+        return book_page_response(catalog.book_page({**args, "author": author_id}), args, DEEP_PAGE_LIMIT)
 
 
 @blp.route("/subjects")

@@ -1,5 +1,8 @@
 """The Blueprint every API module uses: a JSON body is required where a view takes one."""
 
+from functools import wraps
+
+from flask import request
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 
@@ -15,3 +18,27 @@ class _Parser(FlaskParser):
 
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = _Parser()
+
+
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 1000},
+                 "description": "An ETag from an earlier response: 304 without a body when nothing changed"}
+ETAG_HEADER = {"ETag": {"description": "Tag of this representation, for If-None-Match", "schema": {"type": "string"}}}
+
+
+def conditional(blp):
+    """ETag from the response body and 304 Not Modified on a matching If-None-Match (GET views,
+    placed above @blp.response so the view has become a Response)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            response = view(*args, **kwargs)
+            if response.status_code == 200:
+                response.add_etag()
+                response.make_conditional(request)
+            return response
+
+        return blp.doc(parameters=[IF_NONE_MATCH])(
+            blp.alt_response(304, description="Not modified since the ETag in If-None-Match")(wrapper))
+
+    return decorator

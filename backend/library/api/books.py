@@ -4,16 +4,14 @@ from flask import url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
 from ..authz import PUBLIC, STAFF, access
-from .base import Blueprint
+from .base import ETAG_HEADER, Blueprint, conditional
 
 from ..extensions import db
-from ..schemas.books import BookIn, BookOut, BookPatch, BookQuery
-from ..schemas.common import page_of
+from ..schemas.books import DEEP_PAGE_LIMIT, BookIn, BookOut, BookPage, BookPatch, BookQuery
 from ..services import catalog
-from .pagination import LINK_HEADER, page_response
+from .pagination import BOOK_LINK_HEADER, book_page_response
 
 blp = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books in the catalog")
-BookPage = page_of(BookOut, "BookPage")
 
 
 def get_book_or_404(book_id):
@@ -23,12 +21,12 @@ def get_book_or_404(book_id):
 @blp.route("")
 class BookList(MethodView):
     @access(PUBLIC)
+    @conditional(blp)
     @blp.arguments(BookQuery, location="query")
-    @blp.response(200, BookPage, headers=LINK_HEADER)
+    @blp.response(200, BookPage, headers={**BOOK_LINK_HEADER, **ETAG_HEADER})
     def get(self, args):
-        """List books, filtered, sorted and paginated"""
-        items, total = catalog.list_books(args)
-        return page_response(items, total, args)
+        """Search and list books: full text, filters, sort, facets, pages or a cursor"""
+        return book_page_response(catalog.book_page(args), args, DEEP_PAGE_LIMIT)
 
     @access(STAFF)
     @blp.arguments(BookIn)
@@ -43,7 +41,8 @@ class BookList(MethodView):
 @blp.route("/<id:book_id>")
 class BookItem(MethodView):
     @access(PUBLIC)
-    @blp.response(200, BookOut)
+    @conditional(blp)
+    @blp.response(200, BookOut, headers=ETAG_HEADER)
     def get(self, book_id):
         """Get one book"""
         return get_book_or_404(book_id)

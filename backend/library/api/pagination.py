@@ -44,3 +44,38 @@ LINK_HEADER = {
         "schema": {"type": "string"},
     }
 }
+
+
+def book_page_response(body, args, deep_limit):
+    """(body, headers) for a book list: page links while page numbers reach, else the cursor."""
+    params = request.args.to_dict(flat=False)
+
+    def link(rel, **changes):
+        query = {k: v for k, v in params.items() if k not in ("page", "cursor")}
+        query.update({k: [str(v)] for k, v in changes.items()})
+        return f'<{request.base_url}?{urlencode(query, doseq=True)}>; rel="{rel}"'
+
+    links = [link("first", page=1)]
+    page, per_page = body["page"], body["per_page"]
+    if page is not None:  # page mode
+        if page > 1:
+            links.append(link("prev", page=page - 1))
+        if body["next_cursor"] and page * per_page < deep_limit:
+            links.append(link("next", page=page + 1))
+        elif body["next_cursor"]:
+            links.append(link("next", cursor=body["next_cursor"]))
+        last = max(1, math.ceil(body["total"] / per_page))
+        if not body["total_is_estimate"] and (last - 1) * per_page < deep_limit:
+            links.append(link("last", page=last))
+    elif body["next_cursor"]:
+        links.append(link("next", cursor=body["next_cursor"]))
+    return body, {"Link": ", ".join(links)}
+
+
+BOOK_LINK_HEADER = {
+    "Link": {
+        "description": 'RFC 8288 links: first, prev, next and last by page number; next by cursor in cursor mode '
+                       'and past the pages page numbers reach',
+        "schema": {"type": "string"},
+    }
+}

@@ -69,7 +69,7 @@ class Book(Timestamped, db.Model):
     __table_args__ = (
         CheckConstraint(f"published_year BETWEEN {YEAR_MIN} AND {YEAR_MAX}", name="published_year_range"),
         CheckConstraint("length(isbn) = 13", name="isbn_13_digits"),
-        Index("ix_book_title_lower", text("lower(title)")),
+        Index("ix_book_title_lower_id", text("lower(title)"), "id"),  # keyset pages by title
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

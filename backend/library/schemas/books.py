@@ -12,7 +12,11 @@ from ..models.catalog import (
 from ..services import isbn as isbn_service
 from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
 
-SORTS = ("title", "-title", "published_year", "-published_year", "created_at", "-created_at", "author")
+SORTS = ("relevance", "title", "-title", "published_year", "-published_year", "created_at", "-created_at", "author")
+FACETS = ("subject", "language", "author", "decade")
+FACET_LIMIT_MAX = 50
+CURSOR_MAX = 2000
+DEEP_PAGE_LIMIT = 10_000  # page mode reaches this many rows; deeper, the cursor
 AUTHORS_MAX, SUBJECTS_MAX = 50, 30
 
 
@@ -134,11 +138,34 @@ class BookOut(flask_ma.SQLAlchemySchema):
         return getattr(book, "availability", None) or availability([book.id])[book.id]
 
 
-class BookQuery(PageQuery):
-    """Filters and sort for book lists."""
+class FacetList(fields.String):
+    """A comma-separated list of facet names; loads as a tuple without repeats."""
 
-    q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on title and author names"})
-    sort = fields.String(load_default="title", validate=validate.OneOf(SORTS))
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(
+            description="Comma-separated facets to count over the result set: " + ", ".join(FACETS),
+            pattern=r"^[a-z, ]*$", maxLength=100, example="subject,language")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        names = [part.strip() for part in super()._deserialize(value, attr, data, **kwargs).split(",") if part.strip()]
+        unknown = [n for n in names if n not in FACETS]
+        if unknown:
+            raise ma.ValidationError(f"Unknown facet {unknown[0]!r}; choose from {', '.join(FACETS)}.")
+        return tuple(dict.fromkeys(names))
+
+
+class BookQuery(PageQuery):
+    """Search, filters, sort, facets and paging (page numbers or a cursor) for book lists."""
+
+    q = Text(200, allow_none=True, metadata={"description": (
+        "Full-text search over title, subtitle, authors, subjects, publisher, ISBN and description. "
+        "Every word must match (case and accents ignored); \"a phrase\" matches the words in order; "
+        "-word or -\"a phrase\" excludes; the last word also matches as a prefix unless q ends in a space; "
+        "an ISBN-10 or ISBN-13 in any form finds its book. Other punctuation is ignored.")})
+    sort = fields.String(validate=validate.OneOf(SORTS), metadata={
+        "description": "Order; relevance (title and authors above subjects, above publisher and ISBN, above "
+                       "description; ties by id) is the default with q, title without"})
     isbn = ISBN(metadata={"description": "ISBN-10 or ISBN-13 in any form"})
     author = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata={"description": "Author id"})
     subject = Text(SUBJECT_MAX, allow_none=True, metadata={"description": "Subject name (case-insensitive)"})
@@ -146,3 +173,47 @@ class BookQuery(PageQuery):
     year_from = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))
     year_to = fields.Integer(validate=validate.Range(YEAR_MIN, YEAR_MAX))
     available = fields.Boolean(metadata={"description": "true: only books with a copy on the shelf now"})
+    facets = FacetList()
+    facet_limit = fields.Integer(load_default=10, validate=validate.Range(1, FACET_LIMIT_MAX),
+                                 metadata={"description": "Values per facet, the most frequent first"})
+    cursor = fields.String(validate=validate.Length(1, CURSOR_MAX), metadata={
+        "description": "Opaque position from a previous next_cursor: the page after it, as deep as you like at "
+                       "the same cost. Keep the other parameters; page is ignored."})
+
+    @ma.validates_schema
+    def _page_depth(self, data, **_kwargs):
+        if "cursor" not in data and (data.get("page", 1) - 1) * data.get("per_page", 20) >= DEEP_PAGE_LIMIT:
+            raise ma.ValidationError(
+                f"Page numbers reach the first {DEEP_PAGE_LIMIT} books; go deeper with cursor=next_cursor.", "page")
+
+
+def _facet_values(value_type):
+    return fields.List(fields.Dict(), metadata={"items": {
+        "type": "object", "required": ["value", "label", "count"], "additionalProperties": False,
+        "properties": {"value": {"type": value_type}, "label": {"type": "string"}, "count": {"type": "integer"}}}})
+
+
+class FacetCounts(ma.Schema):
+    subject = _facet_values("string")
+    language = _facet_values("string")
+    author = _facet_values("integer")
+    decade = _facet_values("integer")
+
+
+class BookPage(ma.Schema):
+    """A page of books with what a search screen shows around it."""
+
+    items = fields.List(fields.Nested(BookOut), required=True)
+    total = fields.Integer(required=True, metadata={"description": "Matching books; exact up to 10000, above "
+                                                                   "that an estimate when total_is_estimate"})
+    total_is_estimate = fields.Boolean(required=True, metadata={
+        "description": "true when more than 10000 books match and total is estimated from a sample"})
+    page = fields.Integer(required=True, allow_none=True, metadata={"description": "null in cursor mode"})
+    per_page = fields.Integer(required=True)
+    next_cursor = fields.String(required=True, allow_none=True, metadata={
+        "description": "Pass as cursor for the next page; null on the last page"})
+    facets = fields.Nested(FacetCounts, required=True, metadata={
+        "description": "The requested facets: counts within the result set, most frequent first. Filter by one "
+                       "with subject=value, language=value, author=value, or year_from=value&year_to=value+9"})
+    suggestions = fields.List(fields.String(), required=True, metadata={
+        "description": "When q found nothing: corrected queries that find something (\"did you mean\")"})

@@ -1,13 +1,25 @@
 """Catalog rules: writing books with their authors and subjects, and the list queries."""
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+import base64
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import pycountry
+from sqlalchemy import Select, case, exists, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, Subject, book_subjects
+from . import isbn as isbn_service
+from . import search
 from .names import sort_name as derive_sort_name
+
+COUNT_EXACT_MAX = 10_000
+ID_LIMIT = 2**63
 
 
 def like_pattern(term: str) -> str:
@@ -144,16 +156,21 @@ def _first_author_sort_name():
     )
 
 
-def _book_order(sort: str):
+def _sort_keys(sort: str, score):
+    """The ORDER BY keys for a sort, all in one direction and ending with the id, so that a page can
+    continue after a row by comparing row values (keyset pagination): (keys, descending)."""
+    if sort == "relevance":
+        return [score, Book.id], False
     if sort == "author":
         key = _first_author_sort_name()
-        return [key.is_(None), func.lower(key), Book.id]
+        return [key.is_(None), func.coalesce(func.lower(key), ""), Book.id], False
     descending = sort.startswith("-")
     name = sort.lstrip("-")
-    column = {"title": func.lower(Book.title), "published_year": Book.published_year, "created_at": Book.created_at}[name]
+    if name == "title":
+        return [func.lower(Book.title), Book.id], descending
     if name == "published_year":  # books without a year go last either way
-        return [Book.published_year.is_(None), column.desc() if descending else column, Book.id.desc() if descending else Book.id]
-    return [column.desc() if descending else column, Book.id.desc() if descending else Book.id]
+        return [func.coalesce(Book.published_year, 0 if descending else 9999), Book.id], descending
+    return [Book.created_at, Book.id], descending
 
 
 def book_filters(args: dict) -> list:
@@ -179,39 +196,164 @@ def book_filters(args: dict) -> list:
 
         condition = available_now_condition()
         conditions.append(condition if args["available"] else ~condition)
-    term = (args.get("q") or "").strip()
-    if term:
-        pattern = like_pattern(term)
-        conditions.append(
-            or_(
-                func.lower(Book.title).like(pattern, escape="\\"),
-                exists().where(
-                    and_(BookAuthor.book_id == Book.id, BookAuthor.author_id == Author.id),
-                    func.lower(Author.name).like(pattern, escape="\\"),
-                ),
-            )
-        )
     return conditions
 
 
-def list_books(args: dict, extra_conditions=()) -> tuple[list[Book], int]:
-    """One page of books and the total: three to four queries whatever the page size."""
-    conditions = [*book_filters(args), *extra_conditions]
-    total = db.session.scalar(select(func.count()).select_from(Book).where(*conditions))
-    query = (
-        book_query()
-        .where(*conditions)
-        .order_by(*_book_order(args.get("sort", "title")))
-        .limit(args["per_page"])
-        .offset((args["page"] - 1) * args["per_page"])
-    )
-    books = list(db.session.scalars(query))
+@dataclass
+class _Plan:
+    """What a list request selects: filters, the full-text match (joined) and its score."""
+
+    conditions: list
+    parsed: search.Parsed
+    matched: object = None
+    score: object = None
+
+    def apply(self, query: Select) -> Select:
+        if self.matched is not None:
+            query = query.join(self.matched, self.matched.c.id == Book.id)
+        return query.where(*self.conditions)
+
+
+def _plan(args: dict, extra_conditions=()) -> _Plan:
+    plan = _Plan([*book_filters(args), *extra_conditions], search.parse(args.get("q")))
+    q = (args.get("q") or "").strip()
+    try:
+        isbn13 = isbn_service.normalize(q) if q and not q.isalpha() else None
+    except isbn_service.InvalidISBN:
+        isbn13 = None
+    if isbn13:
+        plan.conditions.append(Book.isbn == isbn13)
+    elif plan.parsed:
+        plan.matched, exact_title = search.matches(plan.parsed)
+        plan.score = plan.matched.c.score
+        if exact_title is not None:
+            plan.score = plan.score - case((exact_title, 1000.0), else_=0.0)
+    return plan
+
+
+def _count(plan: _Plan) -> tuple[int, bool]:
+    """Exact up to COUNT_EXACT_MAX; above, an estimate from how far into the ids the first
+    COUNT_EXACT_MAX + 1 matches reach, so counting never reads more than that many rows."""
+    sample = plan.apply(select(Book.id)).order_by(Book.id).limit(COUNT_EXACT_MAX + 1).subquery()
+    found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
+    if found <= COUNT_EXACT_MAX:
+        return found, False
+    low, high = db.session.execute(select(func.min(Book.id), func.max(Book.id))).one()
+    return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+
+
+def _encode_cursor(sort: str, values) -> str:
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps({"s": sort, "k": values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str, keys) -> list:
+    invalid = Problem(422, "The request has invalid fields; see errors.",
+                      {"cursor": ["Not a cursor from this list; start again without cursor."]})
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        raise invalid from None
+    if not isinstance(data, dict) or data.get("s") != sort or not isinstance(data.get("k"), list) \
+            or len(data["k"]) != len(keys):
+        raise invalid
+    values = []
+    for key, value in zip(keys, data["k"]):
+        python_type = getattr(key.type, "impl", key.type).python_type
+        try:
+            if python_type is bool:
+                ok = isinstance(value, bool)
+            elif python_type is int:
+                ok = isinstance(value, int) and not isinstance(value, bool) and abs(value) <= ID_LIMIT
+            elif python_type is float:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            elif python_type is datetime:
+                value = datetime.fromisoformat(value) if isinstance(value, str) else None
+                ok = value is not None and value.tzinfo is not None
+            else:
+                ok = isinstance(value, str) and len(value) <= 1000 and not search.has_bad_chars(value)
+        except (ValueError, NotImplementedError):
+            ok = False
+        if not ok:
+            raise invalid
+        values.append(literal(value, type_=key.type))
+    return values
+
+
+def book_page(args: dict, extra_conditions=()) -> dict:
+    """One page of books: items, total, the next cursor, facets and suggestions as requested."""
+    plan = _plan(args, extra_conditions)
+    sort = args.get("sort") or ("relevance" if plan.score is not None else "title")
+    if sort == "relevance" and plan.score is None:
+        sort = "title"
+    keys, descending = _sort_keys(sort, plan.score)
+    per_page = args["per_page"]
+    query = plan.apply(book_query().add_columns(*keys))
+    cursor = args.get("cursor")
+    if cursor:
+        after = tuple_(*keys) < tuple_(*_decode_cursor(cursor, sort, keys)) if descending \
+            else tuple_(*keys) > tuple_(*_decode_cursor(cursor, sort, keys))
+        query = query.where(after)
+    else:
+        query = query.offset((args["page"] - 1) * per_page)
+    query = query.order_by(*(k.desc() if descending else k for k in keys)).limit(per_page + 1)
+    rows = db.session.execute(query).all()
+    books = [row[0] for row in rows[:per_page]]
+    next_cursor = _encode_cursor(sort, rows[per_page - 1][1:]) if len(rows) > per_page else None
+
     from .circulation import availability
 
     counts = availability([b.id for b in books])
     for book in books:
         book.availability = counts[book.id]
-    return books, total
+    total, estimated = _count(plan)
+    suggestions = []
+    if total == 0 and plan.parsed and not cursor:
+        def has_results(q):
+            other = _plan({**args, "q": q}, extra_conditions)
+            return db.session.scalar(other.apply(select(Book.id)).limit(1)) is not None
+
+        suggestions = search.suggest(args["q"], plan.parsed, has_results)
+    return {
+        "items": books, "total": total, "total_is_estimate": estimated,
+        "page": None if cursor else args["page"], "per_page": per_page, "next_cursor": next_cursor,
+        "facets": {name: _facet(name, plan, args["facet_limit"]) for name in args.get("facets") or ()},
+        "suggestions": suggestions,
+    }
+
+
+def _facet(name: str, plan: _Plan, limit: int) -> list[dict]:
+    ids = plan.apply(select(Book.id))
+    count = func.count().label("n")
+    if name == "subject":
+        query = (select(Subject.name, Subject.name, count)
+                 .join(book_subjects, book_subjects.c.subject_id == Subject.id)
+                 .where(book_subjects.c.book_id.in_(ids))
+                 .group_by(Subject.id, Subject.name).order_by(count.desc(), func.lower(Subject.name)))
+    elif name == "author":
+        query = (select(Author.id, Author.name, count)
+                 .join(BookAuthor, BookAuthor.author_id == Author.id)
+                 .where(BookAuthor.book_id.in_(ids))
+                 .group_by(Author.id, Author.name).order_by(count.desc(), func.lower(Author.sort_name)))
+    elif name == "language":
+        query = (select(Book.language, Book.language, count).where(Book.id.in_(ids), Book.language.is_not(None))
+                 .group_by(Book.language).order_by(count.desc(), Book.language))
+    else:
+        decade = (Book.published_year - Book.published_year % 10).label("decade")
+        query = (select(decade, decade, count).where(Book.id.in_(ids), Book.published_year.is_not(None))
+                 .group_by(decade).order_by(count.desc(), decade))
+    rows = db.session.execute(query.limit(limit)).all()
+    return [{"value": value, "label": _facet_label(name, label), "count": n} for value, label, n in rows]
+
+
+def _facet_label(name: str, value) -> str:
+    if name == "language":
+        language = pycountry.languages.get(alpha_2=value)
+        return language.name if language else value
+    if name == "decade":
+        return f"{value}s"
+    return value
 
 
 # --- authors --------------------------------------------------------------------------------------

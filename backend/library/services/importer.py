@@ -1,6 +1,7 @@
 """Bulk import of books from CSV: the API's validation per row, batched inserts, one commit per batch.
 
-Columns: title, subtitle, authors (separated by ";"), isbn, publisher, year, language, subjects (";").
+Columns: title, subtitle, authors (separated by ";"), isbn, publisher, year, language, subjects (";"), description.
+The search index is not kept per row during the load; it is built once at the end for the new books.
 Rows that fail validation, or whose ISBN is already in the catalog (or earlier in the file), are skipped and
 reported with their line number; everything else is inserted in batches of plain INSERTs (no ORM objects),
 so a million rows take minutes, not hours.
@@ -16,10 +17,11 @@ from .. import clock
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, Subject, book_subjects
 from ..schemas.books import BookIn
-from . import audit
+from ..models import search as search_index
+from . import audit, search
 from .names import sort_name
 
-COLUMNS = ("title", "subtitle", "authors", "isbn", "publisher", "year", "language", "subjects")
+COLUMNS = ("title", "subtitle", "authors", "isbn", "publisher", "year", "language", "subjects", "description")
 MAX_REPORTED = 100
 
 
@@ -51,6 +53,7 @@ def _to_payload(row):
         "published_year": int(year) if year.isdigit() else (year or None),
         "language": row.get("language") or None,
         "subjects": _split(row.get("subjects")),
+        "description": row.get("description") or None,
     }
 
 
@@ -77,13 +80,14 @@ class _Names:
         return self.ids[name.lower()]
 
 
-def import_rows(rows, batch_size=2000, progress=None) -> ImportResult:
+def import_rows(rows, batch_size=2000, progress=None, indexing=None) -> ImportResult:
     """Import dict rows (as csv.DictReader gives them); progress(n) is called after each batch."""
     schema = BookIn()
     result = ImportResult()
     authors = _Names(Author, lambda name: {"name": name, "sort_name": sort_name(name)})
     subjects = _Names(Subject, lambda name: {"name": name})
     seen_isbns = set(db.session.scalars(select(Book.isbn).where(Book.isbn.is_not(None))))
+    after_id = db.session.scalar(select(func.max(Book.id))) or 0
     batch = []
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         result.rows += 1
@@ -108,6 +112,10 @@ def import_rows(rows, batch_size=2000, progress=None) -> ImportResult:
         result.added += _insert(batch, authors, subjects)
     if progress:
         progress(result.rows)
+    # The search index, once for everything added (the batches paused its per-row upkeep).
+    if indexing:
+        indexing()
+    search_index.rebuild_index(db.session.connection(), after_id)
     audit.record("book.import", summary={"rows": result.rows, "added": result.added, "skipped": result.skipped})
     db.session.commit()
     return result
@@ -115,6 +123,8 @@ def import_rows(rows, batch_size=2000, progress=None) -> ImportResult:
 
 def _insert(batch, authors, subjects) -> int:
     now = clock.now()
+    connection = db.session.connection()
+    search_index.pause_sync(connection)
     authors.ensure(a["name"] for data in batch for a in data.get("authors", []))
     subjects.ensure(name for data in batch for name in data.get("subjects", []))
     book_ids = db.session.scalars(
@@ -132,6 +142,10 @@ def _insert(batch, authors, subjects) -> int:
         db.session.execute(insert(BookAuthor), links)
     if tags:
         db.session.execute(insert(book_subjects), tags)
+    search.add_words(connection, search.words_of(
+        *(t for data in batch for t in (data["title"], data.get("subtitle"))),
+        *(a["name"] for data in batch for a in data.get("authors", []))))
+    search_index.resume_sync(connection)
     db.session.commit()
     return len(batch)
 

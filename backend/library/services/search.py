@@ -1,0 +1,289 @@
+"""Full-text search: the query language, matching and relevance on both databases, "did you mean"
+suggestions, and the suggestion vocabulary's upkeep.
+
+The q language, parsed once here so SQLite and PostgreSQL agree on it:
+  words            every word must match (case- and accent-insensitive, no stemming)
+  "a phrase"       the words adjacent and in order
+  -word -"phrase"  excluded
+  the last word    a prefix too, unless q ends in whitespace, so results follow the typing
+Anything else (operators, brackets, stars, colons, an unbalanced quote) is plain text: only the
+letters and digits in it are searched for.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import OSA
+from sqlalchemy import Float, bindparam, cast, event, func, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..schemas.common import has_lone_surrogate
+from ..models import Author, Book
+from ..models.search import SQLITE_WEIGHTS, search_word_table
+
+TOKEN = re.compile(r"[^\W_]+")
+CLAUSE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+WORD_MIN, WORD_MAX = 3, 40
+
+
+def has_bad_chars(value: str) -> bool:
+    """What the databases cannot store or compare: NUL and lone surrogates."""
+    return "\x00" in value or has_lone_surrogate(value)
+
+
+def normalize(value: str) -> str:
+    """Lower case without diacritics, as both indexes see words."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def tokens(value: str) -> list[str]:
+    return TOKEN.findall(normalize(value))
+
+
+@dataclass
+class Clause:
+    text: str              # what the user typed for it, without quotes or minus
+    phrase: bool = False
+    negated: bool = False
+    prefix: bool = False
+
+    @property
+    def tokens(self) -> list[str]:
+        return tokens(self.text)
+
+    def render(self, text_: str | None = None) -> str:
+        body = text_ if text_ is not None else self.text
+        body = f'"{body}"' if self.phrase else body
+        return f"-{body}" if self.negated else body
+
+
+@dataclass
+class Parsed:
+    clauses: list[Clause] = field(default_factory=list)
+
+    @property
+    def positive(self) -> list[Clause]:
+        return [c for c in self.clauses if not c.negated]
+
+    @property
+    def negative(self) -> list[Clause]:
+        return [c for c in self.clauses if c.negated]
+
+    def __bool__(self) -> bool:
+        return bool(self.clauses)
+
+    def plain(self) -> str:
+        """The searched words as one string, for the exact-title bonus."""
+        return " ".join(t for c in self.positive for t in c.tokens)
+
+
+def parse(q: str | None) -> Parsed:
+    parsed = Parsed()
+    if not q:
+        return parsed
+    for match in CLAUSE.finditer(q):
+        minus, quoted, bare = match.groups()
+        if bare is not None:
+            negated = bare.startswith("-")
+            clause = Clause(bare.lstrip("-"), negated=negated)
+        else:
+            clause = Clause(quoted, phrase=True, negated=bool(minus))
+        if clause.tokens:
+            parsed.clauses.append(clause)
+    last = parsed.clauses[-1] if parsed.clauses else None
+    if last and not last.phrase and not last.negated and not q[-1].isspace() and not q.rstrip().endswith('"'):
+        last.prefix = True
+    return parsed
+
+
+# --- matching ---------------------------------------------------------------------------------------
+
+def _fts5_string(clause: Clause) -> str:
+    """An FTS5 string: the tokens as one quoted phrase (FTS5 tokenises it like the index did)."""
+    quoted = '"' + " ".join(clause.tokens) + '"'
+    return quoted + " *" if clause.prefix else quoted
+
+
+def _fts5_query(clauses: list[Clause]) -> str:
+    return " AND ".join(_fts5_string(c) for c in clauses)
+
+
+def _websearch_string(clause: Clause) -> str:
+    """websearch_to_tsquery input for one clause: its tokens quoted, so 'or' and '-' inside are words."""
+    body = '"' + " ".join(clause.tokens) + '"'
+    return f"-{body}" if clause.negated else body
+
+
+def _pg_tsquery(parsed: Parsed):
+    plain = [c for c in parsed.clauses if not c.prefix]
+    parts = []
+    if plain:
+        parts.append(func.websearch_to_tsquery(literal_column("'simple'::regconfig"),
+                                               func.library_unaccent(" ".join(_websearch_string(c) for c in plain))))
+    for clause in parsed.clauses:
+        if clause.prefix:
+            *whole, stem = clause.tokens
+            lexemes = [f"'{t}'" for t in whole] + [f"'{stem}':*"]
+            parts.append(func.to_tsquery(literal_column("'simple'::regconfig"), func.library_unaccent(" <-> ".join(lexemes))))
+    query = parts[0]
+    for part in parts[1:]:
+        query = query.op("&&")(part)
+    return query
+
+
+def matches(parsed: Parsed):
+    """A subquery of (id, score) for the books matching parsed; lower score = more relevant."""
+    bonus_title = parsed.plain()
+    if db.engine.dialect.name == "sqlite":
+        fts = literal_column("book_search")
+        rowid = literal_column("book_search.rowid")
+        positive, negative = parsed.positive, parsed.negative
+        if positive:
+            query = _fts5_query(positive)
+            if negative:
+                query = f"({query}) NOT ({' OR '.join(_fts5_string(c) for c in negative)})"
+            score = func.bm25(fts, *SQLITE_WEIGHTS, type_=Float)
+            sub = select(rowid.label("id"), score.label("score")).select_from(text("book_search")).where(
+                fts.op("MATCH")(query))
+        else:
+            excluded = select(rowid).select_from(text("book_search")).where(
+                fts.op("MATCH")(" OR ".join(_fts5_string(c) for c in negative)))
+            sub = select(Book.id.label("id"), cast(0.0, Float).label("score")).where(Book.id.not_in(excluded))
+    else:
+        document = literal_column("book_search.document")
+        tsquery = _pg_tsquery(parsed)
+        score = -cast(func.ts_rank(document, tsquery), Float)
+        sub = select(literal_column("book_search.book_id").label("id"), score.label("score")).select_from(
+            text("book_search")).where(document.op("@@")(tsquery))
+    sub = sub.subquery("matched")
+    # An exact title match comes first: bm25 and ts_rank alone would let a longer title with the word
+    # twice, or a shorter document, win.
+    bonus = (func.lower(Book.title) == bonus_title) if bonus_title else None
+    return sub, bonus
+
+
+# --- the suggestion vocabulary ---------------------------------------------------------------------
+
+def words_of(*texts: str | None) -> set[str]:
+    return {t for value in texts if value for t in tokens(value)
+            if WORD_MIN <= len(t) <= WORD_MAX and not t.isdigit()}
+
+
+def add_words(connection, words: set[str]) -> None:
+    if not words:
+        return
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    connection.execute(dialect.insert(search_word_table).on_conflict_do_nothing(),
+                       [{"word": w} for w in sorted(words)])
+
+
+@event.listens_for(Session, "before_flush")
+def _collect_words(session, _context, _instances):
+    """New titles and author names join the vocabulary in the same transaction."""
+    words = set()
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Book):
+            words |= words_of(obj.title, obj.subtitle)
+        elif isinstance(obj, Author):
+            words |= words_of(obj.name)
+    if words:
+        add_words(session.connection(), words)
+
+
+def rebuild_words(connection, after_id: int = 0, chunk: int = 20_000) -> None:
+    """Vocabulary from the titles of books with id > after_id, and from all author names."""
+    last = after_id
+    while True:
+        rows = connection.execute(
+            select(Book.id, Book.title, Book.subtitle).where(Book.id > last).order_by(Book.id).limit(chunk)).all()
+        if not rows:
+            break
+        add_words(connection, words_of(*(t for _, title, sub in rows for t in (title, sub))))
+        last = rows[-1][0]
+    names = connection.execute(select(Author.name)).scalars().all()
+    add_words(connection, words_of(*names))
+
+
+# --- did you mean ----------------------------------------------------------------------------------
+
+def _trigrams(word: str) -> set[str]:
+    padded = f"  {word} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """pg_trgm's similarity(): shared trigrams over all trigrams of the two padded words."""
+    ta, tb = _trigrams(a), _trigrams(b)
+    return len(ta & tb) / len(ta | tb) if ta or tb else 0.0
+
+
+def _known(word: str, prefix: bool) -> bool:
+    # Words are letters and digits only, so they are safe in a LIKE pattern.
+    if prefix:
+        return db.session.scalar(select(search_word_table.c.word).where(
+            search_word_table.c.word.like(word + "%")).limit(1)) is not None
+    return db.session.scalar(select(search_word_table.c.word).where(search_word_table.c.word == word)) is not None
+
+
+def _candidates(word: str) -> set[str]:
+    table = search_word_table
+    found = set()
+    if db.engine.dialect.name == "postgresql":
+        found |= set(db.session.scalars(
+            select(table.c.word).where(table.c.word.op("%")(bindparam("w", word)))
+            .order_by(func.similarity(table.c.word, word).desc()).limit(50)))
+    elif len(word) >= 3:
+        grams = sorted({word[i:i + 3] for i in range(len(word) - 2)})
+        expression = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
+        found |= set(db.session.scalars(
+            text("SELECT word FROM search_word_trgm WHERE search_word_trgm MATCH :q ORDER BY rank LIMIT 200"),
+            {"q": expression}))
+    # Trigrams miss transpositions in short words (dnue / dune share one trigram): words with the
+    # same first letter and a similar length are scored too.
+    found |= set(db.session.scalars(
+        select(table.c.word).where(table.c.word.like(word[0] + "%"),
+                                   func.length(table.c.word).between(len(word) - 1, len(word) + 1)).limit(5000)))
+    return found
+
+
+def close_words(word: str, limit: int = 3) -> list[str]:
+    scored = []
+    for candidate in _candidates(word):
+        if candidate == word:
+            continue
+        similarity = trigram_similarity(word, candidate)
+        distance = OSA.distance(word, candidate)
+        if similarity >= 0.3 or distance <= max(1, len(word) // 4):
+            scored.append((distance, -similarity, candidate))
+    return [c for *_, c in sorted(scored)[:limit]]
+
+
+def suggest(q: str, parsed: Parsed, has_results, limit: int = 3) -> list[str]:
+    """Whole corrected queries, each checked with has_results(q) -> bool."""
+    options = []
+    for clause in parsed.clauses:
+        if clause.negated or clause.phrase or len(clause.tokens) != 1:
+            options.append([None])
+            continue
+        word = clause.tokens[0]
+        if len(word) < 3 or word.isdigit() or _known(word, clause.prefix):
+            options.append([None])
+            continue
+        options.append(close_words(word) or [None])
+    if all(o == [None] for o in options):
+        return []
+    combos = [[]]
+    for choices in options:
+        combos = [c + [w] for c in combos for w in choices][:12]
+    results = []
+    for combo in combos:
+        corrected = " ".join(clause.render(word) for clause, word in zip(parsed.clauses, combo))
+        if corrected.casefold() != q.strip().casefold() and corrected not in results and has_results(corrected):
+            results.append(corrected)
+        if len(results) >= limit:
+            break
+    return results

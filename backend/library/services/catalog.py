@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pycountry
-from sqlalchemy import Select, case, exists, func, literal, select, tuple_
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -281,6 +281,22 @@ def _decode_cursor(cursor: str, sort: str, keys) -> list:
     return values
 
 
+def _after(keys, values, descending):
+    """Rows after values in the order of keys: k1 >= v1 AND (k1 > v1 OR (k2 >= v2 AND (...))). Spelled
+    out rather than as a row-value comparison, which SQLite cannot answer from an expression index,
+    so that a page at any depth is one index range scan on both databases."""
+    def beyond(key, value):
+        return key < value if descending else key > value
+
+    def at_or_beyond(key, value):
+        return key <= value if descending else key >= value
+
+    condition = beyond(keys[-1], values[-1])
+    for key, value in reversed(list(zip(keys[:-1], values[:-1]))):
+        condition = and_(at_or_beyond(key, value), or_(beyond(key, value), condition))
+    return condition
+
+
 def book_page(args: dict, extra_conditions=()) -> dict:
     """One page of books: items, total, the next cursor, facets and suggestions as requested."""
     plan = _plan(args, extra_conditions)
@@ -292,9 +308,7 @@ def book_page(args: dict, extra_conditions=()) -> dict:
     query = plan.apply(book_query().add_columns(*keys))
     cursor = args.get("cursor")
     if cursor:
-        after = tuple_(*keys) < tuple_(*_decode_cursor(cursor, sort, keys)) if descending \
-            else tuple_(*keys) > tuple_(*_decode_cursor(cursor, sort, keys))
-        query = query.where(after)
+        query = query.where(_after(keys, _decode_cursor(cursor, sort, keys), descending))
     else:
         query = query.offset((args["page"] - 1) * per_page)
     query = query.order_by(*(k.desc() if descending else k for k in keys)).limit(per_page + 1)

@@ -1,13 +1,14 @@
 """The catalog in a real Chromium through the real stack (nginx -> gunicorn -> PostgreSQL, demo data).
 
-A librarian's round trip: search and open a book; log in, add one, first with a bad ISBN that the server
-rejects (the error shows next to the ISBN field), find it, edit it, delete it. Accounts: what visitors,
-members, librarians and admins see; logging out (the API then refuses the writes); a session that ends
-mid-use (back to the login page, then back to the page); the account page (password, API tokens shown
-once, revoked); the admin's users pages; failed and throttled logins. Circulation: the desk by keyboard (check
-out, return, the hold shelf), a member's loans, renewals and holds, copies on the book page, members. axe-core checks every view in light
-and dark mode, screenshots are saved at phone and desktop widths, and any console error (a CSP violation
-is one) fails the test that caused it.
+Search as you type: a typo, its "did you mean", the matched word marked, a facet as an active filter, pages by
+cursor, all in the URL. A librarian's round trip: search and open a book; log in, add one, first with a bad
+ISBN that the server rejects (the error shows next to the ISBN field), find it, edit it, delete it. Accounts:
+what visitors, members, librarians and admins see; logging out (the API then refuses the writes); a session
+that ends mid-use (back to the login page, then back to the page); the account page (password, API tokens
+shown once, revoked); the admin's users pages; failed and throttled logins. Circulation: the desk by keyboard
+(check out, return, the hold shelf), a member's loans, renewals and holds, copies on the book page, members.
+axe-core checks every view in light and dark mode, screenshots are saved at phone and desktop widths, and any
+console error (a CSP violation is one) fails the test that caused it.
 
 Logins go through the login form, from 127.0.0.1: nginx allows a burst of 20 there, then 10 a minute, so
 the tests log in only when they need to, and the throttling test runs last.
@@ -223,6 +224,127 @@ def test_filters_and_pages_live_in_the_url(app_page, stack):
     page.get_by_role("link", name="Clear search and filters").first.click()
     expect(page).to_have_url(re.compile(r"#/books$"))
     expect(page.get_by_role("combobox", name="Subject")).to_have_value("")
+
+
+def typo_of(word):
+    """The word with two neighbouring letters swapped in its middle (one edit away, as "did you mean" finds)."""
+    i = len(word) // 2
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+@pytest.fixture
+def search_books(stack):
+    """Three books that share an invented title word (so a typo of it has one close word), in two languages
+    and two decades; made through the API as the librarian. Returns (word, [book, ...])."""
+    word = "Thornquill" + "".join(random.choice("bcdfghjkmnpqrstvwxz") for _ in range(5))
+    librarian = stack.login("librarian")
+    books = []
+    for title, language, year, author in [(f"The {word} Chronicles", "en", 1964, "Edda Searchfield"),
+                                          (f"{word} Rising", "en", 1971, "Edda Searchfield"),
+                                          (f"Le Retour de {word}", "fr", 1968, "Odile Trouvé")]:
+        response = librarian.post(f"{stack.url}/api/v1/books", timeout=30, json={
+            "title": title, "language": language, "published_year": year, "authors": [{"name": author}],
+            "subjects": ["Invented worlds"]})
+        assert response.status_code == 201, response.text
+        books.append(response.json())
+    return word, books
+
+
+def test_search_as_you_type_did_you_mean_highlights_and_facets(app_page, stack, search_books):
+    """Type a title word with a typo, take the "did you mean", see the word marked in the results, narrow
+    them with a facet (shown as an active filter), page through them by cursor, and open one."""
+    page = app_page
+    word, books = search_books
+    box = page.get_by_role("searchbox", name="Search")
+    results = page.locator(".book-list > li")
+    summary = page.get_by_role("heading", level=2)
+
+    page.goto(stack.url + "/#/books")
+    expect(results.first).to_be_visible()
+    box.press_sequentially(typo_of(word), delay=40)  # no Enter: the list follows the typing
+    expect(page).to_have_url(re.compile(r"#/books\?q=" + typo_of(word) + "$"))
+    expect(page.get_by_text("No books found.")).to_be_visible()
+    expect(summary).to_have_text("No books")
+    suggestion = page.get_by_role("link", name=word.lower(), exact=True)
+    expect(suggestion).to_be_visible()
+    expect(page.locator(".did-you-mean")).to_contain_text(f"Did you mean {word.lower()}?")
+    expect(page.locator("#announcer")).to_contain_text(f"Did you mean “{word.lower()}”?")
+    expect(box).to_be_focused()  # typing kept the focus in the box
+    suggestion.click()
+
+    expect(page).to_have_url(re.compile(r"#/books\?q=" + word.lower() + "$"))
+    expect(box).to_have_value(word.lower())
+    expect(summary).to_have_text("3 books")
+    expect(page.get_by_role("combobox", name="Sort by")).to_have_value("relevance")
+    for book in books:
+        expect(page.get_by_role("link", name=book["title"], exact=True)).to_be_visible()
+    # The matched word is marked (text nodes and <mark>, whatever the case of the q).
+    marks = page.locator(".book-list mark")
+    expect(marks).to_have_count(3)
+    expect(marks.first).to_have_text(word)
+    expect(page.locator("[aria-busy=true]")).to_have_count(0)
+
+    # Facets: languages and decades of these three books, as buttons with counts.
+    facets = page.locator(".facets")
+    expect(facets.get_by_role("button", name="English 2 books")).to_be_visible()
+    expect(facets.get_by_role("button", name="1960s 2 books")).to_be_visible()
+    check_axe(page, "search with results and facets (light)")
+    page.emulate_media(color_scheme="dark")
+    check_axe(page, "search with results and facets (dark)")
+    for size, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        screenshot(page, f"search-{size}-dark")
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size(VIEWPORTS["desktop"])
+
+    # By keyboard: the French facet filters; it stays focused, pressed, and is listed as an active filter.
+    french = facets.get_by_role("button", name=re.compile(r"^French"))
+    french.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#/books\?q=" + word.lower() + "&language=fr$"))
+    expect(summary).to_have_text("1 book")
+    expect(french).to_have_attribute("aria-pressed", "true")
+    expect(french).to_be_focused()
+    active = page.get_by_role("list", name="Filtered by")
+    expect(active.get_by_role("button")).to_have_text(["Remove the filter Language: French ×"])
+    expect(page.get_by_role("link", name=books[2]["title"], exact=True)).to_be_visible()
+    expect(results).to_have_count(1)
+    expect(page.locator("#announcer")).to_have_text("1 book.")
+
+    # The state is in the URL: back and forward, and a reload, restore it.
+    page.go_back()
+    expect(summary).to_have_text("3 books")
+    expect(active).to_have_count(0)
+    page.go_forward()
+    expect(summary).to_have_text("1 book")
+    page.reload()
+    expect(active.get_by_role("button")).to_have_count(1)
+    expect(box).to_have_value(word.lower())
+
+    # Removing the chip removes the filter.
+    active.get_by_role("button", name=re.compile("Language: French")).click()
+    expect(page).to_have_url(re.compile(r"#/books\?q=" + word.lower() + "$"))
+    expect(summary).to_have_text("3 books")
+
+    # Next pages by cursor: the cursor and the page number are in the URL, so a reload shows the same page.
+    page.goto(f"{stack.url}/#/books?q={word.lower()}&sort=title&per_page=1")
+    expect(summary).to_have_text("Books 1–1 of 3")
+    first_title = results.first.get_by_role("link").inner_text()
+    page.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(re.compile(r"page=2&per_page=1&cursor=[^&]+$"))
+    expect(summary).to_have_text("Books 2–2 of 3")
+    expect(page.get_by_text("Page 2 of 3", exact=True)).to_be_visible()
+    second_title = results.first.get_by_role("link").inner_text()
+    assert second_title != first_title
+    page.reload()
+    expect(results.first.get_by_role("link")).to_have_text(second_title)
+    page.get_by_role("link", name="Previous").click()
+    expect(results.first.get_by_role("link")).to_have_text(first_title)
+
+    # Open a result: the book's page.
+    page.get_by_role("link", name=first_title, exact=True).click()
+    expect(page).to_have_url(re.compile(r"#/books/\d+$"))
+    expect(heading(page)).to_have_text(first_title)
 
 
 def test_add_edit_and_delete_a_book(app_page, stack):

@@ -3,8 +3,10 @@
 // a page envelope into the numbers the pager shows.
 
 import { buildHash } from "./router.js";
+import { FACETS, FACET_LIMIT, hasWords } from "./search.js";
 
 export const SORT_OPTIONS = Object.freeze([
+  { value: "relevance", label: "Relevance" },
   { value: "title", label: "Title (A–Z)" },
   { value: "-title", label: "Title (Z–A)" },
   { value: "author", label: "Author (A–Z)" },
@@ -16,10 +18,17 @@ export const SORT_OPTIONS = Object.freeze([
 
 export const DEFAULT_PER_PAGE = 20;
 export const MAX_PER_PAGE = 100;
+/** The API's page mode stops here ((page-1)*per_page < 10000); deeper pages need a cursor. */
+export const MAX_PAGE_OFFSET = 10000;
 
 export const LIST_DEFAULTS = Object.freeze({ sort: "title", available: false, page: 1, per_page: DEFAULT_PER_PAGE });
 
 const SORTS = new Set(SORT_OPTIONS.map((o) => o.value));
+
+/** The sort a list gets when the URL names none: relevance for a search with words, else title. */
+export function defaultSort(q) {
+  return hasWords(q) ? "relevance" : LIST_DEFAULTS.sort;
+}
 
 /** A positive integer from a string, or the fallback when it is not one. */
 export function toPositiveInt(value, fallback, max = Number.MAX_SAFE_INTEGER) {
@@ -37,38 +46,64 @@ export function toYear(value) {
   return Number(text);
 }
 
+/** An opaque cursor from the API (next_cursor), or "" when the value cannot be one. */
+export function toCursor(value) {
+  const text = typeof value === "string" ? value.trim() : "";
+  return text.length <= 1000 && !/[\s\u0000-\u001f]/.test(text) ? text : "";
+}
+
 /** Normalise a parsed hash query into the list state; unknown keys are ignored. */
 export function listState(query = {}) {
   const text = (v) => (typeof v === "string" ? v.trim() : "");
+  const q = text(query.q);
+  // relevance without words in q is title for the API too; show what it does.
+  const sort = SORTS.has(query.sort) && !(query.sort === "relevance" && !hasWords(q)) ? query.sort : defaultSort(q);
   return {
-    q: text(query.q),
+    q,
     subject: text(query.subject),
     language: text(query.language).toLowerCase(),
-    sort: SORTS.has(query.sort) ? query.sort : LIST_DEFAULTS.sort,
+    author: toPositiveInt(query.author, null),
+    sort,
     year_from: toYear(query.year_from),
     year_to: toYear(query.year_to),
     available: query.available === "true" || query.available === "1",
     page: toPositiveInt(query.page, 1),
     per_page: toPositiveInt(query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE),
+    cursor: toCursor(query.cursor),
   };
 }
 
-/** The GET /api/v1/books parameters for a list state (empty filters left out). */
+/**
+ * The GET /api/v1/books parameters for a list state (empty filters left out). With a cursor the
+ * page number is only for display: the cursor says where the page starts. A search or a filter
+ * also asks for the facets, to narrow it down further.
+ */
 export function listApiParams(state) {
   const params = {};
   for (const [key, value] of Object.entries(state)) {
     if (value === null || value === undefined || value === "" || value === false) continue;
     params[key] = value;
   }
+  if (params.cursor) delete params.page;
+  if (isFiltered(state)) {
+    params.facets = FACETS.join(",");
+    params.facet_limit = FACET_LIMIT;
+  }
   return params;
 }
 
-/** The canonical hash for a list state; `changes` override it (filters reset the page to 1). */
+/**
+ * The canonical hash for a list state; `changes` override it. Changing anything but the page goes
+ * back to page 1, and any change drops the cursor unless it comes with one (a cursor belongs to
+ * one page of one search).
+ */
 export function listHash(state, changes = {}) {
   const next = { ...state, ...changes };
-  const filterChanged = Object.keys(changes).some((k) => k !== "page");
+  const filterChanged = Object.keys(changes).some((k) => k !== "page" && k !== "cursor");
   if (filterChanged && !("page" in changes)) next.page = 1;
-  return buildHash("/books", next, LIST_DEFAULTS);
+  if (Object.keys(changes).length > 0 && !("cursor" in changes)) next.cursor = "";
+  if (next.sort === "relevance" && !hasWords(next.q)) next.sort = LIST_DEFAULTS.sort;
+  return buildHash("/books", next, { ...LIST_DEFAULTS, sort: defaultSort(next.q) });
 }
 
 /** Turn a page envelope into what the pager needs: pages, item range, prev/next pages. */
@@ -92,20 +127,46 @@ export function pageInfo({ total = 0, page = 1, per_page = DEFAULT_PER_PAGE } = 
   };
 }
 
-/** True when the state filters the catalog in any way (used for the empty-state message). */
-export function isFiltered(state) {
-  return Boolean(state.q || state.subject || state.language || state.available || state.year_from !== null || state.year_to !== null);
+/**
+ * The pager's links for a page of the list: { prev, next } hashes, or null where there is none.
+ * Next follows the API's next_cursor (the cursor and the page number it leads to go in the hash);
+ * previous is the page number before, as long as the API's page mode reaches it. An answer without
+ * a next_cursor field falls back to page numbers.
+ */
+export function pagerLinks(state, envelope) {
+  const info = pageInfo({ total: envelope.total, page: state.page, per_page: state.per_page });
+  let prev = null;
+  if (info.prev && (info.prev - 1) * state.per_page < MAX_PAGE_OFFSET) prev = listHash(state, { page: info.prev });
+  let next = null;
+  if ("next_cursor" in envelope) {
+    if (envelope.next_cursor && envelope.items?.length) next = listHash(state, { page: state.page + 1, cursor: envelope.next_cursor });
+  } else if (info.next) {
+    next = listHash(state, { page: info.next });
+  }
+  return { prev, next };
 }
 
-/** "Books 21–40 of 57", "3 books" or "No books" for a results heading, from pageInfo(). */
-export function resultsSummary(info, noun = "book") {
+/** True when the state filters the catalog in any way (used for the empty-state message). */
+export function isFiltered(state) {
+  return Boolean(
+    state.q || state.subject || state.language || state.author || state.available ||
+    (state.year_from ?? null) !== null || (state.year_to ?? null) !== null,
+  );
+}
+
+/**
+ * "Books 21–40 of 57", "3 books" or "No books" for a results heading, from pageInfo(); with
+ * `estimate` (the API's total_is_estimate) the total reads "about 12,000".
+ */
+export function resultsSummary(info, noun = "book", { estimate = false } = {}) {
   const plural = `${noun}s`;
+  const about = estimate ? "about " : "";
   if (info.total === 0) return `No ${plural}`;
   if (info.outOfRange) return `No ${plural} on page ${info.page.toLocaleString("en")}`;
-  if (info.total <= info.last - info.first + 1) {
+  if (info.total <= info.last - info.first + 1 && !estimate) {
     return info.total === 1 ? `1 ${noun}` : `${info.total.toLocaleString("en")} ${plural}`;
   }
-  return `${cap(plural)} ${info.first.toLocaleString("en")}–${info.last.toLocaleString("en")} of ${info.total.toLocaleString("en")}`;
+  return `${cap(plural)} ${info.first.toLocaleString("en")}–${info.last.toLocaleString("en")} of ${about}${info.total.toLocaleString("en")}`;
 }
 
 function cap(text) {

@@ -10,6 +10,7 @@ from . import api as api_package
 from .authz import authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
+from . import cache
 from .errors import Problem, register_error_handlers
 from .extensions import api, db, ma, migrate
 from .openapi import LibraryPlugin
@@ -56,6 +57,7 @@ def register_extensions(app):
     ma.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     api.init_app(app, spec_kwargs={"extra_plugins": [LibraryPlugin(app)]})
+    cache.init_app(app)
 
 
 def register_blueprints(app):

@@ -33,6 +33,8 @@ class Config:
         self.LIBRARY_MAX_HOLDS = _int("LIBRARY_MAX_HOLDS", 5)
         self.LIBRARY_HOLD_PICKUP_DAYS = _int("LIBRARY_HOLD_PICKUP_DAYS", 7)
         self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
+        # Public catalog responses kept per worker process, served while the database is unchanged.
+        self.LIBRARY_RESPONSE_CACHE = _int("LIBRARY_RESPONSE_CACHE", 512)
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit

@@ -2,10 +2,11 @@
 
 from functools import wraps
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 
+from ..cache import response_cache
 from ..errors import Problem
 
 
@@ -26,17 +27,26 @@ ETAG_HEADER = {"ETag": {"description": "Tag of this representation, for If-None-
 
 
 def conditional(blp):
-    """ETag from the response body and 304 Not Modified on a matching If-None-Match (GET views,
-    placed above @blp.response so the view has become a Response)."""
+    """ETag from the response body and 304 Not Modified on a matching If-None-Match, and the response
+    cache (library/cache.py) for public GETs. Placed above @blp.arguments and @blp.response, so a hit
+    skips argument parsing as well as the queries and serialisation."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            response = view(*args, **kwargs)
-            if response.status_code == 200:
+            cache = response_cache()
+            version = cache.version() if cache is not None else None
+            entry = cache.get(request.url, version) if version is not None else None
+            if entry is not None:
+                response = current_app.response_class(entry.body, status=200, headers=entry.headers)
+            else:
+                response = view(*args, **kwargs)
+                if response.status_code != 200:
+                    return response
                 response.add_etag()
-                response.make_conditional(request)
-            return response
+                if version is not None:
+                    cache.put(request.url, version, response)
+            return response.make_conditional(request)
 
         return blp.doc(parameters=[IF_NONE_MATCH])(
             blp.alt_response(304, description="Not modified since the ETag in If-None-Match")(wrapper))

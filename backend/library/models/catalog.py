@@ -81,6 +81,8 @@ class Book(Timestamped, db.Model):
     language: Mapped[str | None] = mapped_column(String(2), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     cover_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    # The title's words, lower case without accents (services/search.py keeps it): exact-title matches rank first.
+    title_key: Mapped[str | None] = mapped_column(String(TITLE_MAX), index=True)
 
     author_links: Mapped[list[BookAuthor]] = relationship(
         back_populates="book", order_by=BookAuthor.position, cascade="all, delete-orphan", passive_deletes=True

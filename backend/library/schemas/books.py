@@ -155,10 +155,18 @@ class FacetList(fields.String):
         return tuple(dict.fromkeys(names))
 
 
+class SearchText(Text):
+    """Text that remembers a trailing space (one kept), which turns off prefix matching of the last word."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        return result + " " if result and isinstance(value, str) and value[-1:].isspace() else result
+
+
 class BookQuery(PageQuery):
     """Search, filters, sort, facets and paging (page numbers or a cursor) for book lists."""
 
-    q = Text(200, allow_none=True, metadata={"description": (
+    q = SearchText(200, allow_none=True, metadata={"description": (
         "Full-text search over title, subtitle, authors, subjects, publisher, ISBN and description. "
         "Every word must match (case and accents ignored); \"a phrase\" matches the words in order; "
         "-word or -\"a phrase\" excludes; the last word also matches as a prefix unless q ends in a space; "

@@ -19,6 +19,9 @@ from . import search
 from .names import sort_name as derive_sort_name
 
 COUNT_EXACT_MAX = 10_000
+RANK_EXACT_MAX = 2_000
+FACET_GROUPS_MAX = 1_000
+RELEVANCE_TIERED = "relevance-tiered"
 ID_LIMIT = 2**63
 
 
@@ -31,7 +34,8 @@ def like_pattern(term: str) -> str:
 # --- authors and subjects -------------------------------------------------------------------------
 
 def find_author_by_name(name: str) -> Author | None:
-    return db.session.scalars(select(Author).where(func.lower(Author.name) == name.lower())).first()
+    # lower() on both sides, as the unique index does: SQLite's lower() folds only ASCII letters.
+    return db.session.scalars(select(Author).where(func.lower(Author.name) == func.lower(literal(name)))).first()
 
 
 def _resolve_authors(refs: list[dict]) -> list[Author]:
@@ -60,7 +64,8 @@ def _resolve_subjects(names: list[str]) -> list[Subject]:
     wanted = {name.lower() for name in names}
     existing = {
         s.name.lower(): s
-        for s in db.session.scalars(select(Subject).where(func.lower(Subject.name).in_(wanted)))
+        for s in db.session.scalars(select(Subject).where(func.lower(Subject.name).in_(
+            [func.lower(literal(name)) for name in names])))
     } if wanted else {}
     for name in names:
         key = name.lower()
@@ -156,11 +161,9 @@ def _first_author_sort_name():
     )
 
 
-def _sort_keys(sort: str, score):
+def _sort_keys(sort: str, _score=None):
     """The ORDER BY keys for a sort, all in one direction and ending with the id, so that a page can
     continue after a row by comparing row values (keyset pagination): (keys, descending)."""
-    if sort == "relevance":
-        return [score, Book.id], False
     if sort == "author":
         key = _first_author_sort_name()
         return [key.is_(None), func.coalesce(func.lower(key), ""), Book.id], False
@@ -201,16 +204,16 @@ def book_filters(args: dict) -> list:
 
 @dataclass
 class _Plan:
-    """What a list request selects: filters, the full-text match (joined) and its score."""
+    """What a list request selects: filters on the book rows, and the full-text match."""
 
     conditions: list
     parsed: search.Parsed
-    matched: object = None
-    score: object = None
+    match: search.Match | None = None
 
     def apply(self, query: Select) -> Select:
-        if self.matched is not None:
-            query = query.join(self.matched, self.matched.c.id == Book.id)
+        if self.match is not None:
+            ids = self.match.ids.subquery("matched")
+            query = query.join(ids, ids.c.id == Book.id)
         return query.where(*self.conditions)
 
 
@@ -224,21 +227,25 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
     if isbn13:
         plan.conditions.append(Book.isbn == isbn13)
     elif plan.parsed:
-        plan.matched, exact_title = search.matches(plan.parsed)
-        plan.score = plan.matched.c.score
-        if exact_title is not None:
-            plan.score = plan.score - case((exact_title, 1000.0), else_=0.0)
+        plan.match = search.matches(plan.parsed)
     return plan
 
 
 def _count(plan: _Plan) -> tuple[int, bool]:
     """Exact up to COUNT_EXACT_MAX; above, an estimate from how far into the ids the first
-    COUNT_EXACT_MAX + 1 matches reach, so counting never reads more than that many rows."""
-    sample = plan.apply(select(Book.id)).order_by(Book.id).limit(COUNT_EXACT_MAX + 1).subquery()
+    COUNT_EXACT_MAX + 1 matches reach, so counting never reads more than that many rows (and, for a
+    search without filters, only the search index)."""
+    if plan.match is not None and not plan.conditions:
+        ids = plan.match.ids.subquery("matched")
+        sample = select(ids.c.id).order_by(ids.c.id).limit(COUNT_EXACT_MAX + 1).subquery()
+    else:
+        sample = plan.apply(select(Book.id)).order_by(Book.id).limit(COUNT_EXACT_MAX + 1).subquery()
     found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
     if found <= COUNT_EXACT_MAX:
         return found, False
-    low, high = db.session.execute(select(func.min(Book.id), func.max(Book.id))).one()
+    # Two queries: SQLite answers min() or max() from the index only when each is alone.
+    low = db.session.scalar(select(func.min(Book.id)))
+    high = db.session.scalar(select(func.max(Book.id)))
     return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
 
 
@@ -297,21 +304,47 @@ def _after(keys, values, descending):
     return condition
 
 
+def _cursor_sort(cursor: str | None) -> str | None:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return data.get("s") if isinstance(data, dict) else None
+    except (ValueError, UnicodeDecodeError, TypeError):
+        return None
+
+
 def book_page(args: dict, extra_conditions=()) -> dict:
     """One page of books: items, total, the next cursor, facets and suggestions as requested."""
     plan = _plan(args, extra_conditions)
-    sort = args.get("sort") or ("relevance" if plan.score is not None else "title")
-    if sort == "relevance" and plan.score is None:
+    total, estimated = _count(plan)
+    cursor, per_page = args.get("cursor"), args["per_page"]
+    sort = args.get("sort") or ("relevance" if plan.match is not None else "title")
+    if sort == "relevance" and plan.match is None:
         sort = "title"
-    keys, descending = _sort_keys(sort, plan.score)
-    per_page = args["per_page"]
-    query = plan.apply(book_query().add_columns(*keys))
-    cursor = args.get("cursor")
-    if cursor:
-        query = query.where(_after(keys, _decode_cursor(cursor, sort, keys), descending))
+    if sort == "relevance":
+        # Scoring every match costs a few microseconds a row: above RANK_EXACT_MAX matches the order is
+        # tiered instead (search.Match.ranked). A cursor keeps the order its walk began with.
+        tiered = _cursor_sort(cursor) == RELEVANCE_TIERED if cursor else total > RANK_EXACT_MAX
+        sort = RELEVANCE_TIERED if tiered else "relevance"
+        ranked = plan.match.ranked(tiered)
+        keys, descending = [ranked.c.score, ranked.c.id], False
     else:
-        query = query.offset((args["page"] - 1) * per_page)
-    query = query.order_by(*(k.desc() if descending else k for k in keys)).limit(per_page + 1)
+        keys, descending = _sort_keys(sort, None)
+    after = _after(keys, _decode_cursor(cursor, sort, keys), descending) if cursor else None
+    offset = 0 if cursor else (args["page"] - 1) * per_page
+    if sort.startswith("relevance") and not plan.conditions:
+        # Rank within the search index alone, then fetch just this page's books.
+        inner = select(*keys).where(*([after] if after is not None else []))
+        page = inner.order_by(*keys).limit(per_page + 1).offset(offset).subquery("page")
+        keys = [page.c.score, page.c.id]
+        query = book_query().add_columns(*keys).join(page, page.c.id == Book.id).order_by(*keys)
+    else:
+        if sort.startswith("relevance"):
+            query = book_query().add_columns(*keys).join(ranked, ranked.c.id == Book.id).where(*plan.conditions)
+        else:
+            query = plan.apply(book_query().add_columns(*keys))
+        if after is not None:
+            query = query.where(after)
+        query = query.order_by(*(k.desc() if descending else k for k in keys)).limit(per_page + 1).offset(offset)
     rows = db.session.execute(query).all()
     books = [row[0] for row in rows[:per_page]]
     next_cursor = _encode_cursor(sort, rows[per_page - 1][1:]) if len(rows) > per_page else None
@@ -321,7 +354,6 @@ def book_page(args: dict, extra_conditions=()) -> dict:
     counts = availability([b.id for b in books])
     for book in books:
         book.availability = counts[book.id]
-    total, estimated = _count(plan)
     suggestions = []
     if total == 0 and plan.parsed and not cursor:
         def has_results(q):
@@ -357,8 +389,11 @@ def _facet(name: str, plan: _Plan, limit: int) -> list[dict]:
         decade = (Book.published_year - Book.published_year % 10).label("decade")
         query = (select(decade, decade, count).where(Book.id.in_(ids), Book.published_year.is_not(None))
                  .group_by(decade).order_by(count.desc(), decade))
-    rows = db.session.execute(query.limit(limit)).all()
-    return [{"value": value, "label": _facet_label(name, label), "count": n} for value, label, n in rows]
+    # The most frequent FACET_GROUPS_MAX groups, then ordered by count and label here (a language's label
+    # is its English name, which the database does not know; SQLite's lower() folds only ASCII).
+    rows = db.session.execute(query.limit(FACET_GROUPS_MAX)).all()
+    values = [{"value": value, "label": _facet_label(name, label), "count": n} for value, label, n in rows]
+    return sorted(values, key=lambda v: (-v["count"], v["label"].casefold(), str(v["value"])))[:limit]
 
 
 def _facet_label(name: str, value) -> str:

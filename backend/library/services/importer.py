@@ -62,7 +62,8 @@ class _Names:
 
     def __init__(self, model, make_row):
         self.model, self.make_row = model, make_row
-        self.ids = dict(db.session.execute(select(func.lower(model.name), model.id)).all())
+        # Keyed by Python's lower(): the database's may fold only ASCII (SQLite).
+        self.ids = {name.lower(): row_id for name, row_id in db.session.execute(select(model.name, model.id))}
 
     def ensure(self, names):
         new = {}
@@ -129,7 +130,8 @@ def _insert(batch, authors, subjects) -> int:
     subjects.ensure(name for data in batch for name in data.get("subjects", []))
     book_ids = db.session.scalars(
         insert(Book).returning(Book.id, sort_by_parameter_order=True),
-        [{**{k: v for k, v in data.items() if k not in ("authors", "subjects")}, "created_at": now, "updated_at": now}
+        [{**{k: v for k, v in data.items() if k not in ("authors", "subjects")}, "created_at": now, "updated_at": now,
+          "title_key": search.title_key(data["title"])}
          for data in batch],
     ).all()
     links, tags = [], []

@@ -1,5 +1,7 @@
 """ISBN normalisation: accept ISBN-10 or ISBN-13 with hyphens or spaces, store the 13 digits."""
 
+from functools import lru_cache
+
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
@@ -26,6 +28,7 @@ def normalize(value: str) -> str:
     return compact
 
 
+@lru_cache(maxsize=65536)
 def to_isbn10(isbn13: str | None) -> str | None:
     """The ISBN-10 form, which exists only for 978- ISBNs."""
     if not isbn13 or not isbn13.startswith("978"):
@@ -33,6 +36,7 @@ def to_isbn10(isbn13: str | None) -> str | None:
     return stdnum_isbn.to_isbn10(isbn13)
 
 
+@lru_cache(maxsize=65536)  # hyphenation looks up range tables: a third of a list page's serialisation
 def formatted(isbn13: str | None) -> str | None:
     """Hyphenated by the registration group and registrant ranges (978-0-306-40615-7)."""
     return stdnum_isbn.format(isbn13) if isbn13 else None

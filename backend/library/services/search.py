@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import Float, bindparam, cast, event, func, literal_column, select, text
+from sqlalchemy import Float, Integer, bindparam, case, cast, event, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -135,35 +135,71 @@ def _pg_tsquery(parsed: Parsed):
     return query
 
 
-def matches(parsed: Parsed):
-    """A subquery of (id, score) for the books matching parsed; lower score = more relevant."""
-    bonus_title = parsed.plain()
+def _pg_title_tsquery(parsed: Parsed):
+    """The positive clauses restricted to weight A (title, subtitle, authors)."""
+    clauses = []
+    for clause in parsed.positive:
+        lexemes = [f"'{t}':A" for t in clause.tokens]
+        if clause.prefix:
+            lexemes[-1] = lexemes[-1][:-2] + ":*A"
+        clauses.append("(" + " <-> ".join(lexemes) + ")")
+    return func.to_tsquery(literal_column("'simple'::regconfig"), func.library_unaccent(" & ".join(clauses)))
+
+
+@dataclass
+class Match:
+    """The books matching a parsed q: `ids` selects their ids (column id); ranked() adds a score."""
+
+    parsed: Parsed
+    ids: object
+    _source: tuple
+
+    def ranked(self, tiered: bool):
+        """A subquery (id, score), lower score = more relevant, an exact title first.
+
+        Exact: bm25 (SQLite) or ts_rank (PostgreSQL) with the column weights. Tiered, for large result
+        sets where scoring every match would cost too much: exact title, then the books whose title or
+        authors hold every word, then the rest; the caller breaks ties by id. Both need only the index,
+        never the book rows."""
+        id_column, where, exact_score, title_match = self._source
+        plain = self.parsed.plain()
+        exact = id_column.in_(select(Book.id).where(Book.title_key == plain)) if plain else None
+        if tiered:
+            whens = ([(exact, 0.0)] if exact is not None else []) + (
+                [(title_match, 1.0)] if title_match is not None else [])
+            score = case(*whens, else_=2.0) if whens else cast(2.0, Float)
+        else:
+            score = exact_score if exact is None else exact_score - case((exact, 1000.0), else_=0.0)
+        query = self.ids.with_only_columns(id_column.label("id"), cast(score, Float).label("score"))
+        return query.subquery("ranked")
+
+
+def matches(parsed: Parsed) -> Match:
     if db.engine.dialect.name == "sqlite":
         fts = literal_column("book_search")
-        rowid = literal_column("book_search.rowid")
+        rowid = literal_column("book_search.rowid", Integer)
         positive, negative = parsed.positive, parsed.negative
         if positive:
             query = _fts5_query(positive)
             if negative:
                 query = f"({query}) NOT ({' OR '.join(_fts5_string(c) for c in negative)})"
-            score = func.bm25(fts, *SQLITE_WEIGHTS, type_=Float)
-            sub = select(rowid.label("id"), score.label("score")).select_from(text("book_search")).where(
-                fts.op("MATCH")(query))
+            ids = select(rowid.label("id")).select_from(text("book_search")).where(fts.op("MATCH")(query))
+            title_only = select(literal_column("rowid")).select_from(text("book_search")).where(
+                fts.op("MATCH")("{title authors} : (" + _fts5_query(positive) + ")"))
+            source = (rowid, None, func.bm25(fts, *SQLITE_WEIGHTS, type_=Float), rowid.in_(title_only))
         else:
             excluded = select(rowid).select_from(text("book_search")).where(
                 fts.op("MATCH")(" OR ".join(_fts5_string(c) for c in negative)))
-            sub = select(Book.id.label("id"), cast(0.0, Float).label("score")).where(Book.id.not_in(excluded))
+            ids = select(Book.id.label("id")).where(Book.id.not_in(excluded))
+            source = (Book.id, None, cast(0.0, Float), None)
     else:
         document = literal_column("book_search.document")
+        book_id = literal_column("book_search.book_id", Integer)
         tsquery = _pg_tsquery(parsed)
-        score = -cast(func.ts_rank(document, tsquery), Float)
-        sub = select(literal_column("book_search.book_id").label("id"), score.label("score")).select_from(
-            text("book_search")).where(document.op("@@")(tsquery))
-    sub = sub.subquery("matched")
-    # An exact title match comes first: bm25 and ts_rank alone would let a longer title with the word
-    # twice, or a shorter document, win.
-    bonus = (func.lower(Book.title) == bonus_title) if bonus_title else None
-    return sub, bonus
+        ids = select(book_id.label("id")).select_from(text("book_search")).where(document.op("@@")(tsquery))
+        title_match = document.op("@@")(_pg_title_tsquery(parsed)) if parsed.positive else None
+        source = (book_id, None, -cast(func.ts_rank(document, tsquery), Float), title_match)
+    return Match(parsed, ids, source)
 
 
 # --- the suggestion vocabulary ---------------------------------------------------------------------
@@ -181,13 +217,19 @@ def add_words(connection, words: set[str]) -> None:
                        [{"word": w} for w in sorted(words)])
 
 
+def title_key(title: str | None) -> str | None:
+    return " ".join(tokens(title))[:500] if title else None
+
+
 @event.listens_for(Session, "before_flush")
 def _collect_words(session, _context, _instances):
-    """New titles and author names join the vocabulary in the same transaction."""
+    """New titles and author names join the vocabulary in the same transaction; titles get their key."""
     words = set()
     for obj in list(session.new) + list(session.dirty):
         if isinstance(obj, Book):
             words |= words_of(obj.title, obj.subtitle)
+            if obj.title_key != (key := title_key(obj.title)):
+                obj.title_key = key
         elif isinstance(obj, Author):
             words |= words_of(obj.name)
     if words:

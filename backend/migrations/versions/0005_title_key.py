@@ -1,0 +1,42 @@
+"""book.title_key: the title's words in lower case without accents, so an exact title ranks first
+
+Revision ID: 0005_title_key
+Revises: 0004_search
+Create Date: 2026-11-27
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from library.services.search import title_key
+
+# revision identifiers, used by Alembic.
+revision = '0005_title_key'
+down_revision = '0004_search'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('book', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('title_key', sa.String(length=500), nullable=True))
+    connection = op.get_bind()
+    book = sa.table('book', sa.column('id', sa.Integer), sa.column('title', sa.String), sa.column('title_key', sa.String))
+    last = 0
+    while True:  # in chunks, so a million books need neither a million-row list nor hours
+        rows = connection.execute(sa.select(book.c.id, book.c.title).where(book.c.id > last)
+                                  .order_by(book.c.id).limit(20_000)).all()
+        if not rows:
+            break
+        connection.execute(sa.update(book).where(book.c.id == sa.bindparam('b_id'))
+                           .values(title_key=sa.bindparam('b_key')),
+                           [{'b_id': row_id, 'b_key': title_key(title)} for row_id, title in rows])
+        last = rows[-1][0]
+    with op.batch_alter_table('book', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_book_title_key'), ['title_key'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('book', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_book_title_key'))
+        batch_op.drop_column('title_key')

@@ -51,6 +51,9 @@ def register(app):
                 click.echo("Building the search index for the new books...")
 
             result = importer.import_rows(reader, batch_size=batch_size, progress=progress, indexing=indexing)
+        if result.added:
+            click.echo("Updating the query planner's statistics...")
+            importer.analyze()
         seconds = max(time.monotonic() - started, 1e-9)
         for line, message in result.problems:
             click.echo(f"line {line}: {message}", err=True)

@@ -543,7 +543,12 @@ def test_a_cursor_walk_visits_every_row_once_in_page_order(client, rows, params)
 @pytest.mark.parametrize("params", [{"sort": "title"}, {"sort": "-published_year"}, {"sort": "author"},
                                     {"q": "comet"}],
                          ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
-def test_a_cursor_walk_survives_inserts(client, rows, params):
+def test_a_cursor_walk_survives_inserts(client, rows, params, database_url):
+    """Keyset walks on stable keys never repeat or skip a row while rows are added. Relevance is such a key on
+    PostgreSQL (ts_rank reads only the row) but not on SQLite, where every insert changes bm25's corpus
+    statistics and so every score: a documented limitation (README, Decisions); walk by a field sort there."""
+    if "q" in params and database_url.startswith("sqlite"):
+        pytest.skip("SQLite's bm25 scores move when books are added (documented); field sorts are tested")
     before = [b["id"] for b in search(client, per_page=100, **params)["items"]]
     rng = random.Random(42)
     inserted = []

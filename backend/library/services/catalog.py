@@ -232,14 +232,25 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
 
 
 def _count(plan: _Plan) -> tuple[int, bool]:
-    """Exact up to COUNT_EXACT_MAX; above, an estimate from how far into the ids the first
-    COUNT_EXACT_MAX + 1 matches reach, so counting never reads more than that many rows (and, for a
-    search without filters, only the search index)."""
+    """Exact up to COUNT_EXACT_MAX, so counting never reads more than COUNT_EXACT_MAX + 1 rows (for a
+    search without filters, from the search index alone); above, an estimate:
+    - SQLite: from how far into the id range the first COUNT_EXACT_MAX + 1 matches reach;
+    - PostgreSQL: the planner's row estimate (from ANALYZE statistics), since ordering the matches by
+      id would make it visit the rows in id order and test each one."""
     if plan.match is not None and not plan.conditions:
         ids = plan.match.ids.subquery("matched")
-        sample = select(ids.c.id).order_by(ids.c.id).limit(COUNT_EXACT_MAX + 1).subquery()
+        query, id_column = select(ids.c.id), ids.c.id
     else:
-        sample = plan.apply(select(Book.id)).order_by(Book.id).limit(COUNT_EXACT_MAX + 1).subquery()
+        query, id_column = plan.apply(select(Book.id)), Book.id
+    if db.engine.dialect.name == "postgresql":
+        found = db.session.scalar(select(func.count()).select_from(query.limit(COUNT_EXACT_MAX + 1).subquery()))
+        if found <= COUNT_EXACT_MAX:
+            return found, False
+        compiled = query.compile(dialect=db.engine.dialect)
+        plan_json = db.session.connection().exec_driver_sql(
+            "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+        return max(found, int(plan_json[0]["Plan"]["Plan Rows"])), True
+    sample = query.order_by(id_column).limit(COUNT_EXACT_MAX + 1).subquery()
     found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
     if found <= COUNT_EXACT_MAX:
         return found, False

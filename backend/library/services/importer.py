@@ -122,6 +122,17 @@ def import_rows(rows, batch_size=2000, progress=None, indexing=None) -> ImportRe
     return result
 
 
+def analyze() -> None:
+    """After a bulk load: fresh planner statistics (and, on PostgreSQL, the visibility map, which lets
+    counts of search matches skip the table), outside any transaction as VACUUM requires."""
+    db.session.remove()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("VACUUM (ANALYZE) book, book_search, book_author, book_subject, search_word")
+        else:
+            connection.exec_driver_sql("ANALYZE")
+
+
 def _insert(batch, authors, subjects) -> int:
     now = clock.now()
     connection = db.session.connection()

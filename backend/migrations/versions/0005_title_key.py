@@ -18,8 +18,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('book', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('title_key', sa.String(length=500), nullable=True))
+    # Not in batch mode: on SQLite that would copy the table and lose its search triggers; both databases
+    # add (and SQLite >= 3.35 drops) a column in place.
+    op.add_column('book', sa.Column('title_key', sa.String(length=500), nullable=True))
     connection = op.get_bind()
     book = sa.table('book', sa.column('id', sa.Integer), sa.column('title', sa.String), sa.column('title_key', sa.String))
     last = 0
@@ -32,11 +33,9 @@ def upgrade():
                            .values(title_key=sa.bindparam('b_key')),
                            [{'b_id': row_id, 'b_key': title_key(title)} for row_id, title in rows])
         last = rows[-1][0]
-    with op.batch_alter_table('book', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_book_title_key'), ['title_key'], unique=False)
+    op.create_index('ix_book_title_key', 'book', ['title_key'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('book', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_book_title_key'))
-        batch_op.drop_column('title_key')
+    op.drop_index('ix_book_title_key', table_name='book')
+    op.drop_column('book', 'title_key')

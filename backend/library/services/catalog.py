@@ -335,14 +335,23 @@ def book_page(args: dict, extra_conditions=()) -> dict:
         keys, descending = [ranked.c.score, ranked.c.id], False
     else:
         keys, descending = _sort_keys(sort, None)
-    after = _after(keys, _decode_cursor(cursor, sort, keys), descending) if cursor else None
+    after_values = _decode_cursor(cursor, sort, keys) if cursor else None
+    after = _after(keys, after_values, descending) if cursor else None
     offset = 0 if cursor else (args["page"] - 1) * per_page
-    if sort.startswith("relevance") and not plan.conditions:
+    streamed = None
+    if sort == RELEVANCE_TIERED and not plan.conditions and not offset:
+        streamed = plan.match.tiered_page(
+            (after_values[0].value, after_values[1].value) if cursor else None, per_page + 1)
+    if streamed is not None:
+        by_id = {b.id: b for b in db.session.scalars(book_query().where(Book.id.in_([i for _, i in streamed])))}
+        rows = [(by_id[book_id], tier, book_id) for tier, book_id in streamed if book_id in by_id]
+    elif sort.startswith("relevance") and not plan.conditions:
         # Rank within the search index alone, then fetch just this page's books.
         inner = select(*keys).where(*([after] if after is not None else []))
         page = inner.order_by(*keys).limit(per_page + 1).offset(offset).subquery("page")
         keys = [page.c.score, page.c.id]
         query = book_query().add_columns(*keys).join(page, page.c.id == Book.id).order_by(*keys)
+        rows = db.session.execute(query).all()
     else:
         if sort.startswith("relevance"):
             query = book_query().add_columns(*keys).join(ranked, ranked.c.id == Book.id).where(*plan.conditions)
@@ -351,7 +360,7 @@ def book_page(args: dict, extra_conditions=()) -> dict:
         if after is not None:
             query = query.where(after)
         query = query.order_by(*(k.desc() if descending else k for k in keys)).limit(per_page + 1).offset(offset)
-    rows = db.session.execute(query).all()
+        rows = db.session.execute(query).all()
     books = [row[0] for row in rows[:per_page]]
     next_cursor = _encode_cursor(sort, rows[per_page - 1][1:]) if len(rows) > per_page else None
 

@@ -153,6 +153,34 @@ class Match:
     parsed: Parsed
     ids: object
     _source: tuple
+    _streams: list | None = None  # tiers 1 and 2 as id SELECTs, for tiered_page
+
+    def tiered_page(self, after: tuple | None, size: int) -> list[tuple[float, int]]:
+        """The first `size` (tier, id) of the tiered order after `after`, taking each tier from the search
+        index in id order and stopping as soon as the page is full: no match is scored or sorted.
+        None when this match has no tiers to stream (then rank with ranked(tiered=True))."""
+        if self._streams is None:
+            return None
+        plain = self.parsed.plain()
+        exact_ids = select(Book.id).where(Book.title_key == plain)
+        main = self.ids.subquery("main")
+        tiers = [(0.0, select(main.c.id).where(main.c.id.in_(exact_ids)))] + [
+            (float(tier), select(stream.subquery("tier").c.id)) for tier, stream in enumerate(self._streams, 1)]
+        rows = []
+        for tier, query in tiers:
+            column = query.selected_columns[0]
+            if tier:
+                query = query.where(column.not_in(exact_ids))
+            if after is not None:
+                if tier < after[0]:
+                    continue
+                if tier == after[0]:
+                    query = query.where(column > after[1])
+            found = db.session.scalars(query.order_by(column).limit(size - len(rows))).all()
+            rows += [(tier, book_id) for book_id in found]
+            if len(rows) >= size:
+                break
+        return rows
 
     def ranked(self, tiered: bool):
         """A subquery (id, score), lower score = more relevant, an exact title first.
@@ -187,11 +215,13 @@ def matches(parsed: Parsed) -> Match:
             title_only = select(literal_column("rowid")).select_from(text("book_search")).where(
                 fts.op("MATCH")("{title authors} : (" + _fts5_query(positive) + ")"))
             source = (rowid, None, func.bm25(fts, *SQLITE_WEIGHTS, type_=Float), rowid.in_(title_only))
+            streams = _sqlite_streams(query, "{title authors} : (" + _fts5_query(positive) + ")")
         else:
             excluded = select(rowid).select_from(text("book_search")).where(
                 fts.op("MATCH")(" OR ".join(_fts5_string(c) for c in negative)))
             ids = select(Book.id.label("id")).where(Book.id.not_in(excluded))
             source = (Book.id, None, cast(0.0, Float), None)
+            streams = None
     else:
         document = literal_column("book_search.document")
         book_id = literal_column("book_search.book_id", Integer)
@@ -199,7 +229,19 @@ def matches(parsed: Parsed) -> Match:
         ids = select(book_id.label("id")).select_from(text("book_search")).where(document.op("@@")(tsquery))
         title_match = document.op("@@")(_pg_title_tsquery(parsed)) if parsed.positive else None
         source = (book_id, None, -cast(func.ts_rank(document, tsquery), Float), title_match)
-    return Match(parsed, ids, source)
+        streams = None
+        if title_match is not None:
+            streams = [select(book_id.label("id")).select_from(text("book_search")).where(document.op("@@")(q))
+                       for q in (tsquery.op("&&")(_pg_title_tsquery(parsed)),
+                                 tsquery.op("&&")(func.tsquery_not(_pg_title_tsquery(parsed))))]
+    return Match(parsed, ids, source, streams)
+
+
+def _sqlite_streams(query: str, title_query: str):
+    fts = literal_column("book_search")
+    rowid = literal_column("book_search.rowid", Integer)
+    return [select(rowid.label("id")).select_from(text("book_search")).where(fts.op("MATCH")(expression))
+            for expression in (f"({title_query}) AND ({query})", f"({query}) NOT ({title_query})")]
 
 
 # --- the suggestion vocabulary ---------------------------------------------------------------------

@@ -385,7 +385,8 @@ def book_page(args: dict, extra_conditions=()) -> dict:
 
 
 def _facet(name: str, plan: _Plan, limit: int) -> list[dict]:
-    ids = plan.apply(select(Book.id))
+    # Without book filters, the search index alone says which books match (no join with book).
+    ids = plan.match.ids if plan.match is not None and not plan.conditions else plan.apply(select(Book.id))
     count = func.count().label("n")
     if name == "subject":
         query = (select(Subject.name, Subject.name, count)

@@ -1,6 +1,7 @@
 # Library: the two commands.
 #   make run    serve the app (SPA + API) at http://127.0.0.1:$(PORT) on SQLite with demo data
 #   make test   install the test dependencies and run the whole suite
+#   make bench  the benchmark (bench/README.md; not part of make test), e.g. BENCH_ARGS="--sizes 10000"
 # Needs Python 3.11+; nginx, PostgreSQL binaries, Chromium and Node are used when installed
 # (tests that need them skip and say why; under CI=true a skip of those is a failure).
 
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test test-python test-frontend clean
+.PHONY: run test test-python test-frontend bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Library needs Python 3.11 or newer (set PYTHON=...)")'
@@ -43,6 +44,12 @@ test-frontend:
 	@if command -v node >/dev/null 2>&1; then node --test frontend/tests/; \
 	elif [ "$$CI" = "true" ]; then echo "node is required under CI for the frontend unit tests" >&2; exit 1; \
 	else echo "SKIPPED frontend unit tests: node is not installed"; fi
+
+# The benchmark: nginx + gunicorn on SQLite and PostgreSQL at 10 000 and 1 000 000 books, driven by wrk
+# (needs nginx, wrk and the PostgreSQL binaries). Results in bench/results/; see bench/README.md.
+BENCH_ARGS ?=
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) backend/data backend/test-output

@@ -1,0 +1,748 @@
+"""The benchmark: the catalog's read paths on the real topology (nginx -> gunicorn -> SQLite | PostgreSQL), by size.
+
+    make bench                                   # both databases, 10 000 and 1 000 000 books
+    make bench BENCH_ARGS="--sizes 10000"        # a quick run
+    .venv/bin/python bench/run.py --help
+
+For each database and size: generate the books (bench/generate.py, cached in bench/.cache/), create the database
+(`flask db upgrade`), import them (`flask import-books`, timed), start nginx from the project's template in front of
+gunicorn with the production settings, and drive each scenario with wrk from 127.0.0.1. Two references are measured
+in the same run: nginx serving the first list page as a static file, and a bare WSGI app returning those bytes
+behind the same nginx and gunicorn settings. Prints a table and the targets' PASS/FAIL; writes
+bench/results/<UTC time>.json and bench/results/latest.json.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(REPO_DIR / "backend"))
+sys.path.insert(0, str(REPO_DIR))
+
+from bench import generate  # noqa: E402
+from library.serve import (BACKEND_DIR, FRONTEND_DIR, free_port, render_nginx_config, render_template,  # noqa: E402
+                           start_gunicorn, start_nginx, stop, wait_for_http)
+
+CACHE_DIR = BENCH_DIR / ".cache"
+RESULTS_DIR = BENCH_DIR / "results"
+SIZES = (10_000, 1_000_000)
+DATABASES = ("sqlite", "postgresql")
+TARGET_SIZE = 1_000_000
+CURSOR_DEPTH = 25_000
+SEARCH_P99_MS = 50.0
+SEARCHES = ("search_common", "search_rare", "search_phrase", "search_prefix")
+BARE = "ref_bare_wsgi"
+UNCACHED = "/uncached"  # suffix of a scenario measured with a unique URL per request (--cache-bust)
+STATIC = "ref_nginx_static"
+
+
+def log(message):
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def q(**params):
+    return "?" + urllib.parse.urlencode(params, quote_via=urllib.parse.quote, safe=",")
+
+
+def scenario_paths():
+    """The scenarios whose URL is known before the server runs (cursor and detail are discovered)."""
+    phrase = '"' + " ".join(generate.PHRASE) + '"'
+    return {
+        "list_page1": "/api/v1/books" + q(per_page=20),
+        "search_common": "/api/v1/books" + q(q=generate.COMMON_WORD, per_page=20),
+        "search_rare": "/api/v1/books" + q(q=generate.RARE_WORD, per_page=20),
+        "search_phrase": "/api/v1/books" + q(q=phrase, per_page=20),
+        "search_prefix": "/api/v1/books" + q(q=generate.PREFIX, per_page=20),
+        "search_facets": "/api/v1/books" + q(q=generate.COMMON_WORD, per_page=20,
+                                             facets="subject,language,author,decade"),
+    }
+
+
+SCENARIO_ORDER = ("list_page1", "cursor_25000", "search_common", "search_rare", "search_phrase", "search_prefix",
+                  "search_facets", "detail")
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+def run(cmd, **kwargs):
+    """Run a command, raising with its output when it fails."""
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({result.returncode}):\n{result.stdout[-3000:]}\n"
+                           f"{result.stderr[-3000:]}")
+    return result
+
+
+def fetch(url, timeout=120):
+    """GET url: (status, headers, body bytes)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def tool_version(cmd, pattern=r"[\d.]+[\d]"):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        match = re.search(pattern, out.stdout + out.stderr)
+        return match.group(0) if match else (out.stdout + out.stderr).strip()[:80]
+    except OSError:
+        return None
+
+
+def pg_bin():
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def machine_facts():
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                   "")
+    except OSError:
+        pass
+    mem = ""
+    try:
+        mem = next(line.split(":", 1)[1].strip() for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        pass
+    pg = pg_bin()
+    head = subprocess.run(["git", "-C", str(REPO_DIR), "rev-parse", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(REPO_DIR), "status", "--porcelain"], capture_output=True, text=True)
+    return {
+        "nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "kernel": platform.release(),
+        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+        "postgresql": tool_version([str(pg / "postgres"), "--version"]) if pg else None,
+        "nginx": tool_version(["nginx", "-v"]), "wrk": tool_version(["wrk", "-v"], r"\d+\.\d+\.\d+"),
+        "gunicorn": tool_version([sys.executable, "-m", "gunicorn", "--version"]),
+        "git_head": head.stdout.strip(), "git_dirty": [line[3:] for line in dirty.stdout.splitlines()],
+    }
+
+
+def importer_takes_description():
+    """Does `flask import-books` accept a description column? (Asked in a subprocess: the backend may be mid-edit.)"""
+    result = subprocess.run([sys.executable, "-c", "from library.services.importer import COLUMNS; "
+                             "print('description' in COLUMNS)"], cwd=BACKEND_DIR, capture_output=True, text=True)
+    return result.stdout.strip() == "True"
+
+
+# --- data and databases ----------------------------------------------------------------------------------------
+
+def dataset(size, seed, description):
+    """The cached CSV for size (generated when missing): its path and facts."""
+    tag = f"{size}-s{seed}" + ("" if description else "-nodesc")
+    path = CACHE_DIR / f"books-{tag}.csv"
+    facts_path = path.with_suffix(".json")
+    if path.exists() and facts_path.exists():
+        return path, tag, json.loads(facts_path.read_text())
+    log(f"generating {size:,} books -> {path.relative_to(REPO_DIR)}")
+    started = time.monotonic()
+    digest = generate.generate(path, size, seed, description)
+    facts = {"rows": size, "seed": seed, "description": description, "sha256": digest,
+             "seconds": round(time.monotonic() - started, 2), "bytes": path.stat().st_size}
+    facts_path.write_text(json.dumps(facts, indent=2))
+    log(f"generated in {facts['seconds']} s (sha256 {digest[:16]}...)")
+    return path, tag, facts
+
+
+class Postgres:
+    """A PostgreSQL cluster for the benchmark in bench/.cache/pg (kept, so --reuse can skip a 1M import), started on a
+    free loopback port like the tests' throwaway cluster (initdb and the server run as `postgres` when we are root).
+    Stock settings (as the postgres:15 image of docker-compose.yml), apart from the address and port."""
+
+    def __init__(self):
+        self.bin = pg_bin()
+        if self.bin is None:
+            raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+        self.dir = CACHE_DIR / "pg"
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.started = False
+
+    def _run(self, *args):
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        return run([*as_postgres, *map(str, args)])
+
+    def start(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        if not (self.data / "PG_VERSION").exists():
+            shutil.rmtree(self.data, ignore_errors=True)
+            self._run(self.bin / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                      "--locale=C.UTF-8", "--no-instructions")
+        if (self.data / "postmaster.pid").exists():  # left by a killed run
+            subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data),
+                            "-m", "fast", "-w", "stop"], capture_output=True)
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}"
+        self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.dir / "server.log", "-w", "-o", options, "start")
+        self.started = True
+
+    def url(self, name):
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def sql(self, statement, database="postgres"):
+        return run([self.bin / "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
+                    "-v", "ON_ERROR_STOP=1", "-At", "-c", statement]).stdout.strip()
+
+    def exists(self, name):
+        return self.sql(f"select count(*) from pg_database where datname = '{name}'") == "1"
+
+    def recreate(self, name):
+        self.sql(f'drop database if exists "{name}" with (force)')
+        self.sql(f'create database "{name}"')
+
+    def version(self):
+        return self.sql("show server_version")
+
+    def postmaster_pid(self):
+        try:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop(self):
+        if self.started:
+            subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"), "-D", str(self.data), "-m",
+                            "fast", "-w", "stop"] if os.geteuid() == 0 else
+                           [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                           capture_output=True)
+            self.started = False
+
+
+def schema_fingerprint():
+    """A digest of what shapes an imported database: the migrations, the search index model and the importer."""
+    import hashlib
+    digest = hashlib.sha256()
+    for path in sorted([*(BACKEND_DIR / "migrations" / "versions").glob("*.py"),
+                        BACKEND_DIR / "library" / "models" / "search.py",
+                        BACKEND_DIR / "library" / "services" / "importer.py"]):
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def app_env(database_url):
+    """The production environment of the backend: LIBRARY_ENV=production, a fresh 64-character SECRET_KEY."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("LIBRARY_FRONTEND_DIR", "WEB_CONCURRENCY", "GUNICORN_BIND", "DATABASE_URL")}
+    env.update({"DATABASE_URL": database_url, "LIBRARY_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+                "LIBRARY_PROXY_HOPS": "1"})
+    return env
+
+
+def flask(env, *args, timeout=None):
+    return run([sys.executable, "-m", "flask", "--app", "library", *args], cwd=BACKEND_DIR, env=env, timeout=timeout)
+
+
+def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
+    """Create, migrate and import; with reuse, keep a database imported earlier. Returns (url, import facts)."""
+    marker = CACHE_DIR / f"{db}-{tag}.import.json"
+    if db == "sqlite":
+        path = CACHE_DIR / f"{db}-{tag}.db"
+        url = f"sqlite:///{path}"
+        present = path.exists()
+    else:
+        name = f"library_{tag.replace('-', '_')}"
+        url = pg.url(name)
+        present = pg.exists(name)
+    if reuse and present and marker.exists():
+        facts = json.loads(marker.read_text())
+        log(f"{db} {size:,}: reusing the database imported on {facts.get('imported_at')}")
+        if facts.get("schema") != schema_fingerprint():
+            facts["stale_schema"] = True
+            log(f"warning: migrations, search model or importer changed since that import "
+                f"({facts.get('schema')} -> {schema_fingerprint()}); drop --reuse to import again")
+        # A migration the lead added since then is applied here (its own cost is not measured).
+        flask(app_env(url), "db", "upgrade")
+        if db == "postgresql":  # a migration may have rewritten rows: settle them before measuring
+            pg.sql("vacuum (analyze)", name)
+        return url, {**facts, "reused": True}
+    marker.unlink(missing_ok=True)
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        pg.recreate(name)
+    env = app_env(url)
+    log(f"{db} {size:,}: db upgrade")
+    flask(env, "db", "upgrade")
+    log(f"{db} {size:,}: import-books {csv_path.name}")
+    meter = CpuMeter(cpu_roots).start()
+    started = time.monotonic()
+    result = flask(env, "import-books", str(csv_path))
+    seconds = time.monotonic() - started
+    cpu = meter.stop()
+    match = re.search(r"Read (\d+) rows: added (\d+), skipped (\d+) in ([\d.]+) s", result.stdout)
+    if not match:
+        raise RuntimeError(f"unexpected import-books output:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    rows, added, skipped, own_seconds = int(match[1]), int(match[2]), int(match[3]), float(match[4])
+    if db == "postgresql":  # planner statistics, as autovacuum would gather soon after a bulk load
+        pg.sql("analyze", name)
+    facts = {"rows": rows, "added": added, "skipped": skipped, "seconds": round(seconds, 1),
+             "rows_per_s": round(rows / seconds), "importer_seconds": own_seconds,
+             "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reused": False,
+             "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), "schema": schema_fingerprint()}
+    if db == "sqlite":
+        facts["db_bytes"] = path.stat().st_size
+    else:
+        facts["db_bytes"] = int(pg.sql(f"select pg_database_size('{name}')"))
+    marker.write_text(json.dumps(facts, indent=2))
+    log(f"{db} {size:,}: imported {added:,} of {rows:,} rows in {seconds:.0f} s ({facts['rows_per_s']:,} rows/s)")
+    if skipped:
+        log(f"warning: {skipped} rows skipped:\n{result.stderr[-1500:]}")
+    return url, facts
+
+
+# --- the servers -----------------------------------------------------------------------------------------------
+
+class Topology:
+    """nginx (the project's template, plus the bench's static reference server) in front of one gunicorn."""
+
+    def __init__(self, env):
+        self.env = env
+        self.dir = Path(tempfile.mkdtemp(prefix="library-bench."))
+        self.dir.chmod(0o755)
+        self.port, self.static_port = free_port(), free_port()
+        self.backend = f"127.0.0.1:{free_port()}"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.static_url = f"http://127.0.0.1:{self.static_port}"
+        self.static_root = self.dir / "static-reference"
+        self.gunicorn = self.nginx = None
+
+    def start_nginx(self):
+        run_dir = self.dir / "nginx"
+        render_nginx_config(run_dir, self.port, self.backend, FRONTEND_DIR)
+        self.static_root.mkdir(exist_ok=True)
+        extra = render_template((BENCH_DIR / "nginx-static.conf").read_text(),
+                                {"BENCH_STATIC_PORT": f"127.0.0.1:{self.static_port}",
+                                 "BENCH_STATIC_ROOT": self.static_root})
+        (run_dir / "conf.d" / "bench-static.conf").write_text(extra)
+        for path in [self.static_root, *run_dir.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        self.nginx = start_nginx(run_dir, log_path=self.dir / "nginx.log")
+
+    def start_app(self):
+        self.gunicorn = start_gunicorn(self.backend, env=self.env, log_path=self.dir / "gunicorn.log")
+        wait_for_http(self.url + "/api/health", timeout=120, procs=[self.gunicorn, self.nginx])
+
+    def start_refapp(self, body_path):
+        """The bare WSGI reference on the app's upstream port: same gunicorn.conf.py, workers and worker class."""
+        cmd = [sys.executable, "-m", "gunicorn", "-c", str(BACKEND_DIR / "gunicorn.conf.py"), "--bind", self.backend,
+               "--no-control-socket", "--pythonpath", str(BENCH_DIR), "refapp:app"]
+        log_file = open(self.dir / "refapp.log", "ab")
+        self.gunicorn = subprocess.Popen(cmd, cwd=BACKEND_DIR, env={**self.env, "BENCH_REFAPP_BODY": str(body_path)},
+                                         stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+        log_file.close()
+        wait_for_http(self.url + "/api/v1/books", timeout=60, procs=[self.gunicorn, self.nginx])
+
+    def stop_backend(self):
+        stop(self.gunicorn, timeout=30)
+        self.gunicorn = None
+
+    def close(self, keep_logs_to=None):
+        self.stop_backend()
+        stop(self.nginx)
+        if keep_logs_to:
+            keep_logs_to.mkdir(parents=True, exist_ok=True)
+            for name in ("gunicorn.log", "refapp.log", "nginx.log"):
+                if (self.dir / name).exists():
+                    shutil.copyfile(self.dir / name, keep_logs_to / name)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class CpuMeter:
+    """CPU used during a measurement by the benchmark's own processes (this runner's descendants: nginx, gunicorn,
+    wrk; and the PostgreSQL server) and by everything else on the machine ("other"), as shares of all cores.
+    The machine is shared (tests of other sessions may run): a large "other" share marks a noisy figure."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, extra_roots=()):
+        self.extra_roots = extra_roots
+
+    @staticmethod
+    def _procs():
+        out = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                raw = open(f"/proc/{entry.name}/stat").read()
+            except OSError:
+                continue
+            fields = raw[raw.rindex(")") + 2:].split()
+            out[int(entry.name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))  # ppid, u+s+cu+cs
+        return out
+
+    def _ours(self):
+        procs = self._procs()
+        roots = {os.getpid(), *[r() for r in self.extra_roots]} - {None}
+        children = {}
+        for pid, (ppid, _) in procs.items():
+            children.setdefault(ppid, []).append(pid)
+        total, stack = 0, list(roots)
+        while stack:
+            pid = stack.pop()
+            if pid in procs:
+                total += procs[pid][1]
+                stack += children.get(pid, [])
+        return total
+
+    @staticmethod
+    def _busy():
+        fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+
+    def start(self):
+        self.t0, self.busy0, self.ours0 = time.monotonic(), self._busy(), self._ours()
+        return self
+
+    def stop(self):
+        elapsed = time.monotonic() - self.t0
+        capacity = elapsed * self.TICK * (os.cpu_count() or 1)
+        busy, ours = self._busy() - self.busy0, self._ours() - self.ours0
+        return {"ours": round(ours / capacity, 3), "other": round(max(busy - ours, 0) / capacity, 3)}
+
+
+def wait_quiet(meter, limit_s, threshold=0.15):
+    """Wait (at most limit_s) until other processes use less than threshold of the machine over a second."""
+    waited = 0.0
+    while True:
+        meter.start()
+        time.sleep(1.0)
+        other = meter.stop()["other"]
+        if other < threshold or waited >= limit_s:
+            return {"waited_s": round(waited), "other_before": other}
+        if waited == 0:
+            log(f"  the machine is busy (other processes use {other:.0%}); waiting up to {limit_s} s")
+        waited += 1.0
+
+
+def wrk(url, args, duration, bust=False):
+    """One wrk run: the parsed BENCH-JSON line plus req/s and milliseconds. bust: a unique URL per request."""
+    script = "wrk-bust.lua" if bust else "wrk-report.lua"
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", f"--timeout={args.timeout}s",
+           "--latency", "-s", script, url]
+    out = run(cmd, cwd=BENCH_DIR).stdout
+    line = next(line for line in out.splitlines() if line.startswith("BENCH-JSON "))
+    raw = json.loads(line.removeprefix("BENCH-JSON "))
+    seconds = raw["duration_us"] / 1e6
+    errors = sum(raw[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    return {"rps": round(raw["requests"] / seconds, 1), "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000,
+            "p99_ms": raw["p99_us"] / 1000, "max_ms": raw["max_us"] / 1000, "mean_ms": round(raw["mean_us"] / 1000, 3),
+            "requests": raw["requests"], "errors": errors, "non_2xx_3xx": raw["status_errors"], "wrk": raw}
+
+
+def measure(url, args, bust=False):
+    """Wait for a quiet machine, warm up (not recorded), then measure, noting the CPU shares and load."""
+    meter = CpuMeter(args.cpu_roots)
+    quiet = wait_quiet(meter, args.wait_quiet) if args.wait_quiet > 0 else {}
+    if args.warmup > 0:
+        wrk(url, args, args.warmup, bust)
+    meter.start()
+    result = wrk(url, args, args.duration, bust)
+    cpu = meter.stop()
+    if cpu["other"] > 0.15:
+        log(f"  noisy: other processes used {cpu['other']:.0%} of the machine during this measurement")
+    return {**result, "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), **quiet}
+
+
+def discover(base, size, paths):
+    """Check each scenario once and find the URLs that depend on the data: the cursor at depth and a middle book."""
+    found = {}
+    status, _, body = fetch(base + paths["list_page1"])
+    if status != 200:
+        raise RuntimeError(f"list page 1 answered {status}: {body[:500]!r}")
+    page1 = json.loads(body)
+    found["list_page1"] = {"path": paths["list_page1"], "total": page1.get("total"), "bytes": len(body)}
+
+    # Cursor: walk next_cursor with per_page=100 to the depth, then measure that cursor with per_page=20 (page 1's size).
+    depth = min(CURSOR_DEPTH, (size // 2) // 100 * 100)
+    if "next_cursor" not in page1:
+        found["cursor_25000"] = {"missing": "the API has no next_cursor yet (cursor pagination not implemented)"}
+    else:
+        cursor, seen, started = None, 0, time.monotonic()
+        while seen < depth:
+            path = "/api/v1/books" + q(per_page=100, **({"cursor": cursor} if cursor else {}))
+            status, _, body = fetch(base + path)
+            page = json.loads(body) if status == 200 else {}
+            if status != 200 or not page.get("next_cursor"):
+                cursor = None
+                found["cursor_25000"] = {"missing": f"walking the cursor failed at {seen} items: {status} {body[:300]!r}"}
+                break
+            seen += len(page["items"])
+            cursor = page["next_cursor"]
+        if cursor:
+            path = "/api/v1/books" + q(per_page=20, cursor=cursor)
+            status, _, body = fetch(base + path)
+            ok = status == 200 and len(json.loads(body).get("items", [])) == 20
+            found["cursor_25000"] = ({"path": path, "depth": seen, "bytes": len(body),
+                                      "walk_seconds": round(time.monotonic() - started, 1)} if ok else
+                                     {"missing": f"the cursor page answered {status}: {body[:300]!r}"})
+
+    for name in SEARCHES + ("search_facets",):
+        status, _, body = fetch(base + paths[name])
+        if status != 200:
+            found[name] = {"missing": f"answered {status}: {body[:300]!r}"}
+            continue
+        page = json.loads(body)
+        found[name] = {"path": paths[name], "total": page.get("total"), "bytes": len(body)}
+        if name == "search_facets":
+            facets = page.get("facets") or {}
+            if not {"subject", "language", "author", "decade"} <= set(facets):
+                found[name] = {"missing": "the response has no facets (facets not implemented yet)"}
+    if found["search_rare"].get("total") not in (None, generate.RARE_COUNT):
+        found["search_rare"]["warning"] = f"expected {generate.RARE_COUNT} matches"
+
+    middle = size // 2
+    status, _, body = fetch(base + f"/api/v1/books/{middle}")
+    if status != 200:  # ids are not 1..N (a database not made by this runner): take one from page 1
+        middle = page1["items"][len(page1["items"]) // 2]["id"]
+        status, _, body = fetch(base + f"/api/v1/books/{middle}")
+    found["detail"] = {"path": f"/api/v1/books/{middle}", "bytes": len(body)}
+    return found, body_of_page1(base, paths)
+
+
+def body_of_page1(base, paths):
+    return fetch(base + paths["list_page1"])[2]
+
+
+def bench_one(db, size, url, args, started_facts):
+    """Start the topology on one database and measure every scenario and both references."""
+    env = app_env(url)
+    top = Topology(env)
+    result = {"scenarios": {}, "references": {}}
+    try:
+        top.start_nginx()
+        top.start_app()
+        found, page1 = discover(top.url, size, scenario_paths())
+        (top.static_root / "page1.json").write_bytes(page1)
+        (top.static_root / "page1.json").chmod(0o644)
+        status, headers, body = fetch(top.static_url + "/api/v1/books")
+        assert status == 200 and body == page1 and headers.get("Content-Type", "").startswith("application/json"), \
+            f"the static reference does not serve the page-1 bytes: {status} {headers}"
+        for name in SCENARIO_ORDER:
+            if args.scenarios and name not in args.scenarios:
+                continue
+            info = found[name]
+            if "missing" in info:
+                log(f"{db} {size:,} {name}: MISSING ({info['missing']})")
+                result["scenarios"][name] = info
+                continue
+            log(f"{db} {size:,} {name}: {info['path']}")
+            if args.cache_bust in ("off", "both"):
+                result["scenarios"][name] = {**info, "cache_bust": False, **measure(top.url + info["path"], args)}
+            if args.cache_bust in ("on", "both"):
+                result["scenarios"][name + UNCACHED] = {**info, "cache_bust": True,
+                                                        **measure(top.url + info["path"], args, bust=True)}
+        log(f"{db} {size:,} {STATIC}")
+        result["references"][STATIC] = {"path": "/api/v1/books (static file, port of its own)", "bytes": len(page1),
+                                        **measure(top.static_url + "/api/v1/books", args)}
+        top.stop_backend()
+        top.start_refapp(top.static_root / "page1.json")
+        status, _, body = fetch(top.url + scenario_paths()["list_page1"])
+        assert status == 200 and body == page1, "the bare WSGI reference does not answer the page-1 bytes"
+        log(f"{db} {size:,} {BARE}")
+        result["references"][BARE] = {"path": scenario_paths()["list_page1"], "bytes": len(page1),
+                                      **measure(top.url + scenario_paths()["list_page1"], args)}
+    finally:
+        top.close(keep_logs_to=CACHE_DIR / "logs" / f"{db}-{size}")
+    bare = result["references"][BARE]["rps"]
+    for entry in [*result["scenarios"].values(), *result["references"].values()]:
+        if "rps" in entry:
+            entry["ratio_to_bare_wsgi"] = round(entry["rps"] / bare, 3) if bare else None
+    return result
+
+
+# --- targets and report ----------------------------------------------------------------------------------------
+
+def checks(runs, dbs=DATABASES):
+    """The issue's targets, evaluated at 1 000 000 books on each database (NOT RUN when that was not measured),
+    for the repeated URL and for unique URLs (/uncached), whichever were measured."""
+    out = []
+    for db in dbs:
+        run_ = next((r for r in runs if r["db"] == db and r["size"] == TARGET_SIZE), None)
+        sc = run_["scenarios"] if run_ else {}
+        variants = [v for v in ("", UNCACHED) if any(name.endswith(UNCACHED) == bool(v) for name in sc)] or [""]
+
+        def add(name, target, value, ok):
+            out.append({"db": db, "size": TARGET_SIZE, "check": name, "target": target, "value": value,
+                        "result": "NOT RUN" if run_ is None else ("MISSING" if value is None else
+                                                                  ("PASS" if ok else "FAIL"))})
+
+        for v in variants:
+            for name in SEARCHES:
+                e = sc.get(name + v, {})
+                p99 = e.get("p99_ms")
+                add(f"{name}{v} p99", f"<= {SEARCH_P99_MS:g} ms", p99,
+                    p99 is not None and p99 <= SEARCH_P99_MS and not e.get("errors"))
+            page1, cursor = sc.get("list_page1" + v, {}).get("rps"), sc.get("cursor_25000" + v, {}).get("rps")
+            ratio = round(cursor / page1, 3) if cursor and page1 else None
+            add(f"cursor_25000{v} / list_page1{v} req/s", ">= 0.80", ratio, ratio is not None and ratio >= 0.8)
+            bare = run_["references"].get(BARE, {}).get("rps") if run_ else None
+            ratio = round(page1 / bare, 3) if page1 and bare else None
+            add(f"list_page1{v} / bare WSGI req/s", ">= 0.40", ratio, ratio is not None and ratio >= 0.4)
+    return out
+
+
+def table(results):
+    lines = []
+    header = (f"{'db':<10} {'books':>9} {'scenario':<25} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/bare':>6} "
+              f"{'hits':>8} {'errors':>6} {'other CPU':>9}")
+    lines += [header, "-" * len(header)]
+    for r in results["runs"]:
+        imp = r["import"]
+        lines.append(f"{r['db']:<10} {r['size']:>9,} {'import':<25} {imp['rows_per_s']:>8,} rows/s in "
+                     f"{imp['seconds']:,.0f} s" + (" (reused)" if imp.get("reused") else ""))
+        for name, e in [*r["scenarios"].items(), *r["references"].items()]:
+            if "missing" in e:
+                lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} MISSING: {e['missing'][:70]}")
+                continue
+            hits = "" if e.get("total") is None else f"{e['total']:,}"
+            lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} {e['rps']:>8,.0f} {e['p50_ms']:>8.2f} "
+                         f"{e['p99_ms']:>8.2f} {e.get('ratio_to_bare_wsgi') or 0:>6.2f} {hits:>8} {e['errors']:>6} "
+                         f"{e['cpu_share']['other']:>9.0%}")
+    lines.append("")
+    lines.append("Targets (1 000 000 books):")
+    for c in results["checks"]:
+        value = "-" if c["value"] is None else c["value"]
+        lines.append(f"  {c['result']:<8} {c['db']:<10} {c['check']:<48} {c['target']:<10} got {value}")
+    return "\n".join(lines)
+
+
+def markdown_table(results):
+    """The same figures as a Markdown table (for bench/README.md's "Last run")."""
+    lines = ["| db | books | scenario | req/s | p50 ms | p99 ms | req/s ÷ bare WSGI | matches |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results["runs"]:
+        imp = r["import"]
+        lines.append(f"| {r['db']} | {r['size']:,} | import | {imp['rows_per_s']:,} rows/s | | | | "
+                     f"{imp['seconds']:,.0f} s |")
+        for name, e in [*r["scenarios"].items(), *r["references"].items()]:
+            if "missing" in e:
+                lines.append(f"| {r['db']} | {r['size']:,} | {name} | missing | | | | |")
+                continue
+            total = "" if e.get("total") is None else f"{e['total']:,}"
+            lines.append(f"| {r['db']} | {r['size']:,} | {name} | {e['rps']:,.0f} | {e['p50_ms']:.2f} | "
+                         f"{e['p99_ms']:.2f} | {e.get('ratio_to_bare_wsgi') or 0:.2f} | {total} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated numbers of books")
+    parser.add_argument("--dbs", default=",".join(DATABASES), help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--duration", type=int, default=10, help="seconds measured per scenario")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of wrk before each measurement, not recorded")
+    parser.add_argument("--timeout", type=int, default=30, help="wrk request timeout, seconds")
+    parser.add_argument("--wait-quiet", type=int, default=60,
+                        help="before each measurement wait up to this many seconds for other processes to calm down")
+    parser.add_argument("--cache-bust", choices=("off", "on", "both"), default="both",
+                        help="on: every request of the app's scenarios gets a unique ignored parameter (_bench=...), "
+                             "so the app's response cache never answers (computing each response is measured); "
+                             "off: the same URL again and again (a cache may answer); both: each scenario twice")
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument("--description", choices=("auto", "yes", "no"), default="auto",
+                        help="generate the description column (auto: when the importer takes it)")
+    parser.add_argument("--reuse", nargs="?", const="all", default="",
+                        help="reuse databases already imported in bench/.cache (only the server phase runs); "
+                             "optionally only for these comma-separated sizes, e.g. --reuse 1000000")
+    parser.add_argument("--import-only", action="store_true", help="generate and import, measure nothing")
+    parser.add_argument("--scenarios", default="", help="comma-separated subset of scenarios (default: all)")
+    parser.add_argument("--no-save", action="store_true", help="print only; write nothing to bench/results/")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` cleans up like Ctrl-C: servers, cluster
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    dbs = [d.strip() for d in args.dbs.split(",") if d.strip()]
+    if unknown := set(dbs) - set(DATABASES):
+        parser.error(f"unknown databases: {', '.join(sorted(unknown))}")
+    args.scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool):
+            parser.error(f"{tool} is not installed (apt-get install {tool})")
+    description = {"yes": True, "no": False}.get(args.description)
+    if description is None:
+        description = importer_takes_description()
+        if not description:
+            log("the importer does not take a description column yet: generating without it")
+
+    started = datetime.now(timezone.utc)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    results = {"started_at": started.isoformat(timespec="seconds"), "machine": machine_facts(),
+               "settings": {"wrk": {"threads": args.threads, "connections": args.connections,
+                                    "duration_s": args.duration, "warmup_s": args.warmup, "timeout_s": args.timeout},
+                            "sizes": sizes, "dbs": dbs, "seed": args.seed, "description_column": description,
+                            "gunicorn": "backend/gunicorn.conf.py (workers from WEB_CONCURRENCY or min(2*cores+1, 8))",
+                            "postgresql": "stock settings (as the postgres:15 image), listen 127.0.0.1",
+                            "sqlite": "the app's profile: WAL, synchronous=FULL, busy_timeout",
+                            "wait_quiet_s": args.wait_quiet, "cache_bust": args.cache_bust,
+                            "words": {"common": generate.COMMON_WORD, "rare": generate.RARE_WORD,
+                                      "rare_rows": generate.RARE_COUNT, "phrase": " ".join(generate.PHRASE),
+                                      "prefix": generate.PREFIX},
+                            "cursor_depth": CURSOR_DEPTH},
+               "datasets": {}, "runs": []}
+    pg = None
+    args.cpu_roots = [lambda: pg.postmaster_pid() if pg else None]
+    try:
+        if "postgresql" in dbs:
+            pg = Postgres()
+            pg.start()
+            results["machine"]["postgresql_server"] = pg.version()
+        for size in sizes:
+            csv_path, tag, facts = dataset(size, args.seed, description)
+            results["datasets"][str(size)] = {"csv": str(csv_path.relative_to(REPO_DIR)), **facts}
+            for db in dbs:
+                reuse = args.reuse == "all" or str(size) in args.reuse.replace("_", "").split(",")
+                url, imported = prepare_database(db, size, csv_path, tag, reuse, pg, args.cpu_roots)
+                if args.import_only:
+                    results["runs"].append({"db": db, "size": size, "import": imported, "scenarios": {},
+                                            "references": {}})
+                    continue
+                measured = bench_one(db, size, url, args, imported)
+                results["runs"].append({"db": db, "size": size, "import": imported, **measured})
+    finally:
+        if pg:
+            pg.stop()
+    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["checks"] = checks(results["runs"], dbs) if not args.import_only else []
+    print(table(results))
+    if not args.no_save and not args.import_only:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        text = json.dumps(results, indent=2) + "\n"
+        stamp = started.strftime("%Y%m%dT%H%M%SZ")
+        (RESULTS_DIR / f"{stamp}.json").write_text(text)
+        (RESULTS_DIR / "latest.json").write_text(text)
+        (RESULTS_DIR / "latest.md").write_text(markdown_table(results) + "\n")
+        log(f"wrote bench/results/{stamp}.json and bench/results/latest.json")
+    return 1 if any(c["result"] == "FAIL" for c in results["checks"]) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

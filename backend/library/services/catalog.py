@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pycountry
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -161,7 +161,7 @@ def _first_author_sort_name():
     )
 
 
-def _sort_keys(sort: str, _score=None):
+def _sort_keys(sort: str):
     """The ORDER BY keys for a sort, all in one direction and ending with the id, so that a page can
     continue after a row by comparing row values (keyset pagination): (keys, descending)."""
     if sort == "author":
@@ -261,14 +261,20 @@ def _encode_cursor(sort: str, values) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _load_cursor(cursor: str) -> dict | None:
+    """The cursor's {"s": sort, "k": [values]}, or None when it is not one of ours."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:  # also binascii.Error, UnicodeDecodeError, JSONDecodeError
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _decode_cursor(cursor: str, sort: str, keys) -> list:
     invalid = Problem(422, "The request has invalid fields; see errors.",
                       {"cursor": ["Not a cursor from this list; start again without cursor."]})
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeDecodeError):
-        raise invalid from None
-    if not isinstance(data, dict) or data.get("s") != sort or not isinstance(data.get("k"), list) \
+    data = _load_cursor(cursor)
+    if data is None or data.get("s") != sort or not isinstance(data.get("k"), list) \
             or len(data["k"]) != len(keys):
         raise invalid
     values = []
@@ -310,14 +316,6 @@ def _after(keys, values, descending):
     return condition
 
 
-def _cursor_sort(cursor: str | None) -> str | None:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return data.get("s") if isinstance(data, dict) else None
-    except (ValueError, UnicodeDecodeError, TypeError):
-        return None
-
-
 def book_page(args: dict, extra_conditions=()) -> dict:
     """One page of books: items, total, the next cursor, facets and suggestions as requested."""
     plan = _plan(args, extra_conditions)
@@ -329,12 +327,12 @@ def book_page(args: dict, extra_conditions=()) -> dict:
     if sort == "relevance":
         # Scoring every match costs a few microseconds a row: above RANK_EXACT_MAX matches the order is
         # tiered instead (search.Match.ranked). A cursor keeps the order its walk began with.
-        tiered = _cursor_sort(cursor) == RELEVANCE_TIERED if cursor else total > RANK_EXACT_MAX
+        tiered = (_load_cursor(cursor) or {}).get("s") == RELEVANCE_TIERED if cursor else total > RANK_EXACT_MAX
         sort = RELEVANCE_TIERED if tiered else "relevance"
         ranked = plan.match.ranked(tiered)
         keys, descending = [ranked.c.score, ranked.c.id], False
     else:
-        keys, descending = _sort_keys(sort, None)
+        keys, descending = _sort_keys(sort)
     after_values = _decode_cursor(cursor, sort, keys) if cursor else None
     after = _after(keys, after_values, descending) if cursor else None
     offset = 0 if cursor else (args["page"] - 1) * per_page

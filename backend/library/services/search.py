@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import Float, Integer, bindparam, case, cast, event, func, literal_column, select, text
+from sqlalchemy import Float, Integer, bindparam, case, cast, event, func, inspect, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -152,7 +152,7 @@ class Match:
 
     parsed: Parsed
     ids: object
-    _source: tuple
+    _source: tuple  # (id column, exact score, title-or-authors condition or None)
     _streams: list | None = None  # tiers 1 and 2 as id SELECTs, for tiered_page
 
     def tiered_page(self, after: tuple | None, size: int) -> list[tuple[float, int]]:
@@ -189,7 +189,7 @@ class Match:
         sets where scoring every match would cost too much: exact title, then the books whose title or
         authors hold every word, then the rest; the caller breaks ties by id. Both need only the index,
         never the book rows."""
-        id_column, where, exact_score, title_match = self._source
+        id_column, exact_score, title_match = self._source
         plain = self.parsed.plain()
         exact = id_column.in_(select(Book.id).where(Book.title_key == plain)) if plain else None
         if tiered:
@@ -214,13 +214,13 @@ def matches(parsed: Parsed) -> Match:
             ids = select(rowid.label("id")).select_from(text("book_search")).where(fts.op("MATCH")(query))
             title_only = select(literal_column("rowid")).select_from(text("book_search")).where(
                 fts.op("MATCH")("{title authors} : (" + _fts5_query(positive) + ")"))
-            source = (rowid, None, func.bm25(fts, *SQLITE_WEIGHTS, type_=Float), rowid.in_(title_only))
+            source = (rowid, func.bm25(fts, *SQLITE_WEIGHTS, type_=Float), rowid.in_(title_only))
             streams = _sqlite_streams(query, "{title authors} : (" + _fts5_query(positive) + ")")
         else:
             excluded = select(rowid).select_from(text("book_search")).where(
                 fts.op("MATCH")(" OR ".join(_fts5_string(c) for c in negative)))
             ids = select(Book.id.label("id")).where(Book.id.not_in(excluded))
-            source = (Book.id, None, cast(0.0, Float), None)
+            source = (Book.id, cast(0.0, Float), None)
             streams = None
     else:
         document = literal_column("book_search.document")
@@ -228,7 +228,7 @@ def matches(parsed: Parsed) -> Match:
         tsquery = _pg_tsquery(parsed)
         ids = select(book_id.label("id")).select_from(text("book_search")).where(document.op("@@")(tsquery))
         title_match = document.op("@@")(_pg_title_tsquery(parsed)) if parsed.positive else None
-        source = (book_id, None, -cast(func.ts_rank(document, tsquery), Float), title_match)
+        source = (book_id, -cast(func.ts_rank(document, tsquery), Float), title_match)
         streams = None
         if title_match is not None:
             streams = [select(book_id.label("id")).select_from(text("book_search")).where(document.op("@@")(q))
@@ -267,12 +267,19 @@ def title_key(title: str | None) -> str | None:
 def _collect_words(session, _context, _instances):
     """New titles and author names join the vocabulary in the same transaction; titles get their key."""
     words = set()
-    for obj in list(session.new) + list(session.dirty):
+    for obj in session.new:
         if isinstance(obj, Book):
             words |= words_of(obj.title, obj.subtitle)
-            if obj.title_key != (key := title_key(obj.title)):
-                obj.title_key = key
+            obj.title_key = title_key(obj.title)
         elif isinstance(obj, Author):
+            words |= words_of(obj.name)
+    for obj in session.dirty:  # only when the words changed, not on every other edit
+        state = inspect(obj)
+        if isinstance(obj, Book) and (state.attrs.title.history.has_changes()
+                                      or state.attrs.subtitle.history.has_changes()):
+            words |= words_of(obj.title, obj.subtitle)
+            obj.title_key = title_key(obj.title)
+        elif isinstance(obj, Author) and state.attrs.name.history.has_changes():
             words |= words_of(obj.name)
     if words:
         add_words(session.connection(), words)

@@ -5,7 +5,9 @@ its full URL with a *database version* read before the response was computed. An
 only while the version is unchanged, so a read after any commit (from any process) computes afresh:
 
 - PostgreSQL: the current snapshot (`pg_current_snapshot()`: xmin, xmax and the transactions in
-  progress). Two equal snapshots see exactly the same committed data; any commit changes it.
+  progress). Two equal snapshots see exactly the same committed data; any commit changes it. It is
+  read on a connection of this process's own in autocommit mode, outside the request's session, so a
+  hit costs one round trip and no pool checkout, transaction or rollback.
 - SQLite: `PRAGMA data_version` on a connection of this process's own that never writes; SQLite
   changes it whenever another connection (any process) commits.
 
@@ -21,8 +23,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import text
-
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from .extensions import db
 
 MAX_BODY = 256 * 1024  # larger bodies are not kept
@@ -42,12 +44,14 @@ class ResponseCache:
         self.entries: OrderedDict[str, Entry] = OrderedDict()
         self.lock = threading.Lock()
         self._sqlite = None  # (pid, connection)
+        self._postgres = None  # (pid, psycopg connection from the engine, detached from its pool)
+        self._hooked = set()  # ids of the engines whose disposal closes it
 
     def version(self):
         """The database version now; None when it cannot be known (then nothing is cached)."""
         engine = db.engine
         if engine.dialect.name == "postgresql":
-            return db.session.execute(text("SELECT pg_current_snapshot()::text")).scalar()
+            return self._postgres_version(engine)
         path = engine.url.database
         if not path or path == ":memory:":
             return None
@@ -56,6 +60,30 @@ class ResponseCache:
                 self._sqlite = (os.getpid(), sqlite3.connect(f"file:{path}?mode=ro", uri=True,
                                                              check_same_thread=False))
             return self._sqlite[1].execute("PRAGMA data_version").fetchone()[0]
+
+    def _postgres_version(self, engine):
+        with self.lock:
+            try:
+                if self._postgres is None or self._postgres[0] != os.getpid():  # a fork never shares it
+                    pooled = engine.raw_connection()
+                    connection = pooled.dbapi_connection  # psycopg's own connection
+                    pooled.detach()  # ours alone, closed when the engine is disposed
+                    connection.autocommit = True
+                    if id(engine) not in self._hooked:
+                        event.listen(engine, "engine_disposed", self._close_postgres)
+                        self._hooked.add(id(engine))
+                    self._postgres = (os.getpid(), connection)
+                cursor = self._postgres[1].execute("SELECT pg_current_snapshot()::text")
+                return cursor.fetchone()[0]
+            except (DBAPIError, engine.dialect.loaded_dbapi.Error):
+                # A lost connection: nothing is cached for this request, and the next one reconnects.
+                self._close_postgres()
+                return None
+
+    def _close_postgres(self, engine=None):
+        postgres, self._postgres = self._postgres, None
+        if postgres is not None and postgres[0] == os.getpid():
+            postgres[1].close()  # psycopg's close() never raises
 
     def get(self, key: str, version) -> Entry | None:
         with self.lock:

@@ -430,3 +430,36 @@ def test_serialization_failures_and_deadlocks_are_retried_three_times(app, error
         with pytest.raises(sa.exc.OperationalError):  # other errors are not retried
             retrying(lambda: attempts.append(1) or (_ for _ in ()).throw(sa.exc.OperationalError("x", {}, Exception())))
         assert len(attempts) == 1
+
+
+def test_list_and_detail_show_a_book_as_written(desk, anon):
+    """Lists and GET /books/{id} build their items from plain rows; each item equals the book as the PATCH
+    response (the BookOut schema) shows it: author order, subjects, both ISBN forms, null fields and
+    availability (copies on loan, withdrawn and on the shelf, and a waiting hold)."""
+    lent, copies = desk.book_with_copies(3, title="Ça ira — Zürich", authors=[{"name": "Zoë Last"},
+                                         {"name": "Ann First"}], subjects=["Zoology", "art", "Médecine"])
+    for copy in copies[:2]:
+        assert desk.checkout(copy["barcode"], desk.member()["card_number"]).status_code == 201
+    assert desk.patch(f"/api/v1/copies/{copies[2]['id']}", json={"status": "withdrawn"}).status_code == 200
+    assert desk.hold(lent["id"], desk.member()["card_number"]).status_code == 201
+    shelved, _ = desk.book_with_copies(2, title="Plain", authors=[{"name": "Ann First"}], isbn="9791032305690",
+                                       subtitle=None, description=None, subjects=[])
+    bare = desk.post("/api/v1/books", json={"title": "No Isbn"}).get_json()
+    written = {}
+    for book in (lent, shelved, bare):
+        response = desk.patch(f"/api/v1/books/{book['id']}", json={"publisher": "Éditions Test"})
+        assert response.status_code == 200
+        written[book["id"]] = response.get_json()
+    assert written[lent["id"]]["availability"] == {"available": 0, "total": 2, "holds": 1}
+    assert written[shelved["id"]]["availability"] == {"available": 2, "total": 2, "holds": 0}
+    assert written[shelved["id"]]["isbn10"] is None and written[bare["id"]]["isbn_formatted"] is None
+
+    for book_id, expected in written.items():
+        assert anon.get(f"/api/v1/books/{book_id}").get_json() == expected
+    listed = anon.get("/api/v1/books?per_page=100").get_json()["items"]
+    assert {b["id"]: b for b in listed if b["id"] in written} == written
+    found = anon.get("/api/v1/books", query_string={"q": "zurich"}).get_json()["items"]
+    assert found == [written[lent["id"]]]
+    author_id = written[lent["id"]]["authors"][1]["id"]
+    by_author = anon.get(f"/api/v1/authors/{author_id}/books").get_json()["items"]
+    assert {b["id"]: b for b in by_author} == {i: written[i] for i in (lent["id"], shelved["id"])}

@@ -4,7 +4,7 @@ from flask import url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
 from ..authz import PUBLIC, STAFF, access
-from .base import Blueprint
+from .base import Blueprint, json_response
 
 from ..errors import Problem
 from ..schemas.authors import AuthorIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery
@@ -77,7 +77,8 @@ class AuthorBooks(MethodView):
     def get(self, args, author_id):
         """List an author's books (same filters and sorts as /books)"""
         get_author_or_404(author_id)
-        return book_page_response(catalog.book_page({**args, "author": author_id}), args, DEEP_PAGE_LIMIT)
+        return json_response(*book_page_response(catalog.book_page({**args, "author": author_id}), args,
+                                                 DEEP_PAGE_LIMIT))
 
 
 @blp.route("/subjects")

@@ -10,6 +10,14 @@ from ..cache import response_cache
 from ..errors import Problem
 
 
+def json_response(body, headers=None):
+    """A 200 JSON response of a body already in its documented shape, as flask-smorest would send it
+    (Flask's JSON provider), for views that build their body without the response schema's dump."""
+    response = current_app.json.response(body)
+    response.headers.update(headers or {})
+    return response
+
+
 class _Parser(FlaskParser):
     def load_json(self, req, schema):
         if not req.get_data(cache=True):

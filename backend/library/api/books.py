@@ -1,10 +1,10 @@
 """/api/v1/books: the catalog's books."""
 
-from flask import url_for
+from flask import abort, url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
 from ..authz import PUBLIC, STAFF, access
-from .base import ETAG_HEADER, Blueprint, conditional
+from .base import ETAG_HEADER, Blueprint, conditional, json_response
 
 from ..extensions import db
 from ..schemas.books import DEEP_PAGE_LIMIT, BookIn, BookOut, BookPage, BookPatch, BookQuery
@@ -26,7 +26,7 @@ class BookList(MethodView):
     @blp.response(200, BookPage, headers={**BOOK_LINK_HEADER, **ETAG_HEADER})
     def get(self, args):
         """Search and list books: full text, filters, sort, facets, pages or a cursor"""
-        return book_page_response(catalog.book_page(args), args, DEEP_PAGE_LIMIT)
+        return json_response(*book_page_response(catalog.book_page(args), args, DEEP_PAGE_LIMIT))
 
     @access(STAFF)
     @blp.arguments(BookIn)
@@ -45,7 +45,10 @@ class BookItem(MethodView):
     @blp.response(200, BookOut, headers=ETAG_HEADER)
     def get(self, book_id):
         """Get one book"""
-        return get_book_or_404(book_id)
+        found = catalog.book_dicts([book_id])
+        if not found:
+            abort(404, description=f"No book with id {book_id}.")
+        return json_response(found[0])
 
     @access(STAFF)
     @blp.arguments(BookPatch)

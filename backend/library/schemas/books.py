@@ -212,10 +212,10 @@ class BookPage(ma.Schema):
     """A page of books with what a search screen shows around it."""
 
     items = fields.List(fields.Nested(BookOut), required=True)
-    total = fields.Integer(required=True, metadata={"description": "Matching books; exact up to 10000, above "
+    total = fields.Integer(required=True, metadata={"description": "Matching books; exact up to 2000, above "
                                                                    "that an estimate when total_is_estimate"})
     total_is_estimate = fields.Boolean(required=True, metadata={
-        "description": "true when more than 10000 books match and total is estimated from a sample"})
+        "description": "true when more than 2000 books match and total is estimated from a sample"})
     page = fields.Integer(required=True, allow_none=True, metadata={"description": "null in cursor mode"})
     per_page = fields.Integer(required=True)
     next_cursor = fields.String(required=True, allow_none=True, metadata={

@@ -18,8 +18,9 @@ from . import isbn as isbn_service
 from . import search
 from .names import sort_name as derive_sort_name
 
-COUNT_EXACT_MAX = 10_000
-RANK_EXACT_MAX = 2_000
+COUNT_EXACT_MAX = 2_000  # above, total is estimated from the first COUNT_EXACT_MAX + 1 matches
+RANK_EXACT_MAX = COUNT_EXACT_MAX  # above, relevance is tiered (where the count is no longer exact)
+COUNT_WINDOW, COUNT_SAMPLE_MIN = 8_000, 100  # PostgreSQL: a search's estimate from its first rows (_count)
 FACET_GROUPS_MAX = 1_000
 RELEVANCE_TIERED = "relevance-tiered"
 ID_LIMIT = 2**63
@@ -151,6 +152,51 @@ def book_query() -> Select:
     )
 
 
+def book_dicts(book_ids: list[int]) -> list[dict]:
+    """The books with these ids, in this order, as BookOut represents them (availability included), read
+    in three queries of plain rows: a list page is read and serialised without building ORM objects or
+    running marshmallow, which cost more than the queries themselves. tests/test_books.py checks that
+    each item equals the book's own GET (BookOut). Ids that name no book are left out."""
+    if not book_ids:
+        return []
+    from ..models import Copy, Hold
+
+    def copies(*conditions):
+        return (select(func.count()).select_from(Copy).where(Copy.book_id == Book.id, *conditions)
+                .correlate(Book).scalar_subquery())
+
+    holds = (select(func.count()).select_from(Hold).where(Hold.book_id == Book.id, Hold.status == "waiting")
+             .correlate(Book).scalar_subquery())
+    wanted = set(book_ids)
+    authors = {book_id: [] for book_id in wanted}
+    for book_id, author_id, name, sort_name in db.session.execute(
+            select(BookAuthor.book_id, Author.id, Author.name, Author.sort_name)
+            .join(Author, Author.id == BookAuthor.author_id)
+            .where(BookAuthor.book_id.in_(wanted)).order_by(BookAuthor.book_id, BookAuthor.position)):
+        authors[book_id].append({"id": author_id, "name": name, "sort_name": sort_name})
+    subjects = {book_id: [] for book_id in wanted}
+    for book_id, name in db.session.execute(
+            select(book_subjects.c.book_id, Subject.name).join(Subject, Subject.id == book_subjects.c.subject_id)
+            .where(book_subjects.c.book_id.in_(wanted)).order_by(book_subjects.c.book_id, Subject.name)):
+        subjects[book_id].append(name)
+    books = {}
+    for row in db.session.execute(
+            select(Book.id, Book.title, Book.subtitle, Book.isbn, Book.publisher, Book.published_year,
+                   Book.language, Book.description, Book.cover_url, Book.created_at, Book.updated_at,
+                   copies(Copy.status == "available"), copies(Copy.status != "withdrawn"), holds)
+            .where(Book.id.in_(wanted))):
+        book_id, isbn = row[0], row[3]
+        books[book_id] = {
+            "id": book_id, "title": row[1], "subtitle": row[2], "authors": authors[book_id], "isbn": isbn,
+            "isbn_formatted": isbn_service.formatted(isbn), "isbn10": isbn_service.to_isbn10(isbn),
+            "publisher": row[4], "published_year": row[5], "language": row[6], "description": row[7],
+            "subjects": subjects[book_id], "cover_url": row[8],
+            "availability": {"available": row[11], "total": row[12], "holds": row[13]},
+            "created_at": row[9].isoformat(), "updated_at": row[10].isoformat(),
+        }
+    return [books[book_id] for book_id in book_ids if book_id in books]
+
+
 def _first_author_sort_name():
     return (
         select(Author.sort_name)
@@ -238,6 +284,14 @@ def _count(plan: _Plan) -> tuple[int, bool]:
     are in rowid order anyway); PostgreSQL in the order it finds them, because ORDER BY id would make it
     walk the primary key and test row after row, and a bitmap scan's physical order is close to id
     order for a catalog that grows by appending."""
+    if plan.match is not None and not plan.conditions and (sample := plan.match.sample(COUNT_WINDOW, 2 * COUNT_EXACT_MAX)):
+        # PostgreSQL: a word in more than about 1 book in 80 is estimated from a window of the index, since
+        # even the first COUNT_EXACT_MAX + 1 matches cost a bitmap scan of all of them and a heap visit each
+        # (a prefix such as garden:* merges the posting lists of every word it starts).
+        found, reach = sample
+        if found >= COUNT_SAMPLE_MIN:
+            low, high = _id_range()
+            return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
     if plan.match is not None and not plan.conditions:
         ids = plan.match.ids.subquery("matched")
         query, id_column = select(ids.c.id), ids.c.id
@@ -249,10 +303,13 @@ def _count(plan: _Plan) -> tuple[int, bool]:
     found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
     if found <= COUNT_EXACT_MAX:
         return found, False
-    # Two queries: SQLite answers min() or max() from the index only when each is alone.
-    low = db.session.scalar(select(func.min(Book.id)))
-    high = db.session.scalar(select(func.max(Book.id)))
+    low, high = _id_range()
     return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+
+
+def _id_range() -> tuple[int, int]:
+    # Two queries: SQLite answers min() or max() from the index only when each is alone.
+    return db.session.scalar(select(func.min(Book.id))), db.session.scalar(select(func.max(Book.id)))
 
 
 def _encode_cursor(sort: str, values) -> str:
@@ -340,33 +397,26 @@ def book_page(args: dict, extra_conditions=()) -> dict:
     if sort == RELEVANCE_TIERED and not plan.conditions and not offset:
         streamed = plan.match.tiered_page(
             (after_values[0].value, after_values[1].value) if cursor else None, per_page + 1)
+    # rows: the sort key values of each book, ending with its id (what a cursor continues after)
     if streamed is not None:
-        by_id = {b.id: b for b in db.session.scalars(book_query().where(Book.id.in_([i for _, i in streamed])))}
-        rows = [(by_id[book_id], tier, book_id) for tier, book_id in streamed if book_id in by_id]
+        rows = streamed
     elif sort.startswith("relevance") and not plan.conditions:
         # Rank within the search index alone, then fetch just this page's books.
         inner = select(*keys).where(*([after] if after is not None else []))
         page = inner.order_by(*keys).limit(per_page + 1).offset(offset).subquery("page")
-        keys = [page.c.score, page.c.id]
-        query = book_query().add_columns(*keys).join(page, page.c.id == Book.id).order_by(*keys)
-        rows = db.session.execute(query).all()
+        rows = db.session.execute(select(page.c.score, page.c.id).order_by(page.c.score, page.c.id)).all()
     else:
         if sort.startswith("relevance"):
-            query = book_query().add_columns(*keys).join(ranked, ranked.c.id == Book.id).where(*plan.conditions)
+            query = select(*keys).select_from(Book).join(ranked, ranked.c.id == Book.id).where(*plan.conditions)
         else:
-            query = plan.apply(book_query().add_columns(*keys))
+            query = plan.apply(select(*keys))
         if after is not None:
             query = query.where(after)
         query = query.order_by(*(k.desc() if descending else k for k in keys)).limit(per_page + 1).offset(offset)
         rows = db.session.execute(query).all()
-    books = [row[0] for row in rows[:per_page]]
-    next_cursor = _encode_cursor(sort, rows[per_page - 1][1:]) if len(rows) > per_page else None
+    books = book_dicts([row[-1] for row in rows[:per_page]])
+    next_cursor = _encode_cursor(sort, rows[per_page - 1]) if len(rows) > per_page else None
 
-    from .circulation import availability
-
-    counts = availability([b.id for b in books])
-    for book in books:
-        book.availability = counts[book.id]
     suggestions = []
     if total == 0 and plan.parsed and not cursor:
         def has_results(q):

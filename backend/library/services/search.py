@@ -27,6 +27,7 @@ from ..models.search import SQLITE_WEIGHTS, search_word_table
 TOKEN = re.compile(r"[^\W_]+")
 CLAUSE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 WORD_MIN, WORD_MAX = 3, 40
+STREAM_WINDOW = 4_000  # rows of book_search a PostgreSQL tier stream first looks at (Match._window)
 
 
 def has_bad_chars(value: str) -> bool:
@@ -154,6 +155,7 @@ class Match:
     ids: object
     _source: tuple  # (id column, exact score, title-or-authors condition or None)
     _streams: list | None = None  # tiers 1 and 2 as id SELECTs, for tiered_page
+    _windows: list | None = None  # PostgreSQL: tiers 1 and 2 as conditions on book_search, for _window
 
     def tiered_page(self, after: tuple | None, size: int) -> list[tuple[float, int]]:
         """The first `size` (tier, id) of the tiered order after `after`, taking each tier from the search
@@ -176,11 +178,43 @@ class Match:
                     continue
                 if tier == after[0]:
                     query = query.where(column > after[1])
-            found = db.session.scalars(query.order_by(column).limit(size - len(rows))).all()
+            found = None
+            if tier and self._windows is not None:
+                start = after[1] if after is not None and tier == after[0] else 0
+                found = self._window(self._windows[int(tier) - 1], start, exact_ids, size - len(rows))
+            if found is None:
+                found = db.session.scalars(query.order_by(column).limit(size - len(rows))).all()
             rows += [(tier, book_id) for book_id in found]
             if len(rows) >= size:
                 break
         return rows
+
+    @staticmethod
+    def _window(condition, start: int, exact_ids, size: int) -> list[int] | None:
+        """PostgreSQL: the first `size` ids after `start` that meet condition, looked for among the next
+        STREAM_WINDOW rows of book_search in id order; None when fewer are there. A stream of a common word
+        is found this way in a few hundred rows, where the bitmap scan of the whole stream reads the heap
+        of every match (GIN has no weights, so each title-or-authors match is rechecked on its row)."""
+        book_id = literal_column("book_search.book_id", Integer)
+        found = db.session.scalars(select(book_id).select_from(_pg_window(start, STREAM_WINDOW))
+                                   .where(condition, book_id.not_in(exact_ids)).order_by(book_id).limit(size)).all()
+        return found if len(found) == size else None
+
+    def sample(self, size: int, planned_min: int) -> tuple[int, int] | None:
+        """PostgreSQL: (matches, last id) among the first `size` rows of book_search in id order, for an
+        estimate of a large total without reading every match. Taken only when the planner expects at
+        least planned_min matches (EXPLAIN, as the PostgreSQL wiki's count estimate does: a fraction of a
+        millisecond), so a rare word does not pay for it; else None, as where this match cannot tell."""
+        if self._windows is None:
+            return None
+        compiled = select(literal_column("1")).select_from(text("book_search")).where(
+            self.ids.whereclause).compile(db.engine)
+        plan = db.session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+        if plan[0]["Plan"]["Plan Rows"] < planned_min:
+            return None
+        book_id = literal_column("book_search.book_id", Integer)
+        return tuple(db.session.execute(select(func.count().filter(self.ids.whereclause), func.max(book_id))
+                                        .select_from(_pg_window(0, size))).one())
 
     def ranked(self, tiered: bool):
         """A subquery (id, score), lower score = more relevant, an exact title first.
@@ -200,6 +234,14 @@ class Match:
             score = exact_score if exact is None else exact_score - case((exact, 1000.0), else_=0.0)
         query = self.ids.with_only_columns(id_column.label("id"), cast(score, Float).label("score"))
         return query.subquery("ranked")
+
+
+def _pg_window(start: int, size: int):
+    """The next `size` rows of book_search after book id `start`, in id order (a primary key range scan), as a
+    subquery named book_search, so that conditions written for the table apply to it unchanged."""
+    book_id, document = literal_column("book_search.book_id", Integer), literal_column("book_search.document")
+    return (select(book_id.label("book_id"), document.label("document")).select_from(text("book_search"))
+            .where(book_id > start).order_by(book_id).limit(size).subquery("book_search"))
 
 
 def matches(parsed: Parsed) -> Match:
@@ -229,11 +271,13 @@ def matches(parsed: Parsed) -> Match:
         ids = select(book_id.label("id")).select_from(text("book_search")).where(document.op("@@")(tsquery))
         title_match = document.op("@@")(_pg_title_tsquery(parsed)) if parsed.positive else None
         source = (book_id, -cast(func.ts_rank(document, tsquery), Float), title_match)
-        streams = None
+        streams = windows = None
         if title_match is not None:
-            streams = [select(book_id.label("id")).select_from(text("book_search")).where(document.op("@@")(q))
-                       for q in (tsquery.op("&&")(_pg_title_tsquery(parsed)),
-                                 tsquery.op("&&")(func.tsquery_not(_pg_title_tsquery(parsed))))]
+            windows = [document.op("@@")(q) for q in (tsquery.op("&&")(_pg_title_tsquery(parsed)),
+                                                       tsquery.op("&&")(func.tsquery_not(_pg_title_tsquery(parsed))))]
+            streams = [select(book_id.label("id")).select_from(text("book_search")).where(condition)
+                       for condition in windows]
+        return Match(parsed, ids, source, streams, windows)
     return Match(parsed, ids, source, streams)
 
 

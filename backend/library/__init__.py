@@ -4,10 +4,11 @@ import logging
 from pathlib import Path
 
 from flask import Flask, request
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api as api_package
-from .authz import authorize_request, clear_stale_cookie
+from .authz import SECURE_SESSION_COOKIE, SESSION_COOKIE, authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
 from . import cache
@@ -20,8 +21,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config=None):
-    """Build the app: config, extensions, blueprints, error handlers, CLI, in that order."""
+    """Build the app: config, extensions, blueprints, error handlers, CLI, WSGI middleware, in that order."""
     app = Flask(__name__, static_folder=None)
+    app.session_interface = NoFlaskSession()
     register_config(app, config)
     register_logging(app)
     register_extensions(app)
@@ -29,7 +31,19 @@ def create_app(config=None):
     register_request_guards(app)
     register_error_handlers(app)
     register_cli(app)
+    register_middleware(app)
     return app
+
+
+class NoFlaskSession(SessionInterface):
+    """Our sessions are database rows behind their own cookie (authz.py); Flask's signed-cookie session is
+    never used, so it is not opened on every request either. Writing to flask.session fails loudly."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def register_config(app, config):
@@ -37,6 +51,12 @@ def register_config(app, config):
     app.config.from_mapping(config or {})
     check(app.config)
     passwords.warm_up(app.config["LIBRARY_ARGON2"])
+
+
+def register_middleware(app):
+    """WSGI middleware, innermost first: the response cache's early answer, then ProxyFix (outermost, so the
+    cache keys on the client's scheme and host)."""
+    cache.install_middleware(app, (SESSION_COOKIE, SECURE_SESSION_COOKIE))
     if app.config["LIBRARY_PROXY_HOPS"]:
         hops = app.config["LIBRARY_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -1,7 +1,7 @@
 """A per-process cache of public catalog responses that is never stale.
 
 Each entry is the body of a 200 response to a GET (book lists, searches, book pages), stored under
-its full URL with a *database version* read before the response was computed. An entry is served
+its URL (cache_key) with a *database version* read before the response was computed. An entry is served
 only while the version is unchanged, so a read after any commit (from any process) computes afresh:
 
 - PostgreSQL: the current snapshot (`pg_current_snapshot()`: xmin, xmax and the transactions in
@@ -23,6 +23,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
+from werkzeug.http import http_date, parse_etags, unquote_etag
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from .extensions import db
@@ -41,15 +42,15 @@ class Entry:
 class ResponseCache:
     def __init__(self, max_entries: int):
         self.max_entries = max_entries
-        self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.lock = threading.Lock()
         self._sqlite = None  # (pid, connection)
         self._postgres = None  # (pid, psycopg connection from the engine, detached from its pool)
         self._hooked = set()  # ids of the engines whose disposal closes it
 
-    def version(self):
+    def version(self, engine=None):
         """The database version now; None when it cannot be known (then nothing is cached)."""
-        engine = db.engine
+        engine = engine if engine is not None else db.engine
         if engine.dialect.name == "postgresql":
             return self._postgres_version(engine)
         path = engine.url.database
@@ -85,7 +86,7 @@ class ResponseCache:
         if postgres is not None and postgres[0] == os.getpid():
             postgres[1].close()  # psycopg's close() never raises
 
-    def get(self, key: str, version) -> Entry | None:
+    def get(self, key: tuple, version) -> Entry | None:
         with self.lock:
             entry = self.entries.get(key)
             if entry is None:
@@ -96,7 +97,7 @@ class ResponseCache:
             self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: str, version, response) -> None:
+    def put(self, key: tuple, version, response) -> None:
         body = response.get_data()
         if version is None or len(body) > MAX_BODY:
             return
@@ -108,9 +109,61 @@ class ResponseCache:
                 self.entries.popitem(last=False)
 
 
+def cache_key(environ) -> tuple:
+    """What a cached response depends on, straight from the WSGI environ (after ProxyFix): the scheme and host
+    (the Link header's absolute URLs), the path and the raw query string. Cheaper than request.url, which
+    decodes and re-quotes it."""
+    return (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO"),
+            environ.get("QUERY_STRING", ""))
+
+
+class CacheMiddleware:
+    """Answers a GET from the cache before Flask runs (request context, routing, authz, the view's decorators):
+    a hit then costs the version query and a few dictionary lookups. Only requests without credentials (no
+    Authorization header, no session cookie) are answered here, so a bad token or a stale cookie still meets
+    authz; everything else, and every miss, goes on to Flask, whose `conditional` views fill the cache. The
+    entries are the same, so both paths answer alike (If-None-Match gets a 304 here too)."""
+
+    def __init__(self, wsgi_app, cache: ResponseCache, engine, cookie_names: tuple[str, ...]):
+        self.wsgi_app, self.cache, self.engine = wsgi_app, cache, engine
+        self.cookie_names = tuple(f"{name}=" for name in cookie_names)
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "GET" and "HTTP_AUTHORIZATION" not in environ \
+                and not any(name in environ.get("HTTP_COOKIE", "") for name in self.cookie_names):
+            key = cache_key(environ)
+            if key in self.cache.entries:
+                version = self.cache.version(self.engine)
+                entry = self.cache.get(key, version) if version is not None else None
+                if entry is not None:
+                    return self._answer(entry, environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+    @staticmethod
+    def _answer(entry: Entry, environ, start_response):
+        headers = dict(entry.headers)
+        etag = headers.get("ETag")
+        if etag and "HTTP_IF_NONE_MATCH" in environ and \
+                parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(unquote_etag(etag)[0]):
+            start_response("304 NOT MODIFIED", [("ETag", etag), ("Date", http_date())])
+            return [b""]
+        start_response("200 OK", [*entry.headers, ("Content-Length", str(len(entry.body))), ("Date", http_date())])
+        return [entry.body]
+
+
 def init_app(app) -> None:
     size = app.config.get("LIBRARY_RESPONSE_CACHE", 0)
     app.extensions["response_cache"] = ResponseCache(size) if size > 0 else None
+
+
+def install_middleware(app, cookie_names: tuple[str, ...]) -> None:
+    """Put CacheMiddleware in front of the Flask app (inside ProxyFix, which must see the request first)."""
+    cache = app.extensions.get("response_cache")
+    if cache is not None:
+        with app.app_context():
+            engine = db.engine
+        app.wsgi_app = CacheMiddleware(app.wsgi_app, cache, engine, cookie_names)
 
 
 def response_cache() -> ResponseCache | None:

@@ -6,7 +6,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 
-from ..cache import response_cache
+from ..cache import cache_key, response_cache
 from ..errors import Problem
 
 
@@ -44,7 +44,8 @@ def conditional(blp):
         def wrapper(*args, **kwargs):
             cache = response_cache()
             version = cache.version() if cache is not None else None
-            entry = cache.get(request.url, version) if version is not None else None
+            key = cache_key(request.environ) if version is not None else None
+            entry = cache.get(key, version) if version is not None else None
             if entry is not None:
                 response = current_app.response_class(entry.body, status=200, headers=entry.headers)
             else:
@@ -53,7 +54,7 @@ def conditional(blp):
                     return response
                 response.add_etag()
                 if version is not None:
-                    cache.put(request.url, version, response)
+                    cache.put(key, version, response)
             return response.make_conditional(request)
 
         return blp.doc(parameters=[IF_NONE_MATCH])(

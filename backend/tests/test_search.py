@@ -725,8 +725,17 @@ def test_large_results_estimate_the_total_and_page_deep(database_url, tmp_path, 
         assert body["total_is_estimate"] is True, params
         assert abs(body["total"] - truth) <= truth * 0.1, (params, body["total"])
         assert body["total"] > 2_000
+    # Facets of an estimated total are estimates from the same sample: each decade holds 2 010 "bulk" books.
+    faceted = search(client, q="bulk", facets="decade,language", facet_limit=20)
+    assert faceted["total_is_estimate"] is True
+    assert sorted(v["value"] for v in faceted["facets"]["decade"]) == list(range(1900, 2000, 10))
+    assert all(abs(v["count"] - 2_010) <= 201 for v in faceted["facets"]["decade"]), faceted["facets"]["decade"]
+    assert [v["value"] for v in faceted["facets"]["language"]] == ["en"]
+    assert faceted["facets"]["language"][0]["count"] == faceted["total"]
     exact = search(client, q="even", year_from=1990)  # 1990, 1992 ... 1998: 5 of each 50 even books per century
     assert exact["total_is_estimate"] is False and exact["total"] == 1_005
+    exact = search(client, q="even", year_from=1990, facets="decade")
+    assert exact["facets"]["decade"] == [{"value": 1990, "label": "1990s", "count": 1_005}]
 
     deepest = search(client, q="bulk", sort="title", per_page=100, page=100)
     assert len(deepest["items"]) == 100

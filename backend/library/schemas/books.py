@@ -222,6 +222,8 @@ class BookPage(ma.Schema):
         "description": "Pass as cursor for the next page; null on the last page"})
     facets = fields.Nested(FacetCounts, required=True, metadata={
         "description": "The requested facets: counts within the result set, most frequent first. Filter by one "
-                       "with subject=value, language=value, author=value, or year_from=value&year_to=value+9"})
+                       "with subject=value, language=value, author=value, or year_from=value&year_to=value+9. "
+                       "When total_is_estimate, the counts are estimates too: counted in the sample that "
+                       "estimated total and scaled to it"})
     suggestions = fields.List(fields.String(), required=True, metadata={
         "description": "When q found nothing: corrected queries that find something (\"did you mean\")"})

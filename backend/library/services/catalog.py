@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import pycountry
-from sqlalchemy import Select, and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -304,6 +304,17 @@ def _count(plan: _Plan) -> tuple[int, bool]:
         if found >= COUNT_SAMPLE_MIN:
             low, high = _id_range()
             return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
+    sample = _sample_ids(plan).subquery()
+    found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
+    if found <= COUNT_EXACT_MAX:
+        return found, False
+    low, high = _id_range()
+    return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+
+
+def _sample_ids(plan: _Plan) -> Select:
+    """The ids of the first COUNT_EXACT_MAX + 1 matches (in id order on SQLite, see _count): all of them
+    when the total is exact, else the sample that estimates it and the facets."""
     if plan.match is not None and not plan.conditions:
         ids = plan.match.ids.subquery("matched")
         query, id_column = select(ids.c.id), ids.c.id
@@ -311,12 +322,7 @@ def _count(plan: _Plan) -> tuple[int, bool]:
         query, id_column = plan.apply(select(Book.id)), Book.id
     if db.engine.dialect.name == "sqlite":
         query = query.order_by(id_column)
-    sample = query.limit(COUNT_EXACT_MAX + 1).subquery()
-    found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
-    if found <= COUNT_EXACT_MAX:
-        return found, False
-    low, high = _id_range()
-    return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+    return query.limit(COUNT_EXACT_MAX + 1)
 
 
 def _id_range() -> tuple[int, int]:
@@ -439,14 +445,32 @@ def book_page(args: dict, extra_conditions=()) -> dict:
     return {
         "items": books, "total": total, "total_is_estimate": estimated,
         "page": None if cursor else args["page"], "per_page": per_page, "next_cursor": next_cursor,
-        "facets": {name: _facet(name, plan, args["facet_limit"]) for name in args.get("facets") or ()},
+        "facets": _facets(args.get("facets") or (), plan, args["facet_limit"], total, estimated),
         "suggestions": suggestions,
     }
 
 
-def _facet(name: str, plan: _Plan, limit: int) -> list[dict]:
+def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:
+    """Counts of each facet's values in the result set. When the total is an estimate, so are the counts:
+    taken in the sample that estimated it (COUNT_EXACT_MAX + 1 matches) and scaled to the total, so a
+    facet costs the same at a million matches as at two thousand."""
+    if not names:
+        return {}
+    if estimated:
+        sample = _sample_ids(plan)
+        if db.engine.dialect.name == "postgresql":  # once, not a bitmap scan of every match per facet
+            ids = db.session.scalars(sample).all()
+            sample, size = select(func.unnest(literal(ids, ARRAY(Integer)))), len(ids)
+        else:
+            size = db.session.scalar(select(func.count()).select_from(sample.subquery()))
+        scale = total / size if size else 1.0
+        return {name: _facet(name, sample, limit, scale) for name in names}
     # Without book filters, the search index alone says which books match (no join with book).
     ids = plan.match.ids if plan.match is not None and not plan.conditions else plan.apply(select(Book.id))
+    return {name: _facet(name, ids, limit) for name in names}
+
+
+def _facet(name: str, ids: Select, limit: int, scale: float = 1.0) -> list[dict]:
     count = func.count().label("n")
     if name == "subject":
         query = (select(Subject.name, Subject.name, count)
@@ -469,7 +493,11 @@ def _facet(name: str, plan: _Plan, limit: int) -> list[dict]:
     # is its English name, which the database does not know; SQLite's lower() folds only ASCII).
     rows = db.session.execute(query.limit(FACET_GROUPS_MAX)).all()
     values = [{"value": value, "label": _facet_label(name, label), "count": n} for value, label, n in rows]
-    return sorted(values, key=lambda v: (-v["count"], v["label"].casefold(), str(v["value"])))[:limit]
+    values = sorted(values, key=lambda v: (-v["count"], v["label"].casefold(), str(v["value"])))[:limit]
+    if scale != 1.0:
+        for value in values:
+            value["count"] = max(1, round(value["count"] * scale))
+    return values
 
 
 def _facet_label(name: str, value) -> str:

@@ -262,20 +262,23 @@ function renderFacets(r, state, envelope) {
     const group = clone("tpl-facet-group");
     const g = refs(group);
     g.title.textContent = FACET_TITLES[name];
-    g.list.append(...values.map((facet) => facetChip(state, name, facet)));
+    g.list.append(...values.map((facet) => facetChip(state, name, facet, envelope.total_is_estimate === true)));
     groups.push(group);
   }
   r.facets.replaceChildren(...groups);
   r["facets-box"].hidden = groups.length === 0;
 }
 
-function facetChip(state, name, facet) {
+/** A facet value's toggle; counts of an estimated total are estimates too, shown as "~1,200". */
+function facetChip(state, name, facet, estimate) {
   const node = clone("tpl-facet-chip");
   const c = refs(node);
   const active = isFacetActive(state, name, facet.value);
   c.label.textContent = facet.label ?? String(facet.value);
   const count = Number(facet.count) || 0;
-  c.count.replaceChildren(count.toLocaleString("en"), el("span", { className: "visually-hidden", text: count === 1 ? " book" : " books" }));
+  const books = count === 1 ? " book" : " books";
+  c.count.replaceChildren(`${estimate ? "~" : ""}${count.toLocaleString("en")}`,
+    el("span", { className: "visually-hidden", text: estimate ? `${books}, estimated` : books }));
   c.button.setAttribute("aria-pressed", String(active));
   c.button.dataset.chip = `facet:${name}:${facet.value}`;
   chipChanges.set(c.button, toggleFacet(state, name, facet.value));

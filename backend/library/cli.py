@@ -62,15 +62,15 @@ def register(app):
 
     @app.cli.command("reindex")
     def reindex():
-        """Rebuild the search index and the "did you mean" words from the catalog (after a failed import,
-        or a restore from a dump taken without them)."""
+        """Rebuild the search index, the "did you mean" words and the exact-title keys from the catalog
+        (after a failed import, titles changed by SQL, or a restore from a dump taken without them)."""
         from .extensions import db
         from .models import search as search_index
         from .services import search
 
         connection = db.session.connection()
         search_index.rebuild_index(connection)
-        search.rebuild_words(connection)
+        search.rebuild_words(connection, title_keys=True)
         db.session.commit()
         click.echo("Search index rebuilt.")
 

@@ -994,3 +994,31 @@ def test_a_cached_answer_is_the_computed_one(app, client, anon):
 
     book(client, "Pale Horse", authors=["Agatha Christie"])
     assert anon.get(url).get_json()["total"] == 2
+
+
+def test_reindex_rebuilds_what_sql_behind_the_app_left_stale(app, client, database_url):
+    """A restore without the search index, and a title changed by SQL: `flask reindex` makes both findable
+    again, with the exact-title key of the new title (and no change to the book's updated_at)."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    from library.extensions import db
+
+    kept = book(client, "Hyperion", authors=["Dan Simmons"])
+    renamed = book(client, "The Fall", authors=["Dan Simmons"])
+    with app.app_context():
+        db.session.execute(text("UPDATE book SET title = 'The Fall of Hyperion' WHERE id = :id"), {"id": renamed["id"]})
+        db.session.execute(text("DELETE FROM book_search"))
+        db.session.commit()
+    assert search(client, q="simmons")["total"] == 0
+    env = {"DATABASE_URL": database_url, "LIBRARY_ENV": "testing", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "library", "reindex"], cwd=app.root_path + "/..",
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert sorted(ids(client, q="simmons")) == sorted([kept["id"], renamed["id"]])
+    with app.app_context():
+        assert db.session.scalar(select(Book.title_key).where(Book.id == renamed["id"])) == "the fall of hyperion"
+    assert ids(client, q="the fall of hyperion")[0] == renamed["id"]
+    assert client.get(f"/api/v1/books/{renamed['id']}").get_json()["updated_at"] == renamed["updated_at"]

@@ -15,7 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import Float, Integer, bindparam, case, cast, event, func, inspect, literal_column, select, text
+from sqlalchemy import (Float, Integer, bindparam, case, cast, event, func, inspect, literal_column, select, text,
+                        update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -329,15 +330,23 @@ def _collect_words(session, _context, _instances):
         add_words(session.connection(), words)
 
 
-def rebuild_words(connection, after_id: int = 0, chunk: int = 20_000) -> None:
-    """Vocabulary from the titles of books with id > after_id, and from all author names."""
+def rebuild_words(connection, after_id: int = 0, chunk: int = 20_000, title_keys: bool = False) -> None:
+    """Vocabulary from the titles of books with id > after_id, and from all author names; with title_keys,
+    also each book's title_key where it no longer matches its title (a title changed by SQL, a restore)."""
+    book = Book.__table__
     last = after_id
     while True:
-        rows = connection.execute(
-            select(Book.id, Book.title, Book.subtitle).where(Book.id > last).order_by(Book.id).limit(chunk)).all()
+        # (migration 0004 calls this before 0005 adds title_key)
+        key_column = book.c.title_key if title_keys else literal_column("NULL")
+        rows = connection.execute(select(book.c.id, book.c.title, book.c.subtitle, key_column)
+                                  .where(book.c.id > last).order_by(book.c.id).limit(chunk)).all()
         if not rows:
             break
-        add_words(connection, words_of(*(t for _, title, sub in rows for t in (title, sub))))
+        add_words(connection, words_of(*(t for _, title, sub, _key in rows for t in (title, sub))))
+        stale = [{"book_id": i, "key": title_key(title)} for i, title, _sub, key in rows if key != title_key(title)]
+        if title_keys and stale:
+            connection.execute(update(book).where(book.c.id == bindparam("book_id"))  # not a change of the book:
+                               .values(title_key=bindparam("key"), updated_at=book.c.updated_at), stale)
         last = rows[-1][0]
     names = connection.execute(select(Author.name)).scalars().all()
     add_words(connection, words_of(*names))

@@ -343,8 +343,9 @@ def rebuild_words(connection, after_id: int = 0, chunk: int = 20_000, title_keys
         if not rows:
             break
         add_words(connection, words_of(*(t for _, title, sub, _key in rows for t in (title, sub))))
-        stale = [{"book_id": i, "key": title_key(title)} for i, title, _sub, key in rows if key != title_key(title)]
-        if title_keys and stale:
+        stale = [{"book_id": i, "key": title_key(title)} for i, title, _sub, key in rows
+                 if title_keys and key != title_key(title)]
+        if stale:
             connection.execute(update(book).where(book.c.id == bindparam("book_id"))  # not a change of the book:
                                .values(title_key=bindparam("key"), updated_at=book.c.updated_at), stale)
         last = rows[-1][0]

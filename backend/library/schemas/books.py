@@ -132,7 +132,7 @@ class BookOut(flask_ma.SQLAlchemySchema):
     updated_at = fields.AwareDateTime(required=True)
 
     def get_availability(self, book):
-        """Lists attach it for the whole page in two queries; a single book is looked up here."""
+        """POST and PATCH responses look it up here; lists and GET build theirs in catalog.book_dicts."""
         from ..services.circulation import availability
 
         return getattr(book, "availability", None) or availability([book.id])[book.id]

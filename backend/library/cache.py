@@ -30,6 +30,7 @@ from .extensions import db
 
 MAX_BODY = 256 * 1024  # larger bodies are not kept
 KEPT_HEADERS = ("Content-Type", "Link", "ETag")
+VERSION_KEY = "library.cache_version"  # the WSGI environ key of a version CacheMiddleware already read
 
 
 @dataclass
@@ -46,10 +47,13 @@ class ResponseCache:
         self.lock = threading.Lock()
         self._sqlite = None  # (pid, connection)
         self._postgres = None  # (pid, psycopg connection from the engine, detached from its pool)
-        self._hooked = set()  # ids of the engines whose disposal closes it
+        self._hooked = False  # whether the engine's disposal closes that connection
 
-    def version(self, engine=None):
-        """The database version now; None when it cannot be known (then nothing is cached)."""
+    def version(self, engine=None, environ=None):
+        """The database version now (the one CacheMiddleware read for this request, if it did); None when it
+        cannot be known (then nothing is cached)."""
+        if environ is not None and VERSION_KEY in environ:
+            return environ[VERSION_KEY]
         engine = engine if engine is not None else db.engine
         if engine.dialect.name == "postgresql":
             return self._postgres_version(engine)
@@ -70,9 +74,9 @@ class ResponseCache:
                     connection = pooled.dbapi_connection  # psycopg's own connection
                     pooled.detach()  # ours alone, closed when the engine is disposed
                     connection.autocommit = True
-                    if id(engine) not in self._hooked:
+                    if not self._hooked:  # a cache belongs to one app, so to one engine
                         event.listen(engine, "engine_disposed", self._close_postgres)
-                        self._hooked.add(id(engine))
+                        self._hooked = True
                     self._postgres = (os.getpid(), connection)
                 cursor = self._postgres[1].execute("SELECT pg_current_snapshot()::text")
                 return cursor.fetchone()[0]
@@ -134,7 +138,7 @@ class CacheMiddleware:
                 and not any(name in environ.get("HTTP_COOKIE", "") for name in self.cookie_names):
             key = cache_key(environ)
             if key in self.cache.entries:
-                version = self.cache.version(self.engine)
+                version = environ[VERSION_KEY] = self.cache.version(self.engine)  # `conditional` reuses it
                 entry = self.cache.get(key, version) if version is not None else None
                 if entry is not None:
                     return self._answer(entry, environ, start_response)

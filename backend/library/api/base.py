@@ -43,7 +43,7 @@ def conditional(blp):
         @wraps(view)
         def wrapper(*args, **kwargs):
             cache = response_cache()
-            version = cache.version() if cache is not None else None
+            version = cache.version(environ=request.environ) if cache is not None else None
             key = cache_key(request.environ) if version is not None else None
             entry = cache.get(key, version) if version is not None else None
             if entry is not None:

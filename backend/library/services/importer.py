@@ -123,8 +123,8 @@ def import_rows(rows, batch_size=2000, progress=None, indexing=None) -> ImportRe
 
 
 def analyze() -> None:
-    """After a bulk load: fresh planner statistics (and, on PostgreSQL, the visibility map, which lets
-    counts of search matches skip the table), outside any transaction as VACUUM requires."""
+    """After a bulk load: fresh planner statistics (and, on PostgreSQL, the visibility map, for index-only
+    scans such as a list's count of book ids), outside any transaction as VACUUM requires."""
     db.session.remove()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if connection.dialect.name == "postgresql":

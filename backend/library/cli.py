@@ -77,9 +77,9 @@ def register(app):
     @app.cli.command("expire-holds")
     def expire_holds():
         """Expire holds not picked up in time (their copies pass to the next in line); for cron."""
-        from .services import circulation
+        from .services import circulation, settings
 
-        count = circulation.expire_holds(circulation.Rules.from_config(app.config))
+        count = circulation.expire_holds(settings.rules())
         click.echo(f"Expired {count} hold(s).")
 
 

@@ -26,7 +26,9 @@ class Config:
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
         # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
         # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
-        # Loan rules (circulation): the library's policy, with common defaults.
+        # The library's name and loan rules: the starting values of the settings an admin changes in the
+        # app (services/settings.py); once saved there, the database's value wins.
+        self.LIBRARY_NAME = os.environ.get("LIBRARY_NAME", "").strip() or "Library"
         self.LIBRARY_LOAN_DAYS = _int("LIBRARY_LOAN_DAYS", 21)
         self.LIBRARY_MAX_RENEWALS = _int("LIBRARY_MAX_RENEWALS", 2)
         self.LIBRARY_MAX_LOANS = _int("LIBRARY_MAX_LOANS", 5)

@@ -1,8 +1,5 @@
 """Circulation: copies, members, loans and returns at the desk, holds, reports, the due-date calendar."""
 
-import csv
-import io
-
 from flask import current_app, g, request, url_for
 from flask.views import MethodView
 from sqlalchemy import func, or_, select
@@ -16,10 +13,11 @@ from ..schemas.circulation import (
     MemberIn, MemberOut, MemberPatch, MemberQuery, ReturnIn, ReturnOut, RulesOut,
 )
 from ..schemas.common import PageQuery, page_of
-from ..services import circulation
+from ..services import circulation, settings
 from ..services.catalog import like_pattern
 from .. import clock
 from .base import Blueprint
+from .csvfile import csv_response
 from .pagination import LINK_HEADER, page_of_query, page_response
 
 blp = Blueprint("circulation", __name__, url_prefix="/api/v1", description="Copies, members, loans and holds")
@@ -29,7 +27,7 @@ CONFLICT = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}
 
 
 def rules():
-    return circulation.Rules.from_config(current_app.config)
+    return settings.rules()
 
 
 def is_staff():
@@ -472,22 +470,12 @@ class OverdueCsv(MethodView):
                                 "content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self):
         """Overdue loans as a CSV file (for a spreadsheet or a mail merge)"""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["due_at", "days_overdue", "title", "barcode", "member", "card_number", "email", "phone"])
         now = clock.now()
-        for loan in db.session.scalars(_overdue_query().order_by(Loan.due_at, Loan.id)):
-            member = loan.member
-            writer.writerow([loan.due_at.date().isoformat(), (now - loan.due_at).days, _cell(loan.copy.book.title),
-                             loan.copy.barcode, _cell(member.name), member.card_number, _cell(member.email or ""),
-                             _cell(member.phone or "")])
-        return current_app.response_class(out.getvalue(), mimetype="text/csv", headers={
-            "Content-Disposition": 'attachment; filename="overdue.csv"', "Cache-Control": "no-store"})
-
-
-def _cell(value):
-    """Keep spreadsheet formulas out of exported cells (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+        rows = [[loan.due_at.date().isoformat(), (now - loan.due_at).days, loan.copy.book.title, loan.copy.barcode,
+                 loan.member.name, loan.member.card_number, loan.member.email, loan.member.phone]
+                for loan in db.session.scalars(_overdue_query().order_by(Loan.due_at, Loan.id))]
+        return csv_response("overdue.csv", ["due_at", "days_overdue", "title", "barcode", "member", "card_number",
+                                            "email", "phone"], rows)
 
 
 @blp.route("/loan-rules")

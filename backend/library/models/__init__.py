@@ -3,8 +3,9 @@
 from .accounts import ApiToken, AuditEvent, LoginThrottle, User, UserSession
 from .catalog import Author, Book, BookAuthor, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
+from .settings import Setting
 
 __all__ = [
     "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "Copy", "Hold", "Loan", "LoginThrottle", "Member",
-    "Subject", "User", "UserSession", "book_subjects",
+    "Setting", "Subject", "User", "UserSession", "book_subjects",
 ]

@@ -21,7 +21,8 @@ SKIP_FIELDS = {"id", "created_at", "updated_at", "last_login_at", "book_links", 
                "book"}
 
 
-def _actor():
+def current_actor():
+    """The user behind this request, or None (anonymous, or the command line)."""
     principal = g.get("principal") if has_request_context() else None
     return principal.user if principal is not None else None
 
@@ -67,7 +68,7 @@ def record(action, actor=None, actor_label=None, resource=None, summary=None, se
     """Add an audit event to the current transaction (and a log line without secrets)."""
     from ..extensions import db
 
-    actor = actor if actor is not None else _actor()
+    actor = actor if actor is not None else current_actor()
     resource_type = RESOURCE_TYPES.get(type(resource))
     label = (actor.email if actor is not None else actor_label) or "system"
     event_row = AuditEvent(

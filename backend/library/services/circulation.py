@@ -36,11 +36,6 @@ class Rules:
     max_holds: int
     hold_pickup_days: int
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(config["LIBRARY_LOAN_DAYS"], config["LIBRARY_MAX_RENEWALS"], config["LIBRARY_MAX_LOANS"],
-                   config["LIBRARY_MAX_HOLDS"], config["LIBRARY_HOLD_PICKUP_DAYS"])
-
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 

@@ -236,3 +236,4 @@ def scalar(app):
 
 
 from tests.stack import stack  # noqa: E402,F401  (the real topology: nginx in front of gunicorn on PostgreSQL)
+from tests.browser import app_page, browser_type_launch_args, console_errors, signed_in  # noqa: E402,F401

@@ -74,6 +74,19 @@ def register(app):
         db.session.commit()
         click.echo("Search index rebuilt.")
 
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Run one round (due tasks, queued jobs) and exit.")
+    @click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.1, 60),
+                  help="Seconds between rounds when there is nothing to do.")
+    @click.option("--beat-file", type=click.Path(dir_okay=False),
+                  help="Touch this file every round (a container healthcheck reads its age).")
+    def worker(once, poll, beat_file):
+        """Run background work: jobs (imports ...) and periodic tasks (hold expiry ...), until Ctrl-C or SIGTERM.
+        Several workers may run at once."""
+        from .services.worker import Worker
+
+        Worker(app, poll=poll, beat_file=beat_file).run(once=once)
+
     @app.cli.command("expire-holds")
     def expire_holds():
         """Expire holds not picked up in time (their copies pass to the next in line); for cron."""

@@ -4,6 +4,7 @@
 
 nginx (when installed) listens on 127.0.0.1:$PORT, serves frontend/ and proxies /api to gunicorn on
 a free loopback port. Without nginx, gunicorn listens on $PORT itself and Flask serves frontend/.
+Beside them runs the background worker (`flask --app library worker`: imports, hold expiry ...).
 Ctrl-C stops everything started here. The functions are reused by the integration tests.
 """
 
@@ -101,6 +102,11 @@ def start_nginx(run_dir, *, log_path=None):
     return _spawn([*base, "-g", "daemon off;"], log_path)
 
 
+def start_worker(*, env=None, log_path=None):
+    """Start `flask --app library worker` (background jobs and periodic tasks) in backend/."""
+    return _spawn([sys.executable, "-m", "flask", "--app", "library", "worker"], log_path, cwd=BACKEND_DIR, env=env)
+
+
 def wait_for_http(url, timeout=30.0, procs=()):
     """Poll url until it answers 200; fail early if one of procs exits."""
     deadline = time.monotonic() + timeout
@@ -156,6 +162,7 @@ def main():
             wait_for_http(url + "api/health", timeout=30, procs=procs)
         except TimeoutError as exc:
             print(f"warning: {exc} (database not migrated? run `flask --app library db upgrade`)", file=sys.stderr)
+        procs.append(start_worker(env=env))
         print(f"Library is running at {url}  (Ctrl-C to stop)", flush=True)
         while all(proc.poll() is None for proc in procs):
             time.sleep(0.5)

@@ -8,7 +8,7 @@ from ..schemas.books import BookOut
 from ..schemas.common import PageQuery, page_of
 from ..schemas.merge import DuplicateGroup, MergeIn
 from ..services import duplicates, merge, settings
-from .base import Blueprint
+from .base import Blueprint, json_response
 from .books import get_book_or_404
 from .pagination import LINK_HEADER, page_response
 
@@ -26,7 +26,7 @@ class Duplicates(MethodView):
         """Groups of likely duplicate books (a shared ISBN, or the same normalised title and first author), best
         score first"""
         items, total = duplicates.page(args)
-        return page_response(items, total, args)
+        return json_response(*page_response(items, total, args))  # books already in BookOut's shape (book_dicts)
 
 
 @blp.route("/books/<id:book_id>/merge")

@@ -36,9 +36,16 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_book_redirect'))
     )
     op.create_index(op.f('ix_book_redirect_book_id'), 'book_redirect', ['book_id'], unique=False)
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite gives a new row the highest id + 1, so a merged book's id can come back as a new book's: the new
+        # book wins, and its id no longer redirects. (PostgreSQL's sequences never hand out an id twice.)
+        op.execute('CREATE TRIGGER book_redirect_book_ai AFTER INSERT ON book '
+                   'BEGIN DELETE FROM book_redirect WHERE id = NEW.id; END')
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('DROP TRIGGER IF EXISTS book_redirect_book_ai')
     op.drop_index(op.f('ix_book_redirect_book_id'), table_name='book_redirect')
     op.drop_table('book_redirect')
     op.drop_index(op.f('ix_book_isbn_isbn'), table_name='book_isbn')

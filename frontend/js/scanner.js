@@ -73,7 +73,7 @@ export function scan({ label, opener = document.activeElement } = {}) {
   video.muted = true;
   const cancel = el("button", { type: "button", className: "button secondary", text: t("Cancel") });
   const title = el("h2", { id: "scanner-title", text: t("Scan {what}", { what: label }) });
-  const dialog = el("dialog", { className: "scanner", "aria-labelledby": "scanner-title" },
+  const dialog = el("dialog", { className: "confirm scanner", "aria-labelledby": "scanner-title" },
     title,
     el("p", { className: "hint", text: t("Hold the barcode in the frame, about a hand's width from the camera.") }),
     el("div", { className: "scanner-frame" }, video, el("span", { className: "scanner-aim", "aria-hidden": "true" })),

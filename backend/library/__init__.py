@@ -8,6 +8,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api as api_package
+from .api.base import takes_body
 from .authz import SECURE_SESSION_COOKIE, SESSION_COOKIE, authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
@@ -94,7 +95,10 @@ def register_request_guards(app):
 
     @app.before_request
     def require_json_body():
-        """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site)."""
+        """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site). The one
+        exception, the cover upload, declares its own body types and limit (api/base.takes_body)."""
+        if request.url_rule is None or takes_body(request.endpoint, request.method) is not None:
+            return  # no such route or method: routing's 404 or 405 says more than a 415
         has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
         if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
             raise Problem(415, "Send the request body as application/json.")

@@ -34,7 +34,7 @@ STAFF = Rule("staff", frozenset({"admin", "librarian"}))
 ADMIN = Rule("admin", frozenset({"admin"}), scope="admin")
 
 # Endpoints that are not ours to decorate.
-OTHER_RULES = {"api-docs.openapi_json": PUBLIC, "frontend.static_file": PUBLIC}
+OTHER_RULES = {"api-docs.openapi_json": PUBLIC, "frontend.static_file": PUBLIC, "frontend.cover_file": PUBLIC}
 
 
 def access(rule: Rule):

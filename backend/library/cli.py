@@ -86,6 +86,20 @@ def register(app):
         from .services.worker import Worker
 
         Worker(app, poll=poll, beat_file=beat_file).run(once=once)
+    @app.cli.command("prune-covers")
+    @click.option("--hours", default=24, show_default=True, type=click.IntRange(0, 24 * 365),
+                  help="Keep unused cover files younger than this (an upload or a lookup not saved yet).")
+    def prune_covers(hours):
+        """Delete cover images that no book uses any more (for cron, like expire-holds)."""
+        from sqlalchemy import select
+
+        from .extensions import db
+        from .models import Book
+        from .services import covers
+
+        used = set(db.session.scalars(select(Book.cover_id).where(Book.cover_id.is_not(None))))
+        removed = covers.current_store().prune(used, older_than=hours * 3600)
+        click.echo(f"Removed {removed} unused cover file(s).")
 
     @app.cli.command("expire-holds")
     def expire_holds():

@@ -12,6 +12,11 @@ def _int(name, default):
     return int(value) if value.strip() else default
 
 
+def _float(name, default):
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
 class Config:
     """Settings read from the environment once, when the app is created."""
 
@@ -37,6 +42,16 @@ class Config:
         self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
         # Public catalog responses kept per worker process, served while the database is unchanged.
         self.LIBRARY_RESPONSE_CACHE = _int("LIBRARY_RESPONSE_CACHE", 512)
+        # ISBN lookup (services/lookup.py): the metadata providers in the order they are asked, their base
+        # URLs, the time one provider may take, and how long answers are kept. Unset, the providers are
+        # "openlibrary" (none under LIBRARY_ENV=testing, so no test reaches the internet).
+        self.LIBRARY_LOOKUP_PROVIDERS = os.environ.get("LIBRARY_LOOKUP_PROVIDERS")
+        self.LIBRARY_OPENLIBRARY_URL = os.environ.get("LIBRARY_OPENLIBRARY_URL") or "https://openlibrary.org"
+        self.LIBRARY_OPENLIBRARY_COVERS_URL = (os.environ.get("LIBRARY_OPENLIBRARY_COVERS_URL")
+                                               or "https://covers.openlibrary.org")
+        self.LIBRARY_GOOGLEBOOKS_URL = os.environ.get("LIBRARY_GOOGLEBOOKS_URL") or "https://www.googleapis.com"
+        self.LIBRARY_LOOKUP_TIMEOUT = _float("LIBRARY_LOOKUP_TIMEOUT", 4.0)
+        self.LIBRARY_LOOKUP_CACHE_SECONDS = _int("LIBRARY_LOOKUP_CACHE_SECONDS", 86400)
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit
@@ -74,6 +89,8 @@ def check(config):
     """Settle derived settings; refuse to run outside development and testing with a placeholder or short secret."""
     if config.get("LIBRARY_ARGON2") is None:
         config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
+    if config.get("LIBRARY_LOOKUP_PROVIDERS") is None:
+        config["LIBRARY_LOOKUP_PROVIDERS"] = "" if config.get("LIBRARY_ENV") == "testing" else "openlibrary"
     secret = config.get("SECRET_KEY") or ""
     if config.get("LIBRARY_ENV") not in ("development", "testing") and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
         raise RuntimeError("SECRET_KEY must be a random value of at least 32 characters outside development "

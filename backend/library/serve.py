@@ -25,7 +25,7 @@ BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 NGINX_DIR = REPO_DIR / "nginx"
 FRONTEND_DIR = REPO_DIR / "frontend"
-TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT")
+TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT")
 
 
 def free_port():
@@ -51,15 +51,24 @@ def _world_readable(static_root, run_dir):
     return copy
 
 
-def render_nginx_config(run_dir, port, upstream, static_root):
+def covers_root(env=None):
+    """The covers folder the backend writes (LIBRARY_DATA_DIR/covers), made now so nginx can serve it."""
+    env = os.environ if env is None else env
+    root = Path(env.get("LIBRARY_DATA_DIR") or BACKEND_DIR / "data") / "covers"
+    root.mkdir(parents=True, exist_ok=True)
+    return root.resolve()
+
+
+def render_nginx_config(run_dir, port, upstream, static_root, covers=None):
     """Lay out an nginx run folder (nginx.conf, conf.d/, snippets/, tmp/); return the nginx.conf path.
 
     nginx listens on 127.0.0.1:port only. Everything is made world-readable, since nginx
-    workers started by root run as `nobody`.
+    workers started by root run as `nobody` (the covers folder too: the backend writes its files 0644).
     """
     run_dir = Path(run_dir)
     static_root = _world_readable(Path(static_root).resolve(), run_dir)
-    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root}
+    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root,
+              "COVERS_ROOT": covers or covers_root()}
     (run_dir / "conf.d").mkdir(parents=True, exist_ok=True)
     (run_dir / "tmp").mkdir(exist_ok=True)
     template = (NGINX_DIR / "templates" / "default.conf.template").read_text()
@@ -150,7 +159,7 @@ def main():
             backend = f"127.0.0.1:{free_port()}"
             env["LIBRARY_PROXY_HOPS"] = "1"  # nginx is the one trusted proxy
             procs.append(start_gunicorn(backend, env=env))
-            render_nginx_config(run_dir, port, backend, FRONTEND_DIR)
+            render_nginx_config(run_dir, port, backend, FRONTEND_DIR, covers_root(env))
             procs.append(start_nginx(run_dir))
         else:
             print("nginx not found: gunicorn serves the API and the frontend itself", file=sys.stderr)

@@ -116,13 +116,23 @@ def test_backend_runs_in_production_behind_one_proxy(config):
 def test_nginx_gets_exactly_what_its_template_needs(config):
     nginx = config["services"]["nginx"]
     template_variables = set(re.findall(r"\$\{([A-Z_]+)\}", TEMPLATE.read_text()))
-    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT"}
+    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT"}
     assert template_variables <= set(nginx["environment"])
     mounts = {v["target"]: (v["source"], v.get("read_only")) for v in nginx["volumes"]}
     # `include snippets/...` in the template resolves against /etc/nginx in the image.
     assert mounts["/etc/nginx/snippets"] == (str(REPO_DIR / "nginx" / "snippets"), True)
     assert mounts["/etc/nginx/templates"] == (str(REPO_DIR / "nginx" / "templates"), True)
     assert mounts[nginx["environment"]["STATIC_ROOT"]] == (str(REPO_DIR / "frontend"), True)
+
+
+def test_covers_are_a_named_volume_the_backend_writes_and_nginx_reads(config):
+    backend, nginx = config["services"]["backend"], config["services"]["nginx"]
+    (written,) = [v for v in backend["volumes"] if v["target"] == "/app/data/covers"]
+    (served,) = [v for v in nginx["volumes"] if v["target"] == nginx["environment"]["COVERS_ROOT"]]
+    assert written["type"] == served["type"] == "volume" and written["source"] == served["source"] == "covers"
+    assert not written.get("read_only") and served["read_only"] is True
+    assert "covers" in config["volumes"]
+    assert "mkdir -p /app/data/covers" in (REPO_DIR / "backend" / "Dockerfile").read_text()
 
 
 def test_dockerfile_passes_hadolint():

@@ -104,10 +104,14 @@ export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
 }
 
-async function send(method, path, { params, body, signal }) {
+async function send(method, path, { params, body, file, signal }) {
   const headers = { Accept: "application/json, application/problem+json" };
   const init = { method, headers, signal, credentials: "same-origin" };
-  if (body !== undefined) {
+  if (file !== undefined) {
+    // The one body that is not JSON: an image (the cover upload), sent as the file itself.
+    headers["Content-Type"] = file.type || "application/octet-stream";
+    init.body = file;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -158,8 +162,8 @@ function refreshCsrfToken() {
  * onUnauthorized handler first, unless `on401: "throw"` (for calls where 401 is an answer, e.g.
  * a wrong password or "nobody is logged in").
  */
-export async function request(method, path, { params, body, signal, on401 = "handle" } = {}) {
-  const options = { params, body, signal };
+export async function request(method, path, { params, body, file, signal, on401 = "handle" } = {}) {
+  const options = { params, body, file, signal };
   try {
     try {
       return await send(method, path, options);
@@ -190,6 +194,16 @@ export const getAuthor = (authorId, opts) => request("GET", `/authors/${id(autho
 export const listAuthorBooks = (authorId, params, opts) =>
   request("GET", `/authors/${id(authorId)}/books`, { ...opts, params });
 export const listSubjects = (params, opts) => request("GET", "/subjects", { ...opts, params });
+
+// ---- Catalog tools: ISBN lookup, covers, duplicates and merging. ----
+
+/** A prefilled book from the book databases: {isbn, provider, source_url, book, cover}; 404 unknown, 503 unreachable. */
+export const lookupIsbn = (isbn, opts) => request("GET", `/lookup/isbn/${id(isbn)}`, opts);
+/** Store a cover image (a File or Blob: JPEG, PNG or WebP): resolves to {id, list, detail, width, height}. */
+export const uploadCover = (file, opts) => request("POST", "/covers", { ...opts, file });
+export const listDuplicates = (params, opts) => request("GET", "/duplicates", { ...opts, params });
+/** Merge the books `fromIds` into `bookId`; resolves to the surviving book. */
+export const mergeBooks = (bookId, fromIds, opts) => request("POST", `/books/${id(bookId)}/merge`, { ...opts, body: { from: fromIds } });
 
 // ---- Accounts: the session, the signed-in user's password and API tokens, and (admins) users. ----
 

@@ -18,6 +18,39 @@ def json_response(body, headers=None):
     return response
 
 
+def accepts_body(*content_types, max_bytes):
+    """Declare a write whose body is not JSON (the cover upload): its content types and size limit. The
+    JSON-only guard (library.register_request_guards) lets it through; the view checks both."""
+
+    def decorate(func):
+        func._body = (content_types, max_bytes)
+        return func
+
+    return decorate
+
+
+def takes_body(endpoint, method):
+    """(content types, max bytes) a view declared with accepts_body, or None."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    handler = getattr(getattr(view, "view_class", None), method.lower(), view)
+    return getattr(handler, "_body", None)
+
+
+def read_body(content_types, max_bytes) -> bytes:
+    """The raw body of an accepts_body view: 415 for another type, 413 past the limit (never read whole)."""
+    if request.mimetype not in content_types:
+        raise Problem(415, f"Send the body as one of: {', '.join(content_types)}.")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise Problem(413, f"The body is larger than {max_bytes // (1024 * 1024)} MiB.")
+    request.max_content_length = max_bytes
+    data = request.get_data(cache=False)
+    if not data:
+        raise Problem(422, "The request body is empty.", {"_body": ["Missing request body."]})
+    return data
+
+
 class _Parser(FlaskParser):
     def load_json(self, req, schema):
         if not req.get_data(cache=True):

@@ -1,6 +1,6 @@
 """/api/v1/books: the catalog's books."""
 
-from flask import abort, url_for
+from flask import abort, redirect, url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
 from ..authz import PUBLIC, STAFF, access
@@ -8,7 +8,7 @@ from .base import ETAG_HEADER, Blueprint, conditional, json_response
 
 from ..extensions import db
 from ..schemas.books import DEEP_PAGE_LIMIT, BookIn, BookOut, BookPage, BookPatch, BookQuery
-from ..services import catalog
+from ..services import catalog, merge
 from .pagination import BOOK_LINK_HEADER, book_page_response
 
 blp = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books in the catalog")
@@ -43,10 +43,15 @@ class BookItem(MethodView):
     @access(PUBLIC)
     @conditional(blp)
     @blp.response(200, BookOut, headers=ETAG_HEADER)
+    @blp.alt_response(301, description="The book was merged into another: Location is the survivor's URL",
+                      headers={"Location": {"description": "URL of the book it was merged into", "schema": {"type": "string"}}})
     def get(self, book_id):
-        """Get one book"""
+        """Get one book (a merged book's id answers 301 to the book it was merged into)"""
         found = catalog.book_dicts([book_id])
         if not found:
+            survivor = merge.redirect_target(book_id)
+            if survivor is not None:
+                return redirect(url_for("books.BookItem", book_id=survivor), 301)
             abort(404, description=f"No book with id {book_id}.")
         return json_response(found[0])
 

@@ -9,6 +9,7 @@ from ..models import Book
 from ..models.catalog import (
     DESCRIPTION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX, YEAR_MIN,
 )
+from ..services import covers as cover_service
 from ..services import isbn as isbn_service
 from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
 
@@ -17,7 +18,7 @@ FACETS = ("subject", "language", "author", "decade")
 FACET_LIMIT_MAX = 50
 CURSOR_MAX = 2000
 DEEP_PAGE_LIMIT = 10_000  # page mode reaches this many rows; deeper, the cursor
-AUTHORS_MAX, SUBJECTS_MAX = 50, 30
+AUTHORS_MAX, SUBJECTS_MAX, OTHER_ISBNS_MAX = 50, 30, 20
 
 
 class ISBN(fields.String):
@@ -42,6 +43,24 @@ class ISBN(fields.String):
             return isbn_service.normalize(value)
         except isbn_service.InvalidISBN as error:
             raise ma.ValidationError(str(error)) from None
+
+
+class CoverId(fields.String):
+    """The id of a cover stored with POST /api/v1/covers (or by an ISBN lookup); null removes the cover."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(
+            description="A stored cover's id, from POST /api/v1/covers or an ISBN lookup; null: no cover",
+            pattern=cover_service.COVER_ID.pattern, minLength=32, maxLength=32)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not cover_service.COVER_ID.match(value):
+            raise ma.ValidationError("Not a cover id (32 hexadecimal digits).")
+        if not cover_service.current_store().exists(value):
+            raise ma.ValidationError("No stored cover has this id; upload the image first.")
+        return value
 
 
 class Language(fields.String):
@@ -90,6 +109,9 @@ class BookIn(StrictSchema):
         schemes={"http", "https"}, allow_none=True, validate=validate.Length(max=URL_MAX),
         metadata={"description": "http or https URL of a cover image", "maxLength": URL_MAX},
     )
+    cover_id = CoverId(allow_none=True)
+    other_isbns = fields.List(ISBN(), validate=validate.Length(max=OTHER_ISBNS_MAX), metadata={
+        "description": "The book's other ISBNs (another binding or printing), ISBN-10 or -13; the whole list"})
 
 
 class BookPatch(BookIn):
@@ -123,6 +145,14 @@ class BookOut(flask_ma.SQLAlchemySchema):
     description = flask_ma.auto_field()
     subjects = fields.Function(lambda b: [s.name for s in b.subjects], metadata={"type": "array", "items": {"type": "string"}})
     cover_url = flask_ma.auto_field()
+    cover = fields.Function(lambda b: cover_service.urls(b.cover_id), metadata={
+        "type": ["object", "null"], "additionalProperties": False, "required": ["id", "list", "detail"],
+        "properties": {"id": {"type": "string"},
+                       "list": {"type": "string", "description": "Small image for result lists (WebP)"},
+                       "detail": {"type": "string", "description": "Large image for the book page (WebP)"}},
+        "description": "The stored cover's URLs (root-relative, long-cached), or null"})
+    other_isbns = fields.Function(lambda b: [link.isbn for link in b.isbn_links], metadata={
+        "type": "array", "items": {"type": "string"}, "description": "Other ISBN-13s of the book"})
     availability = fields.Method("get_availability", required=True, metadata={
         "type": "object", "additionalProperties": False, "required": ["available", "total", "holds"],
         "properties": {"available": {"type": "integer", "description": "Copies on the shelf now"},

@@ -16,7 +16,7 @@ log = logging.getLogger("library.audit")
 AUDITED = {Book: "book", Author: "author", User: "user", Copy: "copy", Member: "member"}  # captured on flush
 RESOURCE_TYPES = {**AUDITED, ApiToken: "token", Loan: "loan", Hold: "hold"}  # circulation records its own events
 SECRET_FIELDS = {"password_hash", "token_hash", "id_hash"}
-LABELS = {"author_links": "authors", "subjects": "subjects"}
+LABELS = {"author_links": "authors", "subjects": "subjects", "isbn_links": "other_isbns"}
 SKIP_FIELDS = {"id", "created_at", "updated_at", "last_login_at", "book_links", "sessions", "tokens", "calendar_salt",
                "book"}
 
@@ -30,7 +30,8 @@ def current_actor():
 def _label(obj):
     if isinstance(obj, str):
         return obj
-    return getattr(obj, "name", None) or getattr(getattr(obj, "author", None), "name", None) or str(obj)
+    return (getattr(obj, "name", None) or getattr(getattr(obj, "author", None), "name", None)
+            or getattr(obj, "isbn", None) or str(obj))
 
 
 def _value(value):

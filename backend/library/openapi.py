@@ -12,6 +12,9 @@ SECURITY_SCHEMES = {
                                      "HTTPS); writes also need the X-CSRFToken header."},
 }
 
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": "An ETag from an earlier response: 304 without a body when nothing changed"}
+
 
 class LibraryPlugin(BasePlugin):
     """Adds to every operation: its security requirement (from @access), 401/403 where a login is needed,
@@ -29,6 +32,8 @@ class LibraryPlugin(BasePlugin):
         view = self.app.view_functions.get(rule.endpoint) if rule is not None else None
         for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
+            if "304" in map(str, responses):  # a conditional GET (api/base.py conditional)
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH)
             extra = {"503": "SERVICE_UNAVAILABLE", "500": "INTERNAL_SERVER_ERROR"}
             if "{" in (path or ""):
                 extra["404"] = "NOT_FOUND"

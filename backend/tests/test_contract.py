@@ -47,6 +47,32 @@ def test_every_operation_documents_its_errors(app):
                 assert {"415", "422"} <= codes or "default" in codes, (path, method)
 
 
+OPERATION_ID = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)+$")  # camelCase verb + noun: listBooks, createLoan
+
+
+def test_every_operation_has_a_readable_unique_operation_id(app):
+    """Generated clients name their functions after operationIds (list_books, create_loan)."""
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    ids = [(operation.get("operationId"), method.upper(), path) for path, item in spec["paths"].items()
+           for method, operation in item.items() if method in ("get", "post", "put", "patch", "delete")]
+    assert [(m, p) for op_id, m, p in ids if not op_id] == [], "operations without an operationId"
+    assert [op_id for op_id, _m, _p in ids if not OPERATION_ID.match(op_id)] == []
+    seen = {}
+    for op_id, method, path in ids:
+        seen.setdefault(op_id, []).append(f"{method} {path}")
+    assert {op_id: where for op_id, where in seen.items() if len(where) > 1} == {}
+
+
+def test_every_query_parameter_a_view_reads_is_in_the_spec(app):
+    """The book search is the API's main endpoint: its parameters must be in the contract, so that a client
+    generated from it can search (If-None-Match, added for conditional GETs, must not replace them)."""
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    listed = {p["name"] for p in spec["paths"]["/api/v1/books"]["get"]["parameters"]}
+    assert {"q", "sort", "isbn", "author", "subject", "language", "year_from", "year_to", "available", "facets",
+            "facet_limit", "page", "per_page", "cursor", "If-None-Match"} <= listed
+    assert {p["name"] for p in spec["paths"]["/api/v1/books/{book_id}"]["get"]["parameters"]} >= {"If-None-Match"}
+
+
 ROLES = ("anonymous", "member", "librarian", "admin")
 
 

@@ -31,6 +31,7 @@ def _hash_params():
 @blp.route("/login")
 class Login(MethodView):
     @access(LOGIN)
+    @blp.doc(operationId="logIn")
     @blp.arguments(LoginIn)
     @blp.response(200, AuthState)
     @blp.alt_response(401, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Incorrect email or password")
@@ -46,6 +47,7 @@ class Login(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @access(USER_SESSION)
+    @blp.doc(operationId="logOut")
     @blp.response(204)
     def post(self):
         """Log out: the session ends on the server, so the cookie is worthless even if kept"""
@@ -58,6 +60,7 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @access(USER)
+    @blp.doc(operationId="getMe")
     @blp.response(200, AuthState)
     def get(self):
         """The logged-in user, how they are authenticated, and a CSRF token for a session"""
@@ -68,6 +71,7 @@ class Me(MethodView):
 @blp.route("/csrf")
 class Csrf(MethodView):
     @access(USER_SESSION)
+    @blp.doc(operationId="getCsrfToken")
     @blp.response(200, CsrfOut)
     def get(self):
         """A fresh CSRF token for this session (they expire after an hour)"""
@@ -77,6 +81,7 @@ class Csrf(MethodView):
 @blp.route("/password")
 class Password(MethodView):
     @access(USER_SESSION)
+    @blp.doc(operationId="changePassword")
     @blp.arguments(PasswordChangeIn)
     @blp.response(200, AuthState)
     def post(self, data):

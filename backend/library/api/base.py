@@ -29,8 +29,6 @@ class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
-IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
-                 "description": "An ETag from an earlier response: 304 without a body when nothing changed"}
 ETAG_HEADER = {"ETag": {"description": "Tag of this representation, for If-None-Match", "schema": {"type": "string"}}}
 
 
@@ -57,7 +55,8 @@ def conditional(blp):
                     cache.put(key, version, response)
             return response.make_conditional(request)
 
-        return blp.doc(parameters=[IF_NONE_MATCH])(
-            blp.alt_response(304, description="Not modified since the ETag in If-None-Match")(wrapper))
+        # The If-None-Match parameter is added to the spec by openapi.LibraryPlugin (a 304 response implies it),
+        # since a parameters list given here would replace the query parameters of @blp.arguments.
+        return blp.alt_response(304, description="Not modified since the ETag in If-None-Match")(wrapper)
 
     return decorator

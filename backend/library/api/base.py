@@ -1,5 +1,6 @@
 """The Blueprint every API module uses: a JSON body is required where a view takes one."""
 
+import json
 from functools import wraps
 
 from flask import current_app, request
@@ -23,6 +24,18 @@ class _Parser(FlaskParser):
         if not req.get_data(cache=True):
             raise Problem(422, "A JSON object is required as the request body.", {"_body": ["Missing request body."]})
         return super().load_json(req, schema)
+
+    def _raw_load_json(self, req):
+        """JSON the parser cannot take is a client error: nesting deeper than Python's recursion limit
+        (RecursionError) and integers longer than its 4300-digit limit (ValueError) are 400s, not 500s."""
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            raise Problem(400, "The request body is not valid JSON: it nests too deeply.") from None
+        except ValueError as error:
+            if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+                raise  # webargs' own 400
+            raise Problem(400, "The request body is not valid JSON: a number in it is too long.") from None
 
 
 class Blueprint(SmorestBlueprint):

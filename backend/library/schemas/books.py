@@ -10,7 +10,7 @@ from ..models.catalog import (
     DESCRIPTION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX, YEAR_MIN,
 )
 from ..services import isbn as isbn_service
-from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
+from .common import ID_MAX, Id, PageQuery, StrictSchema, Text, Url
 
 SORTS = ("relevance", "title", "-title", "published_year", "-published_year", "created_at", "-created_at", "author")
 FACETS = ("subject", "language", "author", "decade")
@@ -86,10 +86,7 @@ class BookIn(StrictSchema):
     language = Language(allow_none=True)
     description = Text(DESCRIPTION_MAX, multiline=True, allow_none=True)
     subjects = fields.List(Text(SUBJECT_MAX), validate=validate.Length(max=SUBJECTS_MAX))
-    cover_url = fields.URL(
-        schemes={"http", "https"}, allow_none=True, validate=validate.Length(max=URL_MAX),
-        metadata={"description": "http or https URL of a cover image", "maxLength": URL_MAX},
-    )
+    cover_url = Url(URL_MAX, allow_none=True, metadata={"description": "http or https URL of a cover image"})
 
 
 class BookPatch(BookIn):

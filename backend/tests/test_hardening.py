@@ -9,6 +9,7 @@ import pytest
 
 from library.api.csvfile import cell
 
+from .conftest import PASSWORD
 from .factories import book_payload, create_book
 from .test_accounts import email_of, login
 from .test_books import assert_problem
@@ -184,3 +185,68 @@ def test_calendar_feed_stops_when_the_member_is_suspended_or_the_user_disabled(a
     assert_problem(anon.get(path), 404)
     assert admin.patch(f"/api/v1/users/{user_id}", json={"is_active": True}).status_code == 200
     assert anon.get(path).status_code == 200
+
+
+# --- login throttle: guessing stays slow, the owner is not locked out by someone else -----------------------
+
+FREE = 5  # failures a client has for free at one account, before its back-off starts
+
+
+def _login_from(app, address, email, password):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
+def test_a_stranger_failing_all_along_never_locks_the_owner_out(app, make_user, clock, as_role):
+    """Found: one failed attempt a minute from a stranger kept the account's back-off running, and the
+    owner's correct password was refused 29 times of 30. Now the back-off belongs to the stranger's address."""
+    email = email_of(app, make_user("member"))
+    stranger, owner = "203.0.113.9", "198.51.100.20"
+    owner_answers = []
+    for n in range(60):  # an hour of guessing, one a minute, with the owner logging in every 2 minutes
+        guess = _login_from(app, stranger, email, f"guess {n}")
+        assert guess.status_code in (401, 429)
+        if n % 2 == 0:
+            owner_answers.append(_login_from(app, owner, email, PASSWORD).status_code)
+        clock.advance(seconds=60)
+    assert owner_answers == [200] * 30
+    # The stranger, meanwhile, is slowed: after 5 free failures each guess waits out a doubling back-off.
+    for _ in range(FREE):
+        _login_from(app, "203.0.113.10", email, "another guess")
+    refused = _login_from(app, "203.0.113.10", email, PASSWORD)  # even the right password, during the wait
+    assert_problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) >= 1
+
+    # Lockouts are in the audit trail, with the address they came from.
+    events = as_role("admin").get("/api/v1/audit?action=auth.lockout").get_json()["items"]
+    assert {e["summary"]["client"] for e in events} == {stranger, "203.0.113.10"}
+    assert all(e["actor"] == email and e["summary"]["scope"] == "client" for e in events)
+
+
+def test_ipv6_clients_are_throttled_per_64_network(app, make_user, clock):
+    email = email_of(app, make_user("member"))
+    for n in range(FREE):  # one host hopping through its /64
+        assert _login_from(app, f"2001:db8:1:2::{n + 1:x}", email, "wrong").status_code == 401
+    assert_problem(_login_from(app, "2001:db8:1:2::ffff", email, PASSWORD), 429)
+    assert _login_from(app, "2001:db8:1:3::1", email, PASSWORD).status_code == 200  # another network
+
+
+def test_a_distributed_guess_hits_the_account_ceiling_but_the_owner_still_gets_in(app, make_user, clock,
+                                                                                    monkeypatch):
+    from library.services import auth
+
+    monkeypatch.setattr(auth, "ACCOUNT_MAX_FAILURES", 12)
+    email = email_of(app, make_user("member"))
+    for n in range(12):  # 12 addresses, one failure each: the account's ceiling is reached
+        assert _login_from(app, f"192.0.2.{n + 1}", email, "wrong").status_code == 401
+    # Every client that has failed already now waits for the window to end ...
+    refused = _login_from(app, "192.0.2.1", email, PASSWORD)
+    assert_problem(refused, 429)
+    assert 3000 < int(refused.headers["Retry-After"]) <= 3600
+    # ... while a client without failures of its own (the owner's usual device) is still heard.
+    assert _login_from(app, "198.51.100.1", email, PASSWORD).status_code == 200
+    assert _login_from(app, "198.51.100.2", email, "wrong").status_code == 401  # one guess, then that one waits too
+    assert_problem(_login_from(app, "198.51.100.2", email, PASSWORD), 429)
+    clock.advance(hours=1)
+    assert _login_from(app, "192.0.2.1", email, PASSWORD).status_code == 200

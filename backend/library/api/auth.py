@@ -37,7 +37,8 @@ class Login(MethodView):
     @blp.alt_response(401, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Incorrect email or password")
     def post(self, data):
         """Log in: opens a session (cookie) and returns the user and a CSRF token"""
-        session, raw = auth.login(data["email"], data["password"], _hash_params(), request.user_agent.string)
+        session, raw = auth.login(data["email"], data["password"], _hash_params(), request.user_agent.string,
+                                  request.remote_addr)
         if g.principal.session is not None:  # a new id at login: the previous session ends
             auth.revoke_session(g.principal.session)
             db.session.commit()

@@ -19,12 +19,22 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 NGINX_DIR = REPO_DIR / "nginx"
 FRONTEND_DIR = REPO_DIR / "frontend"
-TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT")
+TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "NGINX_SERVER_NAME")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def server_names(public_url):
+    """nginx's server_name for a public URL: its host, then the loopback names (as the compose image's
+    nginx/entrypoint/15-library-server-name.envsh derives them); other hosts get the default server's 421."""
+    host = urlsplit(public_url).netloc.rsplit("@", 1)[-1]
+    host = host[:host.index("]") + 1] if host.startswith("[") else host.split(":", 1)[0]
+    return " ".join(dict.fromkeys([host or "localhost", *LOOPBACK_NAMES]))
 
 
 def free_port():
@@ -50,15 +60,17 @@ def _world_readable(static_root, run_dir):
     return copy
 
 
-def render_nginx_config(run_dir, port, upstream, static_root):
+def render_nginx_config(run_dir, port, upstream, static_root, public_url=None):
     """Lay out an nginx run folder (nginx.conf, conf.d/, snippets/, tmp/); return the nginx.conf path.
 
-    nginx listens on 127.0.0.1:port only. Everything is made world-readable, since nginx
-    workers started by root run as `nobody`.
+    nginx listens on 127.0.0.1:port only and serves the host of public_url (default: http://127.0.0.1:port)
+    and the loopback names. Everything is made world-readable, since nginx workers started by root run as
+    `nobody`.
     """
     run_dir = Path(run_dir)
     static_root = _world_readable(Path(static_root).resolve(), run_dir)
-    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root}
+    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root,
+              "NGINX_SERVER_NAME": server_names(public_url or f"http://127.0.0.1:{port}")}
     (run_dir / "conf.d").mkdir(parents=True, exist_ok=True)
     (run_dir / "tmp").mkdir(exist_ok=True)
     template = (NGINX_DIR / "templates" / "default.conf.template").read_text()
@@ -134,6 +146,8 @@ def stop(proc, timeout=10.0):
 def main():
     port = int(os.environ.get("PORT", "8000"))
     env = dict(os.environ)
+    # Absolute URLs (page links, the calendar feed) name this address unless the operator set another.
+    env.setdefault("LIBRARY_PUBLIC_URL", f"http://127.0.0.1:{port}")
     procs = []
     run_dir = tempfile.mkdtemp(prefix="library-run.")
     # SIGTERM behaves like Ctrl-C (SIGINT), so both reach the cleanup below.
@@ -144,7 +158,7 @@ def main():
             backend = f"127.0.0.1:{free_port()}"
             env["LIBRARY_PROXY_HOPS"] = "1"  # nginx is the one trusted proxy
             procs.append(start_gunicorn(backend, env=env))
-            render_nginx_config(run_dir, port, backend, FRONTEND_DIR)
+            render_nginx_config(run_dir, port, backend, FRONTEND_DIR, env["LIBRARY_PUBLIC_URL"])
             procs.append(start_nginx(run_dir))
         else:
             print("nginx not found: gunicorn serves the API and the frontend itself", file=sys.stderr)

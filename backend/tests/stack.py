@@ -69,7 +69,7 @@ class Stack:
         self.gunicorn_log = self.dir / "gunicorn.log"
         self.nginx_log = self.dir / "nginx.log"
         self.env = {**os.environ, "DATABASE_URL": database_url, "LIBRARY_ENV": "testing",
-                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48)}
+                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48), "LIBRARY_PUBLIC_URL": self.url}
         for name in ("LIBRARY_FRONTEND_DIR", "WEB_CONCURRENCY", "GUNICORN_BIND"):
             self.env.pop(name, None)
         self._gunicorn = self._nginx = None
@@ -123,7 +123,7 @@ class Stack:
 
     def start_nginx(self):
         run_dir = self.dir / "nginx"
-        render_nginx_config(run_dir, self.port, self.backend_url.removeprefix("http://"), FRONTEND_DIR)
+        render_nginx_config(run_dir, self.port, self.backend_url.removeprefix("http://"), FRONTEND_DIR, self.url)
         self._nginx = start_nginx(run_dir, log_path=self.nginx_log)
         wait_for_http(self.url + "/api/health", timeout=30, procs=[self._nginx])
 

@@ -250,3 +250,36 @@ def test_a_distributed_guess_hits_the_account_ceiling_but_the_owner_still_gets_i
     assert_problem(_login_from(app, "198.51.100.2", email, PASSWORD), 429)
     clock.advance(hours=1)
     assert _login_from(app, "192.0.2.1", email, PASSWORD).status_code == 200
+
+
+# --- absolute URLs come from LIBRARY_PUBLIC_URL, never from the Host header -------------------------------------
+
+def test_links_and_calendar_urls_use_the_public_url_whatever_the_host(make_app, make_user):
+    app = make_app(LIBRARY_PUBLIC_URL="https://library.example.org/", LIBRARY_PROXY_HOPS=1)  # trailing / dropped
+    client = app.test_client()
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+    for n in range(3):
+        assert client.get("/api/v1/books", headers=forged).status_code == 200
+    response = client.get("/api/v1/authors?per_page=1", headers=forged)
+    assert "evil.example" not in response.headers["Link"]
+    assert "<https://library.example.org/api/v1/authors?per_page=1&page=1>" in response.headers["Link"]
+
+    user_id = make_user("member")
+    admin = app.test_client()
+    admin_id = make_user("admin")
+    login(app, email_of(app, admin_id), client=admin)
+    created = admin.post("/api/v1/members", json={"card_number": code("P"), "name": "Pat", "user_id": user_id},
+                         headers={"X-CSRFToken": admin.csrf})
+    assert created.status_code == 201, created.get_json()
+    member = login(app, email_of(app, user_id))
+    # X-Forwarded-Host only (a forged Host would also keep the test client's cookie jar from sending the session).
+    url = member.get("/api/v1/members/me/calendar", headers={"X-Forwarded-Host": "evil.example"}).get_json()["url"]
+    assert url.startswith("https://library.example.org/api/v1/calendar/")
+
+
+@pytest.mark.parametrize("value", ["library.example.org", "ftp://x.org", "https://x.org/path", "https://x y"])
+def test_a_public_url_that_is_not_scheme_host_port_is_refused_at_start(value):
+    from library import create_app
+
+    with pytest.raises(RuntimeError, match="LIBRARY_PUBLIC_URL"):
+        create_app({"LIBRARY_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://", "LIBRARY_PUBLIC_URL": value})

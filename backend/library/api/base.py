@@ -2,6 +2,7 @@
 
 import json
 from functools import wraps
+from urllib.parse import quote
 
 from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -9,6 +10,17 @@ from webargs.flaskparser import FlaskParser
 
 from ..cache import cache_key, response_cache
 from ..errors import Problem
+
+
+def public_url(path: str) -> str:
+    """An absolute URL for a path of this app, on the configured public address (LIBRARY_PUBLIC_URL), so that
+    no Host or X-Forwarded-Host header a client sends ever ends up in a link."""
+    return current_app.config["LIBRARY_PUBLIC_URL"] + quote(path, safe="/:@!$&'()*+,;=-._~%")
+
+
+def request_url() -> str:
+    """This request's URL without its query, on the public address."""
+    return public_url(request.script_root + request.path)
 
 
 def json_response(body, headers=None):

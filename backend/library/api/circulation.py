@@ -1,6 +1,8 @@
 """Circulation: copies, members, loans and returns at the desk, holds, reports, the due-date calendar."""
 
-from flask import current_app, g, request, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, g, url_for
 from flask.views import MethodView
 from sqlalchemy import func, or_, select
 
@@ -16,7 +18,7 @@ from ..schemas.common import PageQuery, page_of
 from ..services import circulation, settings
 from ..services.catalog import like_pattern
 from .. import clock
-from .base import Blueprint
+from .base import Blueprint, public_url
 from .csvfile import csv_response
 from .pagination import LINK_HEADER, page_of_query, page_response
 
@@ -295,7 +297,7 @@ class MyCalendar(MethodView):
 
 
 def calendar_url(member, token):
-    return url_for("circulation.Calendar", member_id=member.id, token=token, _external=True)
+    return public_url(url_for("circulation.Calendar", member_id=member.id, token=token))
 
 
 @blp.route("/calendar/<id:member_id>/<string(length=43):token>.ics")
@@ -311,7 +313,7 @@ class Calendar(MethodView):
             raise Problem(404, "No calendar at this address.")
         loans = db.session.scalars(select(Loan).where(Loan.member_id == member.id, Loan.returned_at.is_(None))
                                    .order_by(Loan.due_at)).all()
-        body = circulation.icalendar(member, loans, request.host)
+        body = circulation.icalendar(member, loans, urlsplit(current_app.config["LIBRARY_PUBLIC_URL"]).netloc)
         return current_app.response_class(body, mimetype="text/calendar",
                                           headers={"Cache-Control": "private, no-store"})
 

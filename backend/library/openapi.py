@@ -28,6 +28,13 @@ class LibraryPlugin(BasePlugin):
         for name, scheme in SECURITY_SCHEMES.items():
             spec.components.security_scheme(name, scheme)
 
+    def schema_helper(self, name, definition, **kwargs):
+        """A schema's rules over several fields, which marshmallow states in code (@validates_schema), go into
+        the spec from the schema's OPENAPI_EXTRA (e.g. oneOf: card_number or member_id, not both)."""
+        schema = kwargs.get("schema")
+        extra = getattr(schema if isinstance(schema, type) else type(schema), "OPENAPI_EXTRA", None)
+        return dict(extra) if extra else None
+
     def operation_helper(self, path=None, operations=None, rule=None, **kwargs):
         view = self.app.view_functions.get(rule.endpoint) if rule is not None else None
         for method, operation in (operations or {}).items():

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser
 
 from ..cache import cache_key, response_cache
@@ -36,6 +37,15 @@ class _Parser(FlaskParser):
         if not req.get_data(cache=True):
             raise Problem(422, "A JSON object is required as the request body.", {"_body": ["Missing request body."]})
         return super().load_json(req, schema)
+
+    def load_querystring(self, req, schema):
+        """A parameter the spec types as one value (not an array) may be given once: page=1&page=2 is a 422,
+        not a silent pick of the first."""
+        repeated = {name: ["Give this parameter once."] for name, field in schema.fields.items()
+                    if not isinstance(field, ma_fields.List) and len(req.args.getlist(field.data_key or name)) > 1}
+        if repeated:
+            raise Problem(422, "The request has invalid fields; see errors.", repeated)
+        return super().load_querystring(req, schema)
 
     def _raw_load_json(self, req):
         """JSON the parser cannot take is a client error: nesting deeper than Python's recursion limit

@@ -1,5 +1,7 @@
 """Book schemas by role: BookOut, BookIn, BookPatch, BookQuery."""
 
+import re
+
 import marshmallow as ma
 import pycountry
 from marshmallow import fields, validate
@@ -10,60 +12,70 @@ from ..models.catalog import (
     DESCRIPTION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX, YEAR_MIN,
 )
 from ..services import isbn as isbn_service
-from .common import ID_MAX, Id, PageQuery, StrictSchema, Text, Url
+from .common import ID_MAX, Id, Integer, PageQuery, StrictSchema, Text, Url
 
 SORTS = ("relevance", "title", "-title", "published_year", "-published_year", "created_at", "-created_at", "author")
 FACETS = ("subject", "language", "author", "decade")
 FACET_LIMIT_MAX = 50
 CURSOR_MAX = 2000
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,%d}$" % CURSOR_MAX  # base64url without padding, as next_cursor is
 DEEP_PAGE_LIMIT = 10_000  # page mode reaches this many rows; deeper, the cursor
 AUTHORS_MAX, SUBJECTS_MAX = 50, 30
 
 
+ISBN_PATTERN = r"^[ -]*(?:(?:[0-9][ -]*){9}(?:[0-9Xx][ -]*)?|(?:[0-9][ -]*){13})$"
+
+
 class ISBN(fields.String):
-    """ISBN-10 or ISBN-13, hyphens and spaces allowed; loads as the 13 digits."""
+    """ISBN-10 or ISBN-13 (or a 9-digit SBN), hyphens and spaces allowed; loads as the 13 digits. The spec's
+    pattern is the shape; the check digit (and 978/979 for ISBN-13) are checked beyond it."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update(
-            description="ISBN-10 or ISBN-13, with or without hyphens and spaces; stored as ISBN-13",
-            example="978-0-306-40615-7",
-            maxLength=32,
-            pattern=r"^[0-9Xx \-]*$",
-        )
         super().__init__(**kwargs)
+        self.metadata.update(
+            description=self.metadata.get("description") or
+            "ISBN-10 or ISBN-13, with or without hyphens and spaces; stored as ISBN-13",
+            example="978-0-306-40615-7", maxLength=32,
+            pattern=f"^(?:{ISBN_PATTERN[1:-1]})?$" if self.allow_none else ISBN_PATTERN)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip()
+        value = super()._deserialize(value, attr, data, **kwargs)
         if not value and self.allow_none:
             return None
-        if len(value) > 32:
-            raise ma.ValidationError("Not a valid ISBN: too long.")
+        if len(value) > 32 or not re.fullmatch(ISBN_PATTERN, value):
+            raise ma.ValidationError("Not a valid ISBN: use 10 or 13 digits (X only as an ISBN-10 check digit), "
+                                     "hyphens and spaces.")
         try:
             return isbn_service.normalize(value)
         except isbn_service.InvalidISBN as error:
             raise ma.ValidationError(str(error)) from None
 
 
+LANGUAGE_CODES = tuple(sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")))
+
+
 class Language(fields.String):
-    """An ISO 639-1 two-letter language code, loaded in lower case."""
+    """An ISO 639-1 two-letter language code in lower case (en, fr, de), exactly as the spec's enum lists
+    them; an empty string means none where the field is optional."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update(
-            description="ISO 639-1 language code", example="en", minLength=2, maxLength=2
-        )
+        kwargs.setdefault("metadata", {}).update(description="ISO 639-1 language code, lower case", example="en")
         super().__init__(**kwargs)
+        self.metadata["enum"] = list(LANGUAGE_CODES) + ([""] if self.allow_none else [])
 
     def _deserialize(self, value, attr, data, **kwargs):
-        value = super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        value = super()._deserialize(value, attr, data, **kwargs)
         if not value and self.allow_none:
             return None
-        if len(value) != 2 or not value.isascii() or pycountry.languages.get(alpha_2=value) is None:
-            raise ma.ValidationError("Not an ISO 639-1 language code (for example en, fr, de).")
+        if value not in LANGUAGE_CODES:
+            raise ma.ValidationError("Not an ISO 639-1 language code in lower case (for example en, fr, de).")
         return value
 
 
 class AuthorRef(StrictSchema):
     """An author given by id (existing) or by name (found case-insensitively, created when new)."""
+
+    OPENAPI_EXTRA = {"oneOf": [{"required": ["id"]}, {"required": ["name"]}]}
 
     id = Id()
     name = Text(NAME_MAX)
@@ -82,7 +94,7 @@ class BookIn(StrictSchema):
     authors = fields.List(fields.Nested(AuthorRef), validate=validate.Length(max=AUTHORS_MAX))
     isbn = ISBN(allow_none=True)
     publisher = Text(PUBLISHER_MAX, allow_none=True)
-    published_year = fields.Integer(strict=True, allow_none=True, validate=validate.Range(YEAR_MIN, YEAR_MAX))
+    published_year = Integer(allow_none=True, validate=validate.Range(YEAR_MIN, YEAR_MAX))
     language = Language(allow_none=True)
     description = Text(DESCRIPTION_MAX, multiline=True, allow_none=True)
     subjects = fields.List(Text(SUBJECT_MAX), validate=validate.Length(max=SUBJECTS_MAX))
@@ -138,14 +150,21 @@ class BookOut(flask_ma.SQLAlchemySchema):
 class FacetList(fields.String):
     """A comma-separated list of facet names; loads as a tuple without repeats."""
 
+    PATTERN = r"^ *(?:(?:" + "|".join(FACETS) + r") *(?:, *|$))*$"
+
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {}).update(
             description="Comma-separated facets to count over the result set: " + ", ".join(FACETS),
-            pattern=r"^[a-z, ]*$", maxLength=100, example="subject,language")
+            pattern=self.PATTERN, maxLength=100, example="subject,language")
         super().__init__(**kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        names = [part.strip() for part in super()._deserialize(value, attr, data, **kwargs).split(",") if part.strip()]
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > 100:
+            raise ma.ValidationError("At most 100 characters.")
+        if not re.fullmatch(self.PATTERN, value):
+            raise ma.ValidationError("Comma-separated facet names: " + ", ".join(FACETS) + ".")
+        names = [part.strip() for part in value.split(",") if part.strip()]
         unknown = [n for n in names if n not in FACETS]
         if unknown:
             raise ma.ValidationError(f"Unknown facet {unknown[0]!r}; choose from {', '.join(FACETS)}.")
@@ -171,7 +190,7 @@ class BookQuery(PageQuery):
     sort = fields.String(validate=validate.OneOf(SORTS), metadata={
         "description": "Order; relevance (title and authors above subjects, above publisher and ISBN, above "
                        "description; ties by id) is the default with q, title without"})
-    isbn = ISBN(metadata={"description": "ISBN-10 or ISBN-13 in any form"})
+    isbn = ISBN(metadata={"description": "ISBN-10 or ISBN-13 with or without hyphens and spaces"})
     author = fields.Integer(validate=validate.Range(min=1, max=ID_MAX), metadata={"description": "Author id"})
     subject = Text(SUBJECT_MAX, allow_none=True, metadata={"description": "Subject name (case-insensitive)"})
     language = Language()
@@ -181,9 +200,12 @@ class BookQuery(PageQuery):
     facets = FacetList()
     facet_limit = fields.Integer(load_default=10, validate=validate.Range(1, FACET_LIMIT_MAX),
                                  metadata={"description": "Values per facet, the most frequent first"})
-    cursor = fields.String(validate=validate.Length(1, CURSOR_MAX), metadata={
-        "description": "Opaque position from a previous next_cursor: the page after it, as deep as you like at "
-                       "the same cost. Keep the other parameters; page is ignored."})
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="Not a cursor: use a next_cursor value."),
+                           metadata={"pattern": CURSOR_PATTERN, "maxLength": CURSOR_MAX, "minLength": 1,
+                                     "description": "Opaque position from a previous next_cursor (base64url): the "
+                                     "page after it, as deep as you like at the same cost. Keep the other "
+                                     "parameters; page is ignored. A value that is not a next_cursor of this list "
+                                     "is a 422."})
 
     @ma.validates_schema
     def _page_depth(self, data, **_kwargs):

@@ -91,8 +91,21 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class Integer(fields.Integer):
+    """JSON Schema's integer, which the spec promises: 5, and 5.0 or 5e0 (a number without a fraction), loaded
+    as 5; never true, "5" or 5.5 (marshmallow's strict Integer also refuses 5.0, which the spec allows)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 def Id(**kwargs):  # noqa: N802 - a field factory named like a field
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+    return Integer(validate=validate.Range(min=1, max=ID_MAX), **kwargs)
 
 
 class StrictSchema(ma.Schema):

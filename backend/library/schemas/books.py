@@ -214,10 +214,24 @@ class BookQuery(PageQuery):
                 f"Page numbers reach the first {DEEP_PAGE_LIMIT} books; go deeper with cursor=next_cursor.", "page")
 
 
+class FacetText(ma.Schema):
+    """One value of a text facet (subject, language) and its count."""
+
+    value = fields.String(required=True, metadata={"description": "Filter with it: subject=value, language=value"})
+    label = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
+class FacetNumber(ma.Schema):
+    """One value of a numeric facet (author id, decade) and its count."""
+
+    value = fields.Integer(required=True, metadata={"description": "author=value, or year_from=value&year_to=value+9"})
+    label = fields.String(required=True)
+    count = fields.Integer(required=True)
+
+
 def _facet_values(value_type):
-    return fields.List(fields.Dict(), metadata={"items": {
-        "type": "object", "required": ["value", "label", "count"], "additionalProperties": False,
-        "properties": {"value": {"type": value_type}, "label": {"type": "string"}, "count": {"type": "integer"}}}})
+    return fields.List(fields.Nested(FacetText if value_type == "string" else FacetNumber))
 
 
 class FacetCounts(ma.Schema):

@@ -52,24 +52,27 @@ class ISBN(fields.String):
 
 
 LANGUAGE_CODES = tuple(sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")))
+# The codes in either case (EN, en, En), as one exact pattern: validation and the spec alike.
+LANGUAGE_PATTERN = "^(?:" + "|".join("".join(f"[{c.upper()}{c}]" for c in code) for code in LANGUAGE_CODES) + ")$"
 
 
 class Language(fields.String):
-    """An ISO 639-1 two-letter language code in lower case (en, fr, de), exactly as the spec's enum lists
-    them; an empty string means none where the field is optional."""
+    """An ISO 639-1 two-letter language code (any case: EN, en), loaded in lower case; an empty string means
+    none where the field is optional."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("metadata", {}).update(description="ISO 639-1 language code, lower case", example="en")
+        kwargs.setdefault("metadata", {}).update(description="ISO 639-1 language code (any case)", example="en")
         super().__init__(**kwargs)
-        self.metadata["enum"] = list(LANGUAGE_CODES) + ([""] if self.allow_none else [])
+        self.metadata.update(minLength=0 if self.allow_none else 2, maxLength=2,
+                             pattern=f"^(?:{LANGUAGE_PATTERN[1:-1]})?$" if self.allow_none else LANGUAGE_PATTERN)
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if not value and self.allow_none:
             return None
-        if value not in LANGUAGE_CODES:
-            raise ma.ValidationError("Not an ISO 639-1 language code in lower case (for example en, fr, de).")
-        return value
+        if not re.fullmatch(LANGUAGE_PATTERN, value):
+            raise ma.ValidationError("Not an ISO 639-1 language code (for example en, fr, de).")
+        return value.lower()
 
 
 class AuthorRef(StrictSchema):

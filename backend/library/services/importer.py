@@ -51,7 +51,7 @@ def _to_payload(row):
         "isbn": row.get("isbn") or None,
         "publisher": row.get("publisher") or None,
         "published_year": int(year) if year.isdigit() else (year or None),
-        "language": (row.get("language") or "").strip().lower() or None,  # the API takes lower case only
+        "language": row.get("language") or None,
         "subjects": _split(row.get("subjects")),
         "description": row.get("description") or None,
     }

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.stack import client_from
+from tests.test_hardening import string_fields
 from tests.test_nginx import assert_security_headers
 
 pytestmark = pytest.mark.nginx
@@ -98,15 +99,6 @@ def test_hostile_json_is_a_4xx_problem(stack, path, body):
     assert_problem(response, response.status_code)
 
 
-def _string_fields(spec, schema):
-    if "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    for name, prop in schema.get("properties", {}).items():
-        types = prop.get("type")
-        if (types == "string" or (isinstance(types, list) and "string" in types)) and "enum" not in prop:
-            yield name
-
-
 def test_nul_in_every_text_url_and_query_field_is_refused(stack):
     """Every string field of every request body, and every string query parameter, with a NUL byte (which
     PostgreSQL cannot store): a 4xx problem each, as an admin (who may call everything)."""
@@ -122,7 +114,7 @@ def test_nul_in_every_text_url_and_query_field_is_refused(stack):
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            fields = list(_string_fields(spec, body["schema"])) if body else []
+            fields = [name for name, _prop in string_fields(spec, body["schema"])] if body else []
             for name in fields:
                 response = admin.request(method.upper(), url, json={name: "nul\x00byte"}, timeout=30)
                 assert response.status_code in (400, 404, 409, 422), (method, path, name, response.status_code)

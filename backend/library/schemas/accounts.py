@@ -128,7 +128,9 @@ class NewTokenOut(TokenOut):
 class TokenIn(StrictSchema):
     name = Text(TOKEN_NAME_MAX, required=True)
     scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True,
-                         validate=validate.Length(min=1, max=len(SCOPES)))
+                         validate=validate.Length(min=1, max=len(SCOPES)), metadata={
+                             "description": "At most what your role has (members and librarians: read, write; "
+                                            "admins also admin) and, with a token, what it has: else a 422"})
     expires_in_days = Integer(load_default=90, validate=validate.Range(1, 365))
 
 

@@ -12,7 +12,7 @@ from ..models.catalog import (
     DESCRIPTION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX, YEAR_MIN,
 )
 from ..services import isbn as isbn_service
-from .common import ID_MAX, Id, Integer, PageQuery, StrictSchema, Text, Url
+from .common import ID_MAX, PAGE_MAX, Id, Integer, PageQuery, StrictSchema, Text, Url
 
 SORTS = ("relevance", "title", "-title", "published_year", "-published_year", "created_at", "-created_at", "author")
 FACETS = ("subject", "language", "author", "decade")
@@ -184,6 +184,10 @@ class SearchText(Text):
 
 class BookQuery(PageQuery):
     """Search, filters, sort, facets and paging (page numbers or a cursor) for book lists."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX), metadata={
+        "description": f"Page number; page numbers reach the first {DEEP_PAGE_LIMIT} books ((page - 1) x per_page "
+                       f"below {DEEP_PAGE_LIMIT}, else a 422); deeper, use cursor"})
 
     q = SearchText(200, allow_none=True, metadata={"description": (
         "Full-text search over title, subtitle, authors, subjects, publisher, ISBN and description. "

@@ -31,6 +31,13 @@ max_requests_jitter = 10000
 # SQLite version connection of the response cache) is opened lazily after the fork.
 preload_app = True
 
+# Request limits at least as generous as nginx's (large_client_header_buffers 4 8k: a request line or a
+# header line up to 8 KiB, 32 KiB of headers in all), so that nginx, which answers problem+json, is the one
+# that refuses an oversized request; gunicorn's own 414/431 pages are HTML. 8190 is gunicorn's maximum line.
+limit_request_line = 8190
+limit_request_field_size = 0  # no limit of its own: nginx's 8 KiB per line applies
+limit_request_fields = 32768  # gunicorn's maximum; nginx's 32 KiB bound the count anyway
+
 # Forwarded headers are handled by Flask's ProxyFix (LIBRARY_PROXY_HOPS), not by gunicorn;
 # gunicorn trusts X-Forwarded-Proto only from loopback.
 forwarded_allow_ips = "127.0.0.1,::1"

@@ -1,6 +1,7 @@
 """Configuration: the only module that reads os.environ."""
 
 import os
+import re
 from pathlib import Path
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -28,6 +29,9 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
         self.LIBRARY_FRONTEND_DIR = os.environ.get("LIBRARY_FRONTEND_DIR") or None
         self.LIBRARY_PROXY_HOPS = _int("LIBRARY_PROXY_HOPS", 0)
+        # The address clients use (scheme, host, optional port): every absolute URL the API writes (Link
+        # headers, the calendar feed) is built from it, never from the request's Host header.
+        self.LIBRARY_PUBLIC_URL = os.environ.get("LIBRARY_PUBLIC_URL", "").strip() or "http://localhost"
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
         # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
         # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
@@ -85,8 +89,17 @@ class Config:
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}
 
 
+PUBLIC_URL = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
 def check(config):
-    """Settle derived settings; refuse to run outside development and testing with a placeholder or short secret."""
+    """Settle derived settings; refuse to run outside development and testing with a placeholder or short secret,
+    or with a public URL that is not scheme://host[:port]."""
+    public_url = str(config.get("LIBRARY_PUBLIC_URL") or "").rstrip("/")
+    if not PUBLIC_URL.fullmatch(public_url):
+        raise RuntimeError(f"LIBRARY_PUBLIC_URL must be http(s)://host[:port], e.g. https://library.example.org "
+                           f"(got {public_url!r}; see .env.example)")
+    config["LIBRARY_PUBLIC_URL"] = public_url
     if config.get("LIBRARY_ARGON2") is None:
         config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
     if config.get("LIBRARY_LOOKUP_PROVIDERS") is None:

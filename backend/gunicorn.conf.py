@@ -37,10 +37,15 @@ forwarded_allow_ips = "127.0.0.1,::1"
 
 accesslog = "-"
 errorlog = "-"
-# gunicorn's default line plus the request time and the worker's pid (which worker served what,
-# e.g. to see that state shared across workers really lives in the database). No bodies are logged.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms worker=%(p)s'
+# gunicorn's default line plus the request time, the worker's pid (which worker served what, e.g. to see
+# that state shared across workers really lives in the database) and the request id (X-Request-ID: from
+# nginx, or made by the app), which the app's own log lines of that request carry too. No bodies are logged.
+access_log_format = ('%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms worker=%(p)s '
+                     'request_id=%({x-request-id}o)s')
 loglevel = os.environ.get("LIBRARY_LOG_LEVEL", "info").lower()
+# LIBRARY_LOG_FORMAT=json: gunicorn's error and access logs as JSON lines, like the app's (library/logs.py).
+if os.environ.get("LIBRARY_LOG_FORMAT", "").strip().lower() == "json":
+    logger_class = "library.logs.JsonGunicornLogger"
 
 # The worker heartbeat file: on tmpfs, since a disk-backed /tmp (Docker overlay) can stall workers.
 if os.path.isdir("/dev/shm"):

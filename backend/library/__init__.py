@@ -1,6 +1,5 @@
 """Library: a self-hosted library catalog. create_app() is the only place an app is made."""
 
-import logging
 from pathlib import Path
 
 from flask import Flask, request
@@ -11,13 +10,12 @@ from . import api as api_package
 from .authz import SECURE_SESSION_COOKIE, SESSION_COOKIE, authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
-from . import cache
+from . import cache, logs
 from .errors import Problem, register_error_handlers
 from .extensions import api, db, ma, migrate
 from .openapi import LibraryPlugin
 from .services import passwords
-
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+from .services.revisions import MIGRATIONS_DIR
 
 
 def create_app(config=None):
@@ -54,19 +52,19 @@ def register_config(app, config):
 
 
 def register_middleware(app):
-    """WSGI middleware, innermost first: the response cache's early answer, then ProxyFix (outermost, so the
-    cache keys on the client's scheme and host)."""
+    """WSGI middleware, innermost first: the response cache's early answer, then ProxyFix (so the cache keys on
+    the client's scheme and host), then the request id (outermost, so cached answers carry one too)."""
     cache.install_middleware(app, (SESSION_COOKIE, SECURE_SESSION_COOKIE))
     if app.config["LIBRARY_PROXY_HOPS"]:
         hops = app.config["LIBRARY_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.wsgi_app = logs.RequestIdMiddleware(app.wsgi_app)
 
 
 def register_logging(app):
-    """The "library" logger (app, audit, auth events) at the configured level. Touching app.logger gives it
-    Flask's handler (wsgi.errors, i.e. gunicorn's error log) unless one is configured already."""
-    logging.getLogger("library").setLevel(app.config["LIBRARY_LOG_LEVEL"])
-    app.logger  # noqa: B018 - creates the logger with its handler
+    """The "library" logger (app, audit, auth events): stderr (gunicorn's error log), text or JSON lines, each
+    with its request id (logs.py)."""
+    logs.configure(app.config["LIBRARY_LOG_LEVEL"], app.config["LIBRARY_LOG_FORMAT"])
 
 
 def register_extensions(app):

@@ -24,6 +24,8 @@ class Config:
         self.LIBRARY_FRONTEND_DIR = os.environ.get("LIBRARY_FRONTEND_DIR") or None
         self.LIBRARY_PROXY_HOPS = _int("LIBRARY_PROXY_HOPS", 0)
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
+        # text | json (one JSON object per line, for a log collector); gunicorn.conf.py reads it too.
+        self.LIBRARY_LOG_FORMAT = os.environ.get("LIBRARY_LOG_FORMAT", "text").strip().lower() or "text"
         # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
         # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
         # The library's name and loan rules: the starting values of the settings an admin changes in the
@@ -72,6 +74,8 @@ class Config:
 
 def check(config):
     """Settle derived settings; refuse to run outside development and testing with a placeholder or short secret."""
+    if config.get("LIBRARY_LOG_FORMAT") not in ("text", "json"):
+        raise RuntimeError("LIBRARY_LOG_FORMAT must be text or json")
     if config.get("LIBRARY_ARGON2") is None:
         config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
     secret = config.get("SECRET_KEY") or ""

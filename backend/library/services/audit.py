@@ -64,8 +64,8 @@ def _changes(obj, created: bool) -> dict:
     return summary
 
 
-def record(action, actor=None, actor_label=None, resource=None, summary=None, session=None):
-    """Add an audit event to the current transaction (and a log line without secrets)."""
+def record(action, actor=None, actor_label=None, resource=None, summary=None, session=None, level=logging.INFO):
+    """Add an audit event to the current transaction (and a log line without secrets, at level)."""
     from ..extensions import db
 
     actor = actor if actor is not None else current_actor()
@@ -80,7 +80,7 @@ def record(action, actor=None, actor_label=None, resource=None, summary=None, se
         summary=summary or {},
     )
     (session or db.session).add(event_row)
-    log.info("%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
+    log.log(level, "%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
     return event_row
 
 
@@ -102,4 +102,6 @@ def _after_flush(session, _context):
                 summary = _changes(obj, created=verb == "create")
                 if not summary:
                     continue
-            record(f"{kind}.{verb}", resource=obj, summary=summary, session=session)
+            # DEBUG: the trail in the database has them in full, and a bulk load (the demo data on the first
+            # start, an import) would otherwise print a line per record.
+            record(f"{kind}.{verb}", resource=obj, summary=summary, session=session, level=logging.DEBUG)

@@ -10,7 +10,7 @@ from . import api as api_package
 from .authz import SECURE_SESSION_COOKIE, SESSION_COOKIE, authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
-from . import cache, logs
+from . import cache, logs, metrics
 from .errors import Problem, register_error_handlers
 from .extensions import api, db, ma, migrate
 from .openapi import LibraryPlugin
@@ -53,11 +53,13 @@ def register_config(app, config):
 
 def register_middleware(app):
     """WSGI middleware, innermost first: the response cache's early answer, then ProxyFix (so the cache keys on
-    the client's scheme and host), then the request id (outermost, so cached answers carry one too)."""
+    the client's scheme and host), the metrics (cached answers counted too), then the request id (outermost, so
+    every answer and every log line has one)."""
     cache.install_middleware(app, (SESSION_COOKIE, SECURE_SESSION_COOKIE))
     if app.config["LIBRARY_PROXY_HOPS"]:
         hops = app.config["LIBRARY_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.wsgi_app = metrics.MetricsMiddleware(app.wsgi_app)
     app.wsgi_app = logs.RequestIdMiddleware(app.wsgi_app)
 
 
@@ -76,6 +78,8 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     api.init_app(app, spec_kwargs={"extra_plugins": [LibraryPlugin(app)]})
     cache.init_app(app)
+    with app.app_context():
+        metrics.watch_engine(db.engine)
 
 
 def register_blueprints(app):
@@ -88,6 +92,8 @@ def register_blueprints(app):
 
 def register_request_guards(app):
     """Before every view: who is calling and may they (authz), then JSON-only writes; after: cookie upkeep."""
+    # The route template, for the metrics (url_value_preprocessors run before every before_request).
+    app.url_value_preprocessor(lambda _endpoint, _values: metrics.record_route(request.environ, request.url_rule))
     app.before_request(authorize_request)
 
     @app.before_request

@@ -39,6 +39,11 @@ class Config:
         self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
         # Public catalog responses kept per worker process, served while the database is unchanged.
         self.LIBRARY_RESPONSE_CACHE = _int("LIBRARY_RESPONSE_CACHE", 512)
+        # /api/metrics: a bearer token Prometheus sends to scrape through nginx; unset, only callers that reach
+        # gunicorn directly (not through a proxy) may scrape.
+        self.LIBRARY_METRICS_TOKEN = os.environ.get("LIBRARY_METRICS_TOKEN", "").strip() or None
+        # Set by gunicorn.conf.py: every worker's metrics are files there, added up by a scrape.
+        self.LIBRARY_METRICS_MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit

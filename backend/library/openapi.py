@@ -10,6 +10,8 @@ SECURITY_SCHEMES = {
     "sessionCookie": {"type": "apiKey", "in": "cookie", "name": authz.SESSION_COOKIE,
                       "description": "The browser session from POST /api/v1/auth/login (named __Host-session over "
                                      "HTTPS); writes also need the X-CSRFToken header."},
+    "metricsToken": {"type": "http", "scheme": "bearer",
+                     "description": "LIBRARY_METRICS_TOKEN, for /api/metrics only (Prometheus' scrape)."},
 }
 
 
@@ -46,7 +48,7 @@ class LibraryPlugin(BasePlugin):
                 operation["description"] = (operation.get("description", "") + f"\n\nAllowed roles: {roles}."
                                             + (f" Tokens need the `{access.scope}` scope." if access.scope else "")).strip()
             elif access is not None:
-                operation["security"] = []
+                operation.setdefault("security", [])
             if access is authz.LOGIN:
                 extra["429"] = "TOO_MANY_REQUESTS"
             for code, name in extra.items():

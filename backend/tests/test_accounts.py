@@ -68,6 +68,7 @@ EXPECTED = {  # rule name -> who may: the policy, written out independently of t
     "user_session": {"member", "librarian", "admin"},
     "staff": {"librarian", "admin"},
     "admin": {"admin"},
+    "metrics": {None, "member", "librarian", "admin"},  # the view checks its own scrape token
 }
 
 
@@ -123,7 +124,7 @@ def test_spec_shows_each_rule(app):
     assert spec["paths"]["/api/v1/books"]["get"]["security"] == []
     assert "429" in spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
     assert spec["paths"]["/api/v1/auth/password"]["post"]["security"] == [{"sessionCookie": []}]
-    assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie"}
+    assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie", "metricsToken"}
 
 
 # --- mass assignment (A-05) and data exposure (A-06) -------------------------------------------------

@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 
+from .. import metrics
 from ..cache import cache_key, response_cache
 from ..errors import Problem
 
@@ -46,6 +47,8 @@ def conditional(blp):
             version = cache.version(environ=request.environ) if cache is not None else None
             key = cache_key(request.environ) if version is not None else None
             entry = cache.get(key, version) if version is not None else None
+            if version is not None:
+                metrics.cache_lookup(hit=entry is not None)
             if entry is not None:
                 response = current_app.response_class(entry.body, status=200, headers=entry.headers)
             else:
@@ -54,7 +57,7 @@ def conditional(blp):
                     return response
                 response.add_etag()
                 if version is not None:
-                    cache.put(key, version, response)
+                    cache.put(key, version, response, request.url_rule.rule)
             return response.make_conditional(request)
 
         return blp.doc(parameters=[IF_NONE_MATCH])(

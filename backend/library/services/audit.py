@@ -10,6 +10,7 @@ from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from .. import metrics
 from ..models import ApiToken, AuditEvent, Author, Book, Copy, Hold, Loan, Member, User
 
 log = logging.getLogger("library.audit")
@@ -79,12 +80,16 @@ def record(action, actor=None, actor_label=None, resource=None, summary=None, se
         resource_id=getattr(resource, "id", None),
         summary=summary or {},
     )
-    (session or db.session).add(event_row)
+    session = session or db.session
+    session.add(event_row)
+    metrics.note_event(session, action)
     log.log(level, "%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
     return event_row
 
 
 def log_auth(action, who):
+    if action == "login.throttled":
+        metrics.login_throttled()
     log.info("%s for %s", action, who)
 
 

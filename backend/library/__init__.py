@@ -7,6 +7,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api as api_package
+from .api import idempotency
 from .authz import SECURE_SESSION_COOKIE, SESSION_COOKIE, authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
@@ -91,7 +92,8 @@ def register_blueprints(app):
 
 
 def register_request_guards(app):
-    """Before every view: who is calling and may they (authz), then JSON-only writes; after: cookie upkeep."""
+    """Before every view: who is calling and may they (authz), JSON-only writes, then the Idempotency-Key of a
+    POST (claimed, or answered from what was kept); after: the answer kept for that key, cookie upkeep."""
     # The route template, for the metrics (url_value_preprocessors run before every before_request).
     app.url_value_preprocessor(lambda _endpoint, _values: metrics.record_route(request.environ, request.url_rule))
     app.before_request(authorize_request)
@@ -103,6 +105,7 @@ def register_request_guards(app):
         if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
             raise Problem(415, "Send the request body as application/json.")
 
+    idempotency.register(app)  # last: a key is claimed only for a request that passed the checks above
     app.after_request(clear_stale_cookie)
 
 

@@ -17,7 +17,8 @@ SECURITY_SCHEMES = {
 
 class LibraryPlugin(BasePlugin):
     """Adds to every operation: its security requirement (from @access), 401/403 where a login is needed,
-    404 on paths with an id, 400/413/415/422 on writes with a body, 429 on login, 500/503 everywhere."""
+    404 on paths with an id, 400/413/415/422 on writes with a body, the Idempotency-Key header (with its 409 and
+    422) on POSTs by a caller, 429 on login, 500/503 everywhere."""
 
     def __init__(self, app):
         self.app = app
@@ -49,6 +50,11 @@ class LibraryPlugin(BasePlugin):
                                             + (f" Tokens need the `{access.scope}` scope." if access.scope else "")).strip()
             elif access is not None:
                 operation.setdefault("security", [])
+            if method == "post" and access is not None and access.roles is not None:
+                from .api.idempotency import PARAMETER
+
+                operation.setdefault("parameters", []).append(PARAMETER)
+                extra.update({"409": "CONFLICT", "422": "UNPROCESSABLE_ENTITY"})
             if access is authz.LOGIN:
                 extra["429"] = "TOO_MANY_REQUESTS"
             for code, name in extra.items():

@@ -42,6 +42,10 @@ class Config:
         # /api/metrics: a bearer token Prometheus sends to scrape through nginx; unset, only callers that reach
         # gunicorn directly (not through a proxy) may scrape.
         self.LIBRARY_METRICS_TOKEN = os.environ.get("LIBRARY_METRICS_TOKEN", "").strip() or None
+        # Backups (flask --app library backup / backup-schedule): where, how often, how many are kept.
+        self.LIBRARY_BACKUP_DIR = os.environ.get("LIBRARY_BACKUP_DIR") or str(data_dir / "backups")
+        self.LIBRARY_BACKUP_EVERY_HOURS = float(os.environ.get("LIBRARY_BACKUP_EVERY_HOURS") or 24)
+        self.LIBRARY_BACKUP_KEEP = _int("LIBRARY_BACKUP_KEEP", 7)
         # Set by gunicorn.conf.py: every worker's metrics are files there, added up by a scrape.
         self.LIBRARY_METRICS_MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 

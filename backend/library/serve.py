@@ -53,12 +53,14 @@ def _world_readable(static_root, run_dir):
 def render_nginx_config(run_dir, port, upstream, static_root):
     """Lay out an nginx run folder (nginx.conf, conf.d/, snippets/, tmp/); return the nginx.conf path.
 
-    nginx listens on 127.0.0.1:port only. Everything is made world-readable, since nginx
+    nginx listens on 127.0.0.1:port only; upstream is gunicorn's host:port, or a list of them (several app
+    servers behind one upstream, a `server` line each). Everything is made world-readable, since nginx
     workers started by root run as `nobody`.
     """
     run_dir = Path(run_dir)
     static_root = _world_readable(Path(static_root).resolve(), run_dir)
-    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root}
+    servers = ";\n    server ".join([upstream] if isinstance(upstream, str) else upstream)
+    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": servers, "STATIC_ROOT": static_root}
     (run_dir / "conf.d").mkdir(parents=True, exist_ok=True)
     (run_dir / "tmp").mkdir(exist_ok=True)
     template = (NGINX_DIR / "templates" / "default.conf.template").read_text()

@@ -269,7 +269,8 @@ def test_a_postgresql_restart_under_load_gives_503s_not_500s_and_recovers_withou
                     thread.start()
                 time.sleep(2.0)
                 began = time.monotonic()
-                server._run(str(bin_dir / "pg_ctl"), "-D", str(server.dir / "data"), "-m", "fast", "-w", "restart")
+                server._run(str(bin_dir / "pg_ctl"), "-D", str(server.dir / "data"), "-l", str(server.dir / "server.log"),
+                            "-m", "fast", "-w", "restart")  # -l: the server must not keep our stdout pipe open
                 restarted = time.monotonic()
                 time.sleep(4.0)
                 stop_reading.set()

@@ -182,3 +182,62 @@ def test_an_error_on_a_dead_connection_is_a_503_problem_not_an_empty_500(pg_serv
         admin.dispose()
         with app.app_context():
             db.engine.dispose()
+
+
+# --- through nginx and gunicorn -----------------------------------------------------------------------------
+
+def _log_has(path, needle, timeout=5.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while needle not in path.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return needle in path.read_text(errors="replace")
+
+
+@pytest.mark.nginx
+def test_nginx_passes_the_request_id_and_gunicorn_logs_it(stack):
+    import requests
+
+    chosen = f"report-{__import__('uuid').uuid4().hex[:12]}"
+    mine = requests.get(stack.url + "/api/v1/books/987654321", headers={"X-Request-ID": chosen}, timeout=10)
+    assert mine.headers["X-Request-ID"] == chosen == mine.json()["request_id"]
+    assert _log_has(stack.gunicorn_log, f"request_id={chosen}")
+
+    made = requests.get(stack.url + "/api/v1/books/987654321", headers={"X-Request-ID": "bad id"}, timeout=10)
+    nginx_id = made.headers["X-Request-ID"]
+    assert len(nginx_id) == 32 and int(nginx_id, 16) >= 0  # nginx's $request_id
+    assert made.json()["request_id"] == nginx_id and _log_has(stack.gunicorn_log, f"request_id={nginx_id}")
+
+
+def test_gunicorn_writes_json_lines_with_library_log_format_json(tmp_path):
+    """Under gunicorn with LIBRARY_LOG_FORMAT=json, every line of its log is a JSON object: gunicorn's own,
+    the access lines (with the request id) and the app's."""
+    import os
+    import secrets
+
+    import requests
+
+    from library.serve import free_port, start_gunicorn, stop, wait_for_http
+
+    from .conftest import migrate
+
+    url = f"sqlite:///{tmp_path / 'library.db'}"
+    migrate(url)
+    bind = f"127.0.0.1:{free_port()}"
+    env = {**os.environ, "DATABASE_URL": url, "LIBRARY_ENV": "testing", "SECRET_KEY": secrets.token_urlsafe(48),
+           "LIBRARY_LOG_FORMAT": "json", "LIBRARY_DATA_DIR": str(tmp_path)}
+    log = tmp_path / "gunicorn.log"
+    proc = start_gunicorn(bind, workers=1, env=env, log_path=log)
+    try:
+        wait_for_http(f"http://{bind}/api/health", timeout=60, procs=[proc])
+        requests.get(f"http://{bind}/api/v1/users", headers={"X-Request-ID": "json-access-123"}, timeout=10)
+        assert _log_has(log, '"json-access-123"') and _log_has(log, "access denied")
+    finally:
+        stop(proc)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    access = [line for line in lines if line.get("path") == "/api/v1/users"]
+    assert access and access[0]["status"] == 401 and access[0]["request_id"] == "json-access-123"
+    app_lines = [line for line in lines if "access denied" in line.get("message", "")]
+    assert app_lines and app_lines[0]["request_id"] == "json-access-123"
+    assert any(line.get("logger") == "gunicorn.error" for line in lines)

@@ -113,6 +113,7 @@ def watch_engine(engine) -> None:
     event.listen(engine, "handle_error", _handle_error)
     event.listen(engine.pool, "checkout", _checkout)
     event.listen(engine.pool, "checkin", _checkin)
+    event.listen(engine.pool, "detach", _checkin)  # the response cache's own connection leaves the pool
 
 
 def _checkout(*_):

@@ -8,6 +8,7 @@ problem+json bodies (errors.py), so a user's error report leads to its log lines
 import contextvars
 import logging
 import re
+import sys
 import uuid
 
 from gunicorn import glogging
@@ -38,6 +39,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class _Stderr:
+    """Whatever sys.stderr is when a line is written (as Flask's own handler does), not when the app was made."""
+
+    def write(self, text):
+        return sys.stderr.write(text)
+
+    def flush(self):
+        sys.stderr.flush()
+
+
+STDERR = _Stderr()
+
+
 def formatter(fmt: str) -> logging.Formatter:
     if fmt == "json":
         return JsonFormatter(list(JSON_FIELDS), rename_fields=JSON_NAMES)
@@ -52,7 +66,7 @@ def configure(level: str, fmt: str) -> None:
     logger.setLevel(level)
     for old in [h for h in logger.handlers if getattr(h, "_library", False)]:
         logger.removeHandler(old)
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(STDERR)
     handler._library = True
     handler.setFormatter(formatter(fmt))
     handler.addFilter(RequestIdFilter())

@@ -9,7 +9,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from library import create_app
+from library import create_app, logs
 from library.authz import PUBLIC, access
 from library.errors import Problem
 
@@ -72,7 +72,7 @@ def test_json_logs_are_one_object_per_line(database_url, tmp_path):
     try:
         app.test_client().get("/api/v1/users", headers={"X-Request-ID": "json-line-1234"})
     finally:
-        handler.stream = sys.stderr
+        handler.stream = logs.STDERR
         with app.app_context():
             from library.extensions import db
 

@@ -10,6 +10,8 @@ SECURITY_SCHEMES = {
     "sessionCookie": {"type": "apiKey", "in": "cookie", "name": authz.SESSION_COOKIE,
                       "description": "The browser session from POST /api/v1/auth/login (named __Host-session over "
                                      "HTTPS); writes also need the X-CSRFToken header."},
+    "metricsToken": {"type": "http", "scheme": "bearer",
+                     "description": "LIBRARY_METRICS_TOKEN, for /api/metrics only (Prometheus' scrape)."},
 }
 
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
@@ -18,7 +20,8 @@ IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "sc
 
 class LibraryPlugin(BasePlugin):
     """Adds to every operation: its security requirement (from @access), 401/403 where a login is needed,
-    404 on paths with an id, 400/413/415/422 on writes with a body, 429 on login, 500/503 everywhere."""
+    404 on paths with an id, 400/413/415/422 on writes with a body, the Idempotency-Key header (with its 409 and
+    422) on POSTs by a caller, 429 on login, 500/503 everywhere."""
 
     def __init__(self, app):
         self.app = app
@@ -58,7 +61,12 @@ class LibraryPlugin(BasePlugin):
                 operation["description"] = (operation.get("description", "") + f"\n\nAllowed roles: {roles}."
                                             + (f" Tokens need the `{access.scope}` scope." if access.scope else "")).strip()
             elif access is not None:
-                operation["security"] = []
+                operation.setdefault("security", [])
+            if method == "post" and access is not None and access.roles is not None:
+                from .api.idempotency import PARAMETER
+
+                operation.setdefault("parameters", []).append(PARAMETER)
+                extra.update({"409": "CONFLICT", "422": "UNPROCESSABLE_ENTITY"})
             if access is authz.LOGIN:
                 extra["429"] = "TOO_MANY_REQUESTS"
             for code, name in extra.items():

@@ -1,6 +1,7 @@
 """Accounts, roles, sessions, tokens, CSRF, throttling and audit (SECURITY-CHECKLIST rows A, N, S, C-02/03)."""
 
 import hashlib
+import json
 import logging
 import re
 from datetime import datetime, timedelta, timezone
@@ -67,6 +68,7 @@ EXPECTED = {  # rule name -> who may: the policy, written out independently of t
     "user_session": {"member", "librarian", "admin"},
     "staff": {"librarian", "admin"},
     "admin": {"admin"},
+    "metrics": {None, "member", "librarian", "admin"},  # the view checks its own scrape token
 }
 
 
@@ -122,7 +124,7 @@ def test_spec_shows_each_rule(app):
     assert spec["paths"]["/api/v1/books"]["get"]["security"] == []
     assert "429" in spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
     assert spec["paths"]["/api/v1/auth/password"]["post"]["security"] == [{"sessionCookie": []}]
-    assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie"}
+    assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie", "metricsToken"}
 
 
 # --- mass assignment (A-05) and data exposure (A-06) -------------------------------------------------
@@ -480,7 +482,7 @@ def test_unknown_email_and_wrong_password_answer_alike(app, make_user):
     answers = [_attempt(client, e, "wrong password") for e in (email, "nobody@example.org", disabled)]
     answers.append(_attempt(client, disabled, PASSWORD))
     assert {r.status_code for r in answers} == {401}
-    assert len({r.get_data() for r in answers}) == 1
+    assert len({json.dumps({k: v for k, v in r.get_json().items() if k != "request_id"}) for r in answers}) == 1
     assert len({tuple(sorted(k for k, _ in r.headers if k not in ("Content-Length",))) for r in answers}) == 1
 
 

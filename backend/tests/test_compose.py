@@ -130,13 +130,48 @@ def test_nginx_gets_exactly_what_its_template_needs(config):
     assert mounts[nginx["environment"]["STATIC_ROOT"]] == (str(REPO_DIR / "frontend"), True)
 
 
-def test_covers_are_a_named_volume_the_backend_writes_and_nginx_reads(config):
+def test_health_checks_ask_for_readiness(config):
+    """Compose's healthcheck gates nginx on the backend: it asks /api/ready (database up and migrated), not the
+    cheap liveness check; the image's own HEALTHCHECK says the same."""
+    assert "/api/ready" in " ".join(config["services"]["backend"]["healthcheck"]["test"])
+    assert "/api/ready" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+def test_a_backup_service_takes_scheduled_backups_of_the_database_and_the_files(config):
+    backup, backend = config["services"]["backup"], config["services"]["backend"]
+    assert backup["command"] == ["flask", "--app", "library", "backup-schedule"]
+    assert backup["environment"]["DATABASE_URL"] == backend["environment"]["DATABASE_URL"]
+    assert backup["environment"]["LIBRARY_BACKUP_DIR"] == "/backups"
+    assert (backup["environment"]["LIBRARY_BACKUP_EVERY_HOURS"], backup["environment"]["LIBRARY_BACKUP_KEEP"]) == \
+        ("24", "7")
+    mounts = {v["target"]: v["source"] for v in backup["volumes"]}
+    assert mounts == {"/backups": "backups", "/app/data": "data"}
+    assert {v["target"]: v["source"] for v in backend["volumes"]} == {"/app/data": "data"}
+    assert backend["environment"]["LIBRARY_DATA_DIR"] == backup["environment"]["LIBRARY_DATA_DIR"] == "/app/data"
+    assert {"data", "backups"} <= set(config["volumes"])
+    assert backup["depends_on"]["backend"]["condition"] == "service_healthy"
+    assert "pg_dump" in (REPO_DIR / "backend" / "Dockerfile").read_text() or \
+        "postgresql-client" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+def test_nginx_follows_every_backend_replica(config):
+    """`docker compose up --scale backend=3`: the upstream resolves backend through Docker's DNS and keeps
+    following it (`resolve`, open-source nginx 1.27.3 and later)."""
+    nginx = config["services"]["nginx"]
+    assert nginx["environment"]["BACKEND_UPSTREAM"].startswith("backend:8000 resolve;")
+    assert "resolver 127.0.0.11" in nginx["environment"]["BACKEND_UPSTREAM"]
+    version = tuple(int(n) for n in re.match(r"nginx:(\d+)\.(\d+)\.(\d+)", nginx["image"]).groups())
+    assert version >= (1, 27, 3)
+    assert "zone library_api" in TEMPLATE.read_text()
+    assert "container_name" not in config["services"]["backend"]  # replicas need their own names
+
+
+def test_covers_are_in_the_data_volume_the_backend_writes_and_nginx_reads(config):
     backend, nginx = config["services"]["backend"], config["services"]["nginx"]
-    (written,) = [v for v in backend["volumes"] if v["target"] == "/app/data/covers"]
-    (served,) = [v for v in nginx["volumes"] if v["target"] == nginx["environment"]["COVERS_ROOT"]]
-    assert written["type"] == served["type"] == "volume" and written["source"] == served["source"] == "covers"
+    (written,) = [v for v in backend["volumes"] if v["target"] == "/app/data"]
+    (served,) = [v for v in nginx["volumes"] if nginx["environment"]["COVERS_ROOT"] == v["target"] + "/covers"]
+    assert written["type"] == served["type"] == "volume" and written["source"] == served["source"] == "data"
     assert not written.get("read_only") and served["read_only"] is True
-    assert "covers" in config["volumes"]
     assert "mkdir -p /app/data/covers" in (REPO_DIR / "backend" / "Dockerfile").read_text()
 
 

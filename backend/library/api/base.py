@@ -9,6 +9,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser
 
+from .. import metrics
 from ..cache import cache_key, response_cache
 from ..errors import Problem
 
@@ -112,6 +113,8 @@ def conditional(blp):
             version = cache.version(environ=request.environ) if cache is not None else None
             key = cache_key(request.environ) if version is not None else None
             entry = cache.get(key, version) if version is not None else None
+            if version is not None:
+                metrics.cache_lookup(hit=entry is not None)
             if entry is not None:
                 response = current_app.response_class(entry.body, status=200, headers=entry.headers)
             else:
@@ -120,7 +123,7 @@ def conditional(blp):
                     return response
                 response.add_etag()
                 if version is not None:
-                    cache.put(key, version, response)
+                    cache.put(key, version, response, request.url_rule.rule)
             return response.make_conditional(request)
 
         # The If-None-Match parameter is added to the spec by openapi.LibraryPlugin (a 304 response implies it),

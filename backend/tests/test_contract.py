@@ -129,13 +129,15 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", FUZZ_APP)
 
 # What JSON Schema cannot say, so that the spec calls valid a request the API rightly refuses with a 422: an
 # ISBN's check digit, a cursor that no list handed out, a reference to a record that does not exist, a
-# password on the common-password list, a page number too deep for its per_page, token scopes beyond the
-# caller's role (the descriptions in the spec say each). Each by its exact message, so that no other 422 hides behind them.
+# password on the common-password list, an Idempotency-Key used before with another body, a page number too
+# deep for its per_page, token scopes beyond the caller's role (the descriptions in the spec say each). Each by its exact message, so that no other 422 hides behind them.
 SEMANTIC_422 = re.compile("|".join([
     r"Not a valid ISBN: (?:wrong check digit|an ISBN-13 starts with 978 or 979)\.",
     r"Not a cursor from this list; start again without cursor\.",
     r"No (?:copy with barcode|member with (?:id|card)|book with id|user with id|author with id) .+\.",
     r"No user account has this email\.",
+    r"No stored cover has this id; upload the image first\.",
+    r"Already used with another request body or target\.",  # an Idempotency-Key sent again with another body
     r"This password is too common.*",
     r"Page numbers reach the first 10000 books; go deeper with cursor=next_cursor\.",  # page x per_page
     r"Not allowed for you: .+\.",  # token scopes beyond the caller's role

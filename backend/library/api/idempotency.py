@@ -18,9 +18,12 @@ from ..services import idempotency
 HEADER = "Idempotency-Key"
 log = logging.getLogger("library")
 
+_KEY = r"[!#-\[\]-~]{1,%d}" % idempotency.MAX_KEY  # visible ASCII less the quote and the backslash
+
 PARAMETER = {
     "name": HEADER, "in": "header", "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY + 2},
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY + 2,
+               "pattern": f'^(?:"{_KEY}"|{_KEY})$'},
     "description": "A unique key (e.g. a UUID) for this request: sent again with a retry, the retry gets the first "
                    "answer instead of doing the work twice (kept 24 h, per caller); the same key with another body "
                    "is a 422, and while the first request is still being worked on, a 409. Responses replayed "

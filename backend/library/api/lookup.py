@@ -4,6 +4,7 @@ from flask.views import MethodView
 
 from ..authz import STAFF, access
 from ..errors import PROBLEM_JSON, Problem, ProblemSchema
+from ..schemas.books import ISBN_PATTERN
 from ..schemas.lookup import LookupOut
 from ..services import covers, lookup
 from ..services import isbn as isbn_service
@@ -17,7 +18,7 @@ class IsbnLookup(MethodView):
     @access(STAFF)
     @blp.doc(operationId="lookupIsbn", parameters=[{
         "in": "path", "name": "isbn", "required": True, "description": "ISBN-10 or ISBN-13; hyphens allowed",
-        "schema": {"type": "string", "maxLength": 32, "pattern": r"^[0-9Xx\-]+$"}}])
+        "schema": {"type": "string", "maxLength": 32, "pattern": ISBN_PATTERN}}])
     @blp.response(200, LookupOut)
     @blp.alt_response(404, schema=ProblemSchema, content_type=PROBLEM_JSON, description="No provider knows the ISBN")
     @blp.alt_response(422, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Not a valid ISBN")

@@ -320,6 +320,11 @@ def test_the_library_name_is_in_the_header_and_the_page_titles(app_page, stack):
         for size, viewport in VIEWPORTS.items():
             page.set_viewport_size(viewport)
             screenshot(page, f"layout-library-name-{size}")
+        # On a phone the book's facts take the page's width below the cover (beside it, words broke letter by
+        # letter: "Oxford Universit y Press").
+        page.set_viewport_size(PHONE)
+        facts, cover = page.locator(".facts").bounding_box(), page.locator(".book-cover").bounding_box()
+        assert facts["width"] >= PHONE["width"] - 64 and facts["y"] >= cover["y"] + cover["height"], (facts, cover)
     finally:
         assert admin.patch(settings, json={"library_name": before}, timeout=30).status_code == 200
 

@@ -54,6 +54,13 @@ def login(app, email, password=PASSWORD, client=None, **kwargs):
     return client
 
 
+def assert_visitor(client):
+    """GET /auth/me answers as to a visitor: the client's session (if it had one) is over."""
+    response = client.get("/api/v1/auth/me")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"user": None, "member": None, "csrf_token": None}
+
+
 def session_cookie(client):
     cookie = client.get_cookie("library_session") or client.get_cookie("__Host-session")
     return cookie.value if cookie else None
@@ -230,8 +237,30 @@ def test_login_sets_a_strict_http_only_cookie_and_logout_revokes_it(app, make_us
     assert client.post("/api/v1/auth/logout", headers={"X-CSRFToken": client.csrf}).status_code == 204
     replay = app.test_client()
     replay.set_cookie("library_session", raw)
-    assert_problem(replay.get("/api/v1/auth/me"), 401)
+    assert_visitor(replay)
     assert_problem(replay.post("/api/v1/books", json=book_payload()), 401)
+
+
+def test_me_answers_a_visitor_and_says_whether_the_user_has_a_library_card(app, anon, as_role, make_user):
+    """A visitor is not an error: 200 with user null (the SPA asks on every page load). A user learns whether they
+    have a card (so the SPA asks GET /members/me only then), also at login."""
+    assert_visitor(anon)
+    spec = anon.get("/api/openapi.json").get_json()
+    me = spec["paths"]["/api/v1/auth/me"]["get"]
+    assert me["security"] == [] and "401" not in me["responses"]
+
+    staff = as_role("librarian")
+    body = staff.get("/api/v1/auth/me").get_json()
+    assert body["user"]["id"] == staff.user_id and body["member"] is None and body["via"] == "token"
+
+    user_id = make_user("member")
+    card = staff.post("/api/v1/members", json={"card_number": "CARD-1", "name": "Ann Reader", "user_id": user_id})
+    assert card.status_code == 201, card.get_json()
+    browser = login(app, email_of(app, user_id))
+    answer = browser.post("/api/v1/auth/login", json={"email": email_of(app, user_id), "password": PASSWORD})
+    assert answer.get_json()["member"] == {"id": card.get_json()["id"], "status": "active"}
+    assert staff.patch(f"/api/v1/members/{card.get_json()['id']}", json={"status": "suspended"}).status_code == 200
+    assert browser.get("/api/v1/auth/me").get_json()["member"] == {"id": card.get_json()["id"], "status": "suspended"}
 
 
 def test_over_https_the_cookie_is_host_prefixed_and_secure(make_app, make_user):
@@ -253,10 +282,10 @@ def test_a_new_session_id_at_each_login_and_after_a_role_change(app, make_user, 
     assert first != second
     stale = app.test_client()
     stale.set_cookie("library_session", first)
-    assert_problem(stale.get("/api/v1/auth/me"), 401)  # the session replaced at login is over
+    assert_visitor(stale)  # the session replaced at login is over
 
     as_role("admin").patch(f"/api/v1/users/{user_id}", json={"role": "member"})
-    assert_problem(client.get("/api/v1/auth/me"), 401)  # a new role means logging in again
+    assert_visitor(client)  # a new role means logging in again
     assert login(app, email).get("/api/v1/auth/me").get_json()["user"]["role"] == "member"
 
 
@@ -266,7 +295,7 @@ def test_idle_and_absolute_session_expiry(app, make_user, clock):
     clock.advance(minutes=29)
     assert idle.get("/api/v1/auth/me").status_code == 200
     clock.advance(minutes=30, seconds=1)
-    assert_problem(idle.get("/api/v1/auth/me"), 401)
+    assert_visitor(idle)
 
     busy = login(app, email)
     start = clock.now
@@ -274,7 +303,7 @@ def test_idle_and_absolute_session_expiry(app, make_user, clock):
         clock.advance(minutes=5)  # active every 5 minutes ...
         assert busy.get("/api/v1/auth/me").status_code == 200
     clock.now = start + timedelta(hours=12, minutes=1)  # ... but not past 12 hours
-    assert_problem(busy.get("/api/v1/auth/me"), 401)
+    assert_visitor(busy)
 
 
 def test_disabling_a_user_ends_sessions_and_tokens_at_once(app, make_user, make_token, as_role):
@@ -288,8 +317,9 @@ def test_disabling_a_user_ends_sessions_and_tokens_at_once(app, make_user, make_
     admin = as_role("admin")
     assert len(admin.get(f"/api/v1/users/{user_id}/sessions").get_json()) == 2
     assert admin.patch(f"/api/v1/users/{user_id}", json={"is_active": False}).status_code == 200
-    for client in [*browsers, token]:
-        assert_problem(client.get("/api/v1/auth/me"), 401)
+    for browser in browsers:
+        assert_visitor(browser)
+    assert_problem(token.get("/api/v1/auth/me"), 401)
     assert admin.get(f"/api/v1/users/{user_id}/sessions").get_json() == []
     response = app.test_client().post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert_problem(response, 401)
@@ -299,7 +329,7 @@ def test_admin_can_end_a_users_sessions(app, make_user, as_role):
     user_id = make_user("member")
     browser = login(app, email_of(app, user_id))
     assert as_role("admin").delete(f"/api/v1/users/{user_id}/sessions").status_code == 204
-    assert_problem(browser.get("/api/v1/auth/me"), 401)
+    assert_visitor(browser)
 
 
 def test_admins_cannot_demote_or_disable_themselves(as_role):
@@ -327,8 +357,8 @@ def test_password_change_needs_the_current_one_and_ends_other_sessions_and_token
                       headers={"X-CSRFToken": me.csrf})
     assert changed.status_code == 200
     assert me.get("/api/v1/auth/me").status_code == 200  # this browser has a fresh session
-    for client in (other, token):
-        assert_problem(client.get("/api/v1/auth/me"), 401)
+    assert_visitor(other)
+    assert_problem(token.get("/api/v1/auth/me"), 401)
     assert_problem(app.test_client().post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}), 401)
     login(app, email, new)
     # A token cannot change the password: it needs the browser session.

@@ -236,6 +236,10 @@ export const getAuthor = (authorId, opts) => request("GET", `/authors/${id(autho
 export const listAuthorBooks = (authorId, params, opts) =>
   request("GET", `/authors/${id(authorId)}/books`, { ...opts, params });
 export const listSubjects = (params, opts) => request("GET", "/subjects", { ...opts, params });
+/** The languages the catalog's books are in: a page of {code, name, book_count}, by name. */
+export const listLanguages = (params, opts) => request("GET", "/languages", { ...opts, params });
+/** What any visitor may know about the library: {library_name}. */
+export const getPublicSettings = (opts) => request("GET", "/settings/public", opts);
 
 // ---- Catalog tools: ISBN lookup, covers, duplicates and merging. ----
 
@@ -249,16 +253,21 @@ export const mergeBooks = (bookId, fromIds, opts) => request("POST", `/books/${i
 
 // ---- Accounts: the session, the signed-in user's password and API tokens, and (admins) users. ----
 
-/** The signed-in user as {user, csrf_token, via, scopes}, or null for an anonymous visitor. */
+const VISITOR = Object.freeze({ user: null, member: null, csrf_token: null });
+
+/**
+ * Who is here: {user, member, csrf_token, via, scopes}. A visitor gets user, member and csrf_token null (the
+ * server answers 200, so a page load logs no error); member is the user's library card ({id, status}) or null.
+ */
 export async function getMe(opts) {
   try {
     const me = await request("GET", "/auth/me", { ...opts, on401: "throw" });
     setCsrfToken(me?.csrf_token);
-    return me;
+    return me?.user ? me : VISITOR;
   } catch (error) {
-    if (error.status !== 401) throw error;
+    if (error.status !== 401) throw error; // an invalid bearer token: also nobody
     setCsrfToken(null);
-    return null;
+    return VISITOR;
   }
 }
 
@@ -308,7 +317,8 @@ export const listMembers = (params, opts) => request("GET", "/members", { ...opt
 export const getMember = (memberId, opts) => request("GET", `/members/${id(memberId)}`, opts);
 export const createMember = (body, opts) => request("POST", "/members", { ...opts, body, idempotent: true });
 export const updateMember = (memberId, body, opts) => request("PATCH", `/members/${id(memberId)}`, { ...opts, body });
-/** The library card of the signed-in user; rejects with a 404 ApiError when they have none. */
+/** The library card of the signed-in user; rejects with a 404 ApiError when they have none (getMe's member says
+ * whether there is one, so ask only then). */
 export const getMyMember = (opts) => request("GET", "/members/me", opts);
 export const getMyCalendar = (opts) => request("GET", "/members/me/calendar", opts);
 export const resetMyCalendar = (opts) => request("POST", "/members/me/calendar", opts);

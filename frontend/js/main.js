@@ -2,12 +2,18 @@
 // gets a fresh AbortController (so a slow answer for an old page is never drawn), and a context
 // the view renders with: params, query, hash, signal, navigate(), announce(), ready(), notFound().
 // It also owns the session: GET /auth/me once at start, the header's account links, logging out,
-// and what happens when the server answers 401 mid-use (back to the login page, and then back here).
+// and what happens when the server answers 401 mid-use (back to the login page, and then back here);
+// and the header: the library's name (GET /settings/public, also in every page title) and the phone menu.
+// The header is drawn once both have answered, before the first view, so nothing below it moves.
 
 import { parseHash, matchRoute, loginHash, LOGIN_PATH } from "./router.js";
 import { focusLost } from "./dom.js";
-import { getMe, logout, onUnauthorized } from "./api.js";
-import { canAccess, canEditCatalog, isAdmin, isStaff, clearSession, currentUser, displayName, onSessionChange, setUser } from "./session.js";
+import { getMe, getPublicSettings, logout, onUnauthorized } from "./api.js";
+import {
+  canAccess, canEditCatalog, isAdmin, isStaff, clearSession, currentCard, currentUser, displayName, onSessionChange, setUser,
+} from "./session.js";
+import { pageTitle } from "./format.js";
+import { setUpMenu } from "./menu.js";
 import * as booksView from "./views/books.js";
 import * as bookView from "./views/book.js";
 import * as formView from "./views/form.js";
@@ -24,6 +30,7 @@ import * as membersView from "./views/members.js";
 import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
 import * as duplicatesView from "./views/duplicates.js";
+import * as helpView from "./views/help.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -46,11 +53,12 @@ const routes = [
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
   { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
+  { pattern: "/help", view: helpView, nav: "help", exact: true },
 ];
 const notFoundRoute = { pattern: "*", view: notFoundView, nav: null };
 
 const DEFAULT_HASH = "#/books";
-const SITE = "Library";
+let libraryName = "Library"; // until GET /settings/public says otherwise
 
 const root = document.getElementById("view");
 const flash = document.getElementById("flash");
@@ -60,11 +68,29 @@ let current = { key: null, controller: null };
 let pendingMessage = null;
 let firstRender = true;
 
-// Who is here: asked once per page load. Views wait for it, so they draw for the right role.
-const sessionReady = getMe()
-  .then((me) => (me?.user ? setUser(me.user, { via: me.via, scopes: me.scopes }) : clearSession()))
-  .catch(() => clearSession()) // the server is down: browse as a visitor; the views say what failed
-  .finally(() => drawAccount());
+// Who is here, and the library's name: asked once per page load, side by side. Views wait for both, so they
+// draw for the right role under a header that is already final (no layout shift when it fills in).
+const sessionReady = Promise.all([
+  getMe()
+    .then((me) => (me.user ? setUser(me.user, { via: me.via, scopes: me.scopes, card: me.member }) : clearSession()))
+    .catch(() => clearSession()), // the server is down: browse as a visitor; the views say what failed
+  getPublicSettings()
+    .then((settings) => showLibraryName(settings?.library_name))
+    .catch(() => {}), // keep the default name
+]).finally(() => {
+  drawAccount();
+  document.querySelector("[data-header]").classList.add("is-ready");
+});
+
+setUpMenu(document.querySelector("[data-menu-toggle]"));
+
+/** The library's name in the header and footer, and from now on in page titles. */
+function showLibraryName(name) {
+  if (typeof name !== "string" || !name.trim()) return;
+  libraryName = name.trim();
+  for (const node of document.querySelectorAll("[data-library-name]")) node.textContent = libraryName;
+  document.title = libraryName;
+}
 
 /** Say something to screen readers without showing it. */
 function announce(message) {
@@ -93,13 +119,14 @@ function setNav({ nav, exact }) {
   }
 }
 
-/** Show the header links for the current user: Log in, or their name, My loans, Account, Log out (and
- * the staff's Desk and Members, the admins' Users). */
+/** Show the header links for the current user: Log in, or their name, My loans (with a library card), Account,
+ * Log out (and the staff's Desk and Members, the admins' Users). */
 function drawAccount() {
   const user = currentUser();
   const show = {
     anonymous: !user,
     user: Boolean(user),
+    card: Boolean(user && currentCard()),
     catalog: canEditCatalog(user?.role),
     staff: isStaff(user?.role),
     admin: isAdmin(user?.role),
@@ -195,7 +222,7 @@ function route() {
       if (controller.signal.aborted) return;
       const heading = root.querySelector("h1");
       const text = heading?.textContent.trim();
-      document.title = text ? `${text} · ${SITE}` : SITE;
+      document.title = pageTitle(text, libraryName);
       if (heading && !initial && (!sameView || focusLost())) heading.focus();
     },
     /** Show the not-found view in place of this one (e.g. the API said 404). */

@@ -2,10 +2,12 @@
 
 from flask import current_app, g, request
 from flask.views import MethodView
+from sqlalchemy import select
 
-from ..authz import LOGIN, USER, USER_SESSION, access, set_session_cookie
+from ..authz import LOGIN, PUBLIC, USER_SESSION, access, set_session_cookie
 from ..errors import PROBLEM_JSON, Problem, ProblemSchema
 from ..extensions import db
+from ..models import Member
 from ..schemas.accounts import AuthState, CsrfOut, LoginIn, PasswordChangeIn
 from ..services import audit, auth, passwords
 from .base import Blueprint
@@ -15,7 +17,15 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Browse
 
 def _state(principal_user, session=None):
     token = auth.csrf_token(session, current_app.config["SECRET_KEY"]) if session is not None else None
-    return {"user": principal_user, "csrf_token": token}
+    return {"user": principal_user, "member": _card(principal_user), "csrf_token": token}
+
+
+def _card(user):
+    """The user's library card as {id, status}, or None (a visitor, or an account without a card)."""
+    if user is None:
+        return None
+    row = db.session.execute(select(Member.id, Member.status).where(Member.user_id == user.id)).first()
+    return row._asdict() if row else None
 
 
 def _with_session(body, raw, status=200):
@@ -60,12 +70,16 @@ class Logout(MethodView):
 
 @blp.route("/me")
 class Me(MethodView):
-    @access(USER)
+    @access(PUBLIC)
     @blp.doc(operationId="getMe")
     @blp.response(200, AuthState)
     def get(self):
-        """The logged-in user, how they are authenticated, and a CSRF token for a session"""
+        """Who is asking: the logged-in user, their library card, how they are authenticated and a CSRF token for
+        a session; for a visitor (no credentials, or a session that has ended) user, member and csrf_token are null.
+        An invalid bearer token is still a 401."""
         principal = g.principal
+        if principal.user is None:
+            return _state(None)
         return {**_state(principal.user, principal.session), "via": principal.via, "scopes": sorted(principal.scopes)}
 
 

@@ -50,6 +50,7 @@ class Index(MethodView):
                 "books": "/api/v1/books",
                 "authors": "/api/v1/authors",
                 "subjects": "/api/v1/subjects",
+                "languages": "/api/v1/languages",
                 "health": "/api/health",
                 "ready": "/api/ready",
                 "docs": "/api/docs",

@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 from ..extensions import ma as flask_ma
 from ..models import ApiToken, AuditEvent, User
 from ..models.accounts import DISPLAY_NAME_MAX, EMAIL_MAX, ROLES, TOKEN_NAME_MAX
+from ..models.circulation import MEMBER_STATUSES
 from ..services.auth import SCOPES
 from ..services.passwords import MAX_LENGTH, MIN_LENGTH
 from .common import Integer, PageQuery, StrictBoolean, StrictSchema, Text, has_lone_surrogate
@@ -82,14 +83,25 @@ class LoginIn(StrictSchema):
     password = Password(required=True)
 
 
+class CardRef(ma.Schema):
+    """Which library card an account has, enough for the SPA to know what to offer (GET /members/me has the rest)."""
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(MEMBER_STATUSES)})
+
+
 class AuthState(ma.Schema):
     """The caller as the SPA sees it."""
 
-    user = fields.Nested(UserOut, required=True)
+    user = fields.Nested(UserOut, required=True, allow_none=True,
+                         metadata={"description": "null for a visitor (not logged in, or the session has ended)"})
+    member = fields.Nested(CardRef, required=True, allow_none=True,
+                           metadata={"description": "The user's library card; null for a visitor or an account "
+                                                    "without one"})
     csrf_token = fields.String(allow_none=True, required=True,
                                metadata={"description": "Send as X-CSRFToken on cookie-authenticated writes"})
-    via = fields.String(metadata={"enum": ["session", "token"]})
-    scopes = fields.List(fields.String(metadata={"enum": list(SCOPES)}))
+    via = fields.String(metadata={"enum": ["session", "token"], "description": "Absent for a visitor"})
+    scopes = fields.List(fields.String(metadata={"enum": list(SCOPES)}), metadata={"description": "Absent for a visitor"})
 
 
 class CsrfOut(ma.Schema):

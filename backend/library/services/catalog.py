@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-import pycountry
 from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -18,6 +17,7 @@ from ..models import Author, Book, BookAuthor, BookIsbn, Subject, book_subjects
 from . import covers
 from . import isbn as isbn_service
 from . import search
+from .languages import language_name
 from .names import sort_name as derive_sort_name
 
 COUNT_EXACT_MAX = 2_000  # above, total is estimated from the first COUNT_EXACT_MAX + 1 matches
@@ -522,8 +522,7 @@ def _facet(name: str, ids: Select, limit: int, scale: float = 1.0) -> list[dict]
 
 def _facet_label(name: str, value) -> str:
     if name == "language":
-        language = pycountry.languages.get(alpha_2=value)
-        return language.name if language else value
+        return language_name(value)
     if name == "decade":
         return f"{value}s"
     return value

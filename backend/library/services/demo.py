@@ -94,7 +94,7 @@ LAST_NAMES = [
 # Invented titles are built from these parts, each with the subjects it suggests.
 TITLE_PATTERNS = [
     ("The {adj} {noun}", ["Fiction"]), ("The {noun} of {place}", ["Fiction", "History"]),
-    ("A {adj} History of {things}", ["History"]), ("{things} of {place}", ["Nature", "Science"]),
+    ("{a_adj} History of {things}", ["History"]), ("{things} of {place}", ["Nature", "Science"]),
     ("Letters from {place}", ["Fiction", "Romance"]), ("The {noun}'s Daughter", ["Fiction"]),
     ("Understanding {things}", ["Science"]), ("A Field Guide to {things}", ["Nature"]),
     ("Murder at {place}", ["Mystery"]), ("The Last {noun}", ["Science fiction"]),
@@ -128,6 +128,12 @@ DEMO_SIZE = 200
 SEED = 20261127
 
 
+def with_article(word: str) -> str:
+    """The word after its indefinite article, chosen by the first letter: "A Quiet", "An Endless" (right for every
+    adjective here)."""
+    return f"{'An' if word[:1].lower() in 'aeiou' else 'A'} {word}"
+
+
 def _isbn13(rng: random.Random) -> str:
     body = "978" + rng.choice("01") + "".join(rng.choice("0123456789") for _ in range(8))
     total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body))
@@ -154,8 +160,10 @@ def demo_books() -> list[dict]:
     titles = {b["title"] for b in books}
     while len(books) < DEMO_SIZE:
         pattern, subjects = rng.choice(TITLE_PATTERNS)
-        title = pattern.format(adj=rng.choice(ADJECTIVES), noun=rng.choice(NOUNS), place=rng.choice(PLACES),
-                               things=rng.choice(THINGS), food=rng.choice(FOODS), craft=rng.choice(CRAFTS), discipline=rng.choice(DISCIPLINES))
+        adj = rng.choice(ADJECTIVES)
+        title = pattern.format(adj=adj, a_adj=with_article(adj), noun=rng.choice(NOUNS), place=rng.choice(PLACES),
+                               things=rng.choice(THINGS), food=rng.choice(FOODS), craft=rng.choice(CRAFTS),
+                               discipline=rng.choice(DISCIPLINES))
         if title in titles:
             continue
         titles.add(title)

@@ -9,15 +9,14 @@ import { groupErrors } from "../bookform.js";
 import {
   availabilityText, availabilitySummary, holdsText, copyStatusLabel, copyActions, copyBody, holdStatusText, holdPlacedText,
 } from "../circulation.js";
-import { myCard } from "../membership.js";
 import { formatDate, listParts, paragraphs, fullTitle } from "../format.js";
 import { coverUrl } from "../covers.js";
 import { t } from "../i18n.js";
 import { addScanButtons } from "../scanner.js";
 import { languageName } from "../languages.js";
-import { buildHash } from "../router.js";
+import { buildHash, loginHash } from "../router.js";
 import { lastListHash } from "../state.js";
-import { currentUser, canEditCatalog, isStaff } from "../session.js";
+import { currentUser, currentCard, canEditCatalog, isStaff } from "../session.js";
 
 const COPY_FIELDS = ["barcode", "location", "call_number", "notes"];
 const COPY_ACTION_LABELS = { lost: "Mark lost", withdrawn: "Withdraw", available: "Make available" };
@@ -291,18 +290,20 @@ function setUpAddCopy(page) {
   });
 }
 
-/** "Place hold" for a signed-in user with a library card, or their open hold on this book. */
+/**
+ * "Place hold" for a signed-in user with a library card, or their open hold on this book; for a visitor, a
+ * link to log in that comes back to this book. The card is known from /auth/me, so nobody without one asks for it.
+ */
 async function setUpHold(page) {
   const { ctx, view, book } = page;
   const r = refs(view);
-  if (!currentUser()) return;
-  let card;
-  try {
-    card = await myCard();
-  } catch {
-    return; // no hold button rather than a second error on the page
+  if (!currentUser()) {
+    r["hold-login"].href = loginHash(ctx.hash);
+    r["hold-login-note"].hidden = false;
+    return;
   }
-  if (!card || ctx.signal.aborted) return;
+  const card = currentCard();
+  if (!card) return;
   let open = null;
   try {
     const holds = await listHolds({ book_id: book.id, member_id: card.id, per_page: 100 }, { signal: ctx.signal });

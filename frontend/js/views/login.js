@@ -46,7 +46,7 @@ async function submit(ctx, view, next) {
   r.submit.textContent = "Logging in…";
   try {
     const answer = await login(email, password);
-    setUser(answer.user);
+    setUser(answer.user, { card: answer.member ?? null });
     ctx.navigate(next, { message: `You are logged in as ${displayName(answer.user)}.`, replace: true });
   } catch (error) {
     if (ctx.signal.aborted) return;

@@ -6,6 +6,8 @@ import { getMyMember, listLoans, listHolds, getMyCalendar, resetMyCalendar } fro
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoading, confirmDialog, inlineProblem } from "../dom.js";
 import { sortLoans, sortHolds } from "../circulation.js";
 import { countLabel } from "../format.js";
+import { currentCard } from "../session.js";
+import { t } from "../i18n.js";
 import { loanItem, holdItem } from "./circitems.js";
 
 /** Draw the page, then load the card, loans and holds. */
@@ -17,19 +19,24 @@ export async function render(ctx) {
   showLoading(r.body, "Loading your loans…");
   ctx.ready();
 
-  let card;
-  try {
-    card = await getMyMember({ signal: ctx.signal });
-  } catch (error) {
-    if (isAbort(error) || ctx.signal.aborted || error.status === 401) return;
-    if (error.status === 404) {
-      r.lede.textContent = "";
-      showEmpty(r.body, "You don’t have a library card yet.",
-        "Ask at the library desk to link a card to your account. Your loans, holds and due dates will then show here.",
-        el("a", { href: "#/books", text: "Browse the catalog" }));
-      return;
+  // /auth/me said whether there is a card: without one, say so rather than ask for it (a 404).
+  let card = null;
+  if (currentCard()) {
+    try {
+      card = await getMyMember({ signal: ctx.signal });
+    } catch (error) {
+      if (isAbort(error) || ctx.signal.aborted || error.status === 401) return;
+      if (error.status !== 404) {
+        showProblem(r.body, error, () => render(ctx));
+        return;
+      }
     }
-    showProblem(r.body, error, () => render(ctx));
+  }
+  if (!card) {
+    r.lede.textContent = "";
+    showEmpty(r.body, t("You don’t have a library card yet."),
+      t("Ask at the library desk to link a card to your account. Your loans, holds and due dates will then show here."),
+      el("a", { href: "#/books", text: t("Browse the catalog") }));
     return;
   }
   if (ctx.signal.aborted) return;

@@ -8,6 +8,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api as api_package
+from .api.base import upload_limit
 from .authz import SECURE_SESSION_COOKIE, SESSION_COOKIE, authorize_request, clear_stale_cookie
 from .config import Config, check
 from .database import configure_sqlite
@@ -94,7 +95,13 @@ def register_request_guards(app):
 
     @app.before_request
     def require_json_body():
-        """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site)."""
+        """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site). The one
+        exception is a view marked as a streamed upload (api/base.streamed_upload: the catalog import's file),
+        which gets its own body limit instead of MAX_CONTENT_LENGTH."""
+        limit = upload_limit(request)
+        if limit is not None:
+            request.max_content_length = limit
+            return
         has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
         if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
             raise Problem(415, "Send the request body as application/json.")

@@ -46,7 +46,9 @@ def test_import_books_from_csv(database_url, tmp_path, anon, scalar):
     assert anon.get("/api/v1/books?q=commas").get_json()["items"][0]["authors"][0]["sort_name"] == "Author, Inverted"
 
     again = run_import(database_url, path)
-    assert "added 2, skipped 6" in again.stdout  # rows with an ISBN are not imported twice; the two without are
+    # Nothing is imported twice: rows with an ISBN by their ISBN, the two without by their title and first author.
+    assert "added 0, skipped 8" in again.stdout
+    assert "line 3: likely duplicate (title and first author) of book" in again.stderr
     assert scalar(select(func.count()).select_from(BookAuthor)) >= 6
 
 

@@ -18,6 +18,25 @@ def json_response(body, headers=None):
     return response
 
 
+def streamed_upload(max_bytes: int):
+    """Mark a view that takes a file as its raw body (any content type, up to max_bytes, read as a stream) rather
+    than JSON of at most 1 MiB: the request guards look for this mark (upload_limit)."""
+
+    def decorate(func):
+        func._upload_limit = max_bytes
+        return func
+
+    return decorate
+
+
+def upload_limit(req) -> int | None:
+    """The body limit of the view this request goes to, when it is a streamed upload (else None)."""
+    view = current_app.view_functions.get(req.endpoint) if req.url_rule is not None else None
+    view_class = getattr(view, "view_class", None)
+    handler = getattr(view_class, req.method.lower(), None) if view_class is not None else view
+    return getattr(handler, "_upload_limit", None)
+
+
 class _Parser(FlaskParser):
     def load_json(self, req, schema):
         if not req.get_data(cache=True):

@@ -15,6 +15,8 @@ PUBLISHER_MAX = 200
 SUBJECT_MAX = 100
 DESCRIPTION_MAX = 10_000
 URL_MAX = 2000
+EDITION_MAX = 100
+BOOK_CALL_NUMBER_MAX = 100
 YEAR_MIN, YEAR_MAX = 1000, 2100
 
 
@@ -81,6 +83,8 @@ class Book(Timestamped, db.Model):
     language: Mapped[str | None] = mapped_column(String(2), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     cover_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    edition: Mapped[str | None] = mapped_column(String(EDITION_MAX))  # MARC 250
+    call_number: Mapped[str | None] = mapped_column(String(BOOK_CALL_NUMBER_MAX))  # the book's class mark (082/050 ...)
     # The title's words, lower case without accents (services/search.py keeps it): exact-title matches rank first.
     title_key: Mapped[str | None] = mapped_column(String(TITLE_MAX), index=True)
 
@@ -92,3 +96,15 @@ class Book(Timestamped, db.Model):
     @property
     def authors(self):
         return [link.author for link in self.author_links]
+
+
+class BookIsbn(db.Model):
+    """A book's other ISBNs (another binding, the ISBN-10 of a set ...), e.g. from a MARC record's repeated 020:
+    the first valid one is book.isbn (unique), the rest are kept here. Not unique: a set's ISBN may be on every
+    volume's record."""
+
+    __tablename__ = "book_isbn"
+    __table_args__ = (CheckConstraint("length(isbn) = 13", name="isbn_13_digits"),)
+
+    book_id: Mapped[int] = mapped_column(ForeignKey("book.id", ondelete="CASCADE"), primary_key=True)
+    isbn: Mapped[str] = mapped_column(String(13), primary_key=True, index=True)

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 from ..extensions import ma as flask_ma
 from ..models import Book
 from ..models.catalog import (
-    DESCRIPTION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX, YEAR_MIN,
+    BOOK_CALL_NUMBER_MAX, DESCRIPTION_MAX, EDITION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX, YEAR_MIN,
 )
 from ..services import isbn as isbn_service
 from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
@@ -90,6 +90,9 @@ class BookIn(StrictSchema):
         schemes={"http", "https"}, allow_none=True, validate=validate.Length(max=URL_MAX),
         metadata={"description": "http or https URL of a cover image", "maxLength": URL_MAX},
     )
+    edition = Text(EDITION_MAX, allow_none=True, metadata={"description": "e.g. 2nd ed. (MARC 250)"})
+    call_number = Text(BOOK_CALL_NUMBER_MAX, allow_none=True, metadata={
+        "description": "The book's class mark, e.g. 813.54 or PS3562.E42 (MARC 082/050/090/092); a copy may have its own"})
 
 
 class BookPatch(BookIn):
@@ -123,6 +126,8 @@ class BookOut(flask_ma.SQLAlchemySchema):
     description = flask_ma.auto_field()
     subjects = fields.Function(lambda b: [s.name for s in b.subjects], metadata={"type": "array", "items": {"type": "string"}})
     cover_url = flask_ma.auto_field()
+    edition = flask_ma.auto_field()
+    call_number = flask_ma.auto_field()
     availability = fields.Method("get_availability", required=True, metadata={
         "type": "object", "additionalProperties": False, "required": ["available", "total", "holds"],
         "properties": {"available": {"type": "integer", "description": "Copies on the shelf now"},

@@ -136,6 +136,13 @@ def read_rows(binary, mapping: dict, strict_isbn: bool = True):
     fields = mapping["fields"]
     separator = mapping.get("separator") or ";"
     text = text_stream(binary)
+    try:
+        yield from _rows(text, fields, separator, strict_isbn)
+    finally:
+        text.detach()  # the caller closes the file
+
+
+def _rows(text, fields, separator, strict_isbn):
     first = text.readline(FIELD_SIZE_LIMIT)
     delimiter = _delimiter(first)
     csv.field_size_limit(FIELD_SIZE_LIMIT)

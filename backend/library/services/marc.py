@@ -45,7 +45,7 @@ COMPRESSED = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file", b"BZh"
               b"\xfd7zXZ": "an xz file", b"7z\xbc\xaf": "a 7-Zip archive", b"(\xb5/\xfd": "a zstd file"}
 CALL_NUMBER_TAGS = ("092", "090", "099", "082", "050")
 SUBJECT_TAGS = ("600", "610", "611", "630", "647", "648", "650", "651", "653", "655")
-ISBD_END = re.compile(r"\s*[/:;=,]\s*$")
+ISBD_END = re.compile(r"(\s*[/:;=,])+\s*$")
 
 
 class FileError(ValueError):
@@ -184,7 +184,8 @@ class _Handler(XmlHandler):
 def read_marcxml(stream):
     """Records of a MARCXML file (a <collection> of <record>s, or one <record>), in a stream."""
     handler = _Handler()
-    parser = make_parser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    parser = make_parser()
+    parser.forbid_dtd, parser.forbid_entities, parser.forbid_external = True, True, True
     parser.setFeature(feature_namespaces, 1)
     parser.setContentHandler(handler)
     try:

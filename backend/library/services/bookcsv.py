@@ -29,7 +29,7 @@ FIELD_LABELS = {
 }
 # Header names seen in real exports (lower case, runs of other characters as "_"), and the field each means.
 ALIASES = {
-    "title": "title", "titel": "title", "titre": "title", "book_title": "title", "name": "title",
+    "title": "title", "titel": "title", "titre": "title", "book_title": "title",
     "subtitle": "subtitle", "remainder_of_title": "subtitle",
     "authors": "authors", "author": "authors", "creators": "authors", "creator": "authors", "writer": "authors",
     "writers": "authors", "auteur": "authors", "autor": "authors", "additional_authors": "authors",

@@ -33,7 +33,7 @@ from pymarc.marcxml import XmlHandler
 from xml.sax import SAXException
 from xml.sax.handler import feature_namespaces
 
-from .records import Record, clean_text, uninvert
+from .records import Record, clean_multiline, clean_text, uninvert
 
 RECORD_TERMINATOR = b"\x1d"
 MAX_RECORD_BYTES = 99_999  # ISO 2709: a record's length has five digits
@@ -332,7 +332,7 @@ def from_marc(marc, record: Record) -> Record:
     values["publisher"] = _publisher(marc, isbd)
     values["year"] = _year(marc, isbd)
     values["language"] = _language(marc)
-    descriptions = [clean_text(" ".join(found.get_subfields("a", "b"))) for found in marc.get_fields("520")]
+    descriptions = [clean_multiline(" ".join(found.get_subfields("a", "b"))) for found in marc.get_fields("520")]
     values["description"] = "\n\n".join(d for d in descriptions if d) or None
     values["subjects"] = [subject for found in marc.get_fields(*SUBJECT_TAGS)
                           if (subject := _joined(found, ("a", "x", "y", "z", "v"), isbd, " -- "))]

@@ -72,6 +72,14 @@ def clean_text(value) -> str | None:
     return text or None
 
 
+def clean_multiline(value) -> str | None:
+    """NFC, line ends as \n, trimmed; None when empty (descriptions keep their lines)."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").strip()
+    return text or None
+
+
 def author_key(name: str | None) -> str:
     """A name's words in any order ("Le Guin, Ursula K." = "Ursula K. Le Guin"), lower case without accents."""
     return " ".join(sorted(search.tokens(name or "")))

@@ -15,6 +15,7 @@ import { parseHash } from "../router.js";
 import { rememberListHash } from "../state.js";
 import { currentUser, canEditCatalog } from "../session.js";
 import { renderBooks, renderPager } from "./results.js";
+import { renderExportMenu } from "./exportmenu.js";
 
 /** How long typing pauses before the list follows the search box. */
 export const TYPING_DELAY_MS = 200;
@@ -38,6 +39,7 @@ export async function render(ctx) {
   rememberListHash(listHash(state));
   syncControls(view, state);
   fillSubjects(view, state);
+  renderExportMenu(view, refs(view).form, listApiParams(state), isFiltered(state));
   ctx.ready();
   await loadResults(ctx, view, state);
 }

@@ -139,7 +139,7 @@ function draw(ctx, body, imp) {
     failed: () => failedStep(ctx, body, imp),
     cancelled: () => failedStep(ctx, body, imp),
   };
-  body.replaceChildren(...parts[step]());
+  body.replaceChildren(...parts[step]().filter(Boolean));
   if (isRunning(imp)) poll(ctx, body, imp);
 }
 

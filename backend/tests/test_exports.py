@@ -85,8 +85,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_catalog(catalo
             importer.finish(0)
             db.session.commit()
             assert (report.added, report.invalid, report.warnings) == (4, 0, 0), report.as_dict()
-        librarian = other.test_client()
-        from tests.conftest import PASSWORD  # noqa: F401 - a token for the other app's own librarian
+        librarian = other.test_client()  # with a token of the other app's own librarian
         from library.models import User
         from library.services import auth, passwords
 

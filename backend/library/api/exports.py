@@ -25,49 +25,31 @@ def _file(chunks, mimetype, extension):
         "Content-Disposition": f'attachment; filename="books-{_stamp()}.{extension}"', "Cache-Control": "no-store"})
 
 
-def _doc(operation_id, media, description, binary=False):
+def _export(extension, operation_id, media, summary, description, respond, binary=False):
+    """Register GET /api/v1/exports/books.<extension>: staff only, the book list's filters, a streamed file."""
+
+    def get(self, args):
+        return respond(args)
+
+    get.__doc__ = summary
     schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
-    return blp.doc(operationId=operation_id, description=DESCRIPTION,
-                   responses={"200": {"description": description, "content": {media: {"schema": schema}}}})
+    get = blp.arguments(ExportQuery, location="query")(get)
+    get = blp.doc(operationId=operation_id, description=DESCRIPTION,
+                  responses={"200": {"description": description, "content": {media: {"schema": schema}}}})(get)
+    blp.route(f"/books.{extension}")(type(operation_id[:1].upper() + operation_id[1:], (MethodView,),
+                                          {"get": access(STAFF)(get)}))
 
 
-@blp.route("/books.csv")
-class ExportCsv(MethodView):
-    @access(STAFF)
-    @_doc("exportBooksCsv", "text/csv", "One row per book in the columns import-books reads (lists separated by "
-                                        "\";\"; copies' locations, call numbers and statuses aligned with the barcodes)")
-    @blp.arguments(ExportQuery, location="query")
-    def get(self, args):
-        """The books as CSV"""
-        return csv_response(f"books-{_stamp()}.csv", list(bookcsv.FIELDS), exporter.csv_rows(args))
-
-
-@blp.route("/books.mrc")
-class ExportMarc(MethodView):
-    @access(STAFF)
-    @_doc("exportBooksMarc", "application/marc", "MARC 21 in ISO 2709 (UTF-8), copies as Koha 952 holdings", True)
-    @blp.arguments(ExportQuery, location="query")
-    def get(self, args):
-        """The books as MARC 21 (ISO 2709)"""
-        return _file(exporter.marc_chunks(args), "application/marc", "mrc")
-
-
-@blp.route("/books.xml")
-class ExportMarcxml(MethodView):
-    @access(STAFF)
-    @_doc("exportBooksMarcxml", "application/marcxml+xml", "A MARCXML collection, copies as Koha 952 holdings")
-    @blp.arguments(ExportQuery, location="query")
-    def get(self, args):
-        """The books as MARCXML"""
-        return _file(exporter.marcxml_chunks(args), "application/marcxml+xml", "xml")
-
-
-@blp.route("/books.json")
-class ExportJson(MethodView):
-    @access(STAFF)
-    @_doc("exportBooksJson", "application/json", "{\"books\": [...]}: each book as the API shows it, with "
-                                                 "other_isbns and copies")
-    @blp.arguments(ExportQuery, location="query")
-    def get(self, args):
-        """The books as JSON"""
-        return _file(exporter.json_chunks(args), "application/json", "json")
+_export("csv", "exportBooksCsv", "text/csv", "The books as CSV",
+        "One row per book in the columns import-books reads (lists separated by \";\"; copies' locations, call "
+        "numbers and statuses aligned with the barcodes)",
+        lambda args: csv_response(f"books-{_stamp()}.csv", list(bookcsv.FIELDS), exporter.csv_rows(args)))
+_export("mrc", "exportBooksMarc", "application/marc", "The books as MARC 21 (ISO 2709)",
+        "MARC 21 in ISO 2709 (UTF-8), copies as Koha 952 holdings",
+        lambda args: _file(exporter.marc_chunks(args), "application/marc", "mrc"), binary=True)
+_export("xml", "exportBooksMarcxml", "application/marcxml+xml", "The books as MARCXML",
+        "A MARCXML collection, copies as Koha 952 holdings",
+        lambda args: _file(exporter.marcxml_chunks(args), "application/marcxml+xml", "xml"))
+_export("json", "exportBooksJson", "application/json", "The books as JSON",
+        "{\"books\": [...]}: each book as the API shows it, with other_isbns and copies",
+        lambda args: _file(exporter.json_chunks(args), "application/json", "json"))

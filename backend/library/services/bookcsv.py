@@ -52,6 +52,7 @@ ALIASES = {
     "copy_call_numbers": "copy_call_numbers", "copy_statuses": "copy_statuses",
 }
 FORMULA_ESCAPED = re.compile(r"^'[=+\-@\t\r]")
+UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept as surrogates (text_stream)
 MAX_COLUMNS = 200
 FIELD_SIZE_LIMIT = 1_000_000  # characters in one cell
 
@@ -163,7 +164,7 @@ def _rows(text, fields, separator, strict_isbn):
             continue
         number += 1
         record = Record(number, raw=cells, line=reader.line_num + 1, strict_isbn=strict_isbn)
-        if any("\udc80" <= ch <= "\udcff" for cell in cells for ch in cell):
+        if UNDECODED.search("\x00".join(cells)):
             record.problems.append("the row is not valid UTF-8 (save the file as UTF-8 and import it again)")
             yield record
             continue

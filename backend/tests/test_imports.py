@@ -229,3 +229,32 @@ def test_cancel_undoes_what_was_written_and_only_staff_may_import(app, client, a
                                   headers={"Content-Type": "application/marc"}).status_code == 403
     assert_problem(client.post("/api/v1/imports", data=b"x", headers={"Content-Type": "image/png"}), 415)
     assert client.delete(f"/api/v1/imports/{imp['id']}").status_code == 204
+
+
+def test_the_upload_limit_is_the_views_own_and_json_routes_keep_theirs(app, client, monkeypatch):
+    view = app.view_functions["imports.ImportList"].view_class.post
+    monkeypatch.setattr(view, "_upload_limit", 1000)
+    assert_problem(upload(client, KOHA), 413)  # more than this view's limit
+    assert upload(client, KOHA[:900]).status_code == 201  # within it (the first record and a part)
+    big = {"title": "x" * (1024 * 1024)}
+    assert_problem(client.post("/api/v1/books", json=big), 413)
+
+
+def test_cleanup_removes_old_uploads_and_files_no_import_knows(app, client):
+    imp = upload(client, mf.libib_csv(), filename="old.csv", content_type="text/csv").get_json()
+    from datetime import timedelta
+
+    from library import clock
+    from library.services import imports
+
+    with app.app_context():
+        row = db.session.get(BookImport, imp["id"])
+        kept = imports.data_dir() / row.stored_name
+        stray = imports.data_dir() / "stray.upload"
+        stray.write_bytes(b"left by a request that died")
+        imports.cleanup(clock.now())  # nothing is old yet
+        assert kept.exists() and stray.exists()
+        imports.cleanup(clock.now() + timedelta(days=8))
+        assert not kept.exists() and not stray.exists()
+        assert db.session.get(BookImport, imp["id"]).stored_name is None
+    assert_problem(client.post(f"/api/v1/imports/{imp['id']}/preview", json={}), 422)

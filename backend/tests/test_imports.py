@@ -133,6 +133,7 @@ def test_a_libib_csv_is_mapped_column_by_column(app, client, anon):
     response = upload(client, mf.libib_csv(), filename="libib.csv", content_type="text/csv")
     imp = response.get_json()
     assert imp["state"] == "uploaded" and imp["columns"][:3] == ["item_type", "title", "creators"]
+    assert imp["sample"][:3] == ["book", "Good Omens", "Terry Pratchett, Neil Gaiman"]
     suggested = imp["suggested_mapping"]
     assert suggested["separator"] == "," and suggested["fields"][1:3] == ["title", "authors"]
     assert suggested["fields"][6:8] == ["isbn", "other_isbns"] and suggested["fields"][0] is None

@@ -33,7 +33,7 @@ def import_out(imp: BookImport) -> dict:
     job = db.session.get(Job, imp.job_id) if imp.job_id else None
     return {
         "id": imp.id, "state": imp.state, "format": imp.format, "filename": imp.filename, "size": imp.size,
-        "columns": imp.columns, "mapping": imp.mapping, "suggested_mapping": imports.suggested_mapping(imp),
+        "columns": imp.columns, "sample": imp.sample, "mapping": imp.mapping, "suggested_mapping": imports.suggested_mapping(imp),
         "fields_available": FIELD_CHOICES if imp.format == "csv" else None, "policy": imp.policy,
         "preview": imp.preview, "result": imp.result,
         "error": imp.error or (job.error if job is not None and imp.state in ("failed", "cancelled") else None),

@@ -37,6 +37,7 @@ class BookImport(Timestamped, db.Model):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     columns: Mapped[list | None] = mapped_column(JSON)  # a CSV file's header
+    sample: Mapped[list | None] = mapped_column(JSON)  # and its first row, shown beside the header when mapping
     mapping: Mapped[dict | None] = mapped_column(JSON)  # CSV: {"columns": {header: field}, "separator": ";"}
     policy: Mapped[str | None] = mapped_column(String(20))
     preview: Mapped[dict | None] = mapped_column(JSON)

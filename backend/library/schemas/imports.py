@@ -70,6 +70,8 @@ class ImportOut(ma.Schema):
     size = fields.Integer(required=True, metadata={"description": "Bytes"})
     columns = fields.List(fields.String(), required=True, allow_none=True, metadata={
         "description": "A CSV file's header row"})
+    sample = fields.List(fields.String(), required=True, allow_none=True, metadata={
+        "description": "A CSV file's first row (each value cut at 200 characters), to map the columns by"})
     mapping = fields.Dict(required=True, allow_none=True, metadata={"description": "The CSV mapping in use"})
     suggested_mapping = fields.Dict(required=True, allow_none=True, metadata={
         "description": "For a CSV file: the mapping its header suggests"})

@@ -111,17 +111,27 @@ def text_stream(binary):
     return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def read_header(binary) -> tuple[list[str], str]:
-    """(header cells, delimiter) of a CSV file."""
+def read_header(binary, sample: bool = False):
+    """(header cells, delimiter) of a CSV file; with sample, (header, delimiter, the first row's cells)."""
     text = text_stream(binary)
     try:
         first = text.readline(FIELD_SIZE_LIMIT)
         delimiter = _delimiter(first)
         header = next(csv.reader([first], delimiter=delimiter), [])
+        row = []
+        if sample:
+            csv.field_size_limit(FIELD_SIZE_LIMIT)
+            row = next(csv.reader(text, delimiter=delimiter), [])
     finally:
         text.detach()
-    return [clean_text(cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")) or "" for cell in header], \
-        delimiter
+
+    def shown(cell, limit=None):
+        return (clean_text(cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")) or "")[:limit]
+
+    header = [shown(cell) for cell in header]
+    if not sample:
+        return header, delimiter
+    return header, delimiter, [shown(cell, 200) for cell in row[:len(header)]]
 
 
 def _cell(value: str) -> str:

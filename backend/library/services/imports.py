@@ -101,10 +101,10 @@ def store_upload(stream, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> di
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    columns = None
+    columns = sample = None
     if file_format == "csv":
         with open(path, "rb") as binary:
-            columns, _ = bookcsv.read_header(binary)
+            columns, _, sample = bookcsv.read_header(binary, sample=True)
         if not any(columns):
             path.unlink(missing_ok=True)
             raise ImportProblem("The CSV file has no header row (line 1 names the columns).")
@@ -112,7 +112,7 @@ def store_upload(stream, filename: str, max_bytes: int = MAX_UPLOAD_BYTES) -> di
             path.unlink(missing_ok=True)
             raise ImportProblem(f"The CSV file has {len(columns)} columns; at most {bookcsv.MAX_COLUMNS} are read.")
     return {"stored_name": stored, "size": size, "sha256": digest.hexdigest(), "format": file_format,
-            "columns": columns}
+            "columns": columns, "sample": sample}
 
 
 def records_of(file_format: str, path: Path, mapping: dict | None = None, strict_isbn: bool = True):
@@ -164,7 +164,8 @@ def _remove_upload(imp: BookImport) -> None:
 def create(facts: dict, filename: str, user_id: int | None) -> BookImport:
     """Record an upload (commits); a MARC file's preview starts at once, a CSV waits for its mapping."""
     imp = BookImport(state="uploaded", format=facts["format"], filename=filename, stored_name=facts["stored_name"],
-                     size=facts["size"], sha256=facts["sha256"], columns=facts["columns"], created_by_id=user_id)
+                     size=facts["size"], sha256=facts["sha256"], columns=facts["columns"], sample=facts.get("sample"),
+                     created_by_id=user_id)
     db.session.add(imp)
     db.session.flush()
     audit.record("import.upload", summary={"import": imp.id, "filename": filename, "format": imp.format,

@@ -37,6 +37,7 @@ def upgrade():
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('columns', sa.JSON(), nullable=True),
+    sa.Column('sample', sa.JSON(), nullable=True),
     sa.Column('mapping', sa.JSON(), nullable=True),
     sa.Column('policy', sa.String(length=20), nullable=True),
     sa.Column('preview', sa.JSON(), nullable=True),

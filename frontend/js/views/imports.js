@@ -209,7 +209,12 @@ function mappingStep(ctx, body, imp) {
     const select = el("select", { id, name: id });
     select.append(new Option(t("— leave out —"), ""), ...choices.map(([value, label]) => new Option(t(label), value)));
     select.value = values.fields[index] ?? "";
-    return el("div", { className: "field mapping-row" }, el("label", { for: id, text: column || t("(column {n}, no name)", { n: index + 1 }) }), select);
+    const example = imp.sample?.[index];
+    const hintId = `${id}-example`;
+    if (example) select.setAttribute("aria-describedby", hintId);
+    return el("div", { className: "field mapping-row" },
+      el("label", { for: id, text: column || t("(column {n}, no name)", { n: index + 1 }) }), select,
+      example ? el("p", { className: "hint mapping-example", id: hintId, text: t("First row: {value}", { value: example }) }) : null);
   });
   const separator = el("select", { id: "map-separator", name: "separator" },
     new Option(t("; (semicolon)"), ";"), new Option(t(", (comma)"), ","), new Option(t("| (bar)"), "|"));

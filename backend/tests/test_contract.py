@@ -59,7 +59,7 @@ def _fuzz_app():
     path = Path(tempfile.mkdtemp(prefix="library-fuzz-")) / "library.db"
     url = f"sqlite:///{path}"
     migrate(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LIBRARY_ENV": "testing"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LIBRARY_ENV": "testing", "LIBRARY_DATA_DIR": str(path.parent)})
     tokens = {"anonymous": None}
     with app.app_context():
         for role in ROLES[1:]:

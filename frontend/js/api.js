@@ -276,6 +276,8 @@ export const OVERDUE_CSV_URL = apiUrl("/reports/overdue.csv");
 // ---- Catalog imports (MARC, CSV) and exports. ----
 
 export const listImports = (params, opts) => request("GET", "/imports", { ...opts, params });
+/** {running, last_seen_at, queued}: whether a background worker is there to run queued jobs. */
+export const getWorkerStatus = (opts) => request("GET", "/worker", opts);
 export const getImport = (importId, opts) => request("GET", `/imports/${id(importId)}`, opts);
 /** Start (again) the dry run; a CSV file's preview takes {mapping: {fields: [...], separator}}. */
 export const previewImport = (importId, body, opts) => request("POST", `/imports/${id(importId)}/preview`, { ...opts, body });

@@ -5,7 +5,7 @@
 // The markup is built here (el()), so the screen's words and structure are in one place.
 
 import {
-  cancelImport, commitImport, getImport, listImports, previewImport, rejectedRecordsUrl, uploadImport,
+  cancelImport, commitImport, getImport, getWorkerStatus, listImports, previewImport, rejectedRecordsUrl, uploadImport,
 } from "../api.js";
 import { el, inlineProblem, isAbort, loadForView, showLoading } from "../dom.js";
 import { formatDateTime } from "../format.js";
@@ -157,6 +157,9 @@ function poll(ctx, body, imp) {
     }
     if (next.state === imp.state) {
       updateProgress(body, next);
+      const notice = body.querySelector("[data-worker-notice]");
+      if (notice && next.job?.state === "queued") explainWaiting(notice, ctx.signal);
+      else if (notice) notice.textContent = "";
       poll(ctx, body, next);
       return;
     }
@@ -189,8 +192,20 @@ function progressStep(ctx, body, imp, explanation) {
       problem.replaceChildren(inlineProblem(t("Could not cancel"), error));
     }
   });
+  const waiting = el("p", { className: "notice", role: "status", dataset: { workerNotice: "" } });
+  if (imp.job?.state === "queued") explainWaiting(waiting, ctx.signal);
   return [heading(imp.state === "importing" ? t("Importing") : t("Checking the file")),
-    el("p", { text: explanation }), label, bar, el("p", { className: "actions" }, cancel), problem];
+    el("p", { text: explanation }), label, bar, waiting, el("p", { className: "actions" }, cancel), problem];
+}
+
+/** A job still queued: say so when no background worker is running to take it. */
+async function explainWaiting(node, signal) {
+  try {
+    const worker = await getWorkerStatus({ signal });
+    node.textContent = worker.running ? "" : t("Waiting for the background worker, which is not running: the import starts as soon as one does (make run and docker compose start it; on the command line: flask --app library worker).");
+  } catch {
+    node.textContent = "";
+  }
 }
 
 function updateProgress(body, imp) {

@@ -117,4 +117,7 @@ def test_exports_follow_the_book_lists_filters_and_write_each_format(catalog, cl
     data = json.loads(client.get("/api/v1/exports/books.json?year_from=2000").data)
     assert sorted(b["title"] for b in data["books"]) == ["=Formula; with a semicolon", "Unnumbered"]
     assert anon.get("/api/v1/exports/books.csv").status_code == 401
+    # A book is found by any of its ISBNs: the other ISBN an import kept, as a filter and as a search.
+    assert [b["title"] for b in anon.get("/api/v1/books?isbn=0061054887").get_json()["items"]] == ["The Dispossessed"]
+    assert anon.get("/api/v1/books?q=978-0-06-105488-4").get_json()["items"][0]["title"] == "The Dispossessed"
     assert_problem(client.get("/api/v1/exports/books.csv?year_from=99"), 422)

@@ -235,10 +235,17 @@ def _sort_keys(sort: str):
     return [Book.created_at, Book.id], descending
 
 
+def has_isbn(isbn13: str):
+    """The book's ISBN, or one of its other ISBNs (book_isbn: another binding's, from an import), is isbn13."""
+    from ..models import BookIsbn
+
+    return or_(Book.isbn == isbn13, exists().where(BookIsbn.book_id == Book.id, BookIsbn.isbn == isbn13))
+
+
 def book_filters(args: dict) -> list:
     conditions = []
     if args.get("isbn"):
-        conditions.append(Book.isbn == args["isbn"])
+        conditions.append(has_isbn(args["isbn"]))
     if args.get("author"):
         conditions.append(exists().where(BookAuthor.book_id == Book.id, BookAuthor.author_id == args["author"]))
     if args.get("subject"):
@@ -284,7 +291,7 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
     except isbn_service.InvalidISBN:
         isbn13 = None
     if isbn13:
-        plan.conditions.append(Book.isbn == isbn13)
+        plan.conditions.append(has_isbn(isbn13))
     elif plan.parsed:
         plan.match = search.matches(plan.parsed)
     return plan

@@ -25,14 +25,14 @@ def _file(chunks, mimetype, extension):
         "Content-Disposition": f'attachment; filename="books-{_stamp()}.{extension}"', "Cache-Control": "no-store"})
 
 
-def _export(extension, operation_id, media, summary, description, respond, binary=False):
+def _export(extension, operation_id, media, summary, description, respond, binary=False, schema=None):
     """Register GET /api/v1/exports/books.<extension>: staff only, the book list's filters, a streamed file."""
 
     def get(self, args):
         return respond(args)
 
     get.__doc__ = summary
-    schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+    schema = schema or ({"type": "string", "format": "binary"} if binary else {"type": "string"})
     get = blp.arguments(ExportQuery, location="query")(get)
     get = blp.doc(operationId=operation_id, description=DESCRIPTION,
                   responses={"200": {"description": description, "content": {media: {"schema": schema}}}})(get)
@@ -52,4 +52,7 @@ _export("xml", "exportBooksMarcxml", "application/marcxml+xml", "The books as MA
         lambda args: _file(exporter.marcxml_chunks(args), "application/marcxml+xml", "xml"))
 _export("json", "exportBooksJson", "application/json", "The books as JSON",
         "{\"books\": [...]}: each book as the API shows it, with other_isbns and copies",
-        lambda args: _file(exporter.json_chunks(args), "application/json", "json"))
+        lambda args: _file(exporter.json_chunks(args), "application/json", "json"),
+        schema={"type": "object", "required": ["books"], "properties": {"books": {"type": "array", "items": {
+            "type": "object", "description": "A book as GET /api/v1/books/{id} shows it (without availability), "
+                                             "with other_isbns and copies"}}}})

@@ -25,7 +25,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from library.serve import (BACKEND_DIR, FRONTEND_DIR, free_port, render_nginx_config, start_gunicorn,
+from library.serve import (BACKEND_DIR, FRONTEND_DIR, covers_root, free_port, render_nginx_config, start_gunicorn,
                            start_nginx, start_worker, stop, wait_for_http)
 
 GUNICORN_WORKERS = 4
@@ -71,7 +71,8 @@ class Stack:
         self.worker_log = self.dir / "worker.log"
         self.nginx_log = self.dir / "nginx.log"
         self.env = {**os.environ, "DATABASE_URL": database_url, "LIBRARY_ENV": "testing",
-                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48)}
+                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48), "LIBRARY_PUBLIC_URL": self.url,
+                    "LIBRARY_DATA_DIR": str(self.dir / "data")}  # covers, served by nginx from data/covers
         for name in ("LIBRARY_FRONTEND_DIR", "WEB_CONCURRENCY", "GUNICORN_BIND"):
             self.env.pop(name, None)
         self._gunicorn = self._nginx = self._worker = None
@@ -130,7 +131,8 @@ class Stack:
 
     def start_nginx(self):
         run_dir = self.dir / "nginx"
-        render_nginx_config(run_dir, self.port, self.backend_url.removeprefix("http://"), FRONTEND_DIR)
+        render_nginx_config(run_dir, self.port, self.backend_url.removeprefix("http://"), FRONTEND_DIR,
+                            covers_root(self.env), self.url)
         self._nginx = start_nginx(run_dir, log_path=self.nginx_log)
         wait_for_http(self.url + "/api/health", timeout=30, procs=[self._nginx])
 

@@ -18,7 +18,7 @@ from ..schemas.common import page_of
 from ..schemas.imports import FIELD_CHOICES, CommitIn, ImportOut, ImportQuery, PreviewIn, UploadQuery
 from ..services import audit, imports, jobs
 from ..services.imports import ImportProblem
-from .base import Blueprint, streamed_upload
+from .base import Blueprint, accepts_body
 from .csvfile import csv_response
 from .pagination import LINK_HEADER, page_of_query, page_response
 
@@ -69,7 +69,7 @@ class ImportList(MethodView):
         return page_response([import_out(imports.sync(item)) for item in items], total, args)
 
     @access(STAFF)
-    @streamed_upload(imports.MAX_UPLOAD_BYTES)
+    @accepts_body(*UPLOAD_TYPES, max_bytes=imports.MAX_UPLOAD_BYTES, streamed=True)
     @blp.doc(operationId="uploadImport", requestBody={
         "required": True,
         "description": "The file itself as the body (not a form): MARC 21 (ISO 2709, MARC-8 or UTF-8), MARCXML, or "

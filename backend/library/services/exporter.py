@@ -10,7 +10,7 @@ import json
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Book, BookIsbn, Copy
+from ..models import Book, Copy
 from . import catalog, marc
 from .bookcsv import FIELDS
 
@@ -18,24 +18,20 @@ CHUNK = 500
 
 
 def books(args: dict):
-    """Book dicts (as the API shows a book, plus other_isbns and copies), in id order."""
+    """Book dicts (as the API shows a book, other_isbns included, plus its copies), in id order."""
     ids_query = catalog.matching_ids(args)
     after = 0
     while True:
         ids = db.session.scalars(ids_query.where(Book.id > after).order_by(Book.id).limit(CHUNK)).all()
         if not ids:
             return
-        others, copies = {}, {}
-        for book_id, isbn in db.session.execute(select(BookIsbn.book_id, BookIsbn.isbn).where(BookIsbn.book_id.in_(ids))
-                                                .order_by(BookIsbn.book_id, BookIsbn.isbn)):
-            others.setdefault(book_id, []).append(isbn)
+        copies = {}
         for row in db.session.execute(select(Copy.book_id, Copy.barcode, Copy.location, Copy.call_number, Copy.notes,
                                              Copy.status).where(Copy.book_id.in_(ids)).order_by(Copy.book_id, Copy.id)):
             copies.setdefault(row.book_id, []).append({"barcode": row.barcode, "location": row.location,
                                                        "call_number": row.call_number, "notes": row.notes,
                                                        "status": row.status})
         for book in catalog.book_dicts(ids):
-            book["other_isbns"] = others.get(book["id"], [])
             book["copies"] = copies.get(book["id"], [])
             yield book
         after = ids[-1]

@@ -1,17 +1,18 @@
-"""book_import, book_import_batch, book_isbn; book.edition and book.call_number: catalog imports (MARC, CSV)
+"""book_import, book_import_batch; book.edition and book.call_number: catalog imports (MARC, CSV). A record's other
+ISBNs go to book_isbn, which 0012_covers_merge creates.
 
 Revision ID: 0011_imports
-Revises: 0015_jobs
+Revises: 0010_operations
 Create Date: 2026-11-30
 
 """
 from alembic import op
 import sqlalchemy as sa
 
-# revision identifiers, used by Alembic. (The brief said 0006_settings; main already has 0015_jobs after it, and
-# book_import refers to job, so this follows 0015_jobs until the lead re-chains the migrations.)
+# revision identifiers, used by Alembic. (Follows main's head until the lead re-chains the migrations; book_import
+# refers to job, 0015_jobs.)
 revision = '0011_imports'
-down_revision = '0015_jobs'
+down_revision = '0010_operations'
 branch_labels = None
 depends_on = None
 
@@ -20,14 +21,6 @@ def upgrade():
     # Not in batch mode: on SQLite that would copy the table and lose its search triggers.
     op.add_column('book', sa.Column('edition', sa.String(length=100), nullable=True))
     op.add_column('book', sa.Column('call_number', sa.String(length=100), nullable=True))
-    op.create_table('book_isbn',
-    sa.Column('book_id', sa.Integer(), nullable=False),
-    sa.Column('isbn', sa.String(length=13), nullable=False),
-    sa.CheckConstraint('length(isbn) = 13', name=op.f('ck_book_isbn_isbn_13_digits')),
-    sa.ForeignKeyConstraint(['book_id'], ['book.id'], name=op.f('fk_book_isbn_book_id_book'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('book_id', 'isbn', name=op.f('pk_book_isbn'))
-    )
-    op.create_index(op.f('ix_book_isbn_isbn'), 'book_isbn', ['isbn'], unique=False)
     op.create_table('book_import',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
@@ -84,7 +77,5 @@ def downgrade():
     op.drop_table('book_import_batch')
     op.drop_index('uq_book_import_one_importing', table_name='book_import')
     op.drop_table('book_import')
-    op.drop_index(op.f('ix_book_isbn_isbn'), table_name='book_isbn')
-    op.drop_table('book_isbn')
     op.drop_column('book', 'call_number')
     op.drop_column('book', 'edition')

@@ -241,6 +241,29 @@ def test_the_upload_limit_is_the_views_own_and_json_routes_keep_theirs(app, clie
     assert_problem(client.post("/api/v1/books", json=big), 413)
 
 
+def test_an_upload_with_an_idempotency_key_is_stored_whole_and_its_commit_takes_the_key(app, client, anon):
+    # The upload ignores the key (its fingerprint would read the whole file into memory): the file arrives whole,
+    # and a retry is another upload that writes nothing. The commit, a JSON POST, is answered once per key.
+    sent = {"Content-Type": "application/marc", "Idempotency-Key": "import-upload-1"}
+    first = client.post("/api/v1/imports?filename=k.mrc", data=KOHA, headers=sent)
+    again = client.post("/api/v1/imports?filename=k.mrc", data=KOHA, headers=sent)
+    assert first.status_code == again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert first.get_json()["size"] == again.get_json()["size"] == len(KOHA)
+    run_jobs(app)
+    imp = client.get(first.headers["Location"]).get_json()
+    assert imp["preview"]["records"] == 3
+    key = {"Idempotency-Key": "import-commit-1"}
+    committed = client.post(f"/api/v1/imports/{imp['id']}/commit", json={"policy": "skip"}, headers=key)
+    replayed = client.post(f"/api/v1/imports/{imp['id']}/commit", json={"policy": "skip"}, headers=key)
+    assert committed.status_code == replayed.status_code == 202
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    run_jobs(app)
+    assert len(books(anon)) == 3
+    spec = client.get("/api/openapi.json").get_json()["paths"]
+    assert "Idempotency-Key" not in [p["name"] for p in spec["/api/v1/imports"]["post"].get("parameters", [])]
+    assert "Idempotency-Key" in [p["name"] for p in spec["/api/v1/imports/{import_id}/commit"]["post"]["parameters"]]
+
+
 def test_cleanup_removes_old_uploads_and_files_no_import_knows(app, client):
     imp = upload(client, mf.libib_csv(), filename="old.csv", content_type="text/csv").get_json()
     from datetime import timedelta

@@ -7,6 +7,7 @@ from ..models.imports import FILENAME_MAX, IMPORT_FORMATS, IMPORT_STATES, POLICI
 from ..services.bookcsv import FIELD_LABELS, FIELDS, SEPARATORS
 from .books import BookQuery
 from .common import PageQuery, StrictSchema, Text
+from .jobs import JobOut
 
 
 class UploadQuery(ma.Schema):
@@ -54,12 +55,11 @@ _REPORT = {
 }
 
 
-class JobProgress(ma.Schema):
-    id = fields.Integer(required=True)
-    state = fields.String(required=True)
-    progress_done = fields.Integer(required=True)
-    progress_total = fields.Integer(required=True, allow_none=True)
-    error = fields.String(required=True, allow_none=True)
+class JobProgress(JobOut):
+    """The import's job as far as the import page follows it (GET /api/v1/jobs/{id} has the rest)."""
+
+    class Meta:
+        fields = ("id", "state", "progress_done", "progress_total", "error")
 
 
 class ImportOut(ma.Schema):

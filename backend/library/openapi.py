@@ -63,11 +63,9 @@ class LibraryPlugin(BasePlugin):
             elif access is not None:
                 operation.setdefault("security", [])
             if method == "post" and access is not None and access.roles is not None:
-                from .api.base import streams_body
                 from .api.idempotency import PARAMETER
 
-                if not streams_body(rule.endpoint, method, self.app):
-                    operation.setdefault("parameters", []).append(PARAMETER)
+                operation.setdefault("parameters", []).append(PARAMETER)
                 extra.update({"409": "CONFLICT", "422": "UNPROCESSABLE_ENTITY"})
             if access is authz.LOGIN:
                 extra["429"] = "TOO_MANY_REQUESTS"

@@ -18,6 +18,7 @@ from ..schemas.common import page_of
 from ..schemas.imports import FIELD_CHOICES, CommitIn, ImportOut, ImportQuery, PreviewIn, UploadQuery
 from ..services import audit, imports, jobs
 from ..services.imports import ImportProblem
+from . import idempotency
 from .base import Blueprint, accepts_body
 from .csvfile import csv_response
 from .pagination import LINK_HEADER, page_of_query, page_response
@@ -91,6 +92,14 @@ class ImportList(MethodView):
             facts = imports.store_upload(request.stream, filename)
         except ImportProblem as error:
             raise _problem(error) from None
+        try:
+            replay = idempotency.claim_streamed(facts["sha256"])
+        except BaseException:
+            imports.remove_stored(facts["stored_name"])
+            raise
+        if replay is not None:  # a retry of an upload that was answered: the same import again
+            imports.remove_stored(facts["stored_name"])
+            return replay
         imp = imports.create(facts, filename, _user_id())
         return import_out(imp), {"Location": url_for("imports.ImportItem", import_id=imp.id)}
 

@@ -153,9 +153,14 @@ def rejected_path(imp: BookImport) -> Path:
     return data_dir() / f"{imp.id}.rejected.jsonl"
 
 
+def remove_stored(stored_name: str) -> None:
+    """Remove a stored upload that no import records (a refused or repeated upload)."""
+    (data_dir() / stored_name).unlink(missing_ok=True)
+
+
 def _remove_upload(imp: BookImport) -> None:
     if imp.stored_name:
-        (data_dir() / imp.stored_name).unlink(missing_ok=True)
+        remove_stored(imp.stored_name)
         imp.stored_name = None
 
 

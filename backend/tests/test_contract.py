@@ -144,6 +144,9 @@ SEMANTIC_422 = re.compile("|".join([
     r"This password is too common.*",
     r"Page numbers reach the first 10000 books; go deeper with cursor=next_cursor\.",  # page x per_page
     r"Not allowed for you: .+\.",  # token scopes beyond the caller's role
+    # an import's file that is no MARC or CSV (an image, an archive, nothing) or a CSV without its header row
+    r"The file is (?:empty|neither MARC \(ISO 2709 or MARCXML\) nor CSV text|.+, not a MARC or CSV file)\b.*",
+    r"The CSV file has (?:no header row|\d+ columns).+",
 ]))
 
 

@@ -101,10 +101,15 @@ def register_request_guards(app):
 
     @app.before_request
     def require_json_body():
-        """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site). The one
-        exception, the cover upload, declares its own body types and limit (api/base.takes_body)."""
-        if request.url_rule is None or takes_body(request.endpoint, request.method) is not None:
+        """Writes carry JSON: anything else is 415 (this also forces a CORS preflight cross-site). The two
+        exceptions, the cover upload and the catalog import's file, declare their own body types and limit
+        (api/base.accepts_body): the request gets that limit instead of MAX_CONTENT_LENGTH."""
+        if request.url_rule is None:
             return  # no such route or method: routing's 404 or 405 says more than a 415
+        body = takes_body(request.endpoint, request.method)
+        if body is not None:
+            request.max_content_length = body[1]
+            return
         has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
         if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
             raise Problem(415, "Send the request body as application/json.")

@@ -24,42 +24,78 @@ def register(app):
 
     @app.cli.command("import-books")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--format", "file_format", type=click.Choice(["auto", "csv", "marc", "marcxml"]), default="auto",
+                  show_default=True, help="auto: recognised from the content (and the extension).")
+    @click.option("--dry-run", is_flag=True, help="Only say what would happen to each record; write nothing.")
+    @click.option("--duplicates", type=click.Choice(["skip", "add-copies", "add-anyway"]), default="skip",
+                  show_default=True, help="What a book already in the catalog (same ISBN, or likely the same) becomes.")
     @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 50_000))
-    def import_books(path, batch_size):
-        """Import books from a CSV file (title, subtitle, authors ";", isbn, publisher, year, language, subjects ";",
-        description); the search index is built once at the end."""
+    def import_books(path, file_format, dry_run, duplicates, batch_size):
+        """Import books from MARC 21 (ISO 2709 .mrc, MARC-8 or UTF-8), MARCXML or CSV (columns title, subtitle,
+        authors ";", isbn, other_isbns, edition, publisher, year, language, subjects ";", description, call_number,
+        barcodes ";", copy_locations, copy_call_numbers, copy_statuses); the search index is built once at the end."""
         import time
+        from pathlib import Path
 
-        from .services import importer
+        from .services import audit, bookcsv, importer, imports, marc
 
-        with open(path, newline="", encoding="utf-8") as stream:
-            total = sum(1 for _ in stream) - 1
+        with open(path, "rb") as binary:
+            head = binary.read(4096)
+        try:
+            detected = imports.sniff(head, path)
+        except imports.ImportProblem as error:
+            raise click.ClickException(str(error)) from None
+        file_format = detected if file_format == "auto" else file_format
+        mapping = None
+        if file_format == "csv":
+            with open(path, "rb") as binary:
+                header, _ = bookcsv.read_header(binary)
+            mapping = bookcsv.suggest_mapping(header)
+            if "title" not in mapping["fields"]:
+                raise click.ClickException(
+                    f"The header must name columns from {', '.join(importer.COLUMNS)} (title required); it has "
+                    f"{', '.join(header) or 'nothing'}. Other headers can be mapped on the Import page.")
+            ignored = [name for name, target in zip(header, mapping["fields"]) if target is None]
+            if ignored:
+                click.echo(f"Columns left out (not a known field): {', '.join(ignored)}", err=True)
+        total = imports.estimate_records(file_format, Path(path))
+        unit = "rows" if file_format == "csv" else "records"
         started = time.monotonic()
-        with open(path, newline="", encoding="utf-8") as stream, \
-                click.progressbar(length=max(total, 0), label="Importing", show_pos=True) as bar:
-            try:
-                reader = importer.read_csv(stream)
-            except ValueError as error:
-                raise click.ClickException(str(error)) from None
+        after_id = importer.last_book_id()
+        with click.progressbar(length=total, label="Checking" if dry_run else "Importing", show_pos=True,
+                               file=click.get_text_stream("stderr")) as bar:
             done = [0]
 
-            def progress(rows):
-                bar.update(rows - done[0])
-                done[0] = rows
+            def progress(_report, records, _written):
+                bar.update(max(0, min(records, total) - done[0]))
+                done[0] = min(records, total)
 
-            def indexing():
-                bar.render_finish()
+            try:
+                report = importer.plan_and_write(
+                    imports.records_of(file_format, Path(path), mapping), policy=duplicates.replace("-", "_"),
+                    dry_run=dry_run, batch_size=batch_size, on_batch=progress)
+            except marc.FileError as error:
+                raise click.ClickException(str(error)) from None
+        if not dry_run:
+            if report.added:
                 click.echo("Building the search index for the new books...")
-
-            result = importer.import_rows(reader, batch_size=batch_size, progress=progress, indexing=indexing)
-        if result.added:
-            click.echo("Updating the query planner's statistics...")
-            importer.analyze()
+            importer.finish(after_id)
+            audit.record("book.import", summary={"file": Path(path).name, **{
+                name: getattr(report, name) for name in report.COUNTERS}})
+            db.session.commit()
+            if report.added:
+                click.echo("Updating the query planner's statistics...")
+                importer.analyze()
         seconds = max(time.monotonic() - started, 1e-9)
-        for line, message in result.problems:
-            click.echo(f"line {line}: {message}", err=True)
-        click.echo(f"Read {result.rows} rows: added {result.added}, skipped {result.skipped} "
-                   f"in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s).")
+        for line in report_lines(report):
+            click.echo(line, err=True)
+        if dry_run:
+            click.echo(f"Checked {report.records} {unit}: {report.new} new, {report.duplicate} duplicate, "
+                       f"{report.likely_duplicate} likely duplicate, {report.invalid} invalid; nothing was written.")
+        else:
+            click.echo(f"Read {report.records} {unit}: added {report.added}, skipped {report.records - report.added} "
+                       f"in {seconds:.1f} s ({report.records / seconds:,.0f} {unit}/s); {report.copies_added} copies "
+                       "added.")
 
     @app.cli.command("reindex")
     def reindex():
@@ -109,6 +145,24 @@ def register(app):
 
         count = circulation.expire_holds(settings.rules())
         click.echo(f"Expired {count} hold(s).")
+
+
+def report_lines(report) -> list[str]:
+    """The report's problems, duplicates and warnings as lines, in file order ("line 5: isbn: ...")."""
+    lines = []
+    for problem in report.problems:
+        where = f"line {problem['line']}" if problem.get("line") else f"record {problem['record']}"
+        lines.append((problem["record"], f"{where}: {'; '.join(problem['reasons'])}"))
+    for dup in report.duplicates:
+        where = f"line {dup['line']}" if dup.get("line") else f"record {dup['record']}"
+        what = "isbn: duplicate of" if dup["kind"] == "duplicate" else "likely duplicate (title and first author) of"
+        other = (f"record {dup['record_of_file']} of the file" if dup.get("record_of_file") else
+                 "a record earlier in the file" if dup["in_file"] else f"book {dup['book_id']} in the catalog")
+        lines.append((dup["record"], f"{where}: {what} {other}"))
+    for note in report.notes:
+        where = f"line {note['line']}" if note.get("line") else f"record {note['record']}"
+        lines.append((note["record"], f"{where}: warning: {note['message']}"))
+    return [text for _, text in sorted(lines, key=lambda pair: pair[0])]
 
 
 def register_accounts(app):

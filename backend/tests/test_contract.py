@@ -103,7 +103,8 @@ def _fuzz_app():
     path = Path(tempfile.mkdtemp(prefix="library-fuzz-")) / "library.db"
     url = f"sqlite:///{path}"
     migrate(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LIBRARY_ENV": "testing", **LOOKUP_PROVIDER.config("openlibrary")})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LIBRARY_ENV": "testing", "LIBRARY_DATA_DIR": str(path.parent),
+                      **LOOKUP_PROVIDER.config("openlibrary")})
     tokens = {"anonymous": None}
     with app.app_context():
         for role in ROLES[1:]:
@@ -123,6 +124,10 @@ def _fuzz_app():
 # ISBN lookups go to a local server that knows no ISBN (Open Library's "not found" answer, {}), never the internet;
 # without any provider the lookup would rightly answer 503, which the fuzz counts as a server error.
 LOOKUP_PROVIDER = ReplayServer(default=Answer(200, b"{}")).__enter__()
+
+# The import's upload is a file of its own content type (MARC, MARCXML, CSV): sent as the raw bytes generated for it.
+schemathesis.serializer.alias(["application/marc", "application/marcxml+xml", "application/xml", "text/xml", "text/csv"],
+                              "application/octet-stream")
 FUZZ_APP, TOKENS = _fuzz_app()
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", FUZZ_APP)
 
@@ -141,6 +146,9 @@ SEMANTIC_422 = re.compile("|".join([
     r"This password is too common.*",
     r"Page numbers reach the first 10000 books; go deeper with cursor=next_cursor\.",  # page x per_page
     r"Not allowed for you: .+\.",  # token scopes beyond the caller's role
+    # an import's file that is no MARC or CSV (an image, an archive, nothing) or a CSV without its header row
+    r"The file is (?:empty|neither MARC \(ISO 2709 or MARCXML\) nor CSV text|.+, not a MARC or CSV file)\b.*",
+    r"The CSV file has (?:no header row|\d+ columns).+",
 ]))
 
 

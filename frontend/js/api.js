@@ -340,3 +340,70 @@ export const cancelHold = (holdId, opts) => request("DELETE", `/holds/${id(holdI
 export const getLoanRules = (opts) => request("GET", "/loan-rules", opts);
 /** The overdue report as a CSV download: a plain link, the session cookie goes with it. */
 export const OVERDUE_CSV_URL = apiUrl("/reports/overdue.csv");
+
+// ---- Catalog imports (MARC, CSV) and exports. ----
+
+export const listImports = (params, opts) => request("GET", "/imports", { ...opts, params });
+/** {running, last_seen_at, queued}: whether a background worker is there to run queued jobs. */
+export const getWorkerStatus = (opts) => request("GET", "/worker", opts);
+export const getImport = (importId, opts) => request("GET", `/imports/${id(importId)}`, opts);
+/** Start (again) the dry run; a CSV file's preview takes {mapping: {fields: [...], separator}}. */
+export const previewImport = (importId, body, opts) => request("POST", `/imports/${id(importId)}/preview`, { ...opts, body });
+export const commitImport = (importId, policy, opts) =>
+  request("POST", `/imports/${id(importId)}/commit`, { ...opts, body: { policy } });
+export const cancelImport = (importId, opts) => request("POST", `/imports/${id(importId)}/cancel`, opts);
+export const deleteImport = (importId, opts) => request("DELETE", `/imports/${id(importId)}`, opts);
+/** The rejected records of an import, as a download link (the session cookie goes with it). */
+export const rejectedRecordsUrl = (importId) => apiUrl(`/imports/${id(importId)}/rejected`);
+/** An export of the books a list's filters find: format csv, mrc, xml or json. */
+export const exportUrl = (format, params = {}) => apiUrl(`/exports/books.${encodeURIComponent(format)}`, params);
+
+/** The upload's content type by file name, else what the browser says (the server recognises the content). */
+export function uploadType(file) {
+  const name = String(file?.name ?? "").toLowerCase();
+  if (/\.(mrc|marc|iso|dat)$/.test(name)) return "application/marc";
+  if (/\.(xml|marcxml)$/.test(name)) return "application/marcxml+xml";
+  if (/\.(csv|tsv|txt)$/.test(name)) return "text/csv";
+  return "application/octet-stream";
+}
+
+/**
+ * Upload a file to import, as the request body itself (not a form), with progress: onProgress(loaded, total).
+ * XMLHttpRequest, because fetch() cannot report how much of a request body has been sent. Resolves to the new
+ * import; rejects with an ApiError like request() (and the AbortError when `signal` aborts).
+ */
+export function uploadImport(file, { onProgress, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", apiUrl("/imports", { filename: file.name }));
+    xhr.setRequestHeader("Content-Type", uploadType(file));
+    xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    if (csrfToken) xhr.setRequestHeader("X-CSRFToken", csrfToken);
+    xhr.responseType = "text";
+    xhr.upload.onprogress = (event) => onProgress?.(event.loaded, event.lengthComputable ? event.total : file.size);
+    xhr.onerror = () => reject(new ApiError({ status: 0, title: FALLBACK_TITLES[0],
+      detail: "The upload did not reach the server. Check your connection and try again." }));
+    xhr.onabort = () => reject(new DOMException("The upload was cancelled.", "AbortError"));
+    xhr.onload = () => {
+      let data = null;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+      } catch {
+        data = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(data);
+        return;
+      }
+      const problem = data && typeof data === "object" ? data : {};
+      const error = new ApiError({
+        status: xhr.status, title: problem.title || FALLBACK_TITLES[xhr.status] || "Error",
+        detail: typeof problem.detail === "string" ? problem.detail : "", errors: problem.errors,
+      });
+      if (xhr.status === 401) unauthorizedHandler?.(error, { method: "POST", path: "/imports" });
+      reject(error);
+    };
+    signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(file);
+  });
+}

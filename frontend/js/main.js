@@ -31,6 +31,7 @@ import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
 import * as duplicatesView from "./views/duplicates.js";
 import * as helpView from "./views/help.js";
+import * as importsView from "./views/imports.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -51,6 +52,8 @@ const routes = [
   { pattern: "/members", view: membersView, nav: "members", exact: true, access: "staff" },
   { pattern: "/members/new", view: memberNewView, nav: "members", access: "staff" },
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
+  { pattern: "/import", view: importsView, nav: "import", exact: true, access: "staff" },
+  { pattern: "/import/:id", view: importsView, params: { id: ID }, nav: "import", access: "staff" },
   { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
   { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
   { pattern: "/help", view: helpView, nav: "help", exact: true },

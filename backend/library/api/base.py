@@ -33,24 +33,34 @@ def json_response(body, headers=None):
     return response
 
 
-def accepts_body(*content_types, max_bytes):
-    """Declare a write whose body is not JSON (the cover upload): its content types and size limit. The
-    JSON-only guard (library.register_request_guards) lets it through; the view checks both."""
+def accepts_body(*content_types, max_bytes, streamed=False):
+    """Declare a write whose body is not JSON (the cover upload, the catalog import's file): its content types and
+    size limit. The JSON-only guard (library.register_request_guards) lets it through and gives the request this
+    limit instead of MAX_CONTENT_LENGTH; the view checks the type. A streamed body (the import's file, up to
+    hundreds of MiB) is read by the view as a stream, never whole: no other hook reads it, and the view claims an
+    Idempotency-Key itself with the digest of what it stored (api/idempotency.claim_streamed)."""
 
     def decorate(func):
         func._body = (content_types, max_bytes)
+        func._streamed = streamed
         return func
 
     return decorate
 
 
+def _handler(endpoint, method):
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return getattr(getattr(view, "view_class", None), method.lower(), view)
+
+
 def takes_body(endpoint, method):
     """(content types, max bytes) a view declared with accepts_body, or None."""
-    from flask import current_app
+    return getattr(_handler(endpoint, method), "_body", None)
 
-    view = current_app.view_functions.get(endpoint) if endpoint else None
-    handler = getattr(getattr(view, "view_class", None), method.lower(), view)
-    return getattr(handler, "_body", None)
+
+def streams_body(endpoint, method) -> bool:
+    """Whether the view reads its body as a stream (accepts_body(..., streamed=True))."""
+    return bool(getattr(_handler(endpoint, method), "_streamed", False))
 
 
 def read_body(content_types, max_bytes) -> bytes:

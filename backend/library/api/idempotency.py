@@ -2,7 +2,8 @@
 views: after authz (keys belong to a caller), claim the key or answer for it; after the view, keep the answer.
 
 Anonymous POSTs (only the login) ignore the header: there is no caller to keep a key for, and a retried login
-just opens another session.
+just opens another session. The catalog import's upload (a streamed body of up to 256 MiB) is fingerprinted by the
+digest of the file the view stored, not by the body in memory: the view claims the key itself (claim_streamed).
 """
 
 import logging
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import Problem, rollback
 from ..services import idempotency
+from .base import streams_body
 
 HEADER = "Idempotency-Key"
 log = logging.getLogger("library")
@@ -46,7 +48,23 @@ def claim_key():
     if value is None:
         raise Problem(400, "The Idempotency-Key header must be 1 to 255 visible ASCII characters.")
     key = idempotency.key_for(str(g.principal.user.id), value, current_app.config["SECRET_KEY"])
-    print_ = idempotency.fingerprint(request.method, request.full_path, request.get_data(cache=True))
+    if streams_body(request.endpoint, request.method):
+        g.idempotency_deferred = key  # the view claims it once it has read the body (claim_streamed)
+        return None
+    return _claim(key, idempotency.fingerprint(request.method, request.full_path, request.get_data(cache=True)))
+
+
+def claim_streamed(body_sha256: str):
+    """For a view that reads its body as a stream (the import's upload, up to 256 MiB, never held in memory):
+    claim the request's key, if it sent one, by the digest of the body the view has just stored instead of the
+    body itself. None: go on; a response: the kept answer, to send instead; or the Problems of claim_key."""
+    key = g.pop("idempotency_deferred", None)
+    if key is None:
+        return None
+    return _claim(key, idempotency.fingerprint(request.method, request.full_path, body_sha256.encode()))
+
+
+def _claim(key, print_):
     outcome = idempotency.claim(key, print_)
     if outcome.kind == "proceed":
         g.idempotency = key

@@ -3,12 +3,13 @@
 from .accounts import ApiToken, AuditEvent, LoginThrottle, User, UserSession
 from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
+from .imports import BookImport, ImportBatch
 from .jobs import Job, TaskRun, WorkerBeat
 from .operations import IdempotencyKey
 from .settings import Setting
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "BookIsbn", "BookRedirect", "Copy", "Hold", "IdempotencyKey",
-    "Job", "Loan", "LoginThrottle", "Member", "Setting", "Subject", "TaskRun", "User", "UserSession", "WorkerBeat",
-    "book_subjects",
+    "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "BookImport", "BookIsbn", "BookRedirect", "Copy", "Hold",
+    "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoginThrottle", "Member", "Setting", "Subject", "TaskRun", "User",
+    "UserSession", "WorkerBeat", "book_subjects",
 ]

@@ -15,6 +15,8 @@ PUBLISHER_MAX = 200
 SUBJECT_MAX = 100
 DESCRIPTION_MAX = 10_000
 URL_MAX = 2000
+EDITION_MAX = 100
+BOOK_CALL_NUMBER_MAX = 100
 COVER_ID_LENGTH = 32  # hex digits of a stored cover's content hash (services/covers.py)
 YEAR_MIN, YEAR_MAX = 1000, 2100
 
@@ -82,6 +84,8 @@ class Book(Timestamped, db.Model):
     language: Mapped[str | None] = mapped_column(String(2), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     cover_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    edition: Mapped[str | None] = mapped_column(String(EDITION_MAX))  # MARC 250
+    call_number: Mapped[str | None] = mapped_column(String(BOOK_CALL_NUMBER_MAX))  # the book's class mark (082/050 ...)
     # A cover stored in LIBRARY_DATA_DIR/covers (uploaded or taken from a lookup), served by nginx.
     cover_id: Mapped[str | None] = mapped_column(String(COVER_ID_LENGTH))
     # The title's words, lower case without accents (services/search.py keeps it): exact-title matches rank first.
@@ -101,8 +105,10 @@ class Book(Timestamped, db.Model):
 
 
 class BookIsbn(db.Model):
-    """Other ISBNs of a book (another binding or printing, or the ISBNs of books merged into it). Not unique
-    across books: a shared ISBN is what marks two books as likely duplicates (services/duplicates.py)."""
+    """A book's other ISBNs (another binding or printing, the ISBN-10 of a set, the repeated 020s of an imported
+    MARC record: the first valid one is book.isbn, the rest are kept here, or the ISBNs of books merged into it).
+    Not unique across books: a set's ISBN may be on every volume's record, and a shared ISBN is what marks two
+    books as likely duplicates (services/duplicates.py)."""
 
     __tablename__ = "book_isbn"
     __table_args__ = (CheckConstraint("length(isbn) = 13", name="isbn_13_digits"),)

@@ -9,7 +9,8 @@ from marshmallow import fields, validate
 from ..extensions import ma as flask_ma
 from ..models import Book
 from ..models.catalog import (
-    DESCRIPTION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX, YEAR_MIN,
+    BOOK_CALL_NUMBER_MAX, DESCRIPTION_MAX, EDITION_MAX, NAME_MAX, PUBLISHER_MAX, SUBJECT_MAX, TITLE_MAX, URL_MAX, YEAR_MAX,
+    YEAR_MIN,
 )
 from ..services import covers as cover_service
 from ..services import isbn as isbn_service
@@ -124,6 +125,9 @@ class BookIn(StrictSchema):
     cover_id = CoverId(allow_none=True)
     other_isbns = fields.List(ISBN(), validate=validate.Length(max=OTHER_ISBNS_MAX), metadata={
         "description": "The book's other ISBNs (another binding or printing), ISBN-10 or -13; the whole list"})
+    edition = Text(EDITION_MAX, allow_none=True, metadata={"description": "e.g. 2nd ed. (MARC 250)"})
+    call_number = Text(BOOK_CALL_NUMBER_MAX, allow_none=True, metadata={
+        "description": "The book's class mark, e.g. 813.54 or PS3562.E42 (MARC 082/050/090/092); a copy may have its own"})
 
 
 class BookPatch(BookIn):
@@ -157,6 +161,8 @@ class BookOut(flask_ma.SQLAlchemySchema):
     description = flask_ma.auto_field()
     subjects = fields.Function(lambda b: [s.name for s in b.subjects], metadata={"type": "array", "items": {"type": "string"}})
     cover_url = flask_ma.auto_field()
+    edition = flask_ma.auto_field()
+    call_number = flask_ma.auto_field()
     cover = fields.Function(lambda b: cover_service.urls(b.cover_id), metadata={
         "type": ["object", "null"], "additionalProperties": False, "required": ["id", "list", "detail"],
         "properties": {"id": {"type": "string"},

@@ -189,7 +189,8 @@ def _book_dict_statements():
     books = select(book.c.id, book.c.title, book.c.subtitle, book.c.isbn, book.c.publisher, book.c.published_year,
                    book.c.language, book.c.description, book.c.cover_url, book.c.created_at, book.c.updated_at,
                    counted(copy, copy.c.status == "available"), counted(copy, copy.c.status != "withdrawn"),
-                   counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns).where(book.c.id.in_(ids))
+                   counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns, book.c.edition,
+                   book.c.call_number).where(book.c.id.in_(ids))
     authors = (select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
                .join(author, author.c.id == link.c.author_id)
                .where(link.c.book_id.in_(ids)).order_by(link.c.book_id, link.c.position))
@@ -222,7 +223,7 @@ def book_dicts(book_ids: list[int]) -> list[dict]:
             "isbn_formatted": isbn_service.formatted(isbn), "isbn10": isbn_service.to_isbn10(isbn),
             "publisher": row[4], "published_year": row[5], "language": row[6], "description": row[7],
             "subjects": subjects[book_id], "cover_url": row[8], "cover": covers.urls(row[14]),
-            "other_isbns": sorted(row[15].split()) if row[15] else [],
+            "other_isbns": sorted(row[15].split()) if row[15] else [], "edition": row[16], "call_number": row[17],
             "availability": {"available": row[11], "total": row[12], "holds": row[13]},
             "created_at": row[9].isoformat(), "updated_at": row[10].isoformat(),
         }
@@ -307,6 +308,11 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
     elif plan.parsed:
         plan.match = search.matches(plan.parsed)
     return plan
+
+
+def matching_ids(args: dict) -> Select:
+    """The ids of the books a list with these filters (and q) finds, unordered: what an export walks."""
+    return _plan(args).apply(select(Book.id))
 
 
 def _count(plan: _Plan) -> tuple[int, bool]:

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from . import jobs
+from . import imports, jobs  # noqa: F401 - imports registers the import jobs and the clean-up of its files
 
 
 @jobs.periodic("holds.expire", timedelta(minutes=15))

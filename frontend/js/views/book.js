@@ -114,9 +114,12 @@ function drawFacts(dl, book) {
   };
   add("ISBN", book.isbn_formatted ?? book.isbn);
   add("ISBN-10", book.isbn10);
+  add(t("Other ISBNs"), (book.other_isbns ?? []).join(", "));
+  add(t("Edition"), book.edition);
   add("Publisher", book.publisher);
   add("Published", book.published_year === null || book.published_year === undefined ? null : String(book.published_year));
   add("Language", book.language ? languageName(book.language) : null);
+  add(t("Call number"), book.call_number);
   if ((book.subjects ?? []).length > 0) {
     const list = el("ul", { className: "tags" }, ...book.subjects.map((subject) =>
       el("li", {}, el("a", { href: buildHash("/books", { subject }), text: subject })),

@@ -16,6 +16,7 @@ import { parseHash } from "../router.js";
 import { rememberListHash } from "../state.js";
 import { currentUser, canEditCatalog } from "../session.js";
 import { renderBooks, renderPager } from "./results.js";
+import { renderExportMenu } from "./exportmenu.js";
 
 /** How long typing pauses before the list follows the search box. */
 export const TYPING_DELAY_MS = 200;
@@ -55,6 +56,7 @@ export async function render(ctx) {
   syncControls(view, state);
   fillOptions(view, "subject");
   fillOptions(view, "language");
+  renderExportMenu(view, refs(view).form, listApiParams(state), isFiltered(state));
   ctx.ready();
   await loadResults(ctx, view, state);
 }

@@ -1,11 +1,11 @@
 """Database models, one module per aggregate."""
 
-from .accounts import ApiToken, AuditEvent, LoginThrottle, User, UserSession
+from .accounts import AccountRequest, ApiToken, AuditEvent, LoginThrottle, PasswordLink, User, UserSession
 from .catalog import Author, Book, BookAuthor, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
 from .settings import Setting
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "Copy", "Hold", "Loan", "LoginThrottle", "Member",
-    "Setting", "Subject", "User", "UserSession", "book_subjects",
+    "AccountRequest", "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "Copy", "Hold", "Loan", "LoginThrottle", "Member",
+    "PasswordLink", "Setting", "Subject", "User", "UserSession", "book_subjects",
 ]

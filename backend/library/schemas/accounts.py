@@ -35,9 +35,9 @@ class PasswordField(fields.String):
         return value
 
 
-def Password(**kwargs):  # noqa: N802 - a field factory
-    return PasswordField(validate=validate.Length(max=MAX_LENGTH), metadata={"maxLength": MAX_LENGTH, "format": "password"},
-                         **kwargs)
+def Password(metadata=None, **kwargs):  # noqa: N802 - a field factory
+    return PasswordField(validate=validate.Length(max=MAX_LENGTH),
+                         metadata={"maxLength": MAX_LENGTH, "format": "password", **(metadata or {})}, **kwargs)
 
 
 class UserOut(flask_ma.SQLAlchemySchema):
@@ -52,6 +52,10 @@ class UserOut(flask_ma.SQLAlchemySchema):
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
     last_login_at = fields.AwareDateTime(allow_none=True, required=True)
+    must_change_password = fields.Boolean(required=True, metadata={
+        "description": "The password is a temporary one: until it is changed, only that is allowed"})
+    password_reset_requested_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "When the user asked for a new password (\"Forgot your password?\"), until a link is made"})
 
 
 class UserIn(StrictSchema):
@@ -59,6 +63,8 @@ class UserIn(StrictSchema):
     display_name = Text(DISPLAY_NAME_MAX, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     password = Password(required=True)
+    must_change_password = StrictBoolean(load_default=True, metadata={
+        "description": "A temporary password (the default): the user must choose their own at first login"})
 
 
 class UserPatch(StrictSchema):
@@ -73,6 +79,7 @@ class UserQuery(PageQuery):
     q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on email and display name"})
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
+    reset_requested = fields.Boolean(metadata={"description": "true: users who asked for a new password"})
 
 
 class LoginIn(StrictSchema):
@@ -146,6 +153,8 @@ class AuditOut(flask_ma.SQLAlchemySchema):
 
 class AuditQuery(PageQuery):
     actor = fields.Integer(validate=validate.Range(1, 2**31 - 1), metadata={"description": "User id of the actor"})
+    actor_email = Text(EMAIL_MAX, allow_none=True, metadata={
+        "description": "The actor as recorded: their email (case-insensitive), or system for the command line"})
     action = Text(50, allow_none=True, metadata={"description": "e.g. book.update, auth.login"})
     resource_type = fields.String(validate=validate.OneOf(["book", "author", "user", "token", "copy", "member", "loan",
                                                            "hold"]))

@@ -4,10 +4,11 @@
 // It also owns the session: GET /auth/me once at start, the header's account links, logging out,
 // and what happens when the server answers 401 mid-use (back to the login page, and then back here).
 
-import { parseHash, matchRoute, loginHash, LOGIN_PATH } from "./router.js";
+import { parseHash, matchRoute, loginHash, buildHash, LOGIN_PATH } from "./router.js";
 import { focusLost } from "./dom.js";
 import { getMe, logout, onUnauthorized } from "./api.js";
 import { canAccess, canEditCatalog, isAdmin, isStaff, clearSession, currentUser, displayName, onSessionChange, setUser } from "./session.js";
+import { mustChangePassword } from "./accounts.js";
 import * as booksView from "./views/books.js";
 import * as bookView from "./views/book.js";
 import * as formView from "./views/form.js";
@@ -23,8 +24,18 @@ import * as meView from "./views/me.js";
 import * as membersView from "./views/members.js";
 import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
+import * as forgotView from "./views/forgot.js";
+import * as resetPasswordView from "./views/resetpassword.js";
+import * as changePasswordView from "./views/changepassword.js";
+import * as registerView from "./views/register.js";
+import * as userView from "./views/user.js";
+import * as settingsView from "./views/settings.js";
+import * as auditView from "./views/audit.js";
 
 const ID = /^[1-9]\d{0,17}$/;
+// A user with a temporary password sees only this page (and these) until they have chosen their own.
+const CHANGE_PASSWORD = "/change-password";
+const OPEN_WITH_TEMPORARY_PASSWORD = new Set([CHANGE_PASSWORD, LOGIN_PATH, "/reset-password"]);
 
 const routes = [
   // nav: the main-menu entry to mark; exact: it is that very page (aria-current="page") rather
@@ -44,6 +55,13 @@ const routes = [
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
   { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
+  { pattern: "/admin/users/:id", view: userView, params: { id: ID }, nav: "users", access: "admin" },
+  { pattern: "/admin/settings", view: settingsView, nav: "settings", exact: true, access: "admin" },
+  { pattern: "/admin/audit", view: auditView, nav: "audit", exact: true, access: "admin" },
+  { pattern: "/forgot-password", view: forgotView, nav: "login", exact: true },
+  { pattern: "/reset-password", view: resetPasswordView, nav: null },
+  { pattern: "/register", view: registerView, nav: "login", exact: true },
+  { pattern: CHANGE_PASSWORD, view: changePasswordView, nav: "account", exact: true, access: "user" },
 ];
 const notFoundRoute = { pattern: "*", view: notFoundView, nav: null };
 
@@ -206,6 +224,10 @@ function route() {
     .then(() => {
       if (controller.signal.aborted) return undefined;
       if (!canAccess(routeEntry.access, currentUser())) return accessView.render(ctx, routeEntry.access);
+      if (mustChangePassword(currentUser()) && !OPEN_WITH_TEMPORARY_PASSWORD.has(routeEntry.pattern)) {
+        navigate(buildHash(CHANGE_PASSWORD, { next: hash }), { replace: true, message: flash.textContent || null });
+        return undefined;
+      }
       return routeEntry.view.render(ctx);
     })
     .catch((error) => {

@@ -1,12 +1,18 @@
 // #/me — the signed-in user's library card: their loans (due dates, overdue said in words, Renew),
-// their holds (place in the queue, ready to pick up, Cancel after confirming) and the private
-// calendar feed of their due dates. An account without a card gets a friendly note instead.
+// their holds (place in the queue, ready to pick up, Cancel after confirming), the private
+// calendar feed of their due dates and their contact details. An account without a card is told how to get
+// one (and may ask for one online when the library allows it); a card waiting for approval says so.
 
-import { getMyMember, listLoans, listHolds, getMyCalendar, resetMyCalendar } from "../api.js";
+import { getMyMember, listLoans, listHolds, getMyCalendar, resetMyCalendar, getPublicSettings, applyForCard,
+  updateMyContact } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoading, confirmDialog, inlineProblem } from "../dom.js";
 import { sortLoans, sortHolds } from "../circulation.js";
 import { countLabel } from "../format.js";
 import { loanItem, holdItem } from "./circitems.js";
+import { memberPatchBody } from "../accounts.js";
+import { t } from "../i18n.js";
+import { currentUser, displayName } from "../session.js";
+import { clearFieldErrors, errorSummary, field, showFormProblem } from "./formparts.js";
 
 /** Draw the page, then load the card, loans and holds. */
 export async function render(ctx) {
@@ -24,9 +30,7 @@ export async function render(ctx) {
     if (isAbort(error) || ctx.signal.aborted || error.status === 401) return;
     if (error.status === 404) {
       r.lede.textContent = "";
-      showEmpty(r.body, "You don’t have a library card yet.",
-        "Ask at the library desk to link a card to your account. Your loans, holds and due dates will then show here.",
-        el("a", { href: "#/books", text: "Browse the catalog" }));
+      await drawNoCard(ctx, view);
       return;
     }
     showProblem(r.body, error, () => render(ctx));
@@ -34,9 +38,17 @@ export async function render(ctx) {
   }
   if (ctx.signal.aborted) return;
 
+  if (card.status === "pending") {
+    r.lede.textContent = t("Your card is waiting for approval, {name}.", { name: card.name });
+    r.body.replaceChildren(el("p", { className: "inline-note", text: t("The library checks each sign-up and gives you a card number. Until then you cannot borrow or place holds; this page shows your card as soon as it is ready.") }),
+      contactPanel(ctx, card));
+    doneLoading(r.body);
+    return;
+  }
   r.lede.textContent = `Library card ${card.card_number}, ${card.name}.`;
   const body = clone("tpl-me-body");
   r.body.replaceChildren(body);
+  body.append(contactPanel(ctx, card));
   doneLoading(r.body);
   if (card.status === "suspended") {
     body.prepend(el("p", { className: "inline-problem" },
@@ -169,4 +181,89 @@ function setUpCalendar({ ctx, view, body }) {
       r["calendar-status"].textContent = "The address is selected: press Ctrl+C (or ⌘C) to copy it.";
     }
   });
+}
+
+// ---- No card yet: how to get one ----
+
+async function drawNoCard(ctx, view) {
+  const r = refs(view);
+  const user = currentUser();
+  showEmpty(r.body, "You don’t have a library card yet.",
+    t("Staff at the library desk can link a card to your account: tell them the email you log in with, {email}. Your loans, holds and due dates then show here.", { email: user.email }),
+    el("a", { href: "#/books", text: "Browse the catalog" }));
+  let settings = null;
+  try {
+    settings = await getPublicSettings({ signal: ctx.signal });
+  } catch {
+    return; // the desk's way still works
+  }
+  if (ctx.signal.aborted || !settings?.self_registration) return;
+  const summary = errorSummary(3);
+  const form = el("form", { className: "stack-form", novalidate: true },
+    field({ id: "apply-name", name: "name", label: t("Name for the card"), autocomplete: "name", maxlength: "100",
+      value: displayName(user) }),
+    field({ id: "apply-phone", name: "phone", type: "tel", label: t("Phone (optional)"), autocomplete: "tel", maxlength: "50" }),
+    el("div", { className: "actions" }, el("button", { type: "submit", className: "button", text: t("Ask for a card") })));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") return;
+    form.setAttribute("aria-busy", "true");
+    try {
+      await applyForCard({ name: form.elements.name.value.trim(), phone: form.elements.phone.value.trim() || null });
+      ctx.navigate("#/me", { force: true, message: t("Thank you: the library will check your request and give you a card number.") });
+    } catch (error) {
+      if (ctx.signal.aborted || error.status === 401) return;
+      showFormProblem(form, summary, error, ["name", "phone"], t("request"));
+    } finally {
+      form.removeAttribute("aria-busy");
+    }
+  });
+  r.body.append(el("section", { className: "panel", "aria-labelledby": "apply-heading" },
+    el("h2", { id: "apply-heading", text: t("Or ask for a card online") }),
+    el("p", { className: "hint-text", text: t("Staff check each request and give you a card number.") }),
+    summary, form));
+}
+
+// ---- Contact details the member keeps up to date ----
+
+function contactPanel(ctx, card) {
+  let current = card;
+  const summary = errorSummary(3);
+  const notice = el("p", { className: "notice", role: "status", tabindex: "-1" });
+  const form = el("form", { className: "stack-form", novalidate: true },
+    el("div", { className: "field-grid" },
+      field({ id: "contact-email", name: "email", type: "email", label: t("Email address"), autocomplete: "email",
+        autocapitalize: "none", spellcheck: "false", maxlength: "254", value: card.email ?? "" }),
+      field({ id: "contact-phone", name: "phone", type: "tel", label: t("Phone"), autocomplete: "tel", maxlength: "50",
+        value: card.phone ?? "" })),
+    el("div", { className: "actions" }, el("button", { type: "submit", className: "button secondary", text: t("Save contact details") })));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (form.getAttribute("aria-busy") === "true") return;
+    const body = memberPatchBody(current, { email: form.elements.email.value, phone: form.elements.phone.value }, ["email", "phone"]);
+    notice.textContent = "";
+    if (Object.keys(body).length === 0) {
+      notice.textContent = t("Nothing was changed.");
+      notice.focus();
+      return;
+    }
+    form.setAttribute("aria-busy", "true");
+    try {
+      current = await updateMyContact(body);
+      clearFieldErrors(form, summary);
+      form.elements.email.value = current.email ?? "";
+      form.elements.phone.value = current.phone ?? "";
+      notice.textContent = t("Saved your contact details.");
+      notice.focus();
+    } catch (error) {
+      if (ctx.signal.aborted || error.status === 401) return;
+      showFormProblem(form, summary, error, ["email", "phone"], t("contact details"));
+    } finally {
+      form.removeAttribute("aria-busy");
+    }
+  });
+  return el("section", { className: "panel", "aria-labelledby": "contact-heading" },
+    el("h2", { id: "contact-heading", text: t("Your contact details") }),
+    el("p", { className: "hint-text", text: t("How the library reaches you about loans and holds. The email you log in with stays as it is.") }),
+    notice, summary, form);
 }

@@ -8,6 +8,7 @@ import { AUDIT_RESOURCE_TYPES, actionLabel, auditApiParams, auditListHash, audit
 import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { pageInfo, resultsSummary } from "../query.js";
+import { adminNav } from "./adminnav.js";
 import { field } from "./formparts.js";
 import { renderPager } from "./results.js";
 
@@ -35,6 +36,7 @@ function mount(ctx) {
     el("option", { value: "", text: t("Any record") }),
     ...AUDIT_RESOURCE_TYPES.map((type) => el("option", { value: type, text: t(type) })));
   const view = el("section", { className: "view view-audit", dataset: { view: "audit" } },
+    adminNav("audit"),
     el("div", { className: "page-head" },
       el("h1", { tabindex: "-1", text: t("Audit trail") }),
       el("p", { className: "lede", text: t("Every change to books, copies, members, users and settings, and every login, newest first.") })),

@@ -199,8 +199,8 @@ function unlinked(page, link, redraw) {
   const { member } = page;
   const giveSummary = errorSummary(3);
   const radio = (value, label, checked = false) => el("div", { className: "check" },
-    el("input", { type: "radio", id: `give-login-${value}`, name: "login_mode", value, checked }),
-    el("label", { for: `give-login-${value}`, text: label }));
+    el("input", { type: "radio", id: `give-login-mode-${value}`, name: "login_mode", value, checked }),
+    el("label", { for: `give-login-mode-${value}`, text: label }));
   const temporary = field({ id: "give-login-temporary", name: "temporary_password", label: t("Temporary password"),
     autocomplete: "off", spellcheck: "false", maxlength: "128", hint: t("8 to 128 characters. They change it when they first log in.") });
   temporary.hidden = true;

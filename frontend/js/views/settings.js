@@ -6,6 +6,7 @@ import { getSettings, updateSettings } from "../api.js";
 import { el, refs, setText, showLoading, loadForView } from "../dom.js";
 import { SETTINGS_FIELDS, sections, formValue, settingsPatch } from "../settingsform.js";
 import { t, tn } from "../i18n.js";
+import { adminNav } from "./adminnav.js";
 import { checkField, clearFieldErrors, errorSummary, field, showFormProblem } from "./formparts.js";
 
 const KEYS = SETTINGS_FIELDS.map((f) => f.key);
@@ -44,6 +45,7 @@ function control(spec) {
 
 function draw() {
   return el("section", { className: "view view-account view-settings", dataset: { view: "settings" } },
+    adminNav("settings"),
     el("h1", { tabindex: "-1", text: t("Settings") }),
     el("p", { className: "lede", text: t("What the library is called and its loan rules. Every change is recorded in the audit trail.") }),
     el("p", { className: "notice", role: "status", tabindex: "-1", dataset: { ref: "notice" } }),

@@ -8,6 +8,7 @@ import { userPatchBody } from "../accounts.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { ROLES, roleLabel, currentUser, setUser, displayName } from "../session.js";
+import { adminNav } from "./adminnav.js";
 import { checkField, clearFieldErrors, errorSummary, field, linkBox, showFormProblem } from "./formparts.js";
 
 const EDIT_FIELDS = ["display_name", "role", "is_active"];
@@ -30,6 +31,7 @@ export async function render(ctx) {
 function draw() {
   const link = linkBox({ id: "user-reset-link", heading: t("Reset link") });
   const view = el("section", { className: "view view-member view-user", dataset: { view: "user" } },
+    adminNav("users", { exact: false }),
     el("p", { className: "back" }, el("a", { href: "#/admin/users" }, el("span", { "aria-hidden": "true", text: "← " }),
       t("Back to users"))),
     el("p", { className: "eyebrow", text: t("User") }),

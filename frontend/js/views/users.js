@@ -9,6 +9,7 @@ import { t } from "../i18n.js";
 import { pageInfo, resultsSummary } from "../query.js";
 import { ROLES, roleLabel, currentUser, displayName } from "../session.js";
 import { renderPager } from "./results.js";
+import { adminNav } from "./adminnav.js";
 
 const states = new WeakMap(); // view -> the list state it shows
 
@@ -31,6 +32,7 @@ export async function render(ctx) {
 
 function mount(ctx) {
   const view = clone("tpl-users");
+  view.prepend(adminNav("users"));
   const r = refs(view);
   r.role.append(...ROLES.map((role) => new Option(roleLabel(role), role)));
   r.form.addEventListener("submit", (event) => {

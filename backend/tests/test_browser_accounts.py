@@ -229,7 +229,7 @@ def test_a_user_asks_for_a_new_password_and_an_admin_hands_over_a_reset_link(app
     # The admin sees who asked, and makes a link on the user's page.
     act_as(page, signed_in, "admin")
     page.goto(f"{stack.url}/#/admin/users")
-    page.get_by_role("checkbox", name="Only those who asked for a new password").check()
+    page.get_by_role("checkbox", name="Asked for a new password").check()
     expect(page).to_have_url(re.compile(r"requested=1"))
     card = page.locator(".cards > li", has=page.get_by_role("link", name=f"Forgetful {t}"))
     expect(card).to_contain_text("Asked for a new password")
@@ -390,7 +390,7 @@ def test_the_admin_changes_the_library_name_and_loan_period_and_reads_the_audit_
         page.get_by_role("navigation", name="Administration").get_by_role("link", name="Audit trail").click()
         expect(heading(page)).to_have_text("Audit trail")
         views_are_accessible(page, "audit", ready=page.locator(".audit-event").first)
-        page.get_by_role("searchbox", name="What").fill("settings.update")
+        page.get_by_role("combobox", name="What").fill("settings.update")  # a search box with suggestions
         page.get_by_role("button", name="Apply filters").click()
         expect(page).to_have_url(re.compile(r"action=settings\.update"))
         event = page.locator(".audit-event").first

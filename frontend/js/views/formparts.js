@@ -52,37 +52,38 @@ export { clearFieldErrors };
 
 /**
  * A one-time link shown to staff, with a Copy button: { box, show(link) }. The link is a secret: it is shown
- * in a read-only field, never put in the page's address.
+ * in a read-only field, never put in the page's address. Its refs are named link-*, so that they do not
+ * shadow the refs of the view it is put in (refs() of a view finds them too).
  */
 export function linkBox({ id, heading, level = 3 }) {
   const input = el("input", { id, readonly: true, autocomplete: "off", spellcheck: "false", className: "mono",
-    dataset: { ref: "url" } });
+    dataset: { ref: "link-url" } });
   const copy = el("button", { type: "button", className: "button secondary", text: t("Copy") });
   const box = el("div", { className: "new-token link-box", tabindex: "-1", hidden: true },
-    el(`h${level}`, { dataset: { ref: "title" }, text: heading }),
-    el("p", { dataset: { ref: "lede" } }),
+    el(`h${level}`, { text: heading }),
+    el("p", { dataset: { ref: "link-lede" } }),
     el("div", { className: "field" },
       el("label", { for: id, text: t("One-time link") }),
       el("div", { className: "input-group" }, input, copy)),
-    el("p", { className: "copy-status", role: "status", dataset: { ref: "status" } }));
+    el("p", { className: "copy-status", role: "status", dataset: { ref: "link-status" } }));
   const r = refs(box);
   copy.addEventListener("click", async () => {
     try {
       if (!navigator.clipboard?.writeText) throw new Error("no clipboard");
       await navigator.clipboard.writeText(input.value);
-      r.status.textContent = t("Copied the link to the clipboard.");
+      r["link-status"].textContent = t("Copied the link to the clipboard.");
     } catch {
       input.focus();
       input.select(); // no clipboard access (an insecure origin, or refused): ready for Ctrl+C
-      r.status.textContent = t("The link is selected: press Ctrl+C (or ⌘C) to copy it.");
+      r["link-status"].textContent = t("The link is selected: press Ctrl+C (or ⌘C) to copy it.");
     }
   });
   return {
     box,
     show(link, lede) {
-      r.url.value = link.url;
-      r.lede.textContent = lede;
-      r.status.textContent = "";
+      r["link-url"].value = link.url;
+      r["link-lede"].textContent = lede;
+      r["link-status"].textContent = "";
       box.hidden = false;
       box.focus();
     },

@@ -15,7 +15,7 @@ from itertools import count
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import (VIEWPORTS, account_nav, act_as, api_get, check_axe, csrf_headers, heading, main_nav,
+from tests.browser import (VIEWPORTS, account_nav, act_as, api_get, check_axe, heading, main_nav,
                            screenshot)
 from tests.stack import LOGIN_PATH, client_from
 

@@ -5,7 +5,6 @@ from flask import current_app, g, request, url_for
 from flask.views import MethodView
 
 from ..authz import LOGIN, STAFF, USER, access
-from ..errors import PROBLEM_JSON, ProblemSchema
 from ..extensions import db
 from ..schemas.memberships import ApplyIn, ApproveIn, ContactPatch, MemberLoginOut, RegisterIn
 from ..schemas.circulation import MemberOut
@@ -13,11 +12,10 @@ from ..schemas.passwords import AcceptedOut, NewLoginIn
 from ..services import memberships
 from .base import Blueprint
 from .circulation import get_member_or_404, members_out, my_member
-from .passwords import password_link_out
+from .passwords import PROBLEM, password_link_out
 
 blp = Blueprint("memberships", __name__, url_prefix="/api/v1",
                 description="Member logins, signing up online and approving cards")
-PROBLEM = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}
 REGISTERED = ("Thank you. The library will check your details and give you a card number; log in with your email "
               "and password to see when your card is ready.")
 

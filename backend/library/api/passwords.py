@@ -15,7 +15,7 @@ from .auth import session_response
 from .base import Blueprint
 
 blp = Blueprint("passwords", __name__, url_prefix="/api/v1", description="Password links and reset requests")
-NOT_FOUND = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}
+PROBLEM = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}  # an alt_response documented as problem+json
 RESET_REQUESTED = ("If an account has this email, the library has been told that you need a new password. Ask at the "
                    "desk for your reset link.")
 
@@ -39,7 +39,7 @@ class UserResetLink(MethodView):
     @access(ADMIN)
     @blp.doc(operationId="createResetLink")
     @blp.response(200, PasswordLinkOut)
-    @blp.alt_response(409, description="The account is disabled", **NOT_FOUND)
+    @blp.alt_response(409, description="The account is disabled", **PROBLEM)
     def post(self, user_id):
         """Make a one-time link for a user to set a new password (replacing their last link), to hand over"""
         user = db.get_or_404(User, user_id, description=f"No user with id {user_id}.")
@@ -51,7 +51,7 @@ class MemberPasswordLink(MethodView):
     @access(STAFF)
     @blp.doc(operationId="createMemberPasswordLink")
     @blp.response(200, PasswordLinkOut)
-    @blp.alt_response(409, description="The card has no account, or it is disabled or a staff account", **NOT_FOUND)
+    @blp.alt_response(409, description="The card has no account, or it is disabled or a staff account", **PROBLEM)
     def post(self, member_id):
         """Make a one-time link for a member to set their password (e.g. forgotten at the desk); staff accounts'
         links are made by admins"""
@@ -83,7 +83,7 @@ class ResetLink(MethodView):
     @blp.doc(operationId="checkPasswordLink")
     @blp.arguments(LinkTokenIn)
     @blp.response(200, LinkOut)
-    @blp.alt_response(404, description="The link is unknown, used, replaced or expired", **NOT_FOUND)
+    @blp.alt_response(404, description="The link is unknown, used, replaced or expired", **PROBLEM)
     def post(self, data):
         """Whether a password link can be used, and for which account"""
         link = passwordlinks.open_link(data["token"])
@@ -97,7 +97,7 @@ class ResetPassword(MethodView):
     @blp.doc(operationId="setPasswordWithLink")
     @blp.arguments(LinkPasswordIn)
     @blp.response(200, AuthState)
-    @blp.alt_response(404, description="The link is unknown, used, replaced or expired", **NOT_FOUND)
+    @blp.alt_response(404, description="The link is unknown, used, replaced or expired", **PROBLEM)
     def post(self, data):
         """Set a password with a one-time link: every other session and token of the account ends, and this
         browser is logged in"""

@@ -6,7 +6,7 @@ import { el, refs } from "../dom.js";
 import { t } from "../i18n.js";
 import { safeNextHash } from "../router.js";
 import { currentUser, setUser } from "../session.js";
-import { errorSummary, field, showFormProblem } from "./formparts.js";
+import { busy, errorSummary, field, showFormProblem } from "./formparts.js";
 
 const FIELDS = ["current_password", "new_password"];
 
@@ -31,23 +31,19 @@ export function render(ctx) {
       el("div", { className: "actions form-actions" },
         el("button", { type: "submit", className: "button", dataset: { ref: "submit" }, text: t("Save my password") }))));
   const r = refs(view);
-  r.form.addEventListener("submit", async (event) => {
+  r.form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (r.form.getAttribute("aria-busy") === "true") return;
-    r.form.setAttribute("aria-busy", "true");
-    r.submit.disabled = true;
-    try {
-      const answer = await changePassword({ current_password: r.form.elements.current_password.value,
-        new_password: r.form.elements.new_password.value });
-      setUser(answer.user);
-      ctx.navigate(next, { replace: true, message: t("Your password has been changed.") });
-    } catch (error) {
-      if (ctx.signal.aborted || error.status === 401) return;
-      showFormProblem(r.form, view.querySelector(".error-summary"), error, FIELDS, t("password"));
-    } finally {
-      r.form.removeAttribute("aria-busy");
-      r.submit.disabled = false;
-    }
+    busy(r.form, async () => {
+      try {
+        const answer = await changePassword({ current_password: r.form.elements.current_password.value,
+          new_password: r.form.elements.new_password.value });
+        setUser(answer.user);
+        ctx.navigate(next, { replace: true, message: t("Your password has been changed.") });
+      } catch (error) {
+        if (ctx.signal.aborted || error.status === 401) return;
+        showFormProblem(r.form, view.querySelector(".error-summary"), error, FIELDS, t("password"));
+      }
+    });
   });
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");

@@ -5,7 +5,7 @@ import { requestPasswordReset } from "../api.js";
 import { el, refs, setText } from "../dom.js";
 import { tooManyRequests } from "../accounts.js";
 import { t } from "../i18n.js";
-import { clearFieldErrors, errorSummary, field } from "./formparts.js";
+import { busy, clearFieldErrors, errorSummary, field } from "./formparts.js";
 import { showFieldErrors } from "../fielderrors.js";
 
 export function render(ctx) {
@@ -23,7 +23,7 @@ export function render(ctx) {
   const r = refs(view);
   r.form.addEventListener("submit", (event) => {
     event.preventDefault();
-    send(ctx, view);
+    busy(r.form, () => send(ctx, view));
   });
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");
@@ -33,15 +33,12 @@ export function render(ctx) {
 async function send(ctx, view) {
   const r = refs(view);
   const summary = view.querySelector(".error-summary");
-  if (r.form.getAttribute("aria-busy") === "true") return;
   const email = r.form.elements.email.value.trim();
   if (!email) {
     showFieldErrors(r.form, summary, { fields: { email: [t("Enter your email address.")] }, other: [] },
       { order: ["email"], heading: () => t("There is a problem") });
     return;
   }
-  r.form.setAttribute("aria-busy", "true");
-  r.submit.disabled = true;
   try {
     const answer = await requestPasswordReset(email);
     if (ctx.signal.aborted) return;
@@ -53,8 +50,5 @@ async function send(ctx, view) {
     if (ctx.signal.aborted) return;
     const message = error.status === 429 ? tooManyRequests(error) : error.detail || error.title;
     showFieldErrors(r.form, summary, { fields: {}, other: [message] }, { heading: () => t("There is a problem") });
-  } finally {
-    r.form.removeAttribute("aria-busy");
-    r.submit.disabled = false;
   }
 }

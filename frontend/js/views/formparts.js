@@ -25,6 +25,32 @@ export function checkField({ id, name, label, hint = "", checked = false }) {
     hint ? el("p", { className: "hint", id: `${id}-hint`, text: hint }) : null);
 }
 
+/** Email and phone side by side, e.g. a card's contact details: { prefix, email, phone, autocomplete }. */
+export function contactFields({ prefix, email = "", phone = "", personal = false }) {
+  return el("div", { className: "field-grid" },
+    field({ id: `${prefix}-email`, name: "email", type: "email", label: t("Email address"),
+      autocomplete: personal ? "email" : "off", autocapitalize: "none", spellcheck: "false", maxlength: "254", value: email }),
+    field({ id: `${prefix}-phone`, name: "phone", type: "tel", label: t("Phone"), autocomplete: personal ? "tel" : "off",
+      maxlength: "50", value: phone }));
+}
+
+/**
+ * Run `work` (the request a form sends) with the form marked busy and its buttons disabled; a second submit while
+ * it runs is ignored.
+ */
+export async function busy(form, work) {
+  if (form.getAttribute("aria-busy") === "true") return;
+  const buttons = [...form.querySelectorAll("button")];
+  form.setAttribute("aria-busy", "true");
+  for (const button of buttons) button.disabled = true;
+  try {
+    await work();
+  } finally {
+    form.removeAttribute("aria-busy");
+    for (const button of buttons) button.disabled = false;
+  }
+}
+
 /** The error summary a form's problems are listed in (hidden until then); `level` is its heading's level. */
 export function errorSummary(level = 2) {
   return el("div", { className: "error-summary", tabindex: "-1", hidden: true, dataset: { ref: "summary" } },

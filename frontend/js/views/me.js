@@ -12,7 +12,7 @@ import { loanItem, holdItem } from "./circitems.js";
 import { memberPatchBody } from "../accounts.js";
 import { t } from "../i18n.js";
 import { currentUser, displayName } from "../session.js";
-import { clearFieldErrors, errorSummary, field, showFormProblem } from "./formparts.js";
+import { busy, clearFieldErrors, contactFields, errorSummary, field, showFormProblem } from "./formparts.js";
 
 /** Draw the page, then load the card, loans and holds. */
 export async function render(ctx) {
@@ -204,19 +204,17 @@ async function drawNoCard(ctx, view) {
       value: displayName(user) }),
     field({ id: "apply-phone", name: "phone", type: "tel", label: t("Phone (optional)"), autocomplete: "tel", maxlength: "50" }),
     el("div", { className: "actions" }, el("button", { type: "submit", className: "button", text: t("Ask for a card") })));
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (form.getAttribute("aria-busy") === "true") return;
-    form.setAttribute("aria-busy", "true");
-    try {
-      await applyForCard({ name: form.elements.name.value.trim(), phone: form.elements.phone.value.trim() || null });
-      ctx.navigate("#/me", { force: true, message: t("Thank you: the library will check your request and give you a card number.") });
-    } catch (error) {
-      if (ctx.signal.aborted || error.status === 401) return;
-      showFormProblem(form, summary, error, ["name", "phone"], t("request"));
-    } finally {
-      form.removeAttribute("aria-busy");
-    }
+    busy(form, async () => {
+      try {
+        await applyForCard({ name: form.elements.name.value.trim(), phone: form.elements.phone.value.trim() || null });
+        ctx.navigate("#/me", { force: true, message: t("Thank you: the library will check your request and give you a card number.") });
+      } catch (error) {
+        if (ctx.signal.aborted || error.status === 401) return;
+        showFormProblem(form, summary, error, ["name", "phone"], t("request"));
+      }
+    });
   });
   r.body.append(el("section", { className: "panel", "aria-labelledby": "apply-heading" },
     el("h2", { id: "apply-heading", text: t("Or ask for a card online") }),
@@ -231,15 +229,10 @@ function contactPanel(ctx, card) {
   const summary = errorSummary(3);
   const notice = el("p", { className: "notice", role: "status", tabindex: "-1" });
   const form = el("form", { className: "stack-form", novalidate: true },
-    el("div", { className: "field-grid" },
-      field({ id: "contact-email", name: "email", type: "email", label: t("Email address"), autocomplete: "email",
-        autocapitalize: "none", spellcheck: "false", maxlength: "254", value: card.email ?? "" }),
-      field({ id: "contact-phone", name: "phone", type: "tel", label: t("Phone"), autocomplete: "tel", maxlength: "50",
-        value: card.phone ?? "" })),
+    contactFields({ prefix: "contact", email: card.email ?? "", phone: card.phone ?? "", personal: true }),
     el("div", { className: "actions" }, el("button", { type: "submit", className: "button secondary", text: t("Save contact details") })));
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (form.getAttribute("aria-busy") === "true") return;
     const body = memberPatchBody(current, { email: form.elements.email.value, phone: form.elements.phone.value }, ["email", "phone"]);
     notice.textContent = "";
     if (Object.keys(body).length === 0) {
@@ -247,20 +240,19 @@ function contactPanel(ctx, card) {
       notice.focus();
       return;
     }
-    form.setAttribute("aria-busy", "true");
-    try {
-      current = await updateMyContact(body);
-      clearFieldErrors(form, summary);
-      form.elements.email.value = current.email ?? "";
-      form.elements.phone.value = current.phone ?? "";
-      notice.textContent = t("Saved your contact details.");
-      notice.focus();
-    } catch (error) {
-      if (ctx.signal.aborted || error.status === 401) return;
-      showFormProblem(form, summary, error, ["email", "phone"], t("contact details"));
-    } finally {
-      form.removeAttribute("aria-busy");
-    }
+    busy(form, async () => {
+      try {
+        current = await updateMyContact(body);
+        clearFieldErrors(form, summary);
+        form.elements.email.value = current.email ?? "";
+        form.elements.phone.value = current.phone ?? "";
+        notice.textContent = t("Saved your contact details.");
+        notice.focus();
+      } catch (error) {
+        if (ctx.signal.aborted || error.status === 401) return;
+        showFormProblem(form, summary, error, ["email", "phone"], t("contact details"));
+      }
+    });
   });
   return el("section", { className: "panel", "aria-labelledby": "contact-heading" },
     el("h2", { id: "contact-heading", text: t("Your contact details") }),

@@ -8,24 +8,10 @@ import { memberLoginBody, memberPatchBody } from "../accounts.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { takePasswordLink } from "../state.js";
-import { clearFieldErrors, errorSummary, field, linkBox, showFormProblem } from "./formparts.js";
+import { busy, clearFieldErrors, contactFields, errorSummary, field, linkBox, showFormProblem } from "./formparts.js";
 
 const DETAIL_FIELDS = ["name", "card_number", "email", "phone"];
 const LOGIN_FIELDS = ["email", "login_mode", "temporary_password"];
-
-/** Busy while `work` runs: the form's submit button disabled, aria-busy set. */
-async function busy(form, work) {
-  if (form.getAttribute("aria-busy") === "true") return;
-  const buttons = [...form.querySelectorAll("button")];
-  form.setAttribute("aria-busy", "true");
-  for (const button of buttons) button.disabled = true;
-  try {
-    await work();
-  } finally {
-    form.removeAttribute("aria-busy");
-    for (const button of buttons) button.disabled = false;
-  }
-}
 
 function ignorable(page, error) {
   return page.ctx.signal.aborted || error.status === 401;
@@ -101,11 +87,7 @@ function detailsPanel(page) {
     field({ id: "edit-member-name", name: "name", label: t("Name"), autocomplete: "off", maxlength: "200", value: member.name }),
     pending ? null : field({ id: "edit-member-card", name: "card_number", label: t("Card number"), autocomplete: "off",
       spellcheck: "false", maxlength: "50", className: "mono", value: member.card_number ?? "" }),
-    el("div", { className: "field-grid" },
-      field({ id: "edit-member-email", name: "email", type: "email", label: t("Email address"), autocomplete: "off",
-        autocapitalize: "none", spellcheck: "false", maxlength: "254", value: member.email ?? "" }),
-      field({ id: "edit-member-phone", name: "phone", type: "tel", label: t("Phone"), autocomplete: "off", maxlength: "50",
-        value: member.phone ?? "" })),
+    contactFields({ prefix: "edit-member", email: member.email ?? "", phone: member.phone ?? "" }),
     el("div", { className: "actions" }, el("button", { type: "submit", className: "button", text: t("Save details") })));
   form.addEventListener("submit", (event) => {
     event.preventDefault();

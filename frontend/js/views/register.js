@@ -6,7 +6,7 @@ import { getPublicSettings, signUp } from "../api.js";
 import { el, refs, setText, showLoading, loadForView } from "../dom.js";
 import { t } from "../i18n.js";
 import { currentUser } from "../session.js";
-import { errorSummary, field, showFormProblem } from "./formparts.js";
+import { busy, errorSummary, field, showFormProblem } from "./formparts.js";
 import { tooManyRequests } from "../accounts.js";
 import { showFieldErrors } from "../fielderrors.js";
 
@@ -40,9 +40,10 @@ export async function render(ctx) {
         el("div", { className: "actions form-actions" },
           el("button", { type: "submit", className: "button", dataset: { ref: "submit" }, text: t("Sign up") }),
           el("a", { href: "#/login", text: t("I have an account: log in") }))));
-    refs(view).form.addEventListener("submit", (event) => {
+    const form = refs(view).form;
+    form.addEventListener("submit", (event) => {
       event.preventDefault();
-      send(ctx, view);
+      busy(form, () => send(ctx, view));
     });
   }
   ctx.root.replaceChildren(view);
@@ -53,12 +54,9 @@ export async function render(ctx) {
 async function send(ctx, view) {
   const r = refs(view);
   const summary = view.querySelector(".error-summary");
-  if (r.form.getAttribute("aria-busy") === "true") return;
   const value = (name) => r.form.elements[name].value.trim();
   const body = { name: value("name"), email: value("email"), password: r.form.elements.password.value,
     phone: value("phone") || null };
-  r.form.setAttribute("aria-busy", "true");
-  r.submit.disabled = true;
   try {
     const answer = await signUp(body);
     if (ctx.signal.aborted) return;
@@ -75,8 +73,5 @@ async function send(ctx, view) {
     } else {
       showFormProblem(r.form, summary, error, FIELDS, t("sign-up"));
     }
-  } finally {
-    r.form.removeAttribute("aria-busy");
-    r.submit.disabled = false;
   }
 }

@@ -7,7 +7,7 @@ import { el, refs, showLoading, showPageProblem } from "../dom.js";
 import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { setUser, displayName } from "../session.js";
-import { errorSummary, field, showFormProblem } from "./formparts.js";
+import { busy, errorSummary, field, showFormProblem } from "./formparts.js";
 import { showFieldErrors } from "../fielderrors.js";
 
 const FIELDS = ["new_password", "again"];
@@ -65,7 +65,7 @@ function draw(ctx, token, link) {
   const r = refs(view);
   r.form.addEventListener("submit", (event) => {
     event.preventDefault();
-    save(ctx, view, token);
+    busy(r.form, () => save(ctx, view, token));
   });
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");
@@ -75,15 +75,12 @@ function draw(ctx, token, link) {
 async function save(ctx, view, token) {
   const r = refs(view);
   const summary = view.querySelector(".error-summary");
-  if (r.form.getAttribute("aria-busy") === "true") return;
   const password = r.form.elements.new_password.value;
   if (password !== r.form.elements.again.value) {
     showFieldErrors(r.form, summary, { fields: { again: [t("This is not the same as the new password.")] }, other: [] },
       { order: FIELDS, heading: () => t("There is a problem") });
     return;
   }
-  r.form.setAttribute("aria-busy", "true");
-  r.submit.disabled = true;
   try {
     const answer = await setPasswordWithLink(token, password);
     setUser(answer.user);
@@ -95,8 +92,5 @@ async function save(ctx, view, token) {
     r.form.elements.new_password.value = "";
     r.form.elements.again.value = "";
     showFormProblem(r.form, summary, error, FIELDS, t("password"));
-  } finally {
-    r.form.removeAttribute("aria-busy");
-    r.submit.disabled = false;
   }
 }

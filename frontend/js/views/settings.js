@@ -7,7 +7,7 @@ import { el, refs, setText, showLoading, loadForView } from "../dom.js";
 import { SETTINGS_FIELDS, sections, formValue, settingsPatch } from "../settingsform.js";
 import { t, tn } from "../i18n.js";
 import { adminNav } from "./adminnav.js";
-import { checkField, clearFieldErrors, errorSummary, field, showFormProblem } from "./formparts.js";
+import { busy, checkField, clearFieldErrors, errorSummary, field, showFormProblem } from "./formparts.js";
 
 const KEYS = SETTINGS_FIELDS.map((f) => f.key);
 
@@ -18,9 +18,10 @@ export async function render(ctx) {
   if (current === undefined) return;
   const page = { ctx, current, view: draw() };
   fill(page);
-  refs(page.view).form.addEventListener("submit", (event) => {
+  const form = refs(page.view).form;
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    save(page);
+    busy(form, () => save(page));
   });
   ctx.root.replaceChildren(page.view);
   ctx.root.removeAttribute("aria-busy");
@@ -71,7 +72,6 @@ function fill({ view, current }) {
 async function save(page) {
   const { ctx, view } = page;
   const r = refs(view);
-  if (r.form.getAttribute("aria-busy") === "true") return;
   const raw = {};
   for (const spec of SETTINGS_FIELDS) {
     const input = r.form.elements.namedItem(spec.key);
@@ -85,8 +85,6 @@ async function save(page) {
     r.notice.focus();
     return;
   }
-  r.form.setAttribute("aria-busy", "true");
-  r.submit.disabled = true;
   setText(r.notice, "");
   try {
     page.current = await updateSettings(body);
@@ -97,8 +95,5 @@ async function save(page) {
   } catch (error) {
     if (ctx.signal.aborted || error.status === 401) return;
     showFormProblem(r.form, summary, error, KEYS, t("settings"));
-  } finally {
-    r.form.removeAttribute("aria-busy");
-    r.submit.disabled = false;
   }
 }

@@ -9,7 +9,7 @@ import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { ROLES, roleLabel, currentUser, setUser, displayName } from "../session.js";
 import { adminNav } from "./adminnav.js";
-import { checkField, clearFieldErrors, errorSummary, field, linkBox, showFormProblem } from "./formparts.js";
+import { busy, checkField, clearFieldErrors, errorSummary, field, linkBox, showFormProblem } from "./formparts.js";
 
 const EDIT_FIELDS = ["display_name", "role", "is_active"];
 
@@ -116,7 +116,6 @@ function setUpEdit(page) {
   const summary = view.querySelector('[data-ref="edit-section"] .error-summary');
   r.form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (r.form.getAttribute("aria-busy") === "true") return;
     const body = userPatchBody(page.user, {
       display_name: r.form.elements.display_name.value,
       role: r.form.elements.role.value,
@@ -128,22 +127,19 @@ function setUpEdit(page) {
     }
     const ask = warning(page.user, body);
     if (ask && !(await confirmDialog(view, { title: ask.title, text: ask.text, confirmLabel: ask.confirm, opener: r.submit }))) return;
-    r.form.setAttribute("aria-busy", "true");
-    r.submit.disabled = true;
-    try {
-      page.user = await updateUser(page.user.id, body);
-      if (page.user.id === currentUser()?.id) setUser(page.user); // your own name in the header
-      clearFieldErrors(r.form, summary);
-      fill(page);
-      setText(r.notice, t("Saved changes to {name}.", { name: displayName(page.user) }));
-      r.notice.focus();
-    } catch (error) {
-      if (ctx.signal.aborted || error.status === 401) return;
-      showFormProblem(r.form, summary, error, EDIT_FIELDS, t("user"));
-    } finally {
-      r.form.removeAttribute("aria-busy");
-      r.submit.disabled = false;
-    }
+    await busy(r.form, async () => {
+      try {
+        page.user = await updateUser(page.user.id, body);
+        if (page.user.id === currentUser()?.id) setUser(page.user); // your own name in the header
+        clearFieldErrors(r.form, summary);
+        fill(page);
+        setText(r.notice, t("Saved changes to {name}.", { name: displayName(page.user) }));
+        r.notice.focus();
+      } catch (error) {
+        if (ctx.signal.aborted || error.status === 401) return;
+        showFormProblem(r.form, summary, error, EDIT_FIELDS, t("user"));
+      }
+    });
   });
 }
 

@@ -250,10 +250,13 @@ def test_the_database_refuses_an_active_card_without_a_number(app, client):
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_migration_keeps_members_with_their_loans_and_holds(request, tmp_path, backend):
     """0007 rebuilds the member table on SQLite (loans and holds refer to it): every row and reference stays."""
+    from alembic.script import ScriptDirectory
     from flask_migrate import downgrade, upgrade
 
     from library.extensions import db
+    from library.services import revisions
 
+    before = ScriptDirectory(str(revisions.MIGRATIONS_DIR)).get_revision("0007_member_logins").down_revision
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'old.db'}"
     else:
@@ -261,7 +264,7 @@ def test_the_migration_keeps_members_with_their_loans_and_holds(request, tmp_pat
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LIBRARY_ENV": "testing", "LIBRARY_DATA_DIR": str(tmp_path)})
     now = "2026-11-27 09:00:00"
     with app.app_context():
-        upgrade(revision="0006_settings")
+        upgrade(revision=before)
         for statement in (
             f"INSERT INTO book (id, title, created_at, updated_at) VALUES (1, 'Kept', '{now}', '{now}')",
             f"INSERT INTO copy (id, book_id, barcode, status, created_at, updated_at) VALUES (1, 1, 'C1', 'on_loan', '{now}', '{now}')",
@@ -278,7 +281,7 @@ def test_the_migration_keeps_members_with_their_loans_and_holds(request, tmp_pat
             db.session.execute(sa.text("DELETE FROM member WHERE id = 7"))
             db.session.commit()
         db.session.rollback()
-        downgrade(revision="0006_settings")
+        downgrade(revision=before)
         assert db.session.execute(sa.text("SELECT card_number FROM member")).all() == [("M7",)]
         db.session.commit()
         db.engine.dispose()

@@ -24,6 +24,7 @@ import * as meView from "./views/me.js";
 import * as membersView from "./views/members.js";
 import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
+import * as duplicatesView from "./views/duplicates.js";
 import * as forgotView from "./views/forgot.js";
 import * as resetPasswordView from "./views/resetpassword.js";
 import * as changePasswordView from "./views/changepassword.js";
@@ -46,6 +47,7 @@ const routes = [
   { pattern: "/books/:id", view: bookView, params: { id: ID }, nav: "books" },
   { pattern: "/books/:id/edit", view: formView, params: { id: ID }, nav: "books", access: "catalog" },
   { pattern: "/authors/:id", view: authorView, params: { id: ID }, nav: "books" },
+  { pattern: "/duplicates", view: duplicatesView, nav: "duplicates", exact: true, access: "catalog" },
   { pattern: LOGIN_PATH, view: loginView, nav: "login", exact: true },
   { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
   { pattern: "/me", view: meView, nav: "me", exact: true, access: "user" },

@@ -3,7 +3,8 @@
 from werkzeug.routing import IntegerConverter
 
 from ..schemas.common import ID_MAX
-from . import auth, authors, books, circulation, memberships, meta, passwords, settings, users
+from . import (auth, authors, books, circulation, covers, jobs, lookup, memberships, merge, meta, metrics, passwords,
+               settings, users)
 
 
 class IdConverter(IntegerConverter):
@@ -16,7 +17,7 @@ class IdConverter(IntegerConverter):
 def register(app, api):
     app.url_map.converters["id"] = IdConverter
     api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": ID_MAX})
-    for blueprint in (meta.blp, auth.blp, books.blp, authors.blp, circulation.blp, users.blp, settings.blp,
-                      passwords.blp, memberships.blp):
+    for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, authors.blp, circulation.blp, users.blp,
+                      settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp, passwords.blp, memberships.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

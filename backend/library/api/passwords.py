@@ -21,8 +21,9 @@ RESET_REQUESTED = ("If an account has this email, the library has been told that
 
 
 def password_link_out(link, raw):
-    """A link as staff see it: its address (on the app's own origin), purpose and expiry."""
-    return {"url": passwordlinks.link_url(request.host_url, raw), "purpose": link.purpose,
+    """A link as staff see it: its address (on the app's public address, LIBRARY_PUBLIC_URL, never the request's
+    Host header), purpose and expiry."""
+    return {"url": passwordlinks.link_url(current_app.config["LIBRARY_PUBLIC_URL"], raw), "purpose": link.purpose,
             "expires_at": link.expires_at}
 
 

@@ -1,11 +1,14 @@
 """Database models, one module per aggregate."""
 
 from .accounts import AccountRequest, ApiToken, AuditEvent, LoginThrottle, PasswordLink, User, UserSession
-from .catalog import Author, Book, BookAuthor, Subject, book_subjects
+from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
+from .jobs import Job, TaskRun, WorkerBeat
+from .operations import IdempotencyKey
 from .settings import Setting
 
 __all__ = [
-    "AccountRequest", "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "Copy", "Hold", "Loan", "LoginThrottle", "Member",
-    "PasswordLink", "Setting", "Subject", "User", "UserSession", "book_subjects",
+    "AccountRequest", "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "BookIsbn", "BookRedirect", "Copy", "Hold",
+    "IdempotencyKey", "Job", "Loan", "LoginThrottle", "Member", "PasswordLink", "Setting", "Subject", "TaskRun", "User",
+    "UserSession", "WorkerBeat", "book_subjects",
 ]

@@ -14,7 +14,7 @@ from .passwords import PasswordLinkOut
 class RegisterIn(StrictSchema):
     name = Text(DISPLAY_NAME_MAX, required=True)
     email = Email(required=True)
-    password = Password(required=True)
+    password = Password(new=True, required=True)
     phone = Text(PHONE_MAX, allow_none=True)
 
 

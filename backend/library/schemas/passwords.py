@@ -15,7 +15,7 @@ class NewLoginIn(StrictSchema):
     temporary one that must be changed at first login."""
 
     email = Email(required=True, metadata={"description": "The email the member logs in with"})
-    temporary_password = Password(allow_none=True, metadata={
+    temporary_password = Password(new=True, allow_none=True, metadata={
         "description": "Set a temporary password (changed at first login) instead of making a link"})
 
 
@@ -49,4 +49,4 @@ class LinkOut(ma.Schema):
 
 
 class LinkPasswordIn(LinkTokenIn):
-    new_password = Password(required=True)
+    new_password = Password(new=True, required=True)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_member_logins'
-down_revision = '0006_settings'
+down_revision = '0010_operations'
 branch_labels = None
 depends_on = None
 

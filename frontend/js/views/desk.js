@@ -15,6 +15,7 @@ import {
   holdStatusText, MEMBER_STATUS_LABELS,
 } from "../circulation.js";
 import { formatDate } from "../format.js";
+import { addScanButtons } from "../scanner.js";
 
 let desk = initialDesk();
 let rules = null; // GET /loan-rules: { max_loans, ... }
@@ -104,6 +105,7 @@ function mount() {
     queue.push({ barcode, mode: desk.mode, member: desk.member });
     pump();
   });
+  addScanButtons(view); // a code read by the camera is sent like a USB scanner's: the form is submitted
   r.barcode.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && desk.mode === "checkout" && desk.member && !r.barcode.value) {
       event.preventDefault();

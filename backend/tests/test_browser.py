@@ -429,6 +429,182 @@ def test_every_view_is_accessible(app_page, stack, scheme):
         screenshot(page, f"user-error-{size}-{scheme}")
 
 
+def test_keyboard_only(app_page, stack):
+    page = app_page
+    page.goto(stack.url + "/#/books")
+    expect(heading(page)).to_have_text("Catalog")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_be_focused()
+    expect(page).to_have_url(re.compile(r"#/books$"))  # the skip link is not a route
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("searchbox", name="Search")).to_be_focused()
+    page.keyboard.type("zzzz-no-such-book")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("No books found.")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search")).to_be_focused()
+
+
+def test_keyboard_only_login_and_logout(app_page, stack):
+    page = app_page
+    email, password = stack.users["librarian"]
+    page.goto(f"{stack.url}/#/login?next=%23%2Fbooks%2Fnew")
+    expect(heading(page)).to_have_text("Log in")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("textbox", name="Email address")).to_be_focused()
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_have_text("Add a book")
+    expect(heading(page)).to_be_focused()
+
+    logout = account_nav(page).get_by_role("button", name="Log out")
+    logout.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("You have logged out.")
+    expect(heading(page)).to_have_text("Catalog")
+    expect(heading(page)).to_be_focused()
+
+
+def test_an_outage_shows_the_problem_and_retry_recovers(app_page, stack):
+    page = app_page
+    book = api_get(page, stack, "/books", per_page=1)["items"][0]
+    page.goto(stack.url + "/#/books")
+    expect(page.locator(".book-list > li").first).to_be_visible()
+    stack.stop_backend()  # nginx stays up and answers /api with its own problem+json 502
+    try:
+        page.goto(f"{stack.url}/#/books/{book['id']}")
+        expect(heading(page)).to_be_visible()
+        expect(heading(page)).not_to_have_text(book["title"])
+        retry = page.get_by_role("button", name="Try again")
+        expect(retry).to_be_visible()
+        page.goto(f"{stack.url}/#/books?q=anything")
+        expect(page.get_by_role("heading", level=2)).to_have_text("Could not load books")
+        page.goto(f"{stack.url}/#/books/{book['id']}")
+        expect(retry).to_be_visible()
+    finally:
+        stack.start_backend()
+    retry.click()
+    expect(heading(page)).to_have_text(book["title"])
+    expect(heading(page)).to_be_focused()
+
+
+def test_api_docs_render_under_the_csp(app_page, stack):
+    """The interactive API docs load their assets from this server and run under the strict CSP."""
+    requests_seen = []
+    app_page.on("request", lambda request: requests_seen.append(request.url))
+    app_page.goto(f"{stack.url}/api/docs")
+    expect(app_page.locator(".swagger-ui .info .title")).to_contain_text("Library API")
+    expect(app_page.get_by_text("/api/v1/books/{book_id}").first).to_be_visible()
+    assert all(url.startswith(stack.url) or url.startswith("data:") for url in requests_seen), requests_seen
+    screenshot(app_page, "api-docs")
+
+
+def test_a_librarian_adds_a_book_then_logs_out_and_the_api_refuses_writes(app_page, stack, playwright):
+    """The issue's acceptance flow."""
+    page = app_page
+    token = uuid.uuid4().hex[:8]
+    title = f"Logged out {token}"
+
+    # Visitors see the catalog but no way to change it.
+    page.goto(stack.url + "/#/books")
+    expect(heading(page)).to_have_text("Catalog")
+    expect(account_nav(page).get_by_role("link", name="Log in")).to_be_visible()
+    expect(main_nav(page).get_by_role("link", name="Add a book")).to_have_count(0)
+
+    log_in(page, stack, "librarian")
+    expect(account_nav(page)).to_contain_text("Stack librarian")
+    expect(main_nav(page).get_by_role("link", name="Admin")).to_have_count(0)
+    main_nav(page).get_by_role("link", name="Add a book").click()
+    page.get_by_role("textbox", name=re.compile(r"^Title")).fill(title)
+    page.get_by_role("button", name="Add book").click()
+    expect(heading(page)).to_have_text(title)
+    book_url = page.url
+    book_id = int(book_url.rsplit("/", 1)[1])
+    expect(page.get_by_role("link", name=re.compile(r"^Edit"))).to_be_visible()
+
+    log_out(page)
+    expect(page).to_have_url(re.compile(r"#/books$"))
+    page.goto(book_url)
+    expect(heading(page)).to_have_text(title)
+    expect(page.get_by_role("link", name=re.compile(r"^Edit"))).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Delete"))).to_have_count(0)
+
+    # The API agrees: this browser (its cookie is gone) and a client with no credentials at all get 401.
+    patch = {"title": "Hijacked"}
+    assert page.request.patch(f"{stack.url}/api/v1/books/{book_id}", data=patch).status == 401
+    status = page.evaluate("""async (url) => (await fetch(url, {method: "PATCH",
+        headers: {"Content-Type": "application/json"}, body: JSON.stringify({title: "Hijacked"})})).status""",
+                           f"/api/v1/books/{book_id}")
+    assert status == 401
+    anonymous = playwright.request.new_context()
+    try:
+        assert anonymous.patch(f"{stack.url}/api/v1/books/{book_id}", data=patch).status == 401
+        assert anonymous.delete(f"{stack.url}/api/v1/books/{book_id}").status == 401
+    finally:
+        anonymous.dispose()
+    assert api_get(page, stack, f"/books/{book_id}")["title"] == title
+
+    # The edit page itself explains what is needed, with a way to log in that comes back here.
+    page.goto(f"{book_url}/edit")
+    expect(heading(page)).to_have_text("Log in as a librarian to continue")
+    expect(page.get_by_role("main").get_by_role("link", name="Log in")).to_have_attribute(
+        "href", f"#/login?next=%23%2Fbooks%2F{book_id}%2Fedit")
+
+
+def test_a_member_cannot_change_the_catalog(app_page, stack):
+    page = app_page
+    book = api_get(page, stack, "/books", per_page=1)["items"][0]
+    log_in(page, stack, "member", start=f"#/books/{book['id']}")
+    expect(page).to_have_url(re.compile(rf"#/books/{book['id']}$"))
+    expect(heading(page)).to_have_text(book["title"])
+    expect(account_nav(page).get_by_role("link", name="Account")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^Edit"))).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile(r"^Delete"))).to_have_count(0)
+    expect(main_nav(page).get_by_role("link", name="Add a book")).to_have_count(0)
+    expect(main_nav(page).get_by_role("link", name="Admin")).to_have_count(0)
+
+    page.goto(f"{stack.url}/#/books/{book['id']}/edit")
+    expect(heading(page)).to_have_text("This page needs a librarian")
+    expect(page.get_by_role("main")).to_contain_text("You are logged in as a member")
+    expect(page.get_by_role("textbox", name=re.compile(r"^Title"))).to_have_count(0)
+    page.goto(f"{stack.url}/#/admin/users")
+    expect(heading(page)).to_have_text("This page needs an admin")
+
+
+def test_logging_in_from_a_page_that_needs_it_comes_back_to_it(app_page, stack):
+    page = app_page
+    book = api_get(page, stack, "/books", per_page=1)["items"][0]
+    page.goto(f"{stack.url}/#/books/{book['id']}/edit")
+    expect(heading(page)).to_have_text("Log in as a librarian to continue")
+    page.get_by_role("main").get_by_role("link", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"#/login\?next="))
+    expect(heading(page)).to_be_focused()
+    fill_login(page, *stack.users["librarian"])
+    expect(heading(page)).to_have_text(f"Edit “{book['title']}”")
+    expect(page).to_have_url(re.compile(rf"#/books/{book['id']}/edit$"))
+    # Back does not return to the login form.
+    page.go_back()
+    expect(heading(page)).not_to_have_text("Log in")
+
+
+def test_login_never_sends_the_user_to_another_site(app_page, stack):
+    """next= only ever names a page of this app (the unit tests cover the other tricks)."""
+    page = app_page
+    page.goto(f"{stack.url}/#/login?next=https%3A%2F%2Fevil.example%2F")
+    fill_login(page, *stack.users["member"])
+    expect(page).to_have_url(f"{stack.url}/#/books")
+    expect(heading(page)).to_have_text("Catalog")
+
+
 def test_an_admin_manages_users(app_page, stack):
     page = app_page
     log_in(page, stack, "admin")

@@ -314,7 +314,7 @@ export const getUser = (userId, opts) => request("GET", `/users/${id(userId)}`, 
 export const createUser = (body, opts) => request("POST", "/users", { ...opts, body, idempotent: true });
 export const updateUser = (userId, body, opts) => request("PATCH", `/users/${id(userId)}`, { ...opts, body });
 /** A one-time link for a user to set a new password, {url, purpose, expires_at}: it replaces their last one. */
-export const makeResetLink = (userId, opts) => request("POST", `/users/${id(userId)}/reset-link`, opts);
+export const makeResetLink = (userId, opts) => request("POST", `/users/${id(userId)}/reset-link`, { ...opts, idempotent: true });
 
 export const getSettings = (opts) => request("GET", "/settings", opts);
 export const updateSettings = (body, opts) => request("PATCH", "/settings", { ...opts, body });
@@ -338,14 +338,14 @@ export const getMyCalendar = (opts) => request("GET", "/members/me/calendar", op
 /** Change your own contact details on your card: {email?, phone?}. */
 export const updateMyContact = (body, opts) => request("PATCH", "/members/me", { ...opts, body });
 /** Ask for a card for your account ({name, phone}); it waits for staff approval. */
-export const applyForCard = (body, opts) => request("POST", "/members/me", { ...opts, body });
+export const applyForCard = (body, opts) => request("POST", "/members/me", { ...opts, body, idempotent: true });
 /** Give a card a new account: {email} (the answer has a password link) or {email, temporary_password}. */
-export const giveMemberLogin = (memberId, body, opts) => request("POST", `/members/${id(memberId)}/login`, { ...opts, body });
+export const giveMemberLogin = (memberId, body, opts) => request("POST", `/members/${id(memberId)}/login`, { ...opts, body, idempotent: true });
 /** A one-time link for a member's account to set its password. */
-export const makeMemberPasswordLink = (memberId, opts) => request("POST", `/members/${id(memberId)}/password-link`, opts);
+export const makeMemberPasswordLink = (memberId, opts) => request("POST", `/members/${id(memberId)}/password-link`, { ...opts, idempotent: true });
 export const approveMember = (memberId, cardNumber, opts) =>
-  request("POST", `/members/${id(memberId)}/approve`, { ...opts, body: { card_number: cardNumber } });
-export const rejectMember = (memberId, opts) => request("POST", `/members/${id(memberId)}/reject`, opts);
+  request("POST", `/members/${id(memberId)}/approve`, { ...opts, body: { card_number: cardNumber }, idempotent: true });
+export const rejectMember = (memberId, opts) => request("POST", `/members/${id(memberId)}/reject`, { ...opts, idempotent: true });
 export const resetMyCalendar = (opts) => request("POST", "/members/me/calendar", opts);
 
 export const listLoans = (params, opts) => request("GET", "/loans", { ...opts, params });

@@ -1,8 +1,9 @@
 """The Idempotency-Key header on every POST (services/idempotency.py has the rules), as request hooks around the
 views: after authz (keys belong to a caller), claim the key or answer for it; after the view, keep the answer.
 
-Anonymous POSTs (only the login) ignore the header: there is no caller to keep a key for, and a retried login
-just opens another session.
+Anonymous POSTs (the login, "Forgot your password?", a password link's page, signing up) ignore the header:
+there is no caller to keep a key for; a retried login just opens another session, and the others answer the same
+again or refuse a used link.
 """
 
 import logging

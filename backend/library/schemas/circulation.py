@@ -81,7 +81,8 @@ class MemberIn(StrictSchema):
     phone = Text(PHONE_MAX, allow_none=True)
     user_id = Id(allow_none=True, metadata={"description": "Link the card to a user account"})
     user_email = Email(metadata={"description": "Link the card to the user account with this email (instead of user_id)"})
-    login = fields.Nested(NewLoginIn, metadata={"description": "Or give the card a new account (at most one of user_id, user_email and login)"})
+    login = fields.Nested(NewLoginIn, metadata={
+        "description": "Or give the card a new account (at most one of user_id, user_email and login)"})
 
     @ma.validates_schema
     def one_account(self, data, **kwargs):

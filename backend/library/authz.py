@@ -35,6 +35,9 @@ STAFF = Rule("staff", frozenset({"admin", "librarian"}))
 ADMIN = Rule("admin", frozenset({"admin"}), scope="admin")
 METRICS = Rule("metrics", None, csrf=False, identify=False)
 
+# What a user with a temporary password may do until they choose their own (besides what anyone may do).
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.Me", "auth.Csrf", "auth.Password", "auth.Logout"})
+
 # Endpoints that are not ours to decorate.
 OTHER_RULES = {"api-docs.openapi_json": PUBLIC, "frontend.static_file": PUBLIC, "frontend.cover_file": PUBLIC}
 
@@ -95,6 +98,8 @@ def authorize_request():
         _deny(403, "This endpoint has no access rule.")
     if rule.roles is not None:
         _check_role(rule, principal)
+        if principal.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            _deny(403, "Your password is a temporary one: change it first (POST /api/v1/auth/password).")
     if principal.via == "session" and rule.csrf and request.method not in READ_METHODS:
         auth.check_csrf(request.headers.get("X-CSRFToken"), principal.session, current_app.config["SECRET_KEY"])
     return None

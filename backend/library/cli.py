@@ -166,13 +166,13 @@ def report_lines(report) -> list[str]:
 
 
 def register_accounts(app):
-    """create-user, ensure-admin and create-token."""
+    """create-user, ensure-admin, create-token and reset-password."""
     import os
     import secrets
     import sys
 
     from .models import User
-    from .services import auth, passwords
+    from .services import audit, auth, passwordlinks, passwords
     from .services.auth import ROLE_SCOPES, SCOPES
 
     def make_user(email, role, name, password):
@@ -238,6 +238,35 @@ def register_accounts(app):
         token, raw = auth.create_token(user, name[:100], wanted, days, frozenset(SCOPES))
         click.echo(f"Token {token.id} for {user.email}, scopes {token.scopes}, expires {token.expires_at:%Y-%m-%d}:")
         click.echo(raw)
+
+    @app.cli.command("reset-password")
+    @click.argument("email")
+    @click.option("--password-stdin", is_flag=True, help="Set the password read from standard input instead.")
+    @click.option("--temporary", is_flag=True, help="With --password-stdin: the user must change it at first login.")
+    @click.option("--base-url", default=None,
+                  help="The address people open the library at; the link starts with it (default LIBRARY_PUBLIC_URL).")
+    def reset_password(email, password_stdin, temporary, base_url):
+        """Print a one-time link for a user to set a new password (it works once, for 24 hours), or set one with
+        --password-stdin. Once the password is set, the user's sessions and API tokens end."""
+        user = auth.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No user with email {email}.")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+            if problems := passwords.problems(password):
+                raise click.ClickException(" ".join(problems))
+            passwordlinks.set_password(user, password, app.config["LIBRARY_ARGON2"])
+            user.must_change_password = temporary
+            audit.record("auth.password_set_by_operator", resource=user, summary={"temporary": temporary})
+            db.session.commit()
+            click.echo(f"Set a new password for {user.email}; their sessions and tokens have ended.")
+            return
+        if not user.is_active:
+            raise click.ClickException(f"The account {user.email} is disabled; enable it first.")
+        link, raw = passwordlinks.make_link(user, "reset")
+        db.session.commit()
+        click.echo(f"A one-time link for {user.email}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
+        click.echo(passwordlinks.link_url(base_url or app.config["LIBRARY_PUBLIC_URL"], raw))
 
 
 def register_backups(app):

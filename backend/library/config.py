@@ -13,6 +13,11 @@ def _int(name, default):
     return int(value) if value.strip() else default
 
 
+def _bool(name, default):
+    value = os.environ.get(name, "").strip().lower()
+    return value in ("1", "true", "yes", "on") if value else default
+
+
 def _float(name, default):
     value = os.environ.get(name, "")
     return float(value) if value.strip() else default
@@ -45,6 +50,7 @@ class Config:
         self.LIBRARY_MAX_LOANS = _int("LIBRARY_MAX_LOANS", 5)
         self.LIBRARY_MAX_HOLDS = _int("LIBRARY_MAX_HOLDS", 5)
         self.LIBRARY_HOLD_PICKUP_DAYS = _int("LIBRARY_HOLD_PICKUP_DAYS", 7)
+        self.LIBRARY_SELF_REGISTRATION = _bool("LIBRARY_SELF_REGISTRATION", False)
         self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
         # Public catalog responses kept per worker process, served while the database is unchanged.
         self.LIBRARY_RESPONSE_CACHE = _int("LIBRARY_RESPONSE_CACHE", 512)

@@ -301,10 +301,34 @@ export const listTokens = (params, opts) => request("GET", "/tokens", { ...opts,
 export const createToken = (body, opts) => request("POST", "/tokens", { ...opts, body, idempotent: true });
 export const deleteToken = (tokenId, opts) => request("DELETE", `/tokens/${id(tokenId)}`, opts);
 
+// ---- Password links, "Forgot your password?" and signing up (anyone may call these). ----
+
+/** "Forgot your password?": the same answer whether or not an account has this email. */
+export const requestPasswordReset = (email, opts) => request("POST", "/auth/reset-requests", { ...opts, body: { email } });
+/** What a one-time password link is for ({email, display_name, purpose, expires_at}); a 404 says why it is not valid. */
+export const checkPasswordLink = (token, opts) => request("POST", "/auth/reset-link", { ...opts, body: { token } });
+
+/** Set a password with a one-time link: the answer is a new session, like a login's. */
+export async function setPasswordWithLink(token, newPassword, opts) {
+  const answer = await request("POST", "/auth/reset-password", { ...opts, body: { token, new_password: newPassword } });
+  setCsrfToken(answer?.csrf_token);
+  return answer;
+}
+
+/** Sign up for a library card ({name, email, password, phone}); the same answer whether or not the email is taken. */
+export const signUp = (body, opts) => request("POST", "/auth/register", { ...opts, body });
+
 export const listUsers = (params, opts) => request("GET", "/users", { ...opts, params });
 export const getUser = (userId, opts) => request("GET", `/users/${id(userId)}`, opts);
 export const createUser = (body, opts) => request("POST", "/users", { ...opts, body, idempotent: true });
 export const updateUser = (userId, body, opts) => request("PATCH", `/users/${id(userId)}`, { ...opts, body });
+/** A one-time link for a user to set a new password, {url, purpose, expires_at}: it replaces their last one. */
+export const makeResetLink = (userId, opts) => request("POST", `/users/${id(userId)}/reset-link`, { ...opts, idempotent: true });
+
+export const getSettings = (opts) => request("GET", "/settings", opts);
+export const updateSettings = (body, opts) => request("PATCH", "/settings", { ...opts, body });
+export const getPublicSettings = (opts) => request("GET", "/settings/public", opts);
+export const listAudit = (params, opts) => request("GET", "/audit", { ...opts, params });
 
 // ---- Circulation: copies, members, loans, holds, reports and the member's own calendar feed. ----
 
@@ -321,6 +345,17 @@ export const updateMember = (memberId, body, opts) => request("PATCH", `/members
  * whether there is one, so ask only then). */
 export const getMyMember = (opts) => request("GET", "/members/me", opts);
 export const getMyCalendar = (opts) => request("GET", "/members/me/calendar", opts);
+/** Change your own contact details on your card: {email?, phone?}. */
+export const updateMyContact = (body, opts) => request("PATCH", "/members/me", { ...opts, body });
+/** Ask for a card for your account ({name, phone}); it waits for staff approval. */
+export const applyForCard = (body, opts) => request("POST", "/members/me", { ...opts, body, idempotent: true });
+/** Give a card a new account: {email} (the answer has a password link) or {email, temporary_password}. */
+export const giveMemberLogin = (memberId, body, opts) => request("POST", `/members/${id(memberId)}/login`, { ...opts, body, idempotent: true });
+/** A one-time link for a member's account to set its password. */
+export const makeMemberPasswordLink = (memberId, opts) => request("POST", `/members/${id(memberId)}/password-link`, { ...opts, idempotent: true });
+export const approveMember = (memberId, cardNumber, opts) =>
+  request("POST", `/members/${id(memberId)}/approve`, { ...opts, body: { card_number: cardNumber }, idempotent: true });
+export const rejectMember = (memberId, opts) => request("POST", `/members/${id(memberId)}/reject`, { ...opts, idempotent: true });
 export const resetMyCalendar = (opts) => request("POST", "/members/me/calendar", opts);
 
 export const listLoans = (params, opts) => request("GET", "/loans", { ...opts, params });

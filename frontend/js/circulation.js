@@ -183,8 +183,8 @@ export function sortLoans(loans) {
 
 // ---- Members ----
 
-export const MEMBER_STATUSES = Object.freeze(["active", "suspended"]);
-export const MEMBER_STATUS_LABELS = Object.freeze({ active: "Active", suspended: "Suspended" });
+export const MEMBER_STATUSES = Object.freeze(["active", "suspended", "pending"]);
+export const MEMBER_STATUS_LABELS = Object.freeze({ active: "Active", suspended: "Suspended", pending: "Waiting for approval" });
 
 /** "3 of 5 loans", "1 loan" (no limit known). */
 export function loansOfLimit(active, max) {

@@ -6,7 +6,7 @@
 // and the header: the library's name (GET /settings/public, also in every page title) and the phone menu.
 // The header is drawn once both have answered, before the first view, so nothing below it moves.
 
-import { parseHash, matchRoute, loginHash, LOGIN_PATH } from "./router.js";
+import { parseHash, matchRoute, loginHash, buildHash, LOGIN_PATH } from "./router.js";
 import { focusLost } from "./dom.js";
 import { getMe, getPublicSettings, logout, onUnauthorized } from "./api.js";
 import {
@@ -14,6 +14,7 @@ import {
 } from "./session.js";
 import { pageTitle } from "./format.js";
 import { setUpMenu } from "./menu.js";
+import { mustChangePassword } from "./accounts.js";
 import * as booksView from "./views/books.js";
 import * as bookView from "./views/book.js";
 import * as formView from "./views/form.js";
@@ -32,8 +33,18 @@ import * as memberView from "./views/member.js";
 import * as duplicatesView from "./views/duplicates.js";
 import * as helpView from "./views/help.js";
 import * as importsView from "./views/imports.js";
+import * as forgotView from "./views/forgot.js";
+import * as resetPasswordView from "./views/resetpassword.js";
+import * as changePasswordView from "./views/changepassword.js";
+import * as registerView from "./views/register.js";
+import * as userView from "./views/user.js";
+import * as settingsView from "./views/settings.js";
+import * as auditView from "./views/audit.js";
 
 const ID = /^[1-9]\d{0,17}$/;
+// A user with a temporary password sees only this page (and these) until they have chosen their own.
+const CHANGE_PASSWORD = "/change-password";
+const OPEN_WITH_TEMPORARY_PASSWORD = new Set([CHANGE_PASSWORD, LOGIN_PATH, "/reset-password"]);
 
 const routes = [
   // nav: the main-menu entry to mark; exact: it is that very page (aria-current="page") rather
@@ -54,9 +65,16 @@ const routes = [
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/import", view: importsView, nav: "import", exact: true, access: "staff" },
   { pattern: "/import/:id", view: importsView, params: { id: ID }, nav: "import", access: "staff" },
-  { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
-  { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
   { pattern: "/help", view: helpView, nav: "help", exact: true },
+  { pattern: "/admin/users", view: usersView, nav: "admin", access: "admin" },
+  { pattern: "/admin/users/new", view: userNewView, nav: "admin", access: "admin" },
+  { pattern: "/admin/users/:id", view: userView, params: { id: ID }, nav: "admin", access: "admin" },
+  { pattern: "/admin/settings", view: settingsView, nav: "admin", access: "admin" },
+  { pattern: "/admin/audit", view: auditView, nav: "admin", access: "admin" },
+  { pattern: "/forgot-password", view: forgotView, nav: "login", exact: true },
+  { pattern: "/reset-password", view: resetPasswordView, nav: null },
+  { pattern: "/register", view: registerView, nav: "login", exact: true },
+  { pattern: CHANGE_PASSWORD, view: changePasswordView, nav: "account", exact: true, access: "user" },
 ];
 const notFoundRoute = { pattern: "*", view: notFoundView, nav: null };
 
@@ -123,13 +141,14 @@ function setNav({ nav, exact }) {
 }
 
 /** Show the header links for the current user: Log in, or their name, My loans (with a library card), Account,
- * Log out (and the staff's Desk and Members, the admins' Users). */
+ * Log out (and the staff's Desk and Members, the admins' Admin pages). */
 function drawAccount() {
   const user = currentUser();
   const show = {
     anonymous: !user,
     user: Boolean(user),
-    card: Boolean(user && currentCard()),
+    // Staff see "My loans" with a card only; a member always, where a member without one learns how to get it.
+    card: Boolean(user && (currentCard() || user.role === "member")),
     catalog: canEditCatalog(user?.role),
     staff: isStaff(user?.role),
     admin: isAdmin(user?.role),
@@ -238,6 +257,10 @@ function route() {
     .then(() => {
       if (controller.signal.aborted) return undefined;
       if (!canAccess(routeEntry.access, currentUser())) return accessView.render(ctx, routeEntry.access);
+      if (mustChangePassword(currentUser()) && !OPEN_WITH_TEMPORARY_PASSWORD.has(routeEntry.pattern)) {
+        navigate(buildHash(CHANGE_PASSWORD, { next: hash }), { replace: true, message: flash.textContent || null });
+        return undefined;
+      }
       return routeEntry.view.render(ctx);
     })
     .catch((error) => {

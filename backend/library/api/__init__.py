@@ -3,8 +3,8 @@
 from werkzeug.routing import IntegerConverter
 
 from ..schemas.common import ID_MAX
-from . import (auth, authors, books, circulation, covers, exports, imports, jobs, languages, lookup, merge, meta, metrics,
-               settings, users)
+from . import (auth, authors, books, circulation, covers, exports, imports, jobs, languages, lookup, memberships, merge, meta,
+               metrics, passwords, settings, users)
 
 
 class IdConverter(IntegerConverter):
@@ -18,6 +18,7 @@ def register(app, api):
     app.url_map.converters["id"] = IdConverter
     api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": ID_MAX})
     for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, authors.blp, languages.blp, circulation.blp, users.blp,
-                      settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp, imports.blp, exports.blp):
+                      settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp, imports.blp, exports.blp, passwords.blp,
+                      memberships.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

@@ -9,7 +9,7 @@ from ..errors import PROBLEM_JSON, Problem, ProblemSchema
 from ..extensions import db
 from ..models import Member
 from ..schemas.accounts import AuthState, CsrfOut, LoginIn, PasswordChangeIn
-from ..services import audit, auth, passwords
+from ..services import audit, auth, passwordlinks, passwords
 from .base import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Browser sessions")
@@ -34,6 +34,11 @@ def _with_session(body, raw, status=200):
     return set_session_cookie(current_app.make_response((body, status)), raw)
 
 
+def session_response(user, session, raw):
+    """The AuthState answer of a new session (login, password change, a password link), with its cookie."""
+    return _with_session(AuthState().dump(_state(user, session)), raw)
+
+
 def _hash_params():
     return current_app.config["LIBRARY_ARGON2"]
 
@@ -52,7 +57,7 @@ class Login(MethodView):
         if g.principal.session is not None:  # a new id at login: the previous session ends
             auth.revoke_session(g.principal.session)
             db.session.commit()
-        return _with_session(AuthState().dump(_state(session.user, session)), raw)
+        return session_response(session.user, session, raw)
 
 
 @blp.route("/logout")
@@ -100,7 +105,8 @@ class Password(MethodView):
     @blp.arguments(PasswordChangeIn)
     @blp.response(200, AuthState)
     def post(self, data):
-        """Change your password: every session and token of yours ends; this browser gets a new session"""
+        """Change your password (also a temporary one): every session and token of yours ends, and open password
+        links too; this browser gets a new session"""
         user = g.principal.user
         errors = {}
         if not passwords.verify(user.password_hash, data["current_password"], _hash_params()):
@@ -109,9 +115,7 @@ class Password(MethodView):
             errors["new_password"] = problems
         if errors:
             raise Problem(422, "The request has invalid fields; see errors.", errors)
-        user.password_hash = passwords.hash_password(data["new_password"], _hash_params())
-        auth.revoke_sessions(user)
-        auth.revoke_tokens(user)
+        passwordlinks.set_password(user, data["new_password"], _hash_params())
         session, raw = auth.open_session(user, request.user_agent.string)
         db.session.commit()
-        return _with_session(AuthState().dump(_state(user, session)), raw)
+        return session_response(user, session, raw)

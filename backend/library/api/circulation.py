@@ -12,14 +12,15 @@ from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member, User
 from ..schemas.circulation import (
     CalendarOut, CheckoutIn, CopyIn, CopyOut, CopyPatch, CopyQuery, HoldIn, HoldOut, HoldQuery, LoanOut, LoanQuery,
-    MemberIn, MemberOut, MemberPatch, MemberQuery, ReturnIn, ReturnOut, RulesOut,
+    MemberCreatedOut, MemberIn, MemberOut, MemberPatch, MemberQuery, ReturnIn, ReturnOut, RulesOut,
 )
 from ..schemas.common import PageQuery, page_of
-from ..services import circulation, settings
+from ..services import circulation, memberships, settings
 from ..services.catalog import like_pattern
 from .. import clock
 from .base import Blueprint, public_url
 from .csvfile import csv_response
+from .passwords import password_link_out
 from .pagination import LINK_HEADER, page_of_query, page_response
 
 blp = Blueprint("circulation", __name__, url_prefix="/api/v1", description="Copies, members, loans and holds")
@@ -78,8 +79,11 @@ def members_out(members):
         select(Loan.member_id, func.count()).where(Loan.member_id.in_([m.id for m in members]),
                                                    Loan.returned_at.is_(None)).group_by(Loan.member_id)
     ).all()) if members else {}
+    user_ids = [m.user_id for m in members if m.user_id]
+    logins = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids))).all()) if user_ids else {}
     return [{**{k: getattr(m, k) for k in ("id", "card_number", "name", "email", "phone", "status", "user_id",
-                                           "created_at", "updated_at")}, "active_loans": counts.get(m.id, 0)}
+                                           "created_at", "updated_at")},
+             "user_email": logins.get(m.user_id), "active_loans": counts.get(m.id, 0)}
             for m in members]
 
 
@@ -239,11 +243,19 @@ class MemberList(MethodView):
     @access(STAFF)
     @blp.doc(operationId="createMember")
     @blp.arguments(MemberIn)
-    @blp.response(201, MemberOut)
-    @blp.alt_response(409, description="The card number or the user is already in use", **CONFLICT)
+    @blp.response(201, MemberCreatedOut)
+    @blp.alt_response(409, description="The card number, the user or the new login's email is already in use",
+                      **CONFLICT)
     def post(self, data):
-        """Register a member (a library card), optionally linked to a user account"""
+        """Register a member (a library card), optionally linked to a user account or with a new login (the
+        answer then has the link for the member to set their password, unless a temporary one was given)"""
+        login, link, raw = data.pop("login", None), None, None
+        if login is not None:
+            user, link, raw = memberships.new_login(login["email"], data["name"], login.get("temporary_password"),
+                                                    current_app.config["LIBRARY_ARGON2"])
+            data["user_id"] = user.id
         out = _save_member(Member(status="active"), data)
+        out["password_link"] = password_link_out(link, raw) if link else None
         return out, {"Location": url_for("circulation.MemberItem", member_id=out["id"])}
 
 
@@ -263,7 +275,10 @@ class MemberItem(MethodView):
     @blp.alt_response(409, description="The user is already linked to another card", **CONFLICT)
     def patch(self, data, member_id):
         """Change a member's details or status (suspended members cannot borrow)"""
-        return _save_member(get_member_or_404(member_id), data)
+        member = get_member_or_404(member_id)
+        if member.status == "pending" and "status" in data:
+            raise Conflict(f"{member.name}'s card is waiting for approval: approve it with a card number.")
+        return _save_member(member, data)
 
 
 @blp.route("/members/me")

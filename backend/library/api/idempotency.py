@@ -1,9 +1,11 @@
 """The Idempotency-Key header on every POST (services/idempotency.py has the rules), as request hooks around the
 views: after authz (keys belong to a caller), claim the key or answer for it; after the view, keep the answer.
 
-Anonymous POSTs (only the login) ignore the header: there is no caller to keep a key for, and a retried login
-just opens another session. The catalog import's upload (a streamed body of up to 256 MiB) is fingerprinted by the
-digest of the file the view stored, not by the body in memory: the view claims the key itself (claim_streamed).
+Anonymous POSTs (the login, "Forgot your password?", a password link's page, signing up) ignore the header:
+there is no caller to keep a key for; a retried login just opens another session, and the others answer the same
+again or refuse a used link. The catalog import's upload (a streamed body of up to
+256 MiB) is fingerprinted by the digest of the file the view stored, not by the body in memory: the view claims
+the key itself (claim_streamed).
 """
 
 import logging

@@ -48,6 +48,9 @@ class UserList(MethodView):
             query = query.where(User.role == role)
         if "active" in args:
             query = query.where(User.is_active.is_(args["active"]))
+        if "reset_requested" in args:
+            requested = User.password_reset_requested_at
+            query = query.where(requested.is_not(None) if args["reset_requested"] else requested.is_(None))
         return paged(query, args, [func.lower(User.email), User.id])
 
     @access(ADMIN)
@@ -56,13 +59,14 @@ class UserList(MethodView):
     @blp.response(201, UserOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The email is taken")
     def post(self, data):
-        """Create a user with a role and a first password"""
+        """Create a user with a role and a first password: a temporary one unless must_change_password is false"""
         if problems := passwords.problems(data["password"]):
             raise Problem(422, "The request has invalid fields; see errors.", {"password": problems})
         if auth.user_by_email(data["email"]):
             raise Conflict("A user with this email already exists.", {"email": ["A user with this email already exists."]})
         user = User(email=data["email"], display_name=data["display_name"], role=data["role"], is_active=True,
-                    password_hash=passwords.hash_password(data["password"], current_app.config["LIBRARY_ARGON2"]))
+                    password_hash=passwords.hash_password(data["password"], current_app.config["LIBRARY_ARGON2"]),
+                    must_change_password=data["must_change_password"])
         db.session.add(user)
         db.session.commit()
         return user, {"Location": url_for("users.UserItem", user_id=user.id)}
@@ -168,6 +172,8 @@ class Audit(MethodView):
         for key, column in filters.items():
             if args.get(key) is not None:
                 query = query.where(column == args[key])
+        if args.get("actor_email"):
+            query = query.where(func.lower(AuditEvent.actor) == args["actor_email"].lower())
         if args.get("since"):
             query = query.where(AuditEvent.at >= args["since"])
         if args.get("until"):

@@ -1,6 +1,6 @@
 """Database models, one module per aggregate."""
 
-from .accounts import ApiToken, AuditEvent, LoginThrottle, User, UserSession
+from .accounts import AccountRequest, ApiToken, AuditEvent, LoginThrottle, PasswordLink, User, UserSession
 from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
 from .imports import BookImport, ImportBatch
@@ -9,7 +9,8 @@ from .operations import IdempotencyKey
 from .settings import Setting
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "BookImport", "BookIsbn", "BookRedirect", "Copy", "Hold",
-    "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoginThrottle", "Member", "Setting", "Subject", "TaskRun", "User",
+    "AccountRequest", "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "BookImport", "BookIsbn", "BookRedirect",
+    "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoginThrottle", "Member", "PasswordLink", "Setting",
+    "Subject", "TaskRun", "User",
     "UserSession", "WorkerBeat", "book_subjects",
 ]

@@ -15,7 +15,7 @@ from .catalog import Book, Timestamped
 from .types import UTCDateTime, utcnow
 
 COPY_STATUSES = ("available", "on_loan", "on_hold_shelf", "lost", "withdrawn")
-MEMBER_STATUSES = ("active", "suspended")
+MEMBER_STATUSES = ("active", "suspended", "pending")  # pending: signed up, waiting for staff to approve
 HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
 OPEN_HOLD = "status IN ('waiting', 'ready')"
 BARCODE_MAX, CARD_MAX, LOCATION_MAX, CALL_NUMBER_MAX, NOTES_MAX = 50, 50, 100, 50, 1000
@@ -45,13 +45,15 @@ class Copy(Timestamped, db.Model):
 
 
 class Member(Timestamped, db.Model):
-    """A library card holder; optionally linked to a user account (then they see their own loans)."""
+    """A library card holder; optionally linked to a user account (then they see their own loans).
+    A pending member (self-registration) has no card number until staff approve them."""
 
     __tablename__ = "member"
-    __table_args__ = (CheckConstraint(_in("status", MEMBER_STATUSES), name="status_known"),)
+    __table_args__ = (CheckConstraint(_in("status", MEMBER_STATUSES), name="status_known"),
+                      CheckConstraint("status = 'pending' OR card_number IS NOT NULL", name="card_unless_pending"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    card_number: Mapped[str] = mapped_column(String(CARD_MAX), unique=True)
+    card_number: Mapped[str | None] = mapped_column(String(CARD_MAX), unique=True)
     name: Mapped[str] = mapped_column(String(MEMBER_NAME_MAX))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))

@@ -36,10 +36,11 @@ class PasswordField(fields.String):
         return value
 
 
-def Password(new=False, **kwargs):  # noqa: N802 - a field factory
+def Password(new=False, metadata=None, **kwargs):  # noqa: N802 - a field factory
     """A password field; a new one (new=True) states the policy's length in the spec (the service checks it,
     with the common-password list, which no schema can state)."""
-    metadata = {"maxLength": MAX_LENGTH, "format": "password", **({"minLength": MIN_LENGTH} if new else {})}
+    metadata = {"maxLength": MAX_LENGTH, "format": "password", **({"minLength": MIN_LENGTH} if new else {}),
+                **(metadata or {})}
     return PasswordField(validate=validate.Length(max=MAX_LENGTH), metadata=metadata, **kwargs)
 
 
@@ -55,6 +56,10 @@ class UserOut(flask_ma.SQLAlchemySchema):
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
     last_login_at = fields.AwareDateTime(allow_none=True, required=True)
+    must_change_password = fields.Boolean(required=True, metadata={
+        "description": "The password is a temporary one: until it is changed, only that is allowed"})
+    password_reset_requested_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "When the user asked for a new password (\"Forgot your password?\"), until a link is made"})
 
 
 class UserIn(StrictSchema):
@@ -62,6 +67,8 @@ class UserIn(StrictSchema):
     display_name = Text(DISPLAY_NAME_MAX, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     password = Password(new=True, required=True)
+    must_change_password = StrictBoolean(load_default=True, metadata={
+        "description": "A temporary password (the default): the user must choose their own at first login"})
 
 
 class UserPatch(StrictSchema):
@@ -76,6 +83,7 @@ class UserQuery(PageQuery):
     q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on email and display name"})
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
+    reset_requested = fields.Boolean(metadata={"description": "true: users who asked for a new password"})
 
 
 class LoginIn(StrictSchema):
@@ -162,6 +170,8 @@ class AuditOut(flask_ma.SQLAlchemySchema):
 
 class AuditQuery(PageQuery):
     actor = fields.Integer(validate=validate.Range(1, 2**31 - 1), metadata={"description": "User id of the actor"})
+    actor_email = Text(EMAIL_MAX, allow_none=True, metadata={
+        "description": "The actor as recorded: their email (case-insensitive), or system for the command line"})
     action = Text(50, allow_none=True, metadata={"description": "e.g. book.update, auth.login"})
     resource_type = fields.String(validate=validate.OneOf(["book", "author", "user", "token", "copy", "member", "loan",
                                                            "hold"]))

@@ -9,6 +9,7 @@ from ..models.circulation import (
 )
 from .accounts import Email
 from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
+from .passwords import NewLoginIn, PasswordLinkOut
 
 
 CODE_PATTERN = r"^[A-Za-z0-9._/-]+$"
@@ -56,15 +57,21 @@ class CopyQuery(PageQuery):
 
 class MemberOut(ma.Schema):
     id = fields.Integer(required=True)
-    card_number = fields.String(required=True)
+    card_number = fields.String(allow_none=True, required=True, metadata={"description": "None while pending"})
     name = fields.String(required=True)
     email = fields.String(allow_none=True, required=True)
     phone = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, metadata={"enum": list(MEMBER_STATUSES)})
     user_id = fields.Integer(allow_none=True, required=True)
+    user_email = fields.String(allow_none=True, required=True, metadata={"description": "The linked account's login"})
     active_loans = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+
+
+class MemberCreatedOut(MemberOut):
+    password_link = fields.Nested(PasswordLinkOut, allow_none=True, required=True, metadata={
+        "description": "With a new login and no temporary password: the link for the member to set theirs"})
 
 
 class MemberIn(StrictSchema):
@@ -74,13 +81,22 @@ class MemberIn(StrictSchema):
     phone = Text(PHONE_MAX, allow_none=True)
     user_id = Id(allow_none=True, metadata={"description": "Link the card to a user account"})
     user_email = Email(metadata={"description": "Link the card to the user account with this email (instead of user_id)"})
+    login = fields.Nested(NewLoginIn, metadata={
+        "description": "Or give the card a new account (at most one of user_id, user_email and login)"})
+
+    @ma.validates_schema
+    def one_account(self, data, **kwargs):
+        if sum(key in data for key in ("user_id", "user_email", "login")) > 1:
+            raise ma.ValidationError("Give at most one of user_id, user_email and login.", "_schema")
 
 
 class MemberPatch(StrictSchema):
+    card_number = Code(CARD_MAX)
     name = Text(MEMBER_NAME_MAX)
     email = Email(allow_none=True)
     phone = Text(PHONE_MAX, allow_none=True)
-    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+    status = fields.String(validate=validate.OneOf(["active", "suspended"]),
+                           metadata={"description": "pending cards are approved with POST .../approve"})
     user_id = Id(allow_none=True)
     user_email = Email(metadata={"description": "Link the card to the user account with this email"})
 

@@ -5,6 +5,8 @@ actor is the request's principal (flask.g.principal) or "system" for the command
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import g, has_request_context
 from sqlalchemy import event, inspect
@@ -19,11 +21,24 @@ RESOURCE_TYPES = {**AUDITED, ApiToken: "token", Loan: "loan", Hold: "hold"}  # c
 SECRET_FIELDS = {"password_hash", "token_hash", "id_hash"}
 LABELS = {"author_links": "authors", "subjects": "subjects", "isbn_links": "other_isbns"}
 SKIP_FIELDS = {"id", "created_at", "updated_at", "last_login_at", "book_links", "sessions", "tokens", "calendar_salt",
-               "book"}
+               "book", "password_reset_requested_at"}
+_acting_as = ContextVar("audit_acting_as", default=None)
+
+
+@contextmanager
+def acting_as(user):
+    """Record what happens inside as done by `user` (e.g. a visitor signing up: their new account)."""
+    reset = _acting_as.set(user)
+    try:
+        yield
+    finally:
+        _acting_as.reset(reset)
 
 
 def current_actor():
     """The user behind this request, or None (anonymous, or the command line)."""
+    if (acting := _acting_as.get()) is not None:
+        return acting
     principal = g.get("principal") if has_request_context() else None
     return principal.user if principal is not None else None
 

@@ -62,6 +62,14 @@ def _lock_member(member_id: int) -> Member:
     return db.session.scalars(select(Member).where(Member.id == member_id).with_for_update()).one()
 
 
+def _refuse_inactive(member: Member) -> None:
+    """Only active cards borrow and place holds."""
+    if member.status == "pending":
+        raise Conflict(f"{member.name}'s card is waiting for approval by the library.")
+    if member.status != "active":
+        raise Conflict(f"{member.name}'s card is suspended.")
+
+
 def _commit_or_conflict(message: str) -> None:
     try:
         db.session.commit()
@@ -168,8 +176,7 @@ def place_hold(book_id: int, member: Member, rules: Rules) -> Hold:
     if db.session.get(Book, book_id) is None:
         raise invalid("book_id", f"No book with id {book_id}.")
     member = _lock_member(member.id)
-    if member.status != "active":
-        raise Conflict(f"{member.name}'s card is suspended.")
+    _refuse_inactive(member)
     open_holds = db.session.scalar(select(func.count()).select_from(Hold)
                                    .where(Hold.member_id == member.id, Hold.status.in_(("waiting", "ready"))))
     if open_holds >= rules.max_holds:
@@ -229,8 +236,7 @@ def checkout(barcode: str, card_number: str | None, member_id: int | None, rules
     expire_holds(rules, now)
     copy, member = resolve_checkout(barcode, card_number, member_id)
     member = _lock_member(member.id)
-    if member.status != "active":
-        raise Conflict(f"{member.name}'s card is suspended.")
+    _refuse_inactive(member)
     if active_loan_count(member.id) >= rules.max_loans:
         raise Conflict(f"Limit reached: {member.name} has {rules.max_loans} loans.")
     if copy.status == "on_hold_shelf":

@@ -34,6 +34,12 @@ def _int(low, high):
     return lambda: Integer(required=True, validate=validate.Range(low, high))
 
 
+def _bool():
+    from ..schemas.common import StrictBoolean
+
+    return lambda: StrictBoolean(required=True)
+
+
 def _text(max_length):
     from ..schemas.common import Text  # schemas import services; import here to keep the layers apart
 
@@ -50,6 +56,8 @@ REGISTRY: dict[str, Spec] = {
     "max_holds": Spec(_int(0, 100), lambda c: c["LIBRARY_MAX_HOLDS"], "Open holds one member may have at once"),
     "hold_pickup_days": Spec(_int(1, 60), lambda c: c["LIBRARY_HOLD_PICKUP_DAYS"],
                              "Days a held copy waits on the hold shelf"),
+    "self_registration": Spec(_bool(), lambda c: c["LIBRARY_SELF_REGISTRATION"],
+                              "Visitors may sign up for a card online; staff approve each one", public=True),
 }
 
 

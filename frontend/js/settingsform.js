@@ -1,0 +1,58 @@
+// The admin's settings page as data: one entry per setting (section, key, label, help text, type, limits), so a
+// new setting is one line here (and one in the server's REGISTRY, services/settings.py). Labels and help are
+// English keys for t(). Types: "text" (max: length), "integer" (min, max), "boolean". Pure, for node --test.
+
+export const SETTINGS_FIELDS = Object.freeze([
+  { section: "The library", key: "library_name", label: "Library name", type: "text", max: 100,
+    help: "Shown in the header and in the title of every page." },
+  { section: "Loans", key: "loan_days", label: "Loan period (days)", type: "integer", min: 1, max: 365,
+    help: "How long a loan lasts. Changing it applies to new loans and renewals from now on." },
+  { section: "Loans", key: "max_renewals", label: "Renewals per loan", type: "integer", min: 0, max: 20,
+    help: "None while someone is waiting for the book." },
+  { section: "Loans", key: "max_loans", label: "Loans per member at once", type: "integer", min: 1, max: 100 },
+  { section: "Holds", key: "max_holds", label: "Holds per member at once", type: "integer", min: 0, max: 100 },
+  { section: "Holds", key: "hold_pickup_days", label: "Days a held copy waits on the hold shelf", type: "integer",
+    min: 1, max: 60, help: "After that the hold expires and the copy goes to the next in line." },
+  { section: "Members", key: "self_registration", label: "Visitors may sign up for a library card online",
+    type: "boolean",
+    help: "Sign-ups wait on the Members page as “Waiting for approval” until staff approve them with a card number." },
+]);
+
+/** The fields grouped by section, in the table's order: [{ name, fields }]. */
+export function sections(fields = SETTINGS_FIELDS) {
+  const groups = [];
+  for (const field of fields) {
+    let group = groups.find((g) => g.name === field.section);
+    if (!group) groups.push((group = { name: field.section, fields: [] }));
+    group.fields.push(field);
+  }
+  return groups;
+}
+
+/** What a form control shows for a setting's value: text for text and integer fields, true/false for a box. */
+export function formValue(field, value) {
+  if (field.type === "boolean") return Boolean(value);
+  return value === null || value === undefined ? "" : String(value);
+}
+
+/**
+ * A control's value as the API takes it: a whole number for integer fields when it is one (anything else is
+ * sent as typed, so the server's 422 explains it), trimmed text, or a boolean.
+ */
+export function parseValue(field, raw) {
+  if (field.type === "boolean") return Boolean(raw);
+  const text = String(raw ?? "").trim();
+  if (field.type === "integer") return /^-?\d{1,9}$/.test(text) ? Number(text) : text;
+  return text;
+}
+
+/** The PATCH body: only the settings whose parsed value differs from the current one. */
+export function settingsPatch(current, raw, fields = SETTINGS_FIELDS) {
+  const body = {};
+  for (const field of fields) {
+    if (!(field.key in raw)) continue;
+    const value = parseValue(field, raw[field.key]);
+    if (value !== current?.[field.key]) body[field.key] = value;
+  }
+  return body;
+}

@@ -70,13 +70,15 @@ def register(app):
 
         connection = db.session.connection()
         search_index.rebuild_index(connection)
+        search_index.drop_archived(connection)
         search.rebuild_words(connection, title_keys=True)
         db.session.commit()
         click.echo("Search index rebuilt.")
 
     @app.cli.command("expire-holds")
     def expire_holds():
-        """Expire holds not picked up in time (their copies pass to the next in line); for cron."""
+        """Clear the holds not picked up in time, as Clear on the hold shelf list does (each copy passes to the
+        next in line or back to the shelf); for libraries that want it from cron rather than at the desk."""
         from .services import circulation, settings
 
         count = circulation.expire_holds(settings.rules())

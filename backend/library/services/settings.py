@@ -32,6 +32,14 @@ def _int(low, high):
     return lambda: fields.Integer(strict=True, required=True, validate=validate.Range(low, high))
 
 
+def _code(max_length):
+    """A barcode prefix: letters, digits and . _ / - (what Code 128 labels and the desk's fields take), may be empty."""
+    return lambda: fields.String(required=True, validate=[
+        validate.Length(max=max_length),
+        validate.Regexp(r"^[A-Za-z0-9._/-]*$", error="Use letters, digits and . _ / - only.")],
+        metadata={"maxLength": max_length, "pattern": r"^[A-Za-z0-9._/-]*$"})
+
+
 def _text(max_length):
     from ..schemas.common import Text  # schemas import services; import here to keep the layers apart
 
@@ -48,6 +56,12 @@ REGISTRY: dict[str, Spec] = {
     "max_holds": Spec(_int(0, 100), lambda c: c["LIBRARY_MAX_HOLDS"], "Open holds one member may have at once"),
     "hold_pickup_days": Spec(_int(1, 60), lambda c: c["LIBRARY_HOLD_PICKUP_DAYS"],
                              "Days a held copy waits on the hold shelf"),
+    "copy_barcode_prefix": Spec(_code(20), lambda c: c["LIBRARY_COPY_BARCODE_PREFIX"],
+                                "Prefix of automatic copy barcodes (C gives C000001, C000002 ...)"),
+    "card_number_prefix": Spec(_code(20), lambda c: c["LIBRARY_CARD_NUMBER_PREFIX"],
+                               "Prefix of automatic library card numbers (M gives M000001 ...)"),
+    "barcode_digits": Spec(_int(1, 12), lambda c: c["LIBRARY_BARCODE_DIGITS"],
+                           "Digits of the number in automatic barcodes and card numbers (zero-padded)"),
 }
 
 

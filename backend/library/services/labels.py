@@ -131,20 +131,24 @@ def _pad(sheet: Sheet) -> float:
 
 
 def draw_barcode_label(canvas: Canvas, label: CopyLabel, x: float, y: float, sheet: Sheet) -> None:
+    """The call number (top right, bold) and the title (top left, cut to fit), the barcode, its text below."""
     regular, bold = fonts()
     pad = _pad(sheet)
     width, height = sheet.width - 2 * pad, sheet.height - 2 * pad
-    text_size = max(5.0, min(8.0, height / 6))
-    canvas.setFont(bold, text_size)
-    canvas.drawString(x + pad, y + sheet.height - pad - text_size, fit(label.title, bold, text_size, width))
+    text_size = max(5.0, min(8.0, height / 8))
+    top = y + sheet.height - pad - text_size
+    title_room = width
+    if label.call_number:
+        call_number = fit(label.call_number, bold, text_size, width * 0.6)
+        canvas.setFont(bold, text_size)
+        canvas.drawRightString(x + pad + width, top, call_number)
+        title_room = width - pdfmetrics.stringWidth(call_number, bold, text_size) - 1.5 * mm
+    canvas.setFont(regular, text_size)
+    canvas.drawString(x + pad, top, fit(label.title, regular, text_size, title_room))
     bar_height = height - 2 * text_size * 1.25 - pad / 2
     draw_code128(canvas, label.barcode, x + pad, y + pad + text_size * 1.25, width, bar_height)
     canvas.setFont(regular, text_size)
-    canvas.drawString(x + pad, y + pad, label.barcode)
-    if label.call_number:
-        room = width - pdfmetrics.stringWidth(label.barcode, regular, text_size) - 2 * mm
-        canvas.setFont(bold, text_size)
-        canvas.drawRightString(x + pad + width, y + pad, fit(label.call_number, bold, text_size, room))
+    canvas.drawCentredString(x + sheet.width / 2, y + pad, label.barcode)
 
 
 def draw_spine_label(canvas: Canvas, label: CopyLabel, x: float, y: float, sheet: Sheet) -> None:
@@ -152,7 +156,7 @@ def draw_spine_label(canvas: Canvas, label: CopyLabel, x: float, y: float, sheet
     _regular, bold = fonts()
     pad = _pad(sheet)
     width, height = sheet.width - 2 * pad, sheet.height - 2 * pad
-    lines = (label.call_number or label.title[:24]).split()[:4] or ["—"]
+    lines = (label.call_number or label.title).split()[:4 if label.call_number else 3] or ["—"]
     size = fitting_size(lines, bold, width, height, 16)
     lines = [fit(line, bold, size, width) for line in lines]
     canvas.setFont(bold, size)

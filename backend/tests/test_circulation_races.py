@@ -1,4 +1,4 @@
-"""Circulation under concurrency, through the real topology (SECURITY-CHECKLIST 2.4; X-01, X-03 .. X-07; X-07: capturing pulled copies).
+"""Circulation under concurrency, through the real topology (SECURITY-CHECKLIST 2.4; X-01, X-03 to X-07).
 
 Every race goes over real HTTP through nginx to gunicorn (4 sync workers), once on PostgreSQL (the session
 `stack`) and once on SQLite (a second stack, module-scoped, on a database file). The requests of a race

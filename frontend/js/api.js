@@ -270,8 +270,6 @@ export const placeHold = (body, opts) => request("POST", "/holds", { ...opts, bo
 export const cancelHold = (holdId, opts) => request("DELETE", `/holds/${id(holdId)}`, opts);
 
 export const getLoanRules = (opts) => request("GET", "/loan-rules", opts);
-/** The overdue report as a CSV download: a plain link, the session cookie goes with it. */
-export const OVERDUE_CSV_URL = apiUrl("/reports/overdue.csv");
 
 // ---- The desk's lists and actions: pull list, hold shelf, capture and clear, member lookup, barcodes. ----
 

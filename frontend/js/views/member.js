@@ -6,6 +6,7 @@ import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoad
 import { sortLoans, sortHolds, deskHash, MEMBER_STATUS_LABELS } from "../circulation.js";
 import { formatDate } from "../format.js";
 import { loanItem, holdItem } from "./circitems.js";
+import { t } from "../i18n.js";
 
 /** Load the member and draw them; a 404 shows the not-found view. */
 export async function render(ctx) {
@@ -45,6 +46,10 @@ function drawMember({ view, member }) {
     fact("Member since", formatDate(member.created_at)),
   );
   r.desk.href = deskHash({ mode: "checkout", card: member.card_number });
+  r.links.replaceChildren(
+    el("a", { href: `#/members/${member.id}/history`, text: t("Loan history") }), " · ",
+    el("a", { href: `#/desk/loans?member=${member.id}`, text: t("Loans as a list (CSV)") }), " · ",
+    el("a", { href: `#/desk/labels?kind=card&member=${member.id}`, text: t("Print a library card") }));
   r.desk.hidden = suspended;
   r["toggle-status"].textContent = suspended ? "Reactivate card" : "Suspend card";
 }

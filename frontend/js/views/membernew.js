@@ -1,11 +1,12 @@
 // #/members/new — staff register a library card: card number, name, email and phone. The server is the
 // validator; its field errors (and 409 for a card number in use) show next to the fields.
 
-import { createMember } from "../api.js";
+import { createMember, reserveBarcode } from "../api.js";
 import { clone, refs } from "../dom.js";
 import { showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
 import { newMemberBody } from "../circulation.js";
+import { t } from "../i18n.js";
 
 const FIELDS = ["card_number", "name", "email", "phone"];
 
@@ -15,6 +16,19 @@ export function render(ctx) {
   r.form.addEventListener("submit", (event) => {
     event.preventDefault();
     save(ctx, view);
+  });
+  r["next-card"].addEventListener("click", async () => {
+    r["next-card"].disabled = true;
+    try {
+      r.form.elements.card_number.value = (await reserveBarcode("card")).barcode;
+      r["card-status"].textContent = t("Card number {card} is yours: no one else gets it.", { card: r.form.elements.card_number.value });
+    } catch (error) {
+      if (ctx.signal.aborted || error.status === 401) return;
+      r["card-status"].textContent = t("Could not get the next card number: {detail}", { detail: error.detail || error.title });
+    } finally {
+      r["next-card"].disabled = false;
+      r.form.elements.card_number.focus();
+    }
   });
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");

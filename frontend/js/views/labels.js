@@ -35,7 +35,7 @@ export async function render(ctx) {
   }
   if (ctx.signal.aborted) return;
   const page = { ctx, state, body, chosen: new Set(), items: [] };
-  body.replaceChildren(kindChoice(page), el("div", { className: "labels-source" }), sheetChoice(page), el("div", { className: "labels-output" }));
+  body.replaceChildren(kindChoice(page), sheetChoice(page), el("div", { className: "labels-output" }), el("div", { className: "labels-source" }));
   doneLoading(body);
   await loadItems(page);
 }
@@ -110,7 +110,8 @@ async function loadCopies(page, source) {
     date.addEventListener("change", () => { if (date.value) ctx.navigate(labelsHash(state, { added: date.value })); });
     intro = el("div", { className: "field" }, el("label", { for: "labels-added", text: t("Copies added on") }), date);
   }
-  const copies = (await findCopies(params, { signal: ctx.signal })).items;
+  const found = await findCopies(params, { signal: ctx.signal });
+  const copies = found.items;
   page.items = copies;
   page.chosen = new Set(copies.map((c) => c.id));
   const list = copies.length
@@ -118,7 +119,10 @@ async function loadCopies(page, source) {
       (c) => [el("span", { className: "mono", text: c.barcode }), c.book_title ?? "", c.call_number ?? "—", copyStatusLabel(c.status)],
       (c) => t("Print a label for copy {barcode}", { barcode: c.barcode }))
     : emptyNode(state.book ? t("This book has no copies.") : t("No copies were added on this day."));
-  source.replaceChildren(el("fieldset", { className: "panel" }, el("legend", { text: t("Which copies") }), intro, list));
+  const more = found.total > copies.length
+    ? el("p", { className: "hint-text", text: t("The first {n} of {total} copies are shown; print them, then untick those printed… or choose a book.", { n: copies.length, total: found.total }) })
+    : "";
+  source.replaceChildren(el("fieldset", { className: "panel" }, el("legend", { text: t("Which copies") }), intro, more, list));
   doneLoading(source);
 }
 

@@ -45,6 +45,7 @@ const VIEWS = {
       [() => t("Hold placed"), (i) => formatDate(i.placed_at)],
     ],
     empty: () => t("Nothing to pull: no waiting hold has a copy on the shelf."),
+    count: (n) => tn(n, "{count} copy to pull", "{count} copies to pull"),
     action: { label: (i) => t("Put on hold shelf"), aria: (i) => t("Put copy {barcode} on the hold shelf", { barcode: i.barcode }), run: capture },
   },
   shelf: {
@@ -63,6 +64,7 @@ const VIEWS = {
     filters: (state) => [selectFilter("expired", t("Show"), state.expired, [
       ["", t("Every copy on the hold shelf")], ["true", t("To clear: pickup date passed")], ["false", t("Waiting for pickup")]])],
     empty: (state) => (state.expired === "true" ? t("Nothing to clear: every hold is within its pickup date.") : t("The hold shelf is empty.")),
+    count: (n) => tn(n, "{count} copy on the hold shelf", "{count} copies on the hold shelf"),
     action: { when: (i) => i.expired, label: () => t("Clear"), aria: (i) => t("Clear {name}’s hold on “{title}”", { name: i.member_name, title: i.book_title }), run: clear },
   },
   loans: {
@@ -78,6 +80,7 @@ const VIEWS = {
     ],
     filters: (state) => [checkFilter("overdue", t("Overdue only"), state.overdue === "true")],
     empty: (state) => (state.overdue === "true" ? t("Nothing is overdue.") : t("Nothing is on loan.")),
+    count: (n) => tn(n, "{count} loan", "{count} loans"),
   },
   holds: {
     nav: "loans",
@@ -94,6 +97,7 @@ const VIEWS = {
       ["waiting", t("Waiting (the queue)")], ["ready", t("Ready on the hold shelf")], ["fulfilled", t("Collected")],
       ["cancelled", t("Cancelled")], ["expired", t("Expired")], ["all", t("All")]])],
     empty: () => t("No holds match."),
+    count: (n) => tn(n, "{count} hold", "{count} holds"),
     action: { when: (i) => ["waiting", "ready"].includes(i.status), label: () => t("Cancel hold"), danger: true,
       aria: (i) => t("Cancel {name}’s hold on “{title}”", { name: i.member_name, title: i.book_title }), run: cancel },
   },
@@ -109,6 +113,7 @@ const VIEWS = {
       [() => t("Renewals"), (i) => String(i.renewals)],
     ],
     empty: () => t("No returned loans yet."),
+    count: (n) => tn(n, "{count} returned loan", "{count} returned loans"),
   },
   archive: {
     nav: "archive",
@@ -120,6 +125,7 @@ const VIEWS = {
       [() => t("Archived"), (i) => formatDate(i.archived_at)],
     ],
     empty: () => t("No archived books."),
+    count: (n) => tn(n, "{count} archived book", "{count} archived books"),
     action: { label: () => t("Restore"), aria: (i) => t("Restore “{title}” to the catalog", { title: i.title }), run: restore },
   },
 };
@@ -263,7 +269,7 @@ async function load(page, { retry = false, focus = false } = {}) {
     } else {
       showEmpty(parts.results, spec.empty(state));
     }
-    parts.summary.textContent = tn(envelope.total, "{count} row", "{count} rows");
+    parts.summary.textContent = spec.count(envelope.total);
     renderPager(parts.pager, info, (n) => staffListHash(name, state, { page: n }, ctx.params));
     if (ctx.sameView) ctx.announce(parts.summary.textContent);
     if (focus || ((ctx.sameView || retry) && focusLost())) parts.summary.focus();
@@ -300,7 +306,7 @@ function table(page, items) {
     }
     return el("tr", {}, ...cells);
   });
-  return el("div", { className: "table-scroll", role: "region", "aria-labelledby": page.parts.summary.id, tabindex: "0" },
+  return el("div", { className: "table-scroll", role: "region", "aria-label": page.spec.title(page.state), tabindex: "0" },
     el("table", { className: "data-table stack-table" }, el("thead", {}, head), el("tbody", {}, ...rows)));
 }
 

@@ -833,7 +833,7 @@ def test_checkouts_returns_renewals_and_holds(app_page, stack, signed_in, librar
     main_nav(page).get_by_role("link", name="Desk").click()
     expect(heading(page)).to_have_text("Circulation desk")
     page.reload()  # a fresh load, like a desk terminal starting the day: the card field has the focus
-    card_field = page.get_by_role("textbox", name=re.compile(r"Card number$"))
+    card_field = page.get_by_role("textbox", name=re.compile(r"Card number or name$"))
     expect(card_field).to_be_focused()
     page.keyboard.type(f"NO-SUCH-{library['tag']}")
     page.keyboard.press("Enter")

@@ -71,6 +71,7 @@ def test_a_pulled_copy_is_captured_at_the_desk_in_return_mode(desk, clock):
 
 def test_the_capture_action_and_its_refusals(desk):
     book, (copy, other) = desk.book_with_copies(2)
+    assert "not on loan, and nobody is waiting" in assert_problem(desk.give_back(copy["barcode"]), 409)["detail"]
     assert "Nobody is waiting" in assert_problem(capture(desk, copy["barcode"]), 409)["detail"]
     assert desk.get(f"/api/v1/copies/{copy['id']}").get_json()["status"] == "available"  # nothing half-done
     first, second = desk.member(), desk.member()

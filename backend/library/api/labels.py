@@ -19,13 +19,14 @@ PDF_DOC = {"responses": {"200": {"description": "A PDF to print at actual size o
                                  "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-def pdf_response(body: bytes, filename: str):
+def sheet_pdf(labels_, layout, args, title, filename, field):
+    """The PDF of these labels on the requested sheet, or a 422 on `field` when the choice matched nothing."""
+    if not labels_:
+        raise Problem(422, "The request has invalid fields; see errors.", {field: ["Nothing matches this choice."]})
+    sheet = labels.SHEETS[args["sheet"]]
+    body = labels.render(labels_, layout, sheet, args["skip"], settings.get("library_name"), title=title)
     return current_app.response_class(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
-
-
-def nothing_chosen(field, what):
-    return Problem(422, "The request has invalid fields; see errors.", {field: [f"No {what} match this choice."]})
+        "Content-Disposition": f'inline; filename="{filename}-{sheet.name}.pdf"', "Cache-Control": "no-store"})
 
 
 @blp.route("/sheets")
@@ -56,12 +57,8 @@ class CopyLabels(MethodView):
             start = datetime.combine(args["added_on"], time.min, tzinfo=timezone.utc)
             query = query.where(Copy.created_at >= start, Copy.created_at < start + timedelta(days=1))
         rows = db.session.execute(query.order_by(Copy.id).limit(labels.MAX_LABELS)).all()
-        if not rows:
-            raise nothing_chosen("copy_id", "copies")
-        sheet = labels.SHEETS[args["sheet"]]
-        body = labels.render([labels.CopyLabel(*row) for row in rows], args["layout"], sheet, args["skip"],
-                             settings.get("library_name"), title=f"{args['layout'].title()} labels")
-        return pdf_response(body, f"{args['layout']}-labels-{sheet.name}.pdf")
+        return sheet_pdf([labels.CopyLabel(*row) for row in rows], args["layout"], args,
+                         f"{args['layout'].title()} labels", f"{args['layout']}-labels", "copy_id")
 
 
 @blp.route("/cards.pdf")
@@ -73,9 +70,5 @@ class CardLabels(MethodView):
         """Library cards for chosen members (name and card number as Code 128), as a PDF"""
         rows = db.session.execute(select(Member.card_number, Member.name).where(Member.id.in_(args["member_id"]))
                                   .order_by(Member.id)).all()
-        if not rows:
-            raise nothing_chosen("member_id", "members")
-        sheet = labels.SHEETS[args["sheet"]]
-        body = labels.render([labels.CardLabel(*row) for row in rows], "card", sheet, args["skip"],
-                             settings.get("library_name"), title="Library cards")
-        return pdf_response(body, f"library-cards-{sheet.name}.pdf")
+        return sheet_pdf([labels.CardLabel(*row) for row in rows], "card", args, "Library cards", "library-cards",
+                         "member_id")

@@ -10,35 +10,11 @@ from .circulation import BARCODE_MAX, Code, CopyOut, HoldOut
 from .common import PageQuery, StrictSchema, Text
 
 
-class PullItemOut(ma.Schema):
-    """A waiting hold and the copy on the shelf to fetch for it."""
+class _HeldCopy(ma.Schema):
+    """A hold, its member and the copy it concerns (the pull list's and the hold shelf's rows)."""
 
     hold_id = fields.Integer(required=True)
     placed_at = fields.AwareDateTime(required=True)
-    position = fields.Integer(required=True, metadata={"description": "Place in the book's queue (1 = next)"})
-    book_id = fields.Integer(required=True)
-    book_title = fields.String(required=True)
-    member_id = fields.Integer(required=True)
-    member_name = fields.String(required=True)
-    card_number = fields.String(required=True)
-    copy_id = fields.Integer(required=True)
-    barcode = fields.String(required=True)
-    location = fields.String(allow_none=True, required=True, metadata={"description": "The copy's shelf"})
-    call_number = fields.String(allow_none=True, required=True)
-
-
-class PullQuery(PageQuery):
-    sort = fields.String(load_default="placed_at", validate=validate.OneOf(PULL_SORTS), metadata={
-        "description": "placed_at: oldest hold first; shelf: in shelf and call-number order, for one walk"})
-
-
-class HoldShelfItemOut(ma.Schema):
-    """A ready hold: its copy waits on the hold shelf until pickup_by."""
-
-    hold_id = fields.Integer(required=True)
-    placed_at = fields.AwareDateTime(required=True)
-    pickup_by = fields.AwareDateTime(required=True)
-    expired = fields.Boolean(required=True, metadata={"description": "The pickup date has passed: clear it"})
     book_id = fields.Integer(required=True)
     book_title = fields.String(required=True)
     member_id = fields.Integer(required=True)
@@ -48,6 +24,24 @@ class HoldShelfItemOut(ma.Schema):
     barcode = fields.String(required=True)
     location = fields.String(allow_none=True, required=True, metadata={"description": "The copy's own shelf"})
     call_number = fields.String(allow_none=True, required=True)
+
+
+class PullItemOut(_HeldCopy):
+    """A waiting hold and the copy on the shelf to fetch for it."""
+
+    position = fields.Integer(required=True, metadata={"description": "Place in the book's queue (1 = next)"})
+
+
+class PullQuery(PageQuery):
+    sort = fields.String(load_default="placed_at", validate=validate.OneOf(PULL_SORTS), metadata={
+        "description": "placed_at: oldest hold first; shelf: in shelf and call-number order, for one walk"})
+
+
+class HoldShelfItemOut(_HeldCopy):
+    """A ready hold: its copy waits on the hold shelf until pickup_by."""
+
+    pickup_by = fields.AwareDateTime(required=True)
+    expired = fields.Boolean(required=True, metadata={"description": "The pickup date has passed: clear it"})
 
 
 class HoldShelfQuery(PageQuery):

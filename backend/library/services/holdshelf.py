@@ -47,6 +47,8 @@ def scan_in(barcode: str, rules: Rules) -> Scan:
             loan, hold = return_loan(loan, rules)
             return Scan("returned", copy, loan=loan, hold=hold)
     elif copy.status == "available":
+        if db.session.scalar(select(Hold.id).where(Hold.book_id == copy.book_id, Hold.status == "waiting").limit(1)) is None:
+            raise Conflict(f"Copy {barcode} is not on loan, and nobody is waiting for its book: it belongs on its shelf.")
         copy, hold = capture(barcode, rules)
         return Scan("captured", copy, hold=hold)
     elif copy.status == "on_hold_shelf":

@@ -77,7 +77,7 @@ function draw(ctx, book) {
   }
   r.edit.href = `#/books/${book.id}/edit`;
   r.edit.setAttribute("aria-label", `Edit “${book.title}”`);
-  r.delete.setAttribute("aria-label", `Delete “${book.title}”`);
+  r.delete.hidden = true; // shown as Delete or Archive once the copies say which (drawRetire)
   r.confirm.addEventListener("close", () => {
     if (r.confirm.returnValue === "delete") remove(ctx, book, r);
     else r.delete.focus();

@@ -1,6 +1,7 @@
 """Configuration: the only module that reads os.environ."""
 
 import os
+import re
 from pathlib import Path
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -10,6 +11,11 @@ PLACEHOLDER_SECRETS = {"", "change-me", "dev", "development-only-secret"}
 def _int(name, default):
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
+
+
+def _float(name, default):
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
 
 
 class Config:
@@ -23,7 +29,12 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
         self.LIBRARY_FRONTEND_DIR = os.environ.get("LIBRARY_FRONTEND_DIR") or None
         self.LIBRARY_PROXY_HOPS = _int("LIBRARY_PROXY_HOPS", 0)
+        # The address clients use (scheme, host, optional port): every absolute URL the API writes (Link
+        # headers, the calendar feed) is built from it, never from the request's Host header.
+        self.LIBRARY_PUBLIC_URL = os.environ.get("LIBRARY_PUBLIC_URL", "").strip() or "http://localhost"
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
+        # text | json (one JSON object per line, for a log collector); gunicorn.conf.py reads it too.
+        self.LIBRARY_LOG_FORMAT = os.environ.get("LIBRARY_LOG_FORMAT", "text").strip().lower() or "text"
         # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
         # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
         # The library's name and loan rules: the starting values of the settings an admin changes in the
@@ -41,6 +52,25 @@ class Config:
         self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
         # Public catalog responses kept per worker process, served while the database is unchanged.
         self.LIBRARY_RESPONSE_CACHE = _int("LIBRARY_RESPONSE_CACHE", 512)
+        # ISBN lookup (services/lookup.py): the metadata providers in the order they are asked, their base
+        # URLs, the time one provider may take, and how long answers are kept. Unset, the providers are
+        # "openlibrary" (none under LIBRARY_ENV=testing, so no test reaches the internet).
+        self.LIBRARY_LOOKUP_PROVIDERS = os.environ.get("LIBRARY_LOOKUP_PROVIDERS")
+        self.LIBRARY_OPENLIBRARY_URL = os.environ.get("LIBRARY_OPENLIBRARY_URL") or "https://openlibrary.org"
+        self.LIBRARY_OPENLIBRARY_COVERS_URL = (os.environ.get("LIBRARY_OPENLIBRARY_COVERS_URL")
+                                               or "https://covers.openlibrary.org")
+        self.LIBRARY_GOOGLEBOOKS_URL = os.environ.get("LIBRARY_GOOGLEBOOKS_URL") or "https://www.googleapis.com"
+        self.LIBRARY_LOOKUP_TIMEOUT = _float("LIBRARY_LOOKUP_TIMEOUT", 4.0)
+        self.LIBRARY_LOOKUP_CACHE_SECONDS = _int("LIBRARY_LOOKUP_CACHE_SECONDS", 86400)
+        # /api/metrics: a bearer token Prometheus sends to scrape through nginx; unset, only callers that reach
+        # gunicorn directly (not through a proxy) may scrape.
+        self.LIBRARY_METRICS_TOKEN = os.environ.get("LIBRARY_METRICS_TOKEN", "").strip() or None
+        # Backups (flask --app library backup / backup-schedule): where, how often, how many are kept.
+        self.LIBRARY_BACKUP_DIR = os.environ.get("LIBRARY_BACKUP_DIR") or str(data_dir / "backups")
+        self.LIBRARY_BACKUP_EVERY_HOURS = float(os.environ.get("LIBRARY_BACKUP_EVERY_HOURS") or 24)
+        self.LIBRARY_BACKUP_KEEP = _int("LIBRARY_BACKUP_KEEP", 7)
+        # Set by gunicorn.conf.py: every worker's metrics are files there, added up by a scrape.
+        self.LIBRARY_METRICS_MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit
@@ -74,10 +104,23 @@ class Config:
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}
 
 
+PUBLIC_URL = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
 def check(config):
-    """Settle derived settings; refuse to run outside development and testing with a placeholder or short secret."""
+    """Settle derived settings; refuse to run with a public URL that is not scheme://host[:port] or an unknown log
+    format, and outside development and testing with a placeholder or short secret."""
+    public_url = str(config.get("LIBRARY_PUBLIC_URL") or "").rstrip("/")
+    if not PUBLIC_URL.fullmatch(public_url):
+        raise RuntimeError(f"LIBRARY_PUBLIC_URL must be http(s)://host[:port], e.g. https://library.example.org "
+                           f"(got {public_url!r}; see .env.example)")
+    config["LIBRARY_PUBLIC_URL"] = public_url
+    if config.get("LIBRARY_LOG_FORMAT") not in ("text", "json"):
+        raise RuntimeError("LIBRARY_LOG_FORMAT must be text or json")
     if config.get("LIBRARY_ARGON2") is None:
         config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
+    if config.get("LIBRARY_LOOKUP_PROVIDERS") is None:
+        config["LIBRARY_LOOKUP_PROVIDERS"] = "" if config.get("LIBRARY_ENV") == "testing" else "openlibrary"
     secret = config.get("SECRET_KEY") or ""
     if config.get("LIBRARY_ENV") not in ("development", "testing") and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
         raise RuntimeError("SECRET_KEY must be a random value of at least 32 characters outside development "

@@ -228,7 +228,7 @@ def test_add_edit_and_delete_a_book(app_page, stack):
     expect(heading(page)).to_have_text("Add a book")
     expect(heading(page)).to_be_focused()
     title_input = page.get_by_role("textbox", name=re.compile(r"^Title"))
-    isbn_input = page.get_by_role("textbox", name="ISBN")
+    isbn_input = page.get_by_role("textbox", name="ISBN", exact=True)
     title_input.fill(title)
     page.get_by_role("textbox", name="Authors").fill("Ada Tester; Grace Example")
     isbn_input.fill(BAD_ISBN)
@@ -302,10 +302,10 @@ def test_duplicate_isbn_is_shown_on_the_isbn_field(app_page, stack):
     log_in(page, stack, "librarian", start="#/books/new")
     expect(heading(page)).to_have_text("Add a book")
     page.get_by_role("textbox", name=re.compile(r"^Title")).fill("Duplicate ISBN")
-    page.get_by_role("textbox", name="ISBN").fill(taken["isbn"])
+    page.get_by_role("textbox", name="ISBN", exact=True).fill(taken["isbn"])
     page.get_by_role("button", name="Add book").click()
     expect(page.locator("#book-isbn-error")).to_contain_text(taken["isbn"])
-    expect(page.get_by_role("textbox", name="ISBN")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("textbox", name="ISBN", exact=True)).to_have_attribute("aria-invalid", "true")
 
 
 def test_unknown_routes_show_not_found(app_page, stack):
@@ -372,7 +372,7 @@ def test_every_view_is_accessible(app_page, stack, scheme):
 
     # The form with the server's errors on it, and the delete dialog.
     page.goto(f"{stack.url}/#/books/new")
-    page.get_by_role("textbox", name="ISBN").fill(BAD_ISBN)
+    page.get_by_role("textbox", name="ISBN", exact=True).fill(BAD_ISBN)
     page.get_by_role("textbox", name="Year published").fill("next year")
     page.get_by_role("button", name="Add book").click()
     expect(page.locator("#book-isbn-error")).to_be_visible()

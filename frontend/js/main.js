@@ -25,6 +25,7 @@ import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
 import * as labelsView from "./views/labels.js";
 import { listView } from "./views/stafflist.js";
+import * as duplicatesView from "./views/duplicates.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -37,6 +38,7 @@ const routes = [
   { pattern: "/books/:id", view: bookView, params: { id: ID }, nav: "books" },
   { pattern: "/books/:id/edit", view: formView, params: { id: ID }, nav: "books", access: "catalog" },
   { pattern: "/authors/:id", view: authorView, params: { id: ID }, nav: "books" },
+  { pattern: "/duplicates", view: duplicatesView, nav: "duplicates", exact: true, access: "catalog" },
   { pattern: LOGIN_PATH, view: loginView, nav: "login", exact: true },
   { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
   { pattern: "/me", view: meView, nav: "me", exact: true, access: "user" },

@@ -3,7 +3,10 @@
 from werkzeug.routing import IntegerConverter
 
 from ..schemas.common import ID_MAX
-from . import archive, auth, authors, books, circulation, desk, labels, lists, meta, settings, users
+from . import (
+    archive, auth, authors, books, circulation, covers, desk, jobs, labels, lists, lookup, merge, meta, metrics, settings,
+    users,
+)
 
 
 class IdConverter(IntegerConverter):
@@ -16,7 +19,7 @@ class IdConverter(IntegerConverter):
 def register(app, api):
     app.url_map.converters["id"] = IdConverter
     api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": ID_MAX})
-    for blueprint in (meta.blp, auth.blp, books.blp, archive.blp, authors.blp, circulation.blp, desk.blp, lists.blp, labels.blp,
-                      users.blp, settings.blp):
+    for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, archive.blp, authors.blp, circulation.blp, desk.blp,
+                      lists.blp, labels.blp, users.blp, settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

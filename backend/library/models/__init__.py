@@ -1,12 +1,15 @@
 """Database models, one module per aggregate."""
 
 from .accounts import ApiToken, AuditEvent, LoginThrottle, User, UserSession
-from .catalog import Author, Book, BookAuthor, Subject, book_subjects
+from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
 from .desk import BarcodeSequence
+from .jobs import Job, TaskRun, WorkerBeat
+from .operations import IdempotencyKey
 from .settings import Setting
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Author", "BarcodeSequence", "Book", "BookAuthor", "Copy", "Hold", "Loan", "LoginThrottle", "Member",
-    "Setting", "Subject", "User", "UserSession", "book_subjects",
+    "ApiToken", "AuditEvent", "Author", "BarcodeSequence", "Book", "BookAuthor", "BookIsbn", "BookRedirect", "Copy",
+    "Hold", "IdempotencyKey", "Job", "Loan", "LoginThrottle", "Member", "Setting", "Subject", "TaskRun", "User",
+    "UserSession", "WorkerBeat", "book_subjects",
 ]

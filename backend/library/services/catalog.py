@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, Problem
 from ..extensions import db
-from ..models import Author, Book, BookAuthor, Subject, book_subjects
+from ..models import Author, Book, BookAuthor, BookIsbn, Subject, book_subjects
+from . import covers
 from . import isbn as isbn_service
 from . import search
 from .names import sort_name as derive_sort_name
@@ -98,6 +99,7 @@ def _isbn_conflict(isbn: str, book_id: int | None = None) -> Conflict | None:
 def _apply(book: Book, data: dict) -> None:
     authors = data.pop("authors", None)
     subjects = data.pop("subjects", None)
+    other_isbns = data.pop("other_isbns", None)
     for key, value in data.items():
         setattr(book, key, value)
     if authors is not None:
@@ -105,6 +107,20 @@ def _apply(book: Book, data: dict) -> None:
         book.author_links = [BookAuthor(author=a, position=i) for i, a in enumerate(resolved)]
     if subjects is not None:
         book.subjects = _resolve_subjects(subjects)
+    if other_isbns is not None or "isbn" in data:
+        set_other_isbns(book, [link.isbn for link in book.isbn_links] if other_isbns is None else other_isbns)
+
+
+def set_other_isbns(book: Book, isbns: list[str]) -> None:
+    """Make the book's other ISBNs these (in order, without repeats or its own ISBN); links that stay are kept."""
+    wanted = [isbn for isbn in dict.fromkeys(isbns) if isbn != book.isbn]
+    kept = {link.isbn: link for link in book.isbn_links}
+    book.isbn_links = [kept.get(isbn) or BookIsbn(isbn=isbn) for isbn in wanted]
+
+
+def isbn_condition(isbn13: str):
+    """Books with this ISBN-13, as their own ISBN or one of their other ISBNs."""
+    return or_(Book.isbn == isbn13, Book.id.in_(select(BookIsbn.book_id).where(BookIsbn.isbn == isbn13)))
 
 
 def _save_book(book: Book, data: dict) -> Book:
@@ -157,10 +173,13 @@ def _book_dict_statements(archived: bool = False):
         return (select(func.count()).select_from(table).where(table.c.book_id == book.c.id, *conditions)
                 .correlate(book).scalar_subquery())
 
+    other = BookIsbn.__table__
+    other_isbns = (select(func.aggregate_strings(other.c.isbn, " ")).where(other.c.book_id == book.c.id)
+                   .correlate(book).scalar_subquery())
     books = select(book.c.id, book.c.title, book.c.subtitle, book.c.isbn, book.c.publisher, book.c.published_year,
                    book.c.language, book.c.description, book.c.cover_url, book.c.created_at, book.c.updated_at,
                    counted(copy, copy.c.status == "available"), counted(copy, copy.c.status != "withdrawn"),
-                   counted(hold, hold.c.status == "waiting"), book.c.archived_at).where(
+                   counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns, book.c.archived_at).where(
         book.c.id.in_(ids), book.c.archived_at.is_not(None) if archived else book.c.archived_at.is_(None))
     authors = (select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
                .join(author, author.c.id == link.c.author_id)
@@ -194,12 +213,13 @@ def book_dicts(book_ids: list[int], archived: bool = False) -> list[dict]:
             "id": book_id, "title": row[1], "subtitle": row[2], "authors": authors[book_id], "isbn": isbn,
             "isbn_formatted": isbn_service.formatted(isbn), "isbn10": isbn_service.to_isbn10(isbn),
             "publisher": row[4], "published_year": row[5], "language": row[6], "description": row[7],
-            "subjects": subjects[book_id], "cover_url": row[8],
+            "subjects": subjects[book_id], "cover_url": row[8], "cover": covers.urls(row[14]),
+            "other_isbns": sorted(row[15].split()) if row[15] else [],
             "availability": {"available": row[11], "total": row[12], "holds": row[13]},
             "created_at": row[9].isoformat(), "updated_at": row[10].isoformat(),
         }
         if archived:
-            books[book_id]["archived_at"] = row[14].isoformat()
+            books[book_id]["archived_at"] = row[16].isoformat()
     return [books[book_id] for book_id in book_ids if book_id in books]
 
 
@@ -231,7 +251,7 @@ def _sort_keys(sort: str):
 def book_filters(args: dict) -> list:
     conditions = []
     if args.get("isbn"):
-        conditions.append(Book.isbn == args["isbn"])
+        conditions.append(isbn_condition(args["isbn"]))
     if args.get("author"):
         conditions.append(exists().where(BookAuthor.book_id == Book.id, BookAuthor.author_id == args["author"]))
     if args.get("subject"):
@@ -277,7 +297,7 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
     except isbn_service.InvalidISBN:
         isbn13 = None
     if isbn13:
-        plan.conditions.append(Book.isbn == isbn13)
+        plan.conditions.append(isbn_condition(isbn13))
     elif plan.parsed:
         plan.match = search.matches(plan.parsed)
     if plan.match is None:  # archived books are out of the catalog; the search index never holds them

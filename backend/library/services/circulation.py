@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from .. import clock
 from ..errors import Conflict, Problem
 from ..extensions import db
-from ..models import Book, Copy, Hold, Loan, Member
+from ..models import Book, Copy, Hold, Loan, Member, User
 from . import audit
 
 
@@ -140,10 +140,10 @@ def _close_hold(hold: Hold, status: str, now, rules: Rules) -> None:
     hold.status, hold.closed_at = status, now
     if copy is not None:
         db.session.flush()
-        _shelve(copy, now, rules)
+        shelve(copy, now, rules)
 
 
-def _shelve(copy: Copy, now, rules: Rules) -> Hold | None:
+def shelve(copy: Copy, now, rules: Rules) -> Hold | None:
     """A copy back in the library: captured for the first waiting hold on its book, else available."""
     hold = take_next_hold(copy, now, rules)
     if hold is None:
@@ -291,7 +291,7 @@ def return_loan(loan: Loan, rules: Rules) -> tuple[Loan, Hold | None]:
         db.session.rollback()
         raise Conflict("This loan is already returned.")
     copy = db.session.scalars(select(Copy).where(Copy.id == loan.copy_id).with_for_update()).one()
-    hold = _shelve(copy, now, rules)
+    hold = shelve(copy, now, rules)
     audit.record("loan.return", resource=loan, summary={"barcode": copy.barcode, "hold_id": hold.id if hold else None})
     _commit_or_conflict("The copy changed meanwhile; try again.")
     db.session.refresh(loan)
@@ -426,8 +426,12 @@ def reset_calendar_token(member: Member, secret_key: str) -> str:
 
 
 def member_by_calendar_token(member_id: int, token: str, secret_key: str) -> Member | None:
+    """The member whose feed this is, or None: unknown member, wrong token, a suspended card or a disabled
+    linked account (the feed ends with the card's or the account's rights; it works again once restored)."""
     member = db.session.get(Member, member_id)
-    if member is None:
+    if member is None or member.status != "active":
+        return None
+    if member.user_id is not None and not db.session.scalar(select(User.is_active).where(User.id == member.user_id)):
         return None
     # Bytes, not str: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
     expected = calendar_token(member, secret_key).encode()

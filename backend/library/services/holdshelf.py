@@ -23,7 +23,7 @@ from ..errors import Conflict
 from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member
 from . import audit
-from .circulation import Rules, _commit_or_conflict, _shelve, copy_by_barcode, return_loan, take_next_hold
+from .circulation import Rules, _commit_or_conflict, shelve, copy_by_barcode, return_loan, take_next_hold
 
 
 @dataclass
@@ -101,8 +101,8 @@ def clear(hold: Hold, rules: Rules) -> tuple[Hold, Copy, Hold | None]:
         raise Conflict("The hold changed meanwhile; look at the hold shelf again.")
     db.session.flush()
     copy = db.session.scalars(select(Copy).where(Copy.id == hold.copy_id).with_for_update()).one()
-    copy.status = "on_hold_shelf"  # _shelve decides from here: the next hold, or back to the shelf
-    next_hold = _shelve(copy, now, rules)
+    copy.status = "on_hold_shelf"  # shelve decides from here: the next hold, or back to the shelf
+    next_hold = shelve(copy, now, rules)
     audit.record("hold.expire", resource=hold, summary={"barcode": copy.barcode,
                                                         "next_hold_id": next_hold.id if next_hold else None})
     _commit_or_conflict("The copy changed meanwhile; look at the hold shelf again.")

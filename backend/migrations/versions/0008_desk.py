@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_desk'
-down_revision = '0006_settings'
+down_revision = '0010_operations'
 branch_labels = None
 depends_on = None
 

@@ -14,9 +14,11 @@ import {
   availabilityText, availabilitySummary, holdsText, copyStatusLabel, copyActions, copyBody, holdStatusText, holdPlacedText,
   retireChoice,
 } from "../circulation.js";
-import { t } from "../i18n.js";
 import { myCard } from "../membership.js";
-import { formatDate, listParts, paragraphs, safeImageUrl, fullTitle } from "../format.js";
+import { formatDate, listParts, paragraphs, fullTitle } from "../format.js";
+import { coverUrl } from "../covers.js";
+import { t } from "../i18n.js";
+import { addScanButtons } from "../scanner.js";
 import { languageName } from "../languages.js";
 import { buildHash } from "../router.js";
 import { lastListHash } from "../state.js";
@@ -35,6 +37,11 @@ export async function render(ctx) {
     () => render(ctx),
   );
   if (book === undefined) return;
+  if (String(book.id) !== String(ctx.params.id)) {
+    // The book was merged into another (the API answered 301): show the survivor under its own address.
+    ctx.navigate(`#/books/${book.id}`, { replace: true, message: t("That book was merged into this one.") });
+    return;
+  }
   const view = draw(ctx, book);
   const page = { ctx, view, book, staff: isStaff(currentUser()?.role) };
   drawAvailability(page);
@@ -61,12 +68,16 @@ function draw(ctx, book) {
   r["description-section"].hidden = paras.length === 0;
   r.description.replaceChildren(...paras.map((text) => el("p", { text })));
 
-  const cover = safeImageUrl(book.cover_url);
+  const cover = coverUrl(book, "detail");
   if (cover) {
-    r.cover.alt = `Cover of ${fullTitle(book)}`;
-    r.cover.addEventListener("error", () => { r["cover-wrap"].hidden = true; }, { once: true });
+    r.cover.alt = t("Cover of {title}", { title: fullTitle(book) });
+    r.cover.addEventListener("error", () => {
+      r.cover.hidden = true;
+      r["cover-none"].hidden = false;
+    }, { once: true });
     r.cover.src = cover;
-    r["cover-wrap"].hidden = false;
+    r.cover.hidden = false;
+    r["cover-none"].hidden = true;
   }
 
   // Visitors and members only read the catalog: no Edit or Delete for them.
@@ -431,6 +442,7 @@ function setUpAddCopy(page) {
       form.elements.barcode.focus();
     }
   });
+  addScanButtons(form, (_code, input) => input.focus()); // the barcode is filled in; location may follow
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (form.getAttribute("aria-busy") === "true") return;

@@ -16,6 +16,7 @@ import {
 } from "../circulation.js";
 import { formatDate } from "../format.js";
 import { t, tn } from "../i18n.js";
+import { addScanButtons } from "../scanner.js";
 import { deskNav } from "./desknav.js";
 
 let desk = initialDesk();
@@ -120,6 +121,7 @@ function mount() {
     queue.push({ barcode, mode: desk.mode, member: desk.member });
     pump();
   });
+  addScanButtons(view); // a code read by the camera is sent like a USB scanner's: the form is submitted
   r.barcode.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && desk.mode === "checkout" && desk.member && !r.barcode.value) {
       event.preventDefault();

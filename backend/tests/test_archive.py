@@ -98,3 +98,24 @@ def test_archive_is_for_staff(as_role, anon):
     for path in ("/api/v1/books/archived",):
         assert_problem(anon.get(path), 401)
         assert_problem(as_role("member").get(path), 403)
+
+
+def test_an_archived_book_is_no_duplicate_and_cannot_be_merged(desk):
+    title, author = f"Twice {code('told')}", [{"name": f"Teller {code('a')}"}]
+    old, (copy,) = desk.book_with_copies(1, title=title, authors=author)
+    new, _ = desk.book_with_copies(1, title=title, authors=author)
+
+    def grouped():
+        return [sorted(b["id"] for b in group["books"])
+                for group in desk.get("/api/v1/duplicates", query_string={"per_page": 100}).get_json()["items"]]
+
+    assert sorted([old["id"], new["id"]]) in grouped()
+    desk.checkout(copy["barcode"], desk.member()["card_number"])
+    desk.give_back(copy["barcode"])
+    withdraw(desk, copy)
+    assert desk.post(f"/api/v1/books/{old['id']}/archive").status_code == 200
+    assert not [ids for ids in grouped() if old["id"] in ids]
+    for into, source in ((new, old), (old, new)):
+        refused = assert_problem(desk.post(f"/api/v1/books/{into['id']}/merge", json={"from": [source["id"]]}), 409)
+        assert "archived" in refused["detail"]
+    assert desk.get(f"/api/v1/books/{new['id']}").status_code == 200

@@ -130,7 +130,7 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", FUZZ_APP)
 # What JSON Schema cannot say, so that the spec calls valid a request the API rightly refuses with a 422: an
 # ISBN's check digit, a cursor that no list handed out, a reference to a record that does not exist, a
 # password on the common-password list, a page number too deep for its per_page, token scopes beyond the
-# caller's role (the descriptions in the spec say each). Each by its exact message, so that no other 422 hides behind them.
+# caller's role, label sheets' choices (the descriptions in the spec say each). Each by its exact message, so that no other 422 hides behind them.
 SEMANTIC_422 = re.compile("|".join([
     r"Not a valid ISBN: (?:wrong check digit|an ISBN-13 starts with 978 or 979)\.",
     r"Not a cursor from this list; start again without cursor\.",
@@ -139,6 +139,10 @@ SEMANTIC_422 = re.compile("|".join([
     r"This password is too common.*",
     r"Page numbers reach the first 10000 books; go deeper with cursor=next_cursor\.",  # page x per_page
     r"Not allowed for you: .+\.",  # token scopes beyond the caller's role
+    r"No (?:copy|member) matches this choice\.",  # label sheets: ids, a book or a day with no copy or member
+    r"Choose the copies: copy_id, book_id or added_on\.",  # label sheets: one of the three
+    r"A \S+ sheet has \d+ labels\.",  # label sheets: skip fewer labels than a sheet has
+    r"\S+ does not fit \w+ labels; it takes .+\.",  # label sheets: a sheet takes some layouts only
 ]))
 
 

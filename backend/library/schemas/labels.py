@@ -27,9 +27,11 @@ class _SheetQuery(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    sheet = fields.String(required=True, validate=validate.OneOf(list(SHEETS)))
+    sheet = fields.String(required=True, validate=validate.OneOf(list(SHEETS)), metadata={
+        "description": "The label sheet (GET /labels/sheets); a sheet that does not take the layout is a 422"})
     skip = fields.Integer(load_default=0, validate=validate.Range(0, 79), metadata={
-        "description": "Labels to leave blank at the start of the first sheet (one that was partly used)"})
+        "description": "Labels to leave blank at the start of the first sheet (one that was partly used); fewer than "
+                       "the sheet has, or a 422"})
 
     def _check_fits(self, data, layout):
         sheet = SHEETS[data["sheet"]]
@@ -46,7 +48,8 @@ class CopyLabelQuery(_SheetQuery):
     layout = fields.String(load_default="barcode", validate=validate.OneOf(["barcode", "spine"]), metadata={
         "description": "barcode: title, Code 128 barcode and call number; spine: the call number, large"})
     copy_id = fields.List(QueryId(), validate=validate.Length(max=MAX_LABELS), metadata={
-        "description": "Copies by id (repeat the parameter)"})
+        "description": "Copies by id (repeat the parameter). One of copy_id, book_id and added_on is required; given "
+                       "together, a copy must match each; a choice that matches no copy is a 422"})
     book_id = fields.Integer(validate=validate.Range(1, ID_MAX), metadata={"description": "Every copy of a book"})
     added_on = fields.Date(metadata={"description": "The copies added on this day (UTC)"})
 
@@ -59,7 +62,7 @@ class CopyLabelQuery(_SheetQuery):
 
 class CardLabelQuery(_SheetQuery):
     member_id = fields.List(QueryId(), required=True, validate=validate.Length(min=1, max=MAX_LABELS), metadata={
-        "description": "Members by id (repeat the parameter)"})
+        "description": "Members by id (repeat the parameter); ids that match no member are a 422"})
 
     @ma.validates_schema
     def fits(self, data, **kwargs):

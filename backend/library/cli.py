@@ -107,6 +107,7 @@ def register(app):
 
         connection = db.session.connection()
         search_index.rebuild_index(connection)
+        search_index.drop_archived(connection)
         search.rebuild_words(connection, title_keys=True)
         db.session.commit()
         click.echo("Search index rebuilt.")
@@ -118,7 +119,7 @@ def register(app):
     @click.option("--beat-file", type=click.Path(dir_okay=False),
                   help="Touch this file every round (a container healthcheck reads its age).")
     def worker(once, poll, beat_file):
-        """Run background work: jobs (imports ...) and periodic tasks (hold expiry ...), until Ctrl-C or SIGTERM.
+        """Run background work: jobs (imports ...) and periodic tasks (clean-up ...), until Ctrl-C or SIGTERM.
         Several workers may run at once."""
         from .services.worker import Worker
 
@@ -140,7 +141,8 @@ def register(app):
 
     @app.cli.command("expire-holds")
     def expire_holds():
-        """Expire holds not picked up in time (their copies pass to the next in line); for cron."""
+        """Clear the holds not picked up in time, as Clear on the hold shelf list does (each copy passes to the
+        next in line or back to the shelf); for libraries that want it from cron rather than at the desk."""
         from .services import circulation, settings
 
         count = circulation.expire_holds(settings.rules())

@@ -51,6 +51,10 @@ class Config:
         self.LIBRARY_MAX_HOLDS = _int("LIBRARY_MAX_HOLDS", 5)
         self.LIBRARY_HOLD_PICKUP_DAYS = _int("LIBRARY_HOLD_PICKUP_DAYS", 7)
         self.LIBRARY_SELF_REGISTRATION = _bool("LIBRARY_SELF_REGISTRATION", False)
+        # Automatic copy barcodes and card numbers: prefix + a zero-padded number from a counter.
+        self.LIBRARY_COPY_BARCODE_PREFIX = os.environ.get("LIBRARY_COPY_BARCODE_PREFIX", "C").strip()
+        self.LIBRARY_CARD_NUMBER_PREFIX = os.environ.get("LIBRARY_CARD_NUMBER_PREFIX", "M").strip()
+        self.LIBRARY_BARCODE_DIGITS = _int("LIBRARY_BARCODE_DIGITS", 6)
         self.LIBRARY_ARGON2 = None  # resolved in check() once LIBRARY_ENV is final
         # Public catalog responses kept per worker process, served while the database is unchanged.
         self.LIBRARY_RESPONSE_CACHE = _int("LIBRARY_RESPONSE_CACHE", 512)

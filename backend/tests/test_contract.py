@@ -136,7 +136,8 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", FUZZ_APP)
 # ISBN's check digit, a cursor that no list handed out, a reference to a record that does not exist, a
 # password on the common-password list, an Idempotency-Key used before with another body, a page number too
 # deep for its per_page, token scopes beyond the caller's role, a new card given both an account to link and a
-# new login (the descriptions in the spec say each). Each by its exact message, so that no other 422 hides behind them.
+# new login, label sheets' choices (the descriptions in the spec say each). Each by its exact message, so that no
+# other 422 hides behind them.
 SEMANTIC_422 = re.compile("|".join([
     r"Not a valid ISBN: (?:wrong check digit|an ISBN-13 starts with 978 or 979)\.",
     r"Not a cursor from this list; start again without cursor\.",
@@ -151,6 +152,10 @@ SEMANTIC_422 = re.compile("|".join([
     r"The file is (?:empty|neither MARC \(ISO 2709 or MARCXML\) nor CSV text|.+, not a MARC or CSV file)\b.*",
     r"The CSV file has (?:no header row|\d+ columns).+",
     r"Give at most one of user_id, user_email and login\.",  # a new card's account: link one or make one
+    r"No (?:copy|member) matches this choice\.",  # label sheets: ids, a book or a day with no copy or member
+    r"Choose the copies: copy_id, book_id or added_on\.",  # label sheets: one of the three
+    r"A \S+ sheet has \d+ labels\.",  # label sheets: skip fewer labels than a sheet has
+    r"\S+ does not fit \w+ labels; it takes .+\.",  # label sheets: a sheet takes some layouts only
 ]))
 
 

@@ -83,7 +83,8 @@ def test_merge_moves_copies_loans_holds_and_isbns(client, anon, app):
     assert merged["publisher"] == "Beacon Press" and merged["published_year"] == 1979
     assert merged["description"] == "A long description." and merged["subjects"] == ["Fiction", "Time travel"]
     assert sorted(merged["other_isbns"]) == sorted([other["isbn"], *other["other_isbns"]])
-    assert merged["availability"] == {"available": 0, "total": 2, "holds": 0}  # the shelf copy went to the hold
+    # The hold waits (holds wait even with a copy on the shelf: the pull list shows it to fetch).
+    assert merged["availability"] == {"available": 1, "total": 2, "holds": 1}
 
     copies = client.get(f"/api/v1/books/{survivor['id']}/copies").get_json()["items"]
     assert {c["barcode"] for c in copies} == {on_loan["barcode"], on_shelf["barcode"]}
@@ -91,6 +92,8 @@ def test_merge_moves_copies_loans_holds_and_isbns(client, anon, app):
     assert [item["id"] for item in loans] == [loan.get_json()["id"]]
     holds = client.get("/api/v1/holds", query_string={"book_id": survivor["id"]}).get_json()["items"]
     assert [item["id"] for item in holds] == [hold.get_json()["id"]]
+    pull = client.get("/api/v1/pull-list", query_string={"per_page": 100}).get_json()["items"]
+    assert [(item["hold_id"], item["barcode"]) for item in pull] == [(hold.get_json()["id"], on_shelf["barcode"])]
 
     # The merged id answers 301 to the survivor; its ISBN finds the survivor.
     gone = anon.get(f"/api/v1/books/{other['id']}")

@@ -1,6 +1,9 @@
 """Settings on SQLite and PostgreSQL: admins change them in the app, the environment gives the defaults,
 circulation follows them at once, each change is audited."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from .test_books import assert_problem
@@ -67,3 +70,13 @@ def test_only_admins_read_or_change_settings(as_role, anon):
     assert_problem(as_role("librarian").patch("/api/v1/settings", json={"loan_days": 3}), 403)
     assert_problem(as_role("member").get("/api/v1/settings"), 403)
     assert as_role("admin", scopes=["read", "write"]).get("/api/v1/settings").status_code == 403  # no admin scope
+
+
+def test_every_setting_is_on_the_settings_page():
+    """An admin can change every setting in the app: each REGISTRY entry has a field in the page's table
+    (frontend/js/settingsform.js), and the table names no setting the API does not have."""
+    from library.services.settings import REGISTRY
+
+    table = (Path(__file__).resolve().parents[2] / "frontend" / "js" / "settingsform.js").read_text()
+    keys = set(re.findall(r'\bkey: "([a-z_]+)"', table))
+    assert keys == set(REGISTRY)

@@ -238,7 +238,7 @@ export const listAuthorBooks = (authorId, params, opts) =>
 export const listSubjects = (params, opts) => request("GET", "/subjects", { ...opts, params });
 /** The languages the catalog's books are in: a page of {code, name, book_count}, by name. */
 export const listLanguages = (params, opts) => request("GET", "/languages", { ...opts, params });
-/** What any visitor may know about the library: {library_name}. */
+/** What any visitor may know about the library: {library_name, self_registration}. */
 export const getPublicSettings = (opts) => request("GET", "/settings/public", opts);
 
 // ---- Catalog tools: ISBN lookup, covers, duplicates and merging. ----
@@ -327,7 +327,6 @@ export const makeResetLink = (userId, opts) => request("POST", `/users/${id(user
 
 export const getSettings = (opts) => request("GET", "/settings", opts);
 export const updateSettings = (body, opts) => request("PATCH", "/settings", { ...opts, body });
-export const getPublicSettings = (opts) => request("GET", "/settings/public", opts);
 export const listAudit = (params, opts) => request("GET", "/audit", { ...opts, params });
 
 // ---- Circulation: copies, members, loans, holds, reports and the member's own calendar feed. ----
@@ -441,4 +440,47 @@ export function uploadImport(file, { onProgress, signal } = {}) {
     signal?.addEventListener("abort", () => xhr.abort(), { once: true });
     xhr.send(file);
   });
+}
+
+// ---- The desk's lists and actions: pull list, hold shelf, capture and clear, member lookup, barcodes. ----
+
+export const listPullList = (params, opts) => request("GET", "/pull-list", { ...opts, params });
+export const listHoldShelf = (params, opts) => request("GET", "/hold-shelf", { ...opts, params });
+/** A pulled copy onto the hold shelf: resolves to the Hold it now waits for. */
+export const captureHold = (barcode, opts) => request("POST", "/holds/capture", { ...opts, body: { barcode } });
+/** Clear a hold past its pickup date: {cleared, hold (the next in line, or null), copy}. */
+export const clearHold = (holdId, opts) => request("POST", `/holds/${id(holdId)}/clear`, opts);
+/** Members for the desk's card field: a card number in any case, or words of a name; best match first. */
+export const lookupMembers = (q, params, opts) => request("GET", "/members/lookup", { ...opts, params: { ...params, q } });
+/** Reserve the next automatic barcode ("copy") or card number ("card"): {kind, barcode}. */
+export const reserveBarcode = (kind, opts) => request("POST", "/barcodes/next", { ...opts, body: { kind } });
+
+export const findCopies = (params, opts) => request("GET", "/copies", { ...opts, params });
+export const deleteCopy = (copyId, opts) => request("DELETE", `/copies/${id(copyId)}`, opts);
+export const listArchivedBooks = (params, opts) => request("GET", "/books/archived", { ...opts, params });
+export const archiveBook = (bookId, opts) => request("POST", `/books/${id(bookId)}/archive`, opts);
+export const restoreBook = (bookId, opts) => request("POST", `/books/${id(bookId)}/restore`, opts);
+
+export const listAuthors = (params, opts) => request("GET", "/authors", { ...opts, params });
+export const updateAuthor = (authorId, body, opts) => request("PATCH", `/authors/${id(authorId)}`, { ...opts, body });
+/** Merge the author duplicateId into authorId (the survivor): resolves to the survivor. */
+export const mergeAuthors = (authorId, duplicateId, opts) =>
+  request("POST", `/authors/${id(authorId)}/merge`, { ...opts, body: { duplicate_id: Number(duplicateId) } });
+
+export const listLabelSheets = (opts) => request("GET", "/labels/sheets", opts);
+
+/**
+ * The address of a CSV or PDF the browser downloads itself (a plain link: the session cookie goes with it).
+ * Array values repeat the parameter (copy_id=1&copy_id=2).
+ */
+export function downloadUrl(path, params = {}) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const item of [].concat(value)) {
+      if (item === null || item === undefined || item === "" || item === false) continue;
+      search.append(key, String(item));
+    }
+  }
+  const query = search.toString();
+  return `${API_BASE}${path}${query ? `?${query}` : ""}`;
 }

@@ -30,6 +30,8 @@ import * as meView from "./views/me.js";
 import * as membersView from "./views/members.js";
 import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
+import * as labelsView from "./views/labels.js";
+import { listView } from "./views/stafflist.js";
 import * as duplicatesView from "./views/duplicates.js";
 import * as helpView from "./views/help.js";
 import * as importsView from "./views/imports.js";
@@ -60,9 +62,16 @@ const routes = [
   { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
   { pattern: "/me", view: meView, nav: "me", exact: true, access: "user" },
   { pattern: "/desk", view: deskView, nav: "desk", exact: true, access: "staff" },
+  { pattern: "/desk/pull-list", view: listView("pull"), nav: "desk", access: "staff" },
+  { pattern: "/desk/hold-shelf", view: listView("shelf"), nav: "desk", access: "staff" },
+  { pattern: "/desk/loans", view: listView("loans"), nav: "desk", access: "staff" },
+  { pattern: "/desk/holds", view: listView("holds"), nav: "desk", access: "staff" },
+  { pattern: "/desk/archive", view: listView("archive"), nav: "desk", access: "staff" },
+  { pattern: "/desk/labels", view: labelsView, nav: "desk", access: "staff" },
   { pattern: "/members", view: membersView, nav: "members", exact: true, access: "staff" },
   { pattern: "/members/new", view: memberNewView, nav: "members", access: "staff" },
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
+  { pattern: "/members/:id/history", view: listView("history"), params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/import", view: importsView, nav: "import", exact: true, access: "staff" },
   { pattern: "/import/:id", view: importsView, params: { id: ID }, nav: "import", access: "staff" },
   { pattern: "/help", view: helpView, nav: "help", exact: true },

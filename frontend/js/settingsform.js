@@ -12,10 +12,17 @@ export const SETTINGS_FIELDS = Object.freeze([
   { section: "Loans", key: "max_loans", label: "Loans per member at once", type: "integer", min: 1, max: 100 },
   { section: "Holds", key: "max_holds", label: "Holds per member at once", type: "integer", min: 0, max: 100 },
   { section: "Holds", key: "hold_pickup_days", label: "Days a held copy waits on the hold shelf", type: "integer",
-    min: 1, max: 60, help: "After that the hold expires and the copy goes to the next in line." },
+    min: 1, max: 60,
+    help: "After that the hold shows as expired on the hold shelf list, for staff to clear: the copy then goes to the next in line." },
   { section: "Members", key: "self_registration", label: "Visitors may sign up for a library card online",
     type: "boolean",
     help: "Sign-ups wait on the Members page as “Waiting for approval” until staff approve them with a card number." },
+  { section: "Barcodes and cards", key: "copy_barcode_prefix", label: "Prefix of automatic copy barcodes", type: "text",
+    max: 20, help: "C gives C000001, C000002 …; letters, digits and . _ / - only, may be empty." },
+  { section: "Barcodes and cards", key: "card_number_prefix", label: "Prefix of automatic card numbers", type: "text",
+    max: 20, help: "M gives M000001, M000002 …" },
+  { section: "Barcodes and cards", key: "barcode_digits", label: "Digits in automatic barcodes and card numbers",
+    type: "integer", min: 1, max: 12, help: "The number is padded with zeros to this many digits." },
 ]);
 
 /** The fields grouped by section, in the table's order: [{ name, fields }]. */

@@ -3,8 +3,10 @@
 from werkzeug.routing import IntegerConverter
 
 from ..schemas.common import ID_MAX
-from . import (auth, authors, books, circulation, covers, exports, imports, jobs, languages, lookup, memberships, merge, meta,
-               metrics, passwords, settings, users)
+from . import (
+    archive, auth, authors, books, circulation, covers, desk, exports, imports, jobs, labels, languages, lists, lookup,
+    memberships, merge, meta, metrics, passwords, settings, users,
+)
 
 
 class IdConverter(IntegerConverter):
@@ -17,8 +19,8 @@ class IdConverter(IntegerConverter):
 def register(app, api):
     app.url_map.converters["id"] = IdConverter
     api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": ID_MAX})
-    for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, authors.blp, languages.blp, circulation.blp, users.blp,
-                      settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp, imports.blp, exports.blp, passwords.blp,
-                      memberships.blp):
+    for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, archive.blp, authors.blp, languages.blp, circulation.blp,
+                      desk.blp, lists.blp, labels.blp, users.blp, settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp,
+                      imports.blp, exports.blp, passwords.blp, memberships.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

@@ -7,10 +7,10 @@ from ..authz import PUBLIC, STAFF, access
 from .base import Blueprint, json_response
 
 from ..errors import Problem
-from ..schemas.authors import AuthorIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery
+from ..schemas.authors import AuthorIn, AuthorMergeIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery
 from ..schemas.books import DEEP_PAGE_LIMIT, BookPage, BookQuery
 from ..schemas.common import page_of
-from ..services import catalog
+from ..services import authors as author_service, catalog
 from .pagination import BOOK_LINK_HEADER, LINK_HEADER, book_page_response, page_response
 
 blp = Blueprint("authors", __name__, url_prefix="/api/v1", description="Authors and subjects")
@@ -72,6 +72,18 @@ class AuthorItem(MethodView):
     def delete(self, author_id):
         """Delete an author who has no books"""
         catalog.delete_author(get_author_or_404(author_id))
+
+
+@blp.route("/authors/<id:author_id>/merge")
+class AuthorMerge(MethodView):
+    @access(STAFF)
+    @blp.doc(operationId="mergeAuthors")
+    @blp.arguments(AuthorMergeIn)
+    @blp.response(200, AuthorOut)
+    def post(self, data, author_id):
+        """Merge another author into this one: their books move here (audited) and they are deleted"""
+        author_service.merge(get_author_or_404(author_id), data["duplicate_id"])
+        return get_author_or_404(author_id)
 
 
 @blp.route("/authors/<id:author_id>/books")

@@ -8,7 +8,7 @@ from .base import ETAG_HEADER, Blueprint, conditional, json_response
 
 from ..extensions import db
 from ..schemas.books import DEEP_PAGE_LIMIT, BookIn, BookOut, BookPage, BookPatch, BookQuery
-from ..services import catalog, merge
+from ..services import catalog, merge, retire
 from .pagination import BOOK_LINK_HEADER, book_page_response
 
 blp = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books in the catalog")
@@ -70,6 +70,8 @@ class BookItem(MethodView):
     @access(STAFF)
     @blp.doc(operationId="deleteBook")
     @blp.response(204)
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="A copy is still in service, or the book has loan or hold history (archive it)")
     def delete(self, book_id):
-        """Delete a book"""
-        catalog.delete_book(get_book_or_404(book_id))
+        """Delete a book that never circulated, with its withdrawn copies (one with history is archived instead)"""
+        retire.delete_book(get_book_or_404(book_id))

@@ -1,5 +1,6 @@
 """Circulation: copies, members, loans and returns at the desk, holds, reports, the due-date calendar."""
 
+from datetime import datetime, time, timedelta, timezone
 from urllib.parse import urlsplit
 
 from flask import current_app, g, url_for
@@ -15,7 +16,7 @@ from ..schemas.circulation import (
     MemberCreatedOut, MemberIn, MemberOut, MemberPatch, MemberQuery, ReturnIn, ReturnOut, RulesOut,
 )
 from ..schemas.common import PageQuery, page_of
-from ..services import circulation, memberships, settings
+from ..services import barcodes, circulation, holdshelf, lists, memberships, settings
 from ..services.catalog import like_pattern
 from .. import clock
 from .base import Blueprint, public_url
@@ -47,22 +48,34 @@ def my_member(required=True) -> Member | None:
 # --- presenters: one query per page for the related rows ---------------------------------------------
 
 def copies_out(copies):
+    ids = [c.id for c in copies]
     due = dict(db.session.execute(select(Loan.copy_id, Loan.due_at).where(
-        Loan.copy_id.in_([c.id for c in copies]), Loan.returned_at.is_(None))).all()) if copies else {}
+        Loan.copy_id.in_(ids), Loan.returned_at.is_(None))).all()) if copies else {}
+    titles = dict(db.session.execute(select(Book.id, Book.title).where(
+        Book.id.in_({c.book_id for c in copies}))).all()) if copies else {}
+    used = circulation.copy_history(ids)
     return [{**{k: getattr(c, k) for k in ("id", "book_id", "barcode", "location", "call_number", "notes", "status",
-                                           "created_at", "updated_at")}, "due_at": due.get(c.id)} for c in copies]
+                                           "created_at", "updated_at")},
+             "book_title": titles.get(c.book_id), "due_at": due.get(c.id), "deletable": c.id not in used}
+            for c in copies]
 
 
 def loans_out(loans):
     now = clock.now()
-    max_renewals = rules().max_renewals
-    return [{
-        "id": loan.id, "copy_id": loan.copy_id, "barcode": loan.copy.barcode, "book_id": loan.copy.book_id,
-        "book_title": loan.copy.book.title, "member_id": loan.member_id, "member_name": loan.member.name,
-        "card_number": loan.member.card_number, "loaned_at": loan.loaned_at, "due_at": loan.due_at,
-        "returned_at": loan.returned_at, "renewals": loan.renewals, "max_renewals": max_renewals,
-        "overdue": loan.returned_at is None and loan.due_at < now,
-    } for loan in loans]
+    loan_rules = rules()
+    waiting = circulation.waiting_holds(loan.copy.book_id for loan in loans)
+    out = []
+    for loan in loans:
+        renewal_due, refusal = circulation.renewal(loan, loan_rules, waiting.get(loan.copy.book_id, 0), now)
+        out.append({
+            "id": loan.id, "copy_id": loan.copy_id, "barcode": loan.copy.barcode, "book_id": loan.copy.book_id,
+            "book_title": loan.copy.book.title, "member_id": loan.member_id, "member_name": loan.member.name,
+            "card_number": loan.member.card_number, "loaned_at": loan.loaned_at, "due_at": loan.due_at,
+            "returned_at": loan.returned_at, "renewals": loan.renewals, "max_renewals": loan_rules.max_renewals,
+            "overdue": loan.returned_at is None and loan.due_at < now,
+            "renewable": refusal is None, "renewal_due_at": renewal_due, "renewal_refusal": refusal,
+        })
+    return out
 
 
 def holds_out(holds):
@@ -87,9 +100,11 @@ def members_out(members):
             for m in members]
 
 
-def return_out(loan, hold):
-    db.session.refresh(loan)
-    return {"loan": loans_out([loan])[0], "hold": holds_out([hold])[0] if hold else None}
+def return_out(loan, hold, action="returned", cleared=None):
+    if loan is not None:
+        db.session.refresh(loan)
+    return {"action": action, "loan": loans_out([loan])[0] if loan else None,
+            "hold": holds_out([hold])[0] if hold else None, "cleared": holds_out([cleared])[0] if cleared else None}
 
 
 # --- copies ---------------------------------------------------------------------------------------
@@ -122,13 +137,17 @@ class BookCopies(MethodView):
     @blp.response(201, CopyOut)
     @blp.alt_response(409, description="The barcode is in use", **CONFLICT)
     def post(self, data, book_id):
-        """Add a copy of a book; it goes to the first waiting hold, or on the shelf"""
-        db.get_or_404(Book, book_id, description=f"No book with id {book_id}.")
-        _barcode_taken(data["barcode"])
+        """Add a copy of a book, with the next automatic barcode unless one is given; it goes on the shelf (and
+        on the pull list if someone waits for the book)"""
+        book = db.get_or_404(Book, book_id, description=f"No book with id {book_id}.")
+        if book.archived_at is not None:
+            raise Conflict("The book is archived; restore it before adding copies.")
+        if "barcode" in data:
+            _barcode_taken(data["barcode"])
+        else:
+            data["barcode"] = barcodes.allocate("copy")
         copy = Copy(book_id=book_id, status="available", **data)
         db.session.add(copy)
-        db.session.flush()
-        circulation.shelve_new(copy, rules())
         try:
             db.session.commit()
         except circulation.IntegrityError:
@@ -144,12 +163,14 @@ class CopyList(MethodView):
     @blp.arguments(CopyQuery, location="query")
     @blp.response(200, CopyPage, headers=LINK_HEADER)
     def get(self, args):
-        """Find copies by barcode or status"""
+        """Find copies by barcode, status, book or the day they were added"""
         query = select(Copy)
-        if args.get("barcode"):
-            query = query.where(Copy.barcode == args["barcode"])
-        if args.get("status"):
-            query = query.where(Copy.status == args["status"])
+        for key, column in (("barcode", Copy.barcode), ("status", Copy.status), ("book_id", Copy.book_id)):
+            if args.get(key):
+                query = query.where(column == args[key])
+        if args.get("added_on"):
+            start = datetime.combine(args["added_on"], time.min, tzinfo=timezone.utc)
+            query = query.where(Copy.created_at >= start, Copy.created_at < start + timedelta(days=1))
         items, total = page_of_query(query, args, [Copy.id])
         return page_response(copies_out(items), total, args)
 
@@ -171,7 +192,7 @@ class CopyItem(MethodView):
     def patch(self, data, copy_id):
         """Change a copy's location, call number, notes, or mark it available, lost or withdrawn"""
         copy = get_copy_or_404(copy_id)
-        return copies_out([circulation.retrying(circulation.update_copy, copy, data, rules())])[0]
+        return copies_out([circulation.retrying(circulation.update_copy, copy, data)])[0]
 
     @access(STAFF)
     @blp.doc(operationId="deleteCopy")
@@ -247,8 +268,11 @@ class MemberList(MethodView):
     @blp.alt_response(409, description="The card number, the user or the new login's email is already in use",
                       **CONFLICT)
     def post(self, data):
-        """Register a member (a library card), optionally linked to a user account or with a new login (the
-        answer then has the link for the member to set their password, unless a temporary one was given)"""
+        """Register a member (a library card, the next automatic card number unless one is given), optionally
+        linked to a user account or with a new login (the answer then has the link for the member to set their
+        password, unless a temporary one was given)"""
+        if "card_number" not in data:
+            data["card_number"] = barcodes.allocate("card")
         login, link, raw = data.pop("login", None), None, None
         if login is not None:
             user, link, raw = memberships.new_login(login["email"], data["name"], login.get("temporary_password"),
@@ -349,21 +373,12 @@ class LoanList(MethodView):
     @blp.arguments(LoanQuery, location="query")
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
-        """Loans, filtered; members see only their own whatever the filters"""
-        query = select(Loan)
+        """Loans, filtered and sorted; members see only their own whatever the filters"""
         if not is_staff():  # a member's own loans, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
-        if args.get("active") is not None:
-            query = query.where(Loan.returned_at.is_(None) if args["active"] else Loan.returned_at.is_not(None))
-        if args.get("overdue"):
-            query = query.where(Loan.returned_at.is_(None), Loan.due_at < clock.now())
-        for key, column in (("member_id", Loan.member_id), ("copy_id", Loan.copy_id)):
-            if args.get(key):
-                query = query.where(column == args[key])
-        if args.get("book_id"):
-            query = query.where(Loan.copy_id.in_(select(Copy.id).where(Copy.book_id == args["book_id"])))
-        items, total = page_of_query(query, args, [Loan.returned_at.is_not(None), Loan.due_at, Loan.id])
+        query, order = lists.loans(args)
+        items, total = page_of_query(query, args, order)
         return page_response(loans_out(items), total, args)
 
     @access(STAFF)
@@ -419,10 +434,13 @@ class Returns(MethodView):
     @blp.doc(operationId="returnCopy")
     @blp.arguments(ReturnIn)
     @blp.response(200, ReturnOut)
-    @blp.alt_response(409, description="The copy is not on loan", **CONFLICT)
+    @blp.alt_response(409, description="The copy is neither on loan, nor pulled for a waiting hold, nor on the hold "
+                                       "shelf past its pickup date", **CONFLICT)
     def post(self, data):
-        """Check a copy in by its barcode (the desk)"""
-        return return_out(*circulation.retrying(circulation.return_by_barcode, data["barcode"], rules()))
+        """The desk's return mode: check a copy in by its barcode; a copy pulled from the shelf for a hold is
+        captured (put on the hold shelf), and one whose hold is past its pickup date is cleared"""
+        scan = circulation.retrying(holdshelf.scan_in, data["barcode"], rules())
+        return return_out(scan.loan, scan.hold, scan.action, scan.cleared)
 
 
 # --- holds ----------------------------------------------------------------------------------------
@@ -441,15 +459,12 @@ class HoldList(MethodView):
     @blp.arguments(HoldQuery, location="query")
     @blp.response(200, HoldPage, headers=LINK_HEADER)
     def get(self, args):
-        """Holds, filtered; members see only their own"""
-        query = select(Hold)
+        """Holds, filtered and sorted (the default is a book's queue order); members see only their own"""
         if not is_staff():  # a member's own holds, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
-        for key, column in (("status", Hold.status), ("book_id", Hold.book_id), ("member_id", Hold.member_id)):
-            if args.get(key):
-                query = query.where(column == args[key])
-        items, total = page_of_query(query, args, [Hold.placed_at, Hold.id])
+        query, order = lists.holds(args)
+        items, total = page_of_query(query, args, order)
         return page_response(holds_out(items), total, args)
 
     @access(USER)

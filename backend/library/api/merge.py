@@ -36,7 +36,8 @@ class BookMerge(MethodView):
     @blp.arguments(MergeIn)
     @blp.response(200, BookOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
-                      description="The books changed meanwhile (a concurrent write); try again")
+                      description="A book is archived (restore it first), or the books changed meanwhile (a "
+                                  "concurrent write; try again)")
     def post(self, data, book_id):
         """Merge other books into this one: it keeps its fields and fills the empty ones from them, and takes their
         copies (with their loans), holds and ISBNs; they are deleted, and their ids answer 301 to this book"""

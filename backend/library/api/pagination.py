@@ -80,3 +80,12 @@ BOOK_LINK_HEADER = {
         "schema": {"type": "string"},
     }
 }
+
+
+def page_of_rows(query, args, order_by):
+    """One page of a SELECT of columns, as dicts by column label, and the total: (items, total)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(
+        query.order_by(*order_by).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+    ).mappings().all()
+    return [dict(row) for row in rows], total

@@ -4,13 +4,14 @@ from .accounts import AccountRequest, ApiToken, AuditEvent, LoginThrottle, Passw
 from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
 from .imports import BookImport, ImportBatch
+from .desk import BarcodeSequence
 from .jobs import Job, TaskRun, WorkerBeat
 from .operations import IdempotencyKey
 from .settings import Setting
 
 __all__ = [
-    "AccountRequest", "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "BookImport", "BookIsbn", "BookRedirect",
-    "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoginThrottle", "Member", "PasswordLink", "Setting",
-    "Subject", "TaskRun", "User",
+    "AccountRequest", "ApiToken", "AuditEvent", "Author", "BarcodeSequence", "Book", "BookAuthor", "BookImport",
+    "BookIsbn", "BookRedirect", "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoginThrottle", "Member",
+    "PasswordLink", "Setting", "Subject", "TaskRun", "User",
     "UserSession", "WorkerBeat", "book_subjects",
 ]

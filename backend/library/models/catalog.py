@@ -73,6 +73,8 @@ class Book(Timestamped, db.Model):
         CheckConstraint(f"published_year BETWEEN {YEAR_MIN} AND {YEAR_MAX}", name="published_year_range"),
         CheckConstraint("length(isbn) = 13", name="isbn_13_digits"),
         Index("ix_book_title_lower_id", text("lower(title)"), "id"),  # keyset pages by title
+        Index("ix_book_archived_at", "archived_at", sqlite_where=text("archived_at IS NOT NULL"),
+              postgresql_where=text("archived_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,6 +92,9 @@ class Book(Timestamped, db.Model):
     cover_id: Mapped[str | None] = mapped_column(String(COVER_ID_LENGTH))
     # The title's words, lower case without accents (services/search.py keeps it): exact-title matches rank first.
     title_key: Mapped[str | None] = mapped_column(String(TITLE_MAX), index=True)
+    # Archived: out of the catalog, its lists and its search index (migration 0008's triggers), kept with its
+    # copies and loan history for statistics; staff restore it (services/retire.py).
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author_links: Mapped[list[BookAuthor]] = relationship(
         back_populates="book", order_by=BookAuthor.position, cascade="all, delete-orphan", passive_deletes=True

@@ -7,6 +7,7 @@ from ..models.circulation import (
     BARCODE_MAX, CALL_NUMBER_MAX, CARD_MAX, COPY_STATUSES, HOLD_STATUSES, LOCATION_MAX, MEMBER_NAME_MAX,
     MEMBER_STATUSES, NOTES_MAX, PHONE_MAX,
 )
+from ..services.lists import HOLD_SORTS, LOAN_SORTS
 from .accounts import Email
 from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
 from .passwords import NewLoginIn, PasswordLinkOut
@@ -25,18 +26,22 @@ def Code(max_length, metadata=None, **kwargs):  # noqa: N802 - barcodes and card
 class CopyOut(ma.Schema):
     id = fields.Integer(required=True)
     book_id = fields.Integer(required=True)
+    book_title = fields.String(required=True)
     barcode = fields.String(required=True)
     location = fields.String(allow_none=True, required=True)
     call_number = fields.String(allow_none=True, required=True)
     notes = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, metadata={"enum": list(COPY_STATUSES)})
     due_at = fields.AwareDateTime(allow_none=True, required=True, metadata={"description": "When on loan"})
+    deletable = fields.Boolean(required=True, metadata={
+        "description": "Never lent nor held, so it can be deleted; otherwise withdraw it"})
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
 
 
 class CopyIn(StrictSchema):
-    barcode = Code(BARCODE_MAX, required=True)
+    barcode = Code(BARCODE_MAX, metadata={
+        "description": "Left out: the next automatic barcode (the settings' prefix and counter)"})
     location = Text(LOCATION_MAX, allow_none=True)
     call_number = Text(CALL_NUMBER_MAX, allow_none=True)
     notes = Text(NOTES_MAX, multiline=True, allow_none=True)
@@ -53,6 +58,8 @@ class CopyPatch(StrictSchema):
 class CopyQuery(PageQuery):
     barcode = Code(BARCODE_MAX)
     status = fields.String(validate=validate.OneOf(COPY_STATUSES))
+    book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    added_on = fields.Date(metadata={"description": "Copies added on this day (UTC), e.g. to print their labels"})
 
 
 class MemberOut(ma.Schema):
@@ -75,7 +82,8 @@ class MemberCreatedOut(MemberOut):
 
 
 class MemberIn(StrictSchema):
-    card_number = Code(CARD_MAX, required=True)
+    card_number = Code(CARD_MAX, metadata={
+        "description": "Left out: the next automatic card number (the settings' prefix and counter)"})
     name = Text(MEMBER_NAME_MAX, required=True)
     email = Email(allow_none=True)
     phone = Text(PHONE_MAX, allow_none=True)
@@ -122,6 +130,11 @@ class LoanOut(ma.Schema):
     renewals = fields.Integer(required=True)
     max_renewals = fields.Integer(required=True)
     overdue = fields.Boolean(required=True)
+    renewable = fields.Boolean(required=True, metadata={"description": "A renewal would be granted now"})
+    renewal_due_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "The due date a renewal would give: the current one plus a loan period"})
+    renewal_refusal = fields.String(allow_none=True, required=True, metadata={
+        "description": "Why the loan cannot be renewed now"})
 
 
 class CheckoutIn(StrictSchema):
@@ -147,6 +160,8 @@ class LoanQuery(PageQuery):
     member_id = fields.Integer(validate=validate.Range(1, ID_MAX))
     copy_id = fields.Integer(validate=validate.Range(1, ID_MAX))
     book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    sort = fields.String(validate=validate.OneOf(LOAN_SORTS), metadata={
+        "description": "Default: on loan first by due date, then returned ones; -x sorts descending"})
 
 
 class HoldOut(ma.Schema):
@@ -164,9 +179,14 @@ class HoldOut(ma.Schema):
 
 
 class ReturnOut(ma.Schema):
-    loan = fields.Nested(LoanOut, required=True)
+    action = fields.String(required=True, metadata={"enum": ["returned", "captured", "cleared"], "description": (
+        "returned: the loan was checked in; captured: the copy was not on loan but pulled for a waiting hold; "
+        "cleared: the copy was on the hold shelf for a hold past its pickup date, which expired")})
+    loan = fields.Nested(LoanOut, allow_none=True, required=True, metadata={"description": "The loan checked in"})
     hold = fields.Nested(HoldOut, allow_none=True, required=True,
                          metadata={"description": "The hold the copy was captured for: put it on the hold shelf"})
+    cleared = fields.Nested(HoldOut, allow_none=True, required=True,
+                            metadata={"description": "The expired hold that was cleared"})
 
 
 class HoldIn(StrictSchema):
@@ -179,6 +199,7 @@ class HoldQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(HOLD_STATUSES))
     book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
     member_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    sort = fields.String(validate=validate.OneOf(HOLD_SORTS), metadata={"description": "Default: placed_at (the queue)"})
 
 
 class RulesOut(ma.Schema):

@@ -150,17 +150,6 @@ def update_book(book: Book, data: dict) -> Book:
     return _save_book(book, data)
 
 
-def delete_book(book: Book) -> None:
-    from ..models import Copy, Hold
-
-    copies = db.session.scalar(select(func.count()).select_from(Copy).where(Copy.book_id == book.id))
-    holds = db.session.scalar(select(func.count()).select_from(Hold).where(Hold.book_id == book.id))
-    if copies or holds:
-        raise Conflict(f"The book has {copies} copies and {holds} holds on record; withdraw its copies instead.")
-    db.session.delete(book)
-    db.session.commit()
-
-
 def book_query() -> Select:
     """Books with their authors and subjects loaded in a constant number of queries."""
     return select(Book).options(
@@ -169,10 +158,11 @@ def book_query() -> Select:
     )
 
 
-@lru_cache(maxsize=1)
-def _book_dict_statements():
+@lru_cache(maxsize=2)
+def _book_dict_statements(archived: bool = False):
     """The three SELECTs of book_dicts, built once on Core columns with an expanding "ids" parameter: building
-    a statement and its cache key costs more than running these (SQLAlchemy caches the compiled SQL)."""
+    a statement and its cache key costs more than running these (SQLAlchemy caches the compiled SQL).
+    archived: the archived books among the ids (staff's archive list) instead of the catalog's."""
     from ..models import Copy, Hold
 
     book, copy, hold, link, author, subject = (Book.__table__, Copy.__table__, Hold.__table__, BookAuthor.__table__,
@@ -190,7 +180,8 @@ def _book_dict_statements():
                    book.c.language, book.c.description, book.c.cover_url, book.c.created_at, book.c.updated_at,
                    counted(copy, copy.c.status == "available"), counted(copy, copy.c.status != "withdrawn"),
                    counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns, book.c.edition,
-                   book.c.call_number).where(book.c.id.in_(ids))
+                   book.c.call_number, book.c.archived_at).where(
+        book.c.id.in_(ids), book.c.archived_at.is_not(None) if archived else book.c.archived_at.is_(None))
     authors = (select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
                .join(author, author.c.id == link.c.author_id)
                .where(link.c.book_id.in_(ids)).order_by(link.c.book_id, link.c.position))
@@ -199,15 +190,16 @@ def _book_dict_statements():
     return books, authors, subjects
 
 
-def book_dicts(book_ids: list[int]) -> list[dict]:
+def book_dicts(book_ids: list[int], archived: bool = False) -> list[dict]:
     """The books with these ids, in this order, as BookOut represents them (availability included), read
     in three queries of plain rows: a list page is read and serialised without building ORM objects or
     running marshmallow, which cost more than the queries themselves. tests/test_circulation.py checks
-    that each item equals the book as the PATCH response (BookOut) shows it. Ids that name no book are
-    left out."""
+    that each item equals the book as the PATCH response (BookOut) shows it. Ids that name no book, and
+    archived books (services/retire.py), are left out; with archived=True, only archived books are read, with
+    their archived_at."""
     if not book_ids:
         return []
-    books_query, authors_query, subjects_query = _book_dict_statements()
+    books_query, authors_query, subjects_query = _book_dict_statements(archived)
     connection, wanted = db.session.connection(), {"ids": sorted(set(book_ids))}
     authors = {book_id: [] for book_id in wanted["ids"]}
     for book_id, author_id, name, sort_name in connection.execute(authors_query, wanted):
@@ -227,6 +219,8 @@ def book_dicts(book_ids: list[int]) -> list[dict]:
             "availability": {"available": row[11], "total": row[12], "holds": row[13]},
             "created_at": row[9].isoformat(), "updated_at": row[10].isoformat(),
         }
+        if archived:
+            books[book_id]["archived_at"] = row[18].isoformat()
     return [books[book_id] for book_id in book_ids if book_id in books]
 
 
@@ -307,6 +301,8 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
         plan.conditions.append(isbn_condition(isbn13))
     elif plan.parsed:
         plan.match = search.matches(plan.parsed)
+    if plan.match is None:  # archived books are out of the catalog; the search index never holds them
+        plan.conditions.append(Book.archived_at.is_(None))
     return plan
 
 

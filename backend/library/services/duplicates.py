@@ -40,24 +40,27 @@ def author_key(name: str | None) -> str:
 
 def _isbn_pairs():
     """(book_id, book_id, isbn) for every shared ISBN: an other ISBN equal to a book's own, or to another's
-    other ISBN. Two books' own ISBNs never match (unique)."""
+    other ISBN. Two books' own ISBNs never match (unique). Archived books are left out."""
     other, second = aliased(BookIsbn), aliased(BookIsbn)
     own = db.session.execute(select(other.book_id, Book.id, other.isbn).join(Book, Book.isbn == other.isbn)
                              .where(Book.id != other.book_id)).all()
     shared = db.session.execute(select(other.book_id, second.book_id, other.isbn)
                                 .join(second, second.isbn == other.isbn)
                                 .where(other.book_id < second.book_id)).all()
-    return own + shared
+    archived = set(db.session.scalars(select(Book.id).where(Book.archived_at.is_not(None))))
+    return [row for row in own + shared if row[0] not in archived and row[1] not in archived]
 
 
 def _title_groups() -> list[list[dict]]:
     """Books whose title key occurs more than once, grouped by title key and first author key."""
-    keys = select(Book.title_key).where(Book.title_key.is_not(None)).group_by(Book.title_key) \
+    in_catalog = Book.archived_at.is_(None)  # archived books (services/retire.py) are out of the catalog
+    keys = select(Book.title_key).where(Book.title_key.is_not(None), in_catalog).group_by(Book.title_key) \
         .having(func.count() > 1).subquery()
     first_author = (select(Author.name).join(BookAuthor, BookAuthor.author_id == Author.id)
                     .where(BookAuthor.book_id == Book.id, BookAuthor.position == 0).correlate(Book).scalar_subquery())
     rows = db.session.execute(select(Book.id, Book.title_key, first_author)
-                              .join(keys, keys.c.title_key == Book.title_key).order_by(Book.id)).all()
+                              .join(keys, keys.c.title_key == Book.title_key).where(in_catalog)
+                              .order_by(Book.id)).all()
     groups: dict[tuple, list[int]] = {}
     for book_id, title_key, author in rows:
         groups.setdefault((title_key, author_key(author)), []).append(book_id)

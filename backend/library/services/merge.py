@@ -13,12 +13,12 @@ next in line. The merge itself is audited ("book.merge"), besides the survivor's
 from sqlalchemy import select, update
 
 from .. import clock
-from ..errors import Problem
+from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Book, BookAuthor, BookRedirect, Copy, Hold
 from . import audit
 from .catalog import set_other_isbns
-from .circulation import Rules, retrying, shelve_new
+from .circulation import Rules, retrying, shelve
 
 FILLED_FIELDS = ("subtitle", "publisher", "published_year", "language", "cover_url", "cover_id")
 FROM_MAX = 50
@@ -51,6 +51,9 @@ def _merge(survivor_id: int, from_ids: list[int], rules: Rules) -> Book:
         merged_into = redirect_target(missing[0])
         raise _invalid(f"Book {missing[0]} was already merged into book {merged_into}." if merged_into
                        else f"No book with id {missing[0]}.")
+    archived = next((book_id for book_id in [survivor_id, *from_ids] if locked[book_id].archived_at is not None), None)
+    if archived is not None:
+        raise Conflict(f"Book {archived} is archived: restore it before merging.")
     others = [locked[book_id] for book_id in from_ids]
     now = clock.now()
 
@@ -77,7 +80,7 @@ def _merge(survivor_id: int, from_ids: list[int], rules: Rules) -> Book:
     db.session.flush()
     for copy in reshelve:  # a copy an extra ready hold held: to the next in line, now in the merged queue
         db.session.refresh(copy)
-        shelve_new(copy, rules)
+        shelve(copy, now, rules)
     audit.record("book.merge", resource=survivor, summary={
         "from": from_ids, "titles": [book.title for book in others], "copies": copies, "holds": holds,
         "isbns": isbns, "fields": taken})

@@ -38,6 +38,12 @@ def _bool():
     from ..schemas.common import StrictBoolean
 
     return lambda: StrictBoolean(required=True)
+def _code(max_length):
+    """A barcode prefix: letters, digits and . _ / - (what Code 128 labels and the desk's fields take), may be empty."""
+    return lambda: fields.String(required=True, validate=[
+        validate.Length(max=max_length),
+        validate.Regexp(r"^[A-Za-z0-9._/-]*$", error="Use letters, digits and . _ / - only.")],
+        metadata={"maxLength": max_length, "pattern": r"^[A-Za-z0-9._/-]*$"})
 
 
 def _text(max_length):
@@ -58,6 +64,12 @@ REGISTRY: dict[str, Spec] = {
                              "Days a held copy waits on the hold shelf"),
     "self_registration": Spec(_bool(), lambda c: c["LIBRARY_SELF_REGISTRATION"],
                               "Visitors may sign up for a card online; staff approve each one", public=True),
+    "copy_barcode_prefix": Spec(_code(20), lambda c: c["LIBRARY_COPY_BARCODE_PREFIX"],
+                                "Prefix of automatic copy barcodes (C gives C000001, C000002 ...)"),
+    "card_number_prefix": Spec(_code(20), lambda c: c["LIBRARY_CARD_NUMBER_PREFIX"],
+                               "Prefix of automatic library card numbers (M gives M000001 ...)"),
+    "barcode_digits": Spec(_int(1, 12), lambda c: c["LIBRARY_BARCODE_DIGITS"],
+                           "Digits of the number in automatic barcodes and card numbers (zero-padded)"),
 }
 
 

@@ -1,13 +1,8 @@
-"""The periodic tasks and job kinds the worker knows: importing this module registers them (services/jobs.py)."""
+"""The periodic tasks and job kinds the worker knows: importing this module registers them (services/jobs.py).
 
-from datetime import timedelta
+Holds past their pickup date are not expired here: they stay on the hold shelf list, marked to clear, until staff
+clear them, because a person has to move each copy (services/holdshelf.py). `flask --app library expire-holds`
+clears them all for a library that wants that from cron.
+"""
 
-from . import imports, jobs  # noqa: F401 - imports registers the import jobs and the clean-up of its files
-
-
-@jobs.periodic("holds.expire", timedelta(minutes=15))
-def expire_holds(now) -> None:
-    """Ready holds not picked up in time expire and their copies pass on, without waiting for a desk write."""
-    from . import circulation, settings
-
-    circulation.expire_holds(settings.rules(), now)
+from . import imports, jobs  # noqa: F401 - the registry the task modules add to; imports registers the import jobs

@@ -4,8 +4,8 @@
 // `changed` asks the page to reload its lists (after a check-in or a cancelled hold).
 
 import { renewLoan, returnLoan, cancelHold } from "../api.js";
-import { clone, refs, el, inlineProblem, confirmDialog, focusLost } from "../dom.js";
-import { dueStatus, renewalsText, holdStatusText, holdShelfText } from "../circulation.js";
+import { clone, refs, el, inlineProblem, confirmDialog, focusLost, setText } from "../dom.js";
+import { dueStatus, renewalsText, renewOffer, holdStatusText, holdShelfText } from "../circulation.js";
 import { formatDate } from "../format.js";
 
 function fact(term, value) {
@@ -39,7 +39,12 @@ function fillLoan(node, loan, { showMember }) {
     fact("Borrowed", formatDate(loan.loaned_at)),
     fact("Renewals", renewalsText(loan)),
   );
-  r.renew.setAttribute("aria-label", `Renew “${loan.book_title}”`);
+  // Renew only when the server would grant it, saying the new due date; otherwise why not.
+  const renewal = renewOffer(loan);
+  r.renew.hidden = !renewal.offer;
+  r.renew.textContent = renewal.label;
+  r.renew.setAttribute("aria-label", `${renewal.label}: “${loan.book_title}”`);
+  setText(r["renew-note"], renewal.offer ? "" : renewal.reason);
   r.return.setAttribute("aria-label", `Check in “${loan.book_title}”`);
 }
 
@@ -60,6 +65,7 @@ export function loanItem(loan, { staff = false, showMember = staff, say, changed
     try {
       current = await renewLoan(current.id);
       fillLoan(node, current, { showMember });
+      if (r.renew.hidden) r.link.focus(); // no further renewal: the button is gone
       say(`Renewed “${current.book_title}”: now due ${formatDate(current.due_at)}.`);
     } catch (error) {
       if (error.status === 401 || error.name === "AbortError") return;

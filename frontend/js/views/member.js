@@ -58,6 +58,11 @@ function drawMember(page) {
   );
   r["card-actions"].hidden = pending;
   if (!pending) r.desk.href = deskHash({ mode: "checkout", card: member.card_number });
+  r.links.hidden = pending;
+  r.links.replaceChildren(
+    el("a", { href: `#/members/${member.id}/history`, text: t("Loan history") }), " · ",
+    el("a", { href: `#/desk/loans?member=${member.id}`, text: t("Loans as a list (CSV)") }), " · ",
+    el("a", { href: `#/desk/labels?kind=card&member=${member.id}`, text: t("Print a library card") }));
   r.desk.hidden = suspended;
   r["toggle-status"].textContent = suspended ? "Reactivate card" : "Suspend card";
   drawPending(page);

@@ -2,7 +2,7 @@
 // if wanted (a one-time link for the member to choose their password, or a temporary password). The server is the
 // validator; its field errors (and 409 for a card number or login email in use) show next to the fields.
 
-import { createMember } from "../api.js";
+import { createMember, reserveBarcode } from "../api.js";
 import { clone, refs } from "../dom.js";
 import { showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
@@ -26,6 +26,19 @@ export function render(ctx) {
   r.form.addEventListener("submit", (event) => {
     event.preventDefault();
     save(ctx, view);
+  });
+  r["next-card"].addEventListener("click", async () => {
+    r["next-card"].disabled = true;
+    try {
+      r.form.elements.card_number.value = (await reserveBarcode("card")).barcode;
+      r["card-status"].textContent = t("Card number {card} is yours: no one else gets it.", { card: r.form.elements.card_number.value });
+    } catch (error) {
+      if (ctx.signal.aborted || error.status === 401) return;
+      r["card-status"].textContent = t("Could not get the next card number: {detail}", { detail: error.detail || error.title });
+    } finally {
+      r["next-card"].disabled = false;
+      r.form.elements.card_number.focus();
+    }
   });
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");

@@ -4,9 +4,10 @@ from .accounts import ApiToken, AuditEvent, LoginThrottle, User, UserSession
 from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
 from .jobs import Job, TaskRun, WorkerBeat
+from .notices import Notice, NoticePreference, NoticeTemplate
 from .settings import Setting
 
 __all__ = [
     "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "BookIsbn", "BookRedirect", "Copy", "Hold", "Job", "Loan",
-    "LoginThrottle", "Member", "Setting", "Subject", "TaskRun", "User", "UserSession", "WorkerBeat", "book_subjects",
+    "LoginThrottle", "Member", "Notice", "NoticePreference", "NoticeTemplate", "Setting", "Subject", "TaskRun", "User", "UserSession", "WorkerBeat", "book_subjects",
 ]

@@ -25,7 +25,7 @@ from .. import clock
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member
-from . import audit
+from . import audit, notices
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,7 @@ def _shelve(copy: Copy, now, rules: Rules) -> Hold | None:
         return None
     copy.status = "on_hold_shelf"
     db.session.refresh(hold)
+    notices.hold_ready(hold)  # the member is told in the capture's own transaction
     return hold
 
 
@@ -194,6 +195,7 @@ def place_hold(book_id: int, member: Member, rules: Rules) -> Hold:
         if claimed:
             hold.status, hold.copy_id = "ready", copy.id
             hold.pickup_by = now + timedelta(days=rules.hold_pickup_days)
+            notices.hold_ready(hold)  # captured at once: the member is told in this transaction
     _commit_or_conflict(f"{member.name} already has a hold on this book.")
     db.session.refresh(hold)
     return hold

@@ -48,6 +48,12 @@ REGISTRY: dict[str, Spec] = {
     "max_holds": Spec(_int(0, 100), lambda c: c["LIBRARY_MAX_HOLDS"], "Open holds one member may have at once"),
     "hold_pickup_days": Spec(_int(1, 60), lambda c: c["LIBRARY_HOLD_PICKUP_DAYS"],
                              "Days a held copy waits on the hold shelf"),
+    "notice_due_soon_days": Spec(_int(0, 30), lambda c: c["LIBRARY_NOTICE_DUE_SOON_DAYS"],
+                                 "Days before the due date a reminder is e-mailed (0: none)"),
+    "notice_overdue_every_days": Spec(_int(1, 90), lambda c: c["LIBRARY_NOTICE_OVERDUE_EVERY_DAYS"],
+                                      "Days between overdue notices (the first goes the day after the due date)"),
+    "notice_overdue_max": Spec(_int(0, 20), lambda c: c["LIBRARY_NOTICE_OVERDUE_MAX"],
+                               "Overdue notices per loan at most (0: none)"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The periodic tasks and job kinds the worker knows: importing this module registers them (services/jobs.py)."""
+"""The periodic tasks, pollers and job kinds the worker knows: importing this module registers them (services/jobs.py)."""
 
 from datetime import timedelta
 
@@ -11,3 +11,43 @@ def expire_holds(now) -> None:
     from . import circulation, settings
 
     circulation.expire_holds(settings.rules(), now)
+
+
+@jobs.periodic("notices.due_soon", timedelta(hours=1))
+def due_soon_notices(now) -> None:
+    """Remind members of loans due in the next few days (a setting)."""
+    from . import notices
+
+    notices.due_soon(now)
+
+
+@jobs.periodic("notices.overdue", timedelta(hours=1))
+def overdue_notices(now) -> None:
+    """Tell members of overdue loans: after the due date, then every few days, up to a number (settings)."""
+    from . import notices
+
+    notices.overdue(now)
+
+
+@jobs.poller("notices.send")
+def send_notices(owner, stopping) -> None:
+    """Deliver the outbox by SMTP (nothing at all when no mail server is configured)."""
+    from . import mailer
+
+    mailer.send_due(owner, stopping)
+
+
+@jobs.periodic("sessions.cleanup", timedelta(days=1))
+def delete_old_sessions(now) -> None:
+    """Delete browser sessions that ended more than a day ago (expired, idle or revoked): they can never be
+    used again. (Password reset links, once they exist, are cleaned up here too.)"""
+    from sqlalchemy import delete, or_
+
+    from ..extensions import db
+    from ..models import UserSession
+    from .auth import SESSION_IDLE
+
+    gone = now - timedelta(days=1)
+    db.session.execute(delete(UserSession).where(or_(UserSession.expires_at < gone, UserSession.revoked_at < gone,
+                                                     UserSession.last_seen_at < gone - SESSION_IDLE)))
+    db.session.commit()

@@ -7,6 +7,7 @@
         mail.refuse_next("451 4.3.0 Try again later", times=2)   # the next RCPTs get this answer
 """
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -18,8 +19,9 @@ from tests.conftest import free_port
 
 
 class MailCatcher:
-    def __init__(self, port=None):
+    def __init__(self, port=None, delay=0.0):
         self.port = port or free_port()
+        self.delay = delay  # seconds each DATA takes (a slow server: a kill is likelier to land mid-send)
         self.messages = []  # parsed, in arrival order
         self._answers = []  # answers to the next RCPT commands, then 250
         self._lock = threading.Lock()
@@ -35,6 +37,8 @@ class MailCatcher:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)

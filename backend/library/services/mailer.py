@@ -1,12 +1,12 @@
 """The sender: delivers the outbox by SMTP (smtplib), called by the worker every round (services/tasks.py).
 
 Nothing is lost and nothing is sent twice but in one case:
-1. claim: a conditional UPDATE leases one due notice to this worker (state sending, a lease until), committed;
-2. send it by SMTP;
-3. mark it sent, only if this worker still holds the lease, committed.
+1. claim: a conditional UPDATE leases a few due notices to this worker (state sending, a lease until), committed;
+2. send one by SMTP;
+3. mark it sent, only if this worker still holds the lease, committed; then the next.
 A worker killed between 1 and 3 leaves the notice with a lease that runs out; the next claim sends it again
-with the same Message-ID, so the one possible duplicate (a kill after 2, before 3) is collapsed by mail
-clients. Two workers never hold one lease, so they never send one notice at the same time.
+with the same Message-ID, so the one possible duplicate (a kill after 2, before 3: one message per kill) is
+collapsed by mail clients. Two workers never hold one lease, so they never send one notice at the same time.
 
 Failures: a refusal with a 5xx code is permanent (failed at once, with the server's reason); anything else
 (no connection, a timeout, a 4xx) is tried again with back-off, and failed after MAX_TRIES with the last
@@ -37,6 +37,7 @@ MAX_TRIES = 8
 BACKOFF_FIRST, BACKOFF_MAX = timedelta(minutes=1), timedelta(hours=1)  # 1, 2, 4 ... 60 min: about 2 h in all
 REST_FIRST, REST_MAX = timedelta(seconds=30), timedelta(minutes=10)
 ROUND_LIMIT = 200  # notices per round, so that jobs get their turn
+CLAIM_BATCH = 5  # notices leased at once (one commit); a killed worker's unsent ones wait for the lease
 REDACTED = "(Not kept: this message held a password reset link.)"
 _rest = {"until": None, "length": timedelta(0)}  # this process's pause after the server could not be reached
 
@@ -54,8 +55,9 @@ class Refused(Exception):
 
 
 def lease_length(config) -> timedelta:
-    """Longer than one message can take (each SMTP step may take the timeout), so a live sender keeps it."""
-    return timedelta(seconds=max(10.0, 6 * config["LIBRARY_SMTP_TIMEOUT"]))
+    """Time for a claimed batch: a sender gives back what it has not tried once fewer than 4 timeouts (one
+    message's SMTP steps) are left, so a live sender never loses its lease to another."""
+    return timedelta(seconds=max(10.0, CLAIM_BATCH * 2 * config["LIBRARY_SMTP_TIMEOUT"]))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -71,28 +73,35 @@ def reset_rest() -> None:
 DUE = text("notice.state IN ('queued', 'sending')")  # literal, so SQLite can use the partial index ix_notice_due
 
 
-def claim(owner: str, now, lease: timedelta) -> Notice | None:
-    """The next due notice (a queued one whose time has come, or one whose sender's lease ran out), leased to
-    owner and committed; None when there is none (then nothing was written)."""
-    while True:
-        candidate = db.session.scalars(select(Notice.id).where(DUE, Notice.next_attempt_at <= now)
-                                       .order_by(Notice.next_attempt_at, Notice.id).limit(1)
-                                       .with_for_update(skip_locked=True)).first()
-        if candidate is None:
-            db.session.commit()
-            return None
-        claimed = db.session.execute(
-            update(Notice).where(Notice.id == candidate, DUE, Notice.next_attempt_at <= now)
-            .values(state="sending", lease_owner=owner, next_attempt_at=now + lease, attempts=Notice.attempts + 1,
-                    last_attempt_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
-            notice = db.session.get(Notice, candidate)
-            db.session.refresh(notice)
-            db.session.expunge(notice)  # a snapshot: no transaction (SQLite's write lock) held while sending
-            db.session.commit()
-            return notice
+def claim(owner: str, now, lease: timedelta, size: int = 1) -> list[Notice]:
+    """Up to size due notices (queued ones whose time has come, or ones whose sender's lease ran out), leased to
+    owner and committed, oldest first; [] when there is none (then nothing was written)."""
+    candidates = list(db.session.scalars(select(Notice.id).where(DUE, Notice.next_attempt_at <= now)
+                                         .order_by(Notice.next_attempt_at, Notice.id).limit(size)
+                                         .with_for_update(skip_locked=True)))
+    if not candidates:
+        db.session.commit()
+        return []
+    claimed = set(db.session.scalars(
+        update(Notice).where(Notice.id.in_(candidates), DUE, Notice.next_attempt_at <= now)
+        .values(state="sending", lease_owner=owner, next_attempt_at=now + lease, attempts=Notice.attempts + 1,
+                last_attempt_at=now)
+        .returning(Notice.id).execution_options(synchronize_session=False)))
+    notices = db.session.scalars(select(Notice).where(Notice.id.in_(claimed))
+                                 .execution_options(populate_existing=True)).all()
+    db.session.expunge_all()  # snapshots: no transaction (SQLite's write lock) held while sending
+    db.session.commit()
+    return sorted(notices, key=lambda n: candidates.index(n.id))
+
+
+def release(notices: list[Notice], owner: str) -> None:
+    """Give back claimed notices that were not tried (the worker is stopping, or the server went away)."""
+    if notices:
+        db.session.execute(
+            update(Notice).where(Notice.id.in_([n.id for n in notices]), Notice.lease_owner == owner,
+                                 Notice.state == "sending")
+            .values(state="queued", lease_owner=None, next_attempt_at=clock.now(), attempts=Notice.attempts - 1)
+            .execution_options(synchronize_session=False))
         db.session.commit()
 
 
@@ -200,46 +209,52 @@ def _close(server) -> None:
 
 
 def send_due(owner: str, stopping: Callable[[], bool] = lambda: False, limit: int = ROUND_LIMIT) -> int:
-    """Send the due notices (up to limit) over one connection; returns how many were sent."""
+    """Send the due notices (up to limit) over one connection, claimed a few at a time; returns how many were sent."""
     config = current_app.config
     if not config["LIBRARY_SMTP_HOST"]:
         return 0  # notices stay queued: "not sent: no mail server"
-    now = clock.now()
-    if _rest["until"] is not None and now < _rest["until"]:
+    if _rest["until"] is not None and clock.now() < _rest["until"]:
         return 0
-    lease = lease_length(config)
-    server, library_name, sent = None, None, 0
+    lease, timeout = lease_length(config), timedelta(seconds=config["LIBRARY_SMTP_TIMEOUT"])
+    server, library_name, sent, tried = None, None, 0, 0
     try:
-        for _ in range(limit):
-            if stopping():
+        while tried < limit:
+            claimed_at = clock.now()
+            batch = claim(owner, claimed_at, lease, min(CLAIM_BATCH, limit - tried))
+            if not batch:
                 break
-            notice = claim(owner, clock.now(), lease)
-            if notice is None:
-                break
-            try:
-                library_name = library_name or settings.get("library_name")
+            while batch:
+                # Stop in time: a stopping worker, or a lease too short for one more message, gives the rest back.
+                if stopping() or clock.now() > claimed_at + lease - 4 * timeout:
+                    release(batch, owner)
+                    return sent
+                notice = batch.pop(0)
+                tried += 1
                 try:
-                    message = build_message(notice, config, library_name)
-                except (ValueError, TypeError) as error:  # an address the mail format cannot carry
-                    raise Refused(f"Not a deliverable address: {error}", permanent=True) from None
-                if server is None:
-                    server = connect(config)
-                deliver(server, message)
-            except Refused as refusal:
-                log.warning("notice %s refused: %s", notice.id, refusal.reason)
-                mark_failed(notice, owner, refusal.reason, clock.now(), permanent=refusal.permanent)
-                continue
-            except ServerDown as down:
-                _close(server)
-                server = None
-                mark_failed(notice, owner, str(down), clock.now())
-                length = min(max(_rest["length"] * 2, REST_FIRST), REST_MAX)
-                _rest.update(until=clock.now() + length, length=length)
-                log.warning("mail server unavailable (%s); resting %s", down, length)
-                break
-            if mark_sent(notice, owner, clock.now()):
-                sent += 1
-            reset_rest()
+                    library_name = library_name or settings.get("library_name")
+                    try:
+                        message = build_message(notice, config, library_name)
+                    except (ValueError, TypeError) as error:  # an address the mail format cannot carry
+                        raise Refused(f"Not a deliverable address: {error}", permanent=True) from None
+                    if server is None:
+                        server = connect(config)
+                    deliver(server, message)
+                except Refused as refusal:
+                    log.warning("notice %s refused: %s", notice.id, refusal.reason)
+                    mark_failed(notice, owner, refusal.reason, clock.now(), permanent=refusal.permanent)
+                    continue
+                except ServerDown as down:
+                    _close(server)
+                    server = None
+                    mark_failed(notice, owner, str(down), clock.now())
+                    release(batch, owner)
+                    length = min(max(_rest["length"] * 2, REST_FIRST), REST_MAX)
+                    _rest.update(until=clock.now() + length, length=length)
+                    log.warning("mail server unavailable (%s); resting %s", down, length)
+                    return sent
+                if mark_sent(notice, owner, clock.now()):
+                    sent += 1
+                reset_rest()
     finally:
         _close(server)
     return sent

@@ -9,6 +9,7 @@ built-in template is used for that notice, so an event (a return at the desk) ne
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
@@ -159,9 +160,13 @@ def all_current() -> dict:
             for kind in KINDS}
 
 
+@lru_cache(maxsize=64)
+def _compiled(html: bool, source: str):
+    return (HTML if html else TEXT).from_string(source)
+
+
 def _render_part(part: str, source: str, values: dict) -> str:
-    env = HTML if part == "body_html" else TEXT
-    output = env.from_string(source).render(values)
+    output = _compiled(part == "body_html", source).render(values)
     if len(output) > OUTPUT_MAX:
         raise TemplateError(f"The result is longer than {OUTPUT_MAX} characters.")
     if part == "subject":  # one line (a header), whatever the template does

@@ -169,8 +169,8 @@ def _add_scheduled(candidates: list[tuple[str, Loan, dict]], kind: str, now) -> 
         row = _values(kind, member=member, user=None, address=address_of(member), name=member.name,
                       values={"title": loan.copy.book.title, **values}, now=now, dedupe_key=key, template=template,
                       library_name=library_name)
-        made += db.session.execute(_insert()(Notice).values(**row)
-                                   .on_conflict_do_nothing(index_elements=["dedupe_key"])).rowcount
+        made += db.session.execute(_insert()(Notice).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                                   .returning(Notice.id)).first() is not None
     db.session.commit()
     return made
 

@@ -149,6 +149,7 @@ def stop(proc, timeout=10.0):
 def main():
     port = int(os.environ.get("PORT", "8000"))
     env = dict(os.environ)
+    env.setdefault("LIBRARY_PUBLIC_URL", f"http://127.0.0.1:{port}")  # links in e-mails (notices) come here
     procs = []
     run_dir = tempfile.mkdtemp(prefix="library-run.")
     # SIGTERM behaves like Ctrl-C (SIGINT), so both reach the cleanup below.

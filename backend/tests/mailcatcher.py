@@ -15,7 +15,7 @@ import time
 
 from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port
+from library.serve import free_port
 
 
 class MailCatcher:

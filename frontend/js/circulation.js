@@ -6,6 +6,7 @@
 import { buildHash } from "./router.js";
 import { formatDate, countLabel } from "./format.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
+import { t } from "./i18n.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -333,7 +334,7 @@ export function deskReduce(state, action) {
         memberName: loan.member_name ?? "",
         overdue: Boolean(loan.overdue),
         bookId: loan.book_id,
-        holdFor: hold ? { name: hold.member_name, pickupBy: hold.pickup_by ?? null } : null,
+        holdFor: hold ? { name: hold.member_name, pickupBy: hold.pickup_by ?? null, noEmail: hold.member_has_email === false } : null,
       });
     }
     case "refused": {
@@ -376,5 +377,6 @@ export function deskLogText(entry) {
 export function holdShelfText(holdFor) {
   if (!holdFor) return "";
   const by = holdFor.pickupBy ? ` (pickup by ${formatDate(holdFor.pickupBy)})` : "";
-  return `Put on hold shelf for ${holdFor.name}${by}`;
+  const tell = holdFor.noEmail ? t(": no e-mail address, tell them another way") : "";
+  return `Put on hold shelf for ${holdFor.name}${by}${tell}`;
 }

@@ -24,6 +24,8 @@ import * as membersView from "./views/members.js";
 import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
 import * as duplicatesView from "./views/duplicates.js";
+import * as noticesView from "./views/notices.js";
+import * as noticeTemplateView from "./views/noticetemplate.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -44,6 +46,8 @@ const routes = [
   { pattern: "/members", view: membersView, nav: "members", exact: true, access: "staff" },
   { pattern: "/members/new", view: memberNewView, nav: "members", access: "staff" },
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
+  { pattern: "/notices", view: noticesView, nav: "notices", exact: true, access: "staff" },
+  { pattern: "/notices/templates/:kind", view: noticeTemplateView, params: { kind: /^[a-z_]{1,30}$/ }, nav: "notices", access: "admin" },
   { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
   { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
 ];

@@ -7,6 +7,7 @@ import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoad
 import { sortLoans, sortHolds } from "../circulation.js";
 import { countLabel } from "../format.js";
 import { loanItem, holdItem } from "./circitems.js";
+import { noticeChoicesPanel } from "./noticechoices.js";
 
 /** Draw the page, then load the card, loans and holds. */
 export async function render(ctx) {
@@ -43,6 +44,7 @@ export async function render(ctx) {
       el("strong", { text: "Your card is suspended." }), " You cannot borrow or renew until it is reactivated. Please ask at the desk."));
   }
   const page = { ctx, view, body, card };
+  body.append(noticeChoicesPanel(ctx));
   setUpCalendar(page);
   await Promise.all([loadLoans(page), loadHolds(page)]);
 }

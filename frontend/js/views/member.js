@@ -6,6 +6,7 @@ import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoad
 import { sortLoans, sortHolds, deskHash, MEMBER_STATUS_LABELS } from "../circulation.js";
 import { formatDate } from "../format.js";
 import { loanItem, holdItem } from "./circitems.js";
+import { t } from "../i18n.js";
 
 /** Load the member and draw them; a 404 shows the not-found view. */
 export async function render(ctx) {
@@ -43,6 +44,8 @@ function drawMember({ view, member }) {
     fact("Phone", member.phone || "—"),
     fact("Linked account", member.user_id ? "Yes: they can see their loans under “My loans”" : "No"),
     fact("Member since", formatDate(member.created_at)),
+    el("div", { className: "fact" }, el("dt", { text: t("E-mails") }),
+      el("dd", {}, el("a", { href: `#/notices?member=${member.id}`, text: t("Notices sent to {name}", { name: member.name }) }))),
   );
   r.desk.href = deskHash({ mode: "checkout", card: member.card_number });
   r.desk.hidden = suspended;

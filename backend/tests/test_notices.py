@@ -313,6 +313,7 @@ def test_members_choose_their_emails_but_not_hold_ready_while_a_hold_is_open(app
     ("subject", "{{ ''.__class__.__mro__ }}", "unsafe"),
     ("body_html", "{% for i in range(10**9) %}x{% endfor %}", "not allowed"),
     ("body_text", "{{ 'x' * 10000000 }}", "too long"),
+    ("body_text", "{% for i in range(5000) %}{% for j in range(5000) %}x{% endfor %}{% endfor %}", "range of more than"),
     ("body_text", "{{ 1 / 0 }}", "ZeroDivisionError"),
 ])
 def test_a_broken_template_is_refused_when_saved(app, as_role, part, source, message):

@@ -38,8 +38,19 @@ class _Sandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+RANGE_MAX = 1000  # Jinja's sandbox allows 100 000 items a range: a notice needs no loop that long
+
+
+def _range(*args):
+    values = range(*args)
+    if len(values) > RANGE_MAX:
+        raise TemplateError(f"A range of more than {RANGE_MAX} items is not allowed in notice templates.")
+    return values
+
+
 TEXT = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 HTML = _Sandbox(undefined=StrictUndefined, autoescape=True)
+TEXT.globals["range"] = HTML.globals["range"] = _range
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from tests.browser import VIEWPORTS, account_nav, act_as, check_axe, heading, main_nav, screenshot  # noqa: F401
+from tests.browser import SCREENSHOTS, VIEWPORTS, account_nav, act_as, check_axe, heading, main_nav, screenshot  # noqa: F401
 
 ME = "/api/v1/members/me"
 
@@ -149,6 +149,9 @@ def test_an_admin_previews_a_template_and_a_broken_one_is_refused(app_page, stac
     for size, viewport in VIEWPORTS.items():
         page.set_viewport_size(viewport)
         screenshot(page, f"notices-template-{size}")
+        # A frame below the fold is not painted in a full-page screenshot: the preview as a reader scrolls to it.
+        page.locator("iframe.preview-frame").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"notices-template-preview-{size}.png"))
     page.set_viewport_size(VIEWPORTS["desktop"])
 
     subject.fill("Reminder: {{ titel }}")

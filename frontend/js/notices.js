@@ -139,3 +139,26 @@ export function choicesSavedText(body) {
   if (off.length) parts.push(t("You will no longer get e-mails for: {kinds}.", { kinds: names(off) }));
   return parts.join(" ") || t("Nothing was changed.");
 }
+
+/**
+ * A rendered HTML message for the template preview's sandboxed frame, which inherits this page's security
+ * policy: style elements and attributes, scripts and event handler attributes are left out as text, before
+ * anything parses it (a parser would already report the styles). { html, stripped: styles were left out }.
+ */
+export function previewHtml(html) {
+  let stripped = false;
+  const out = String(html ?? "")
+    .replace(/<(style|script)\b[\s\S]*?(<\/\1\s*>|$)/gi, (whole, tag) => {
+      stripped ||= tag.toLowerCase() === "style";
+      return "";
+    })
+    .replace(/<link\b[^>]*>/gi, () => {
+      stripped = true;
+      return "";
+    })
+    .replace(/\s(style|on[a-z]+)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, (whole, name) => {
+      stripped ||= name.toLowerCase() === "style";
+      return "";
+    });
+  return { html: out, stripped };
+}

@@ -2,7 +2,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import {
   kindLabel, stateLabel, noticeListState, noticeListApiParams, noticeListHash, mailServerSummary, noticeStateText,
-  choicesBody, choicesSavedText,
+  choicesBody, choicesSavedText, previewHtml,
 } from "../js/notices.js";
 
 test("kinds and states in words; unknown ones as sent", () => {
@@ -65,4 +65,14 @@ test("only changed choices are sent, and the outcome is said in words", () => {
   assert.equal(choicesSavedText({ due_soon: false, overdue: true }),
     "You will get e-mails for: overdue. You will no longer get e-mails for: due soon.");
   assert.equal(choicesSavedText({}), "Nothing was changed.");
+});
+
+test("the preview's HTML leaves out styles, scripts and handlers, as text, and says when styles went", () => {
+  const html = '<html><head><style>p{color:red}</style></head><body style="font-family:sans-serif">'
+    + '<p onclick="x()" class="a">Hi <b style=\'color:red\'>you</b></p><script>alert(1)</script><link rel="stylesheet" href="x.css"></body></html>';
+  const { html: out, stripped } = previewHtml(html);
+  assert.equal(out, '<html><head></head><body><p class="a">Hi <b>you</b></p></body></html>');
+  assert.equal(stripped, true);
+  assert.deepEqual(previewHtml("<p>plain</p>"), { html: "<p>plain</p>", stripped: false });
+  assert.deepEqual(previewHtml("<p onmouseover=go()>x</p><script>never closed"), { html: "<p>x</p>", stripped: false });
 });

@@ -7,6 +7,7 @@ import { el, loadForView, confirmDialog, inlineProblem, isAbort } from "../dom.j
 import { clearFieldErrors, showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
 import { formatDateTime } from "../format.js";
+import { previewHtml } from "../notices.js";
 import { t } from "../i18n.js";
 
 const PARTS = ["subject", "body_text", "body_html"];
@@ -152,13 +153,15 @@ function page(ctx, template) {
 function drawPreview(section, rendered) {
   // The HTML is shown in a sandboxed frame (no scripts, no forms, its own origin), never in this page.
   const frame = el("iframe", { sandbox: "", title: t("The HTML message"), className: "preview-frame" });
-  frame.srcdoc = rendered.body_html;
+  const { html, stripped } = previewHtml(rendered.body_html);
+  frame.srcdoc = html;
   section.replaceChildren(
     el("h2", { id: "template-preview-heading", tabindex: "-1", text: t("Preview with sample values") }),
     el("p", {}, el("strong", { text: `${t("Subject:")} ` }), rendered.subject),
     el("h3", { text: t("Plain text") }),
     el("pre", { className: "message-text", tabindex: "0", text: rendered.body_text }),
     el("h3", { text: t("HTML") }),
+    stripped ? el("p", { className: "hint-text", text: t("Shown here without its styles (colours, fonts), which mail programs do show.") }) : null,
     frame);
   section.hidden = false;
 }

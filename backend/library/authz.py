@@ -24,6 +24,7 @@ class Rule:
     scope: str | None = None  # a token also needs this scope (besides read/write by method)
     session_only: bool = False  # browser-session endpoints (logout, password change)
     csrf: bool = True  # login has no session yet: SameSite=Strict and the JSON-only rule protect it
+    identify: bool = True  # False: the view checks a credential of its own (the metrics scrape token)
 
 
 PUBLIC = Rule("public", None)
@@ -32,6 +33,7 @@ USER = Rule("user", frozenset({"admin", "librarian", "member"}))
 USER_SESSION = Rule("user_session", frozenset({"admin", "librarian", "member"}), session_only=True)
 STAFF = Rule("staff", frozenset({"admin", "librarian"}))
 ADMIN = Rule("admin", frozenset({"admin"}), scope="admin")
+METRICS = Rule("metrics", None, csrf=False, identify=False)
 
 # Endpoints that are not ours to decorate.
 OTHER_RULES = {"api-docs.openapi_json": PUBLIC, "frontend.static_file": PUBLIC, "frontend.cover_file": PUBLIC}
@@ -86,6 +88,8 @@ def authorize_request():
     if request.url_rule is None or request.method == "OPTIONS":
         return None  # routing answers 404/405; OPTIONS is Flask's automatic answer
     rule = endpoint_rule(request.endpoint, request.method)
+    if rule is not None and not rule.identify:
+        return None
     g.principal = principal = _identify()
     if rule is None:
         _deny(403, "This endpoint has no access rule.")

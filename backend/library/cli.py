@@ -20,6 +20,7 @@ def register(app):
         click.echo(f"Added {added} demo book(s).")
 
     register_accounts(app)
+    register_backups(app)
 
     @app.cli.command("import-books")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -183,3 +184,80 @@ def register_accounts(app):
         token, raw = auth.create_token(user, name[:100], wanted, days, frozenset(SCOPES))
         click.echo(f"Token {token.id} for {user.email}, scopes {token.scopes}, expires {token.expires_at:%Y-%m-%d}:")
         click.echo(raw)
+
+
+def register_backups(app):
+    """backup, restore and backup-schedule (services/backup.py does the work)."""
+    import time
+    from datetime import datetime, timezone
+
+    from .services import backup
+
+    def run_backup(destination):
+        try:
+            result = backup.create(db.engine, app.config["LIBRARY_DATA_DIR"], destination)
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        manifest = result.manifest
+        rows = sum(manifest["counts"].values())
+        files = sum(name.startswith("files/") for name in manifest["members"])
+        click.echo(f"Backed up {rows} rows in {len(manifest['counts'])} tables and {files} file(s), schema "
+                   f"{manifest['schema_revision']}, in {manifest['seconds']:.1f} s: {result.path}")
+        return result
+
+    @app.cli.command("backup")
+    @click.argument("path", required=False, type=click.Path(dir_okay=True, file_okay=True))
+    def backup_command(path):
+        """Back up the database (consistently, while the app runs) and LIBRARY_DATA_DIR's files into PATH: a
+        folder (default LIBRARY_BACKUP_DIR; the archive is named by the time) or a .tar.gz file."""
+        run_backup(path or app.config["LIBRARY_BACKUP_DIR"])
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def restore_command(path):
+        """Restore a backup into the database of DATABASE_URL, which must be empty, and its files into
+        LIBRARY_DATA_DIR; then migrate it to this version's schema. A backup of a newer schema is refused."""
+        from flask_migrate import upgrade
+
+        from .services import revisions
+
+        try:
+            manifest = backup.restore(path, db.engine, app.config["LIBRARY_DATA_DIR"])
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Restored the backup of {manifest['created_at']} ({sum(manifest['counts'].values())} rows, "
+                   f"schema {manifest['schema_revision']}).")
+        if manifest["schema_revision"] != revisions.head():
+            click.echo(f"Migrating the schema to {revisions.head()}...")
+            upgrade()
+        problems = backup.integrity(db.engine)
+        if problems:
+            raise click.ClickException("The restored database has problems: " + "; ".join(problems[:10]))
+        click.echo("Integrity check: clean. Start Library on this database.")
+
+    @app.cli.command("backup-schedule")
+    @click.option("--every", "every_hours", type=click.FloatRange(min=0.01), default=None,
+                  help="Hours between backups (default LIBRARY_BACKUP_EVERY_HOURS).")
+    @click.option("--keep", type=click.IntRange(min=1), default=None, help="Backups kept (default LIBRARY_BACKUP_KEEP).")
+    @click.option("--once", is_flag=True, help="One backup and pruning, then exit (for cron).")
+    def backup_schedule(every_hours, keep, once):
+        """Back up into LIBRARY_BACKUP_DIR now and then every few hours, keeping the newest few (the compose
+        `backup` service runs this)."""
+        every = (every_hours or app.config["LIBRARY_BACKUP_EVERY_HOURS"]) * 3600
+        keep = keep or app.config["LIBRARY_BACKUP_KEEP"]
+        directory = app.config["LIBRARY_BACKUP_DIR"]
+        while True:
+            started = time.monotonic()
+            try:
+                run_backup(directory)
+                for old in backup.prune(directory, keep):
+                    click.echo(f"Removed the old backup {old.name}")
+            except click.ClickException as error:  # e.g. the database restarting: try again next time
+                click.echo(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} backup failed: {error.message}", err=True)
+                if once:
+                    raise
+            finally:
+                db.session.remove()
+            if once:
+                return
+            time.sleep(max(0.0, every - (time.monotonic() - started)))

@@ -1,6 +1,7 @@
 """Configuration: the only module that reads os.environ."""
 
 import os
+import re
 from pathlib import Path
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -29,7 +30,12 @@ class Config:
         self.SECRET_KEY = os.environ.get("SECRET_KEY", "development-only-secret")
         self.LIBRARY_FRONTEND_DIR = os.environ.get("LIBRARY_FRONTEND_DIR") or None
         self.LIBRARY_PROXY_HOPS = _int("LIBRARY_PROXY_HOPS", 0)
+        # The address clients use (scheme, host, optional port): every absolute URL the API writes (Link
+        # headers, the calendar feed) is built from it, never from the request's Host header.
+        self.LIBRARY_PUBLIC_URL = os.environ.get("LIBRARY_PUBLIC_URL", "").strip() or "http://localhost"
         self.LIBRARY_LOG_LEVEL = os.environ.get("LIBRARY_LOG_LEVEL", "INFO").upper()
+        # text | json (one JSON object per line, for a log collector); gunicorn.conf.py reads it too.
+        self.LIBRARY_LOG_FORMAT = os.environ.get("LIBRARY_LOG_FORMAT", "text").strip().lower() or "text"
         # Argon2id (time cost, memory KiB, parallelism); empty: argon2-cffi's defaults (3, 65536, 4).
         # Tests use OWASP's minimum (2, 19456, 1) to stay fast.
         # The library's name and loan rules: the starting values of the settings an admin changes in the
@@ -53,6 +59,15 @@ class Config:
         self.LIBRARY_GOOGLEBOOKS_URL = os.environ.get("LIBRARY_GOOGLEBOOKS_URL") or "https://www.googleapis.com"
         self.LIBRARY_LOOKUP_TIMEOUT = _float("LIBRARY_LOOKUP_TIMEOUT", 4.0)
         self.LIBRARY_LOOKUP_CACHE_SECONDS = _int("LIBRARY_LOOKUP_CACHE_SECONDS", 86400)
+        # /api/metrics: a bearer token Prometheus sends to scrape through nginx; unset, only callers that reach
+        # gunicorn directly (not through a proxy) may scrape.
+        self.LIBRARY_METRICS_TOKEN = os.environ.get("LIBRARY_METRICS_TOKEN", "").strip() or None
+        # Backups (flask --app library backup / backup-schedule): where, how often, how many are kept.
+        self.LIBRARY_BACKUP_DIR = os.environ.get("LIBRARY_BACKUP_DIR") or str(data_dir / "backups")
+        self.LIBRARY_BACKUP_EVERY_HOURS = float(os.environ.get("LIBRARY_BACKUP_EVERY_HOURS") or 24)
+        self.LIBRARY_BACKUP_KEEP = _int("LIBRARY_BACKUP_KEEP", 7)
+        # Set by gunicorn.conf.py: every worker's metrics are files there, added up by a scrape.
+        self.LIBRARY_METRICS_MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         # Notices by e-mail (services/notices.py, services/mailer.py). The mail server is environment only
         # (its password is a secret, not a setting kept in the database); no host: notices wait in the outbox.
         self.LIBRARY_SMTP_HOST = os.environ.get("LIBRARY_SMTP_HOST", "").strip()
@@ -62,9 +77,6 @@ class Config:
         self.LIBRARY_SMTP_PASSWORD = os.environ.get("LIBRARY_SMTP_PASSWORD", "")
         self.LIBRARY_SMTP_TIMEOUT = _float("LIBRARY_SMTP_TIMEOUT", 20.0)
         self.LIBRARY_MAIL_FROM = os.environ.get("LIBRARY_MAIL_FROM", "").strip()
-        # Where the app is reached, for links in e-mails: https://library.example.org. Unset: the address of
-        # the request that made the notice, else http://localhost (make run and compose set it).
-        self.LIBRARY_PUBLIC_URL = os.environ.get("LIBRARY_PUBLIC_URL", "").strip().rstrip("/")
         # The starting values of the notice settings (services/settings.py).
         self.LIBRARY_NOTICE_DUE_SOON_DAYS = _int("LIBRARY_NOTICE_DUE_SOON_DAYS", 3)
         self.LIBRARY_NOTICE_OVERDUE_EVERY_DAYS = _int("LIBRARY_NOTICE_OVERDUE_EVERY_DAYS", 7)
@@ -102,8 +114,19 @@ class Config:
         return {k: getattr(self, k) for k in dir(self) if k.isupper()}
 
 
+PUBLIC_URL = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
 def check(config):
-    """Settle derived settings; refuse to run outside development and testing with a placeholder or short secret."""
+    """Settle derived settings; refuse to run with a public URL that is not scheme://host[:port] or an unknown log
+    format, and outside development and testing with a placeholder or short secret."""
+    public_url = str(config.get("LIBRARY_PUBLIC_URL") or "").rstrip("/")
+    if not PUBLIC_URL.fullmatch(public_url):
+        raise RuntimeError(f"LIBRARY_PUBLIC_URL must be http(s)://host[:port], e.g. https://library.example.org "
+                           f"(got {public_url!r}; see .env.example)")
+    config["LIBRARY_PUBLIC_URL"] = public_url
+    if config.get("LIBRARY_LOG_FORMAT") not in ("text", "json"):
+        raise RuntimeError("LIBRARY_LOG_FORMAT must be text or json")
     if config.get("LIBRARY_ARGON2") is None:
         config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
     if config.get("LIBRARY_LOOKUP_PROVIDERS") is None:

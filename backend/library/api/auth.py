@@ -31,12 +31,14 @@ def _hash_params():
 @blp.route("/login")
 class Login(MethodView):
     @access(LOGIN)
+    @blp.doc(operationId="logIn")
     @blp.arguments(LoginIn)
     @blp.response(200, AuthState)
     @blp.alt_response(401, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Incorrect email or password")
     def post(self, data):
         """Log in: opens a session (cookie) and returns the user and a CSRF token"""
-        session, raw = auth.login(data["email"], data["password"], _hash_params(), request.user_agent.string)
+        session, raw = auth.login(data["email"], data["password"], _hash_params(), request.user_agent.string,
+                                  request.remote_addr)
         if g.principal.session is not None:  # a new id at login: the previous session ends
             auth.revoke_session(g.principal.session)
             db.session.commit()
@@ -46,6 +48,7 @@ class Login(MethodView):
 @blp.route("/logout")
 class Logout(MethodView):
     @access(USER_SESSION)
+    @blp.doc(operationId="logOut")
     @blp.response(204)
     def post(self):
         """Log out: the session ends on the server, so the cookie is worthless even if kept"""
@@ -58,6 +61,7 @@ class Logout(MethodView):
 @blp.route("/me")
 class Me(MethodView):
     @access(USER)
+    @blp.doc(operationId="getMe")
     @blp.response(200, AuthState)
     def get(self):
         """The logged-in user, how they are authenticated, and a CSRF token for a session"""
@@ -68,6 +72,7 @@ class Me(MethodView):
 @blp.route("/csrf")
 class Csrf(MethodView):
     @access(USER_SESSION)
+    @blp.doc(operationId="getCsrfToken")
     @blp.response(200, CsrfOut)
     def get(self):
         """A fresh CSRF token for this session (they expire after an hour)"""
@@ -77,6 +82,7 @@ class Csrf(MethodView):
 @blp.route("/password")
 class Password(MethodView):
     @access(USER_SESSION)
+    @blp.doc(operationId="changePassword")
     @blp.arguments(PasswordChangeIn)
     @blp.response(200, AuthState)
     def post(self, data):

@@ -28,6 +28,7 @@ def get_author_or_404(author_id):
 @blp.route("/authors")
 class AuthorList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listAuthors")
     @blp.arguments(AuthorQuery, location="query")
     @blp.response(200, AuthorPage, headers=LINK_HEADER)
     def get(self, args):
@@ -36,6 +37,7 @@ class AuthorList(MethodView):
         return page_response(items, total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createAuthor")
     @blp.arguments(AuthorIn)
     @blp.response(201, AuthorOut, headers={"Location": {"description": "URL of the new author", "schema": {"type": "string"}}})
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="An author with this name already exists")
@@ -48,12 +50,14 @@ class AuthorList(MethodView):
 @blp.route("/authors/<id:author_id>")
 class AuthorItem(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getAuthor")
     @blp.response(200, AuthorOut)
     def get(self, author_id):
         """Get one author"""
         return get_author_or_404(author_id)
 
     @access(STAFF)
+    @blp.doc(operationId="updateAuthor")
     @blp.arguments(AuthorPatch)
     @blp.response(200, AuthorOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another author has this name")
@@ -62,6 +66,7 @@ class AuthorItem(MethodView):
         return catalog.save_author(get_author_or_404(author_id), data)
 
     @access(STAFF)
+    @blp.doc(operationId="deleteAuthor")
     @blp.response(204)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The author still has books")
     def delete(self, author_id):
@@ -72,6 +77,7 @@ class AuthorItem(MethodView):
 @blp.route("/authors/<id:author_id>/books")
 class AuthorBooks(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listAuthorBooks")
     @blp.arguments(BookQuery, location="query")
     @blp.response(200, BookPage, headers=BOOK_LINK_HEADER)
     def get(self, args, author_id):
@@ -84,6 +90,7 @@ class AuthorBooks(MethodView):
 @blp.route("/subjects")
 class SubjectList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listSubjects")
     @blp.arguments(SubjectQuery, location="query")
     @blp.response(200, SubjectPage, headers=LINK_HEADER)
     def get(self, args):

@@ -21,6 +21,7 @@ def get_book_or_404(book_id):
 @blp.route("")
 class BookList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listBooks")
     @conditional(blp)
     @blp.arguments(BookQuery, location="query")
     @blp.response(200, BookPage, headers={**BOOK_LINK_HEADER, **ETAG_HEADER})
@@ -29,6 +30,7 @@ class BookList(MethodView):
         return json_response(*book_page_response(catalog.book_page(args), args, DEEP_PAGE_LIMIT))
 
     @access(STAFF)
+    @blp.doc(operationId="createBook")
     @blp.arguments(BookIn)
     @blp.response(201, BookOut, headers={"Location": {"description": "URL of the new book", "schema": {"type": "string"}}})
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A book with this ISBN already exists")
@@ -41,6 +43,7 @@ class BookList(MethodView):
 @blp.route("/<id:book_id>")
 class BookItem(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getBook")
     @conditional(blp)
     @blp.response(200, BookOut, headers=ETAG_HEADER)
     @blp.alt_response(301, description="The book was merged into another: Location is the survivor's URL",
@@ -56,6 +59,7 @@ class BookItem(MethodView):
         return json_response(found[0])
 
     @access(STAFF)
+    @blp.doc(operationId="updateBook")
     @blp.arguments(BookPatch)
     @blp.response(200, BookOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another book has this ISBN")
@@ -64,6 +68,7 @@ class BookItem(MethodView):
         return catalog.update_book(get_book_or_404(book_id), data)
 
     @access(STAFF)
+    @blp.doc(operationId="deleteBook")
     @blp.response(204)
     def delete(self, book_id):
         """Delete a book"""

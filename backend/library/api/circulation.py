@@ -1,6 +1,8 @@
 """Circulation: copies, members, loans and returns at the desk, holds, reports, the due-date calendar."""
 
-from flask import current_app, g, request, url_for
+from urllib.parse import urlsplit
+
+from flask import current_app, g, url_for
 from flask.views import MethodView
 from sqlalchemy import func, or_, select
 
@@ -16,7 +18,7 @@ from ..schemas.common import PageQuery, page_of
 from ..services import circulation, notices, settings
 from ..services.catalog import like_pattern
 from .. import clock
-from .base import Blueprint
+from .base import Blueprint, public_url
 from .csvfile import csv_response
 from .pagination import LINK_HEADER, page_of_query, page_response
 
@@ -103,6 +105,7 @@ def _barcode_taken(barcode, copy_id=None):
 @blp.route("/books/<id:book_id>/copies")
 class BookCopies(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listBookCopies")
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, CopyPage, headers=LINK_HEADER)
     def get(self, args, book_id):
@@ -112,6 +115,7 @@ class BookCopies(MethodView):
         return page_response(copies_out(items), total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createCopy")
     @blp.arguments(CopyIn)
     @blp.response(201, CopyOut)
     @blp.alt_response(409, description="The barcode is in use", **CONFLICT)
@@ -134,6 +138,7 @@ class BookCopies(MethodView):
 @blp.route("/copies")
 class CopyList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listCopies")
     @blp.arguments(CopyQuery, location="query")
     @blp.response(200, CopyPage, headers=LINK_HEADER)
     def get(self, args):
@@ -150,12 +155,14 @@ class CopyList(MethodView):
 @blp.route("/copies/<id:copy_id>")
 class CopyItem(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getCopy")
     @blp.response(200, CopyOut)
     def get(self, copy_id):
         """One copy"""
         return copies_out([get_copy_or_404(copy_id)])[0]
 
     @access(STAFF)
+    @blp.doc(operationId="updateCopy")
     @blp.arguments(CopyPatch)
     @blp.response(200, CopyOut)
     @blp.alt_response(409, description="The copy is on loan or on the hold shelf", **CONFLICT)
@@ -165,6 +172,7 @@ class CopyItem(MethodView):
         return copies_out([circulation.retrying(circulation.update_copy, copy, data, rules())])[0]
 
     @access(STAFF)
+    @blp.doc(operationId="deleteCopy")
     @blp.response(204)
     @blp.alt_response(409, description="The copy has loan or hold history; withdraw it instead", **CONFLICT)
     def delete(self, copy_id):
@@ -213,6 +221,7 @@ def _save_member(member, data):
 @blp.route("/members")
 class MemberList(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="listMembers")
     @blp.arguments(MemberQuery, location="query")
     @blp.response(200, MemberPage, headers=LINK_HEADER)
     def get(self, args):
@@ -230,6 +239,7 @@ class MemberList(MethodView):
         return page_response(members_out(items), total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createMember")
     @blp.arguments(MemberIn)
     @blp.response(201, MemberOut)
     @blp.alt_response(409, description="The card number or the user is already in use", **CONFLICT)
@@ -242,12 +252,14 @@ class MemberList(MethodView):
 @blp.route("/members/<id:member_id>")
 class MemberItem(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="getMember")
     @blp.response(200, MemberOut)
     def get(self, member_id):
         """One member"""
         return members_out([get_member_or_404(member_id)])[0]
 
     @access(STAFF)
+    @blp.doc(operationId="updateMember")
     @blp.arguments(MemberPatch)
     @blp.response(200, MemberOut)
     @blp.alt_response(409, description="The user is already linked to another card", **CONFLICT)
@@ -259,6 +271,7 @@ class MemberItem(MethodView):
 @blp.route("/members/me")
 class MyMember(MethodView):
     @access(USER)
+    @blp.doc(operationId="getMyMember")
     @blp.response(200, MemberOut)
     def get(self):
         """Your own library card (404 when your account has none)"""
@@ -268,6 +281,7 @@ class MyMember(MethodView):
 @blp.route("/members/me/calendar")
 class MyCalendar(MethodView):
     @access(USER)
+    @blp.doc(operationId="getMyCalendarUrl")
     @blp.response(200, CalendarOut)
     def get(self):
         """The private URL of your due-date calendar, for a calendar app"""
@@ -275,6 +289,7 @@ class MyCalendar(MethodView):
         return {"url": calendar_url(member, circulation.calendar_token(member, current_app.config["SECRET_KEY"]))}
 
     @access(USER)
+    @blp.doc(operationId="resetMyCalendarUrl")
     @blp.response(200, CalendarOut)
     def post(self):
         """Make a new calendar URL; the old one stops working"""
@@ -284,12 +299,13 @@ class MyCalendar(MethodView):
 
 
 def calendar_url(member, token):
-    return url_for("circulation.Calendar", member_id=member.id, token=token, _external=True)
+    return public_url(url_for("circulation.Calendar", member_id=member.id, token=token))
 
 
 @blp.route("/calendar/<id:member_id>/<string(length=43):token>.ics")
 class Calendar(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getCalendarFeed")
     @blp.doc(responses={"200": {"description": "iCalendar (RFC 5545) of the member's due dates",
                                 "content": {"text/calendar": {"schema": {"type": "string"}}}}})
     def get(self, member_id, token):
@@ -299,7 +315,7 @@ class Calendar(MethodView):
             raise Problem(404, "No calendar at this address.")
         loans = db.session.scalars(select(Loan).where(Loan.member_id == member.id, Loan.returned_at.is_(None))
                                    .order_by(Loan.due_at)).all()
-        body = circulation.icalendar(member, loans, request.host)
+        body = circulation.icalendar(member, loans, urlsplit(current_app.config["LIBRARY_PUBLIC_URL"]).netloc)
         return current_app.response_class(body, mimetype="text/calendar",
                                           headers={"Cache-Control": "private, no-store"})
 
@@ -316,6 +332,7 @@ def get_loan_or_404(loan_id):
 @blp.route("/loans")
 class LoanList(MethodView):
     @access(USER)
+    @blp.doc(operationId="listLoans")
     @blp.arguments(LoanQuery, location="query")
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
@@ -337,6 +354,7 @@ class LoanList(MethodView):
         return page_response(loans_out(items), total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createLoan")
     @blp.arguments(CheckoutIn)
     @blp.response(201, LoanOut)
     @blp.alt_response(409, description="The copy is not available to this member, the card is suspended, or "
@@ -351,6 +369,7 @@ class LoanList(MethodView):
 @blp.route("/loans/<id:loan_id>")
 class LoanItem(MethodView):
     @access(USER)
+    @blp.doc(operationId="getLoan")
     @blp.response(200, LoanOut)
     def get(self, loan_id):
         """One loan (members: their own)"""
@@ -360,6 +379,7 @@ class LoanItem(MethodView):
 @blp.route("/loans/<id:loan_id>/return")
 class LoanReturn(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="returnLoan")
     @blp.response(200, ReturnOut)
     @blp.alt_response(409, description="Already returned", **CONFLICT)
     def post(self, loan_id):
@@ -371,6 +391,7 @@ class LoanReturn(MethodView):
 @blp.route("/loans/<id:loan_id>/renew")
 class LoanRenew(MethodView):
     @access(USER)
+    @blp.doc(operationId="renewLoan")
     @blp.response(200, LoanOut)
     @blp.alt_response(409, description="A hold is waiting, or the renewal limit is reached", **CONFLICT)
     def post(self, loan_id):
@@ -382,6 +403,7 @@ class LoanRenew(MethodView):
 @blp.route("/returns")
 class Returns(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="returnCopy")
     @blp.arguments(ReturnIn)
     @blp.response(200, ReturnOut)
     @blp.alt_response(409, description="The copy is not on loan", **CONFLICT)
@@ -402,6 +424,7 @@ def get_hold_or_404(hold_id):
 @blp.route("/holds")
 class HoldList(MethodView):
     @access(USER)
+    @blp.doc(operationId="listHolds")
     @blp.arguments(HoldQuery, location="query")
     @blp.response(200, HoldPage, headers=LINK_HEADER)
     def get(self, args):
@@ -417,6 +440,7 @@ class HoldList(MethodView):
         return page_response(holds_out(items), total, args)
 
     @access(USER)
+    @blp.doc(operationId="createHold")
     @blp.arguments(HoldIn)
     @blp.response(201, HoldOut)
     @blp.alt_response(409, description="Already on hold for this member, or the holds limit is reached", **CONFLICT)
@@ -435,12 +459,14 @@ class HoldList(MethodView):
 @blp.route("/holds/<id:hold_id>")
 class HoldItem(MethodView):
     @access(USER)
+    @blp.doc(operationId="getHold")
     @blp.response(200, HoldOut)
     def get(self, hold_id):
         """One hold (members: their own)"""
         return holds_out([get_hold_or_404(hold_id)])[0]
 
     @access(USER)
+    @blp.doc(operationId="cancelHold")
     @blp.response(204)
     @blp.alt_response(409, description="The hold is already closed", **CONFLICT)
     def delete(self, hold_id):
@@ -457,6 +483,7 @@ def _overdue_query():
 @blp.route("/reports/overdue")
 class Overdue(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="listOverdueLoans")
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
@@ -468,6 +495,7 @@ class Overdue(MethodView):
 @blp.route("/reports/overdue.csv")
 class OverdueCsv(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="exportOverdueLoans")
     @blp.doc(responses={"200": {"description": "The overdue report as CSV",
                                 "content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self):
@@ -483,6 +511,7 @@ class OverdueCsv(MethodView):
 @blp.route("/loan-rules")
 class LoanRules(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getLoanRules")
     @blp.response(200, RulesOut)
     def get(self):
         """The library's loan rules (set by the operator)"""

@@ -34,6 +34,7 @@ def get_user_or_404(user_id):
 @blp.route("/users")
 class UserList(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="listUsers")
     @blp.arguments(UserQuery, location="query")
     @blp.response(200, UserPage, headers=LINK_HEADER)
     def get(self, args):
@@ -50,6 +51,7 @@ class UserList(MethodView):
         return paged(query, args, [func.lower(User.email), User.id])
 
     @access(ADMIN)
+    @blp.doc(operationId="createUser")
     @blp.arguments(UserIn)
     @blp.response(201, UserOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The email is taken")
@@ -69,12 +71,14 @@ class UserList(MethodView):
 @blp.route("/users/<id:user_id>")
 class UserItem(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="getUser")
     @blp.response(200, UserOut)
     def get(self, user_id):
         """Get one user"""
         return get_user_or_404(user_id)
 
     @access(ADMIN)
+    @blp.doc(operationId="updateUser")
     @blp.arguments(UserPatch)
     @blp.response(200, UserOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
@@ -99,12 +103,14 @@ class UserItem(MethodView):
 @blp.route("/users/<id:user_id>/sessions")
 class UserSessions(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="listUserSessions")
     @blp.response(200, SessionOut(many=True))
     def get(self, user_id):
         """A user's open browser sessions"""
         return auth.open_sessions(get_user_or_404(user_id))
 
     @access(ADMIN)
+    @blp.doc(operationId="revokeUserSessions")
     @blp.response(204)
     def delete(self, user_id):
         """End all of a user's sessions (their tokens stay)"""
@@ -115,6 +121,7 @@ class UserSessions(MethodView):
 @blp.route("/tokens")
 class TokenList(MethodView):
     @access(USER)
+    @blp.doc(operationId="listTokens")
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, TokenPage, headers=LINK_HEADER)
     def get(self, args):
@@ -122,6 +129,7 @@ class TokenList(MethodView):
         return paged(auth.active_tokens_query(g.principal.user), args, [ApiToken.id])
 
     @access(USER)
+    @blp.doc(operationId="createToken")
     @blp.arguments(TokenIn)
     @blp.response(201, NewTokenOut)
     def post(self, data):
@@ -136,6 +144,7 @@ class TokenList(MethodView):
 @blp.route("/tokens/<id:token_id>")
 class TokenItem(MethodView):
     @access(USER)
+    @blp.doc(operationId="revokeToken")
     @blp.response(204)
     def delete(self, token_id):
         """Revoke one of your tokens at once"""
@@ -148,6 +157,7 @@ class TokenItem(MethodView):
 @blp.route("/audit")
 class Audit(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="listAuditEvents")
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditPage, headers=LINK_HEADER)
     def get(self, args):

@@ -7,8 +7,8 @@ from ..extensions import ma as flask_ma
 from ..models import ApiToken, AuditEvent, User
 from ..models.accounts import DISPLAY_NAME_MAX, EMAIL_MAX, ROLES, TOKEN_NAME_MAX
 from ..services.auth import SCOPES
-from ..services.passwords import MAX_LENGTH
-from .common import PageQuery, StrictBoolean, StrictSchema, Text, has_lone_surrogate
+from ..services.passwords import MAX_LENGTH, MIN_LENGTH
+from .common import Integer, PageQuery, StrictBoolean, StrictSchema, Text, has_lone_surrogate
 
 
 class Email(fields.Email):
@@ -35,9 +35,11 @@ class PasswordField(fields.String):
         return value
 
 
-def Password(**kwargs):  # noqa: N802 - a field factory
-    return PasswordField(validate=validate.Length(max=MAX_LENGTH), metadata={"maxLength": MAX_LENGTH, "format": "password"},
-                         **kwargs)
+def Password(new=False, **kwargs):  # noqa: N802 - a field factory
+    """A password field; a new one (new=True) states the policy's length in the spec (the service checks it,
+    with the common-password list, which no schema can state)."""
+    metadata = {"maxLength": MAX_LENGTH, "format": "password", **({"minLength": MIN_LENGTH} if new else {})}
+    return PasswordField(validate=validate.Length(max=MAX_LENGTH), metadata=metadata, **kwargs)
 
 
 class UserOut(flask_ma.SQLAlchemySchema):
@@ -58,7 +60,7 @@ class UserIn(StrictSchema):
     email = Email(required=True)
     display_name = Text(DISPLAY_NAME_MAX, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    password = Password(required=True)
+    password = Password(new=True, required=True)
 
 
 class UserPatch(StrictSchema):
@@ -96,7 +98,7 @@ class CsrfOut(ma.Schema):
 
 class PasswordChangeIn(StrictSchema):
     current_password = Password(required=True)
-    new_password = Password(required=True)
+    new_password = Password(new=True, required=True)
 
 
 class SessionOut(ma.Schema):
@@ -126,8 +128,10 @@ class NewTokenOut(TokenOut):
 class TokenIn(StrictSchema):
     name = Text(TOKEN_NAME_MAX, required=True)
     scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True,
-                         validate=validate.Length(min=1, max=len(SCOPES)))
-    expires_in_days = fields.Integer(strict=True, load_default=90, validate=validate.Range(1, 365))
+                         validate=validate.Length(min=1, max=len(SCOPES)), metadata={
+                             "description": "At most what your role has (members and librarians: read, write; "
+                                            "admins also admin) and, with a token, what it has: else a 422"})
+    expires_in_days = Integer(load_default=90, validate=validate.Range(1, 365))
 
 
 class AuditOut(flask_ma.SQLAlchemySchema):

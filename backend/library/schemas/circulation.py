@@ -109,6 +109,8 @@ class LoanOut(ma.Schema):
 
 
 class CheckoutIn(StrictSchema):
+    OPENAPI_EXTRA = {"oneOf": [{"required": ["card_number"]}, {"required": ["member_id"]}]}
+
     barcode = Code(BARCODE_MAX, required=True)
     card_number = Code(CARD_MAX)
     member_id = Id()

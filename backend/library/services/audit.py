@@ -10,6 +10,7 @@ from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from .. import metrics
 from ..models import ApiToken, AuditEvent, Author, Book, Copy, Hold, Loan, Member, User
 
 log = logging.getLogger("library.audit")
@@ -65,8 +66,8 @@ def _changes(obj, created: bool) -> dict:
     return summary
 
 
-def record(action, actor=None, actor_label=None, resource=None, summary=None, session=None):
-    """Add an audit event to the current transaction (and a log line without secrets)."""
+def record(action, actor=None, actor_label=None, resource=None, summary=None, session=None, level=logging.INFO):
+    """Add an audit event to the current transaction (and a log line without secrets, at level)."""
     from ..extensions import db
 
     actor = actor if actor is not None else current_actor()
@@ -80,12 +81,16 @@ def record(action, actor=None, actor_label=None, resource=None, summary=None, se
         resource_id=getattr(resource, "id", None),
         summary=summary or {},
     )
-    (session or db.session).add(event_row)
-    log.info("%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
+    session = session or db.session
+    session.add(event_row)
+    metrics.note_event(session, action)
+    log.log(level, "%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
     return event_row
 
 
 def log_auth(action, who):
+    if action == "login.throttled":
+        metrics.login_throttled()
     log.info("%s for %s", action, who)
 
 
@@ -103,4 +108,6 @@ def _after_flush(session, _context):
                 summary = _changes(obj, created=verb == "create")
                 if not summary:
                     continue
-            record(f"{kind}.{verb}", resource=obj, summary=summary, session=session)
+            # DEBUG: the trail in the database has them in full, and a bulk load (the demo data on the first
+            # start, an import) would otherwise print a line per record.
+            record(f"{kind}.{verb}", resource=obj, summary=summary, session=session, level=logging.DEBUG)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from .. import clock
 from ..errors import Conflict, Problem
 from ..extensions import db
-from ..models import Book, Copy, Hold, Loan, Member
+from ..models import Book, Copy, Hold, Loan, Member, User
 from . import audit, notices
 
 
@@ -403,8 +403,12 @@ def reset_calendar_token(member: Member, secret_key: str) -> str:
 
 
 def member_by_calendar_token(member_id: int, token: str, secret_key: str) -> Member | None:
+    """The member whose feed this is, or None: unknown member, wrong token, a suspended card or a disabled
+    linked account (the feed ends with the card's or the account's rights; it works again once restored)."""
     member = db.session.get(Member, member_id)
-    if member is None:
+    if member is None or member.status != "active":
+        return None
+    if member.user_id is not None and not db.session.scalar(select(User.is_active).where(User.id == member.user_id)):
         return None
     # Bytes, not str: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
     expected = calendar_token(member, secret_key).encode()

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -32,13 +32,8 @@ BATCH = 500
 # --- addresses, links, words ----------------------------------------------------------------------
 
 def public_url() -> str:
-    """The app's address for links in e-mails: LIBRARY_PUBLIC_URL, else the current request's, else localhost."""
-    configured = current_app.config.get("LIBRARY_PUBLIC_URL")
-    if configured:
-        return configured
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://localhost"
+    """The app's address for links in e-mails: LIBRARY_PUBLIC_URL (config.check settles it), never a Host header."""
+    return current_app.config["LIBRARY_PUBLIC_URL"]
 
 
 def account_url() -> str:

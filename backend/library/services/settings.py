@@ -29,7 +29,9 @@ class Spec:
 
 
 def _int(low, high):
-    return lambda: fields.Integer(strict=True, required=True, validate=validate.Range(low, high))
+    from ..schemas.common import Integer  # JSON Schema's integer (5.0 too), as the spec says
+
+    return lambda: Integer(required=True, validate=validate.Range(low, high))
 
 
 def _text(max_length):

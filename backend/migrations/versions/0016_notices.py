@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016_notices'
-down_revision = '0012_covers_merge'
+down_revision = '0010_operations'
 branch_labels = None
 depends_on = None
 

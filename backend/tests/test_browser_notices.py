@@ -151,6 +151,7 @@ def test_an_admin_previews_a_template_and_a_broken_one_is_refused(app_page, stac
         screenshot(page, f"notices-template-{size}")
         # A frame below the fold is not painted in a full-page screenshot: the preview as a reader scrolls to it.
         page.locator("iframe.preview-frame").scroll_into_view_if_needed()
+        expect(page.frame_locator("iframe.preview-frame").get_by_text("The Dispossessed")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / f"notices-template-preview-{size}.png"))
     page.set_viewport_size(VIEWPORTS["desktop"])
 

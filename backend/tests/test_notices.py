@@ -3,20 +3,19 @@ SMTP server (aiosmtpd), retries and failures, members' choices, templates, the s
 
 import re
 import threading
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import event as sa_event, func, select
+from sqlalchemy import func, select
 
 from library.extensions import db
 from library.models import Hold, Member, Notice, User, UserSession
 from library.services import jobs, mailer, notices, settings, tasks  # noqa: F401 - tasks registers the schedule
 from library.services.worker import Worker
 
-from .factories import create_book
 from .mailcatcher import MailCatcher
 from .test_books import assert_problem as _assert_problem
 from .test_circulation import Clock, code, desk  # noqa: F401 - the desk fixture
+from .test_jobs import writes_in_rounds
 
 PUBLIC = "http://library.test"
 
@@ -44,6 +43,14 @@ def app(make_app, mail):
 def clock(app):
     app.config["LIBRARY_CLOCK"] = clock = Clock()
     return clock
+
+
+def account(email):
+    """A user account (in an app context) for password reset notices: the simplest notice to make many of."""
+    user = User(email=email, display_name=email.split("@")[0].title(), role="member", password_hash="x")
+    db.session.add(user)
+    db.session.commit()
+    return user
 
 
 def send(app, owner="w1"):
@@ -175,9 +182,7 @@ def test_the_sender_retries_while_the_server_is_down_and_delivers_each_notice_on
     app.config["LIBRARY_CLOCK"] = clock = Clock()
     mailer.reset_rest()
     with app.app_context():
-        user = User(email="u@example.org", display_name="U", role="member", password_hash="x")
-        db.session.add(user)
-        db.session.commit()
+        user = account("u@example.org")
         for n in range(5):
             notices.password_reset(user, f"{PUBLIC}/#/reset?t={n}")
         db.session.commit()
@@ -428,9 +433,7 @@ def test_a_renewal_gets_its_own_reminder(app, desk, clock):
 
 def test_two_workers_at_once_send_each_notice_once_and_run_each_task_once(app, mail):
     with app.app_context():
-        user = User(email="many@example.org", display_name="Many", role="member", password_hash="x")
-        db.session.add(user)
-        db.session.commit()
+        user = account("many@example.org")
         for n in range(120):
             notices.password_reset(user, f"{PUBLIC}/#/reset?t={n}")
         db.session.commit()
@@ -466,9 +469,7 @@ def test_two_workers_at_once_send_each_notice_once_and_run_each_task_once(app, m
 
 def test_an_idle_worker_round_writes_nothing_with_a_mail_server(app, mail):
     with app.app_context():
-        user = User(email="idle@example.org", display_name="Idle", role="member", password_hash="x")
-        db.session.add(user)
-        db.session.commit()
+        user = account("idle@example.org")
         notices.password_reset(user, f"{PUBLIC}/#/reset")
         db.session.commit()
     worker = Worker(app)
@@ -477,19 +478,7 @@ def test_an_idle_worker_round_writes_nothing_with_a_mail_server(app, mail):
         engine = db.engine
     worker.tick()  # sends the notice
     assert len(mail.wait_for(1)) == 1
-    writes = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.split()[0].upper() in ("INSERT", "UPDATE", "DELETE"):
-            writes.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        for _ in range(3):
-            worker.tick()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
-    assert writes == []
+    assert writes_in_rounds(worker, engine) == []
 
 
 def test_old_sessions_are_cleaned_up(app, make_user, clock):

@@ -13,11 +13,12 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from library.extensions import db
-from library.models import Notice, User
+from library.models import Notice
 from library.services import notices
 
 from .conftest import BACKEND_DIR
 from .mailcatcher import MailCatcher
+from .test_notices import account
 
 BURST, KILLS = 500, 3
 
@@ -34,9 +35,7 @@ def test_a_worker_killed_at_random_points_loses_no_notice(make_app, database_url
     with MailCatcher(delay=0.004) as mail:
         app = make_app(**mail.config(), LIBRARY_PUBLIC_URL="http://library.test")
         with app.app_context():
-            user = User(email="burst@example.org", display_name="Burst", role="member", password_hash="x")
-            db.session.add(user)
-            db.session.commit()
+            user = account("burst@example.org")
             for n in range(BURST):
                 notices.password_reset(user, f"http://library.test/#/reset?t={n}")
             db.session.commit()

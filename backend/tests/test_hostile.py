@@ -106,7 +106,8 @@ def test_nul_in_every_text_url_and_query_field_is_refused(stack):
     spec = admin.get(stack.url + "/api/openapi.json", timeout=30).json()
     book = admin.get(stack.url + "/api/v1/books?per_page=1", timeout=30).json()["items"][0]
     ids = {"book_id": book["id"], "author_id": book["authors"][0]["id"], "user_id": 1, "member_id": 1,
-           "copy_id": 1, "loan_id": 1, "hold_id": 1, "token_id": 1, "member": 1, "token": "A" * 43}
+           "copy_id": 1, "loan_id": 1, "hold_id": 1, "token_id": 1, "member": 1, "token": "A" * 43,
+           "notice_id": 1, "kind": "due_soon"}
     checked = 0
     for path, item in spec["paths"].items():
         url = stack.url + path.format(**ids)

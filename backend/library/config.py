@@ -6,6 +6,7 @@ from pathlib import Path
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRETS = {"", "change-me", "dev", "development-only-secret"}
+SMTP_SECURITY = {"none": 25, "starttls": 587, "tls": 465}  # the mail server's security and its usual port
 
 
 def _int(name, default):
@@ -51,6 +52,7 @@ class Config:
         self.LIBRARY_MAX_HOLDS = _int("LIBRARY_MAX_HOLDS", 5)
         self.LIBRARY_HOLD_PICKUP_DAYS = _int("LIBRARY_HOLD_PICKUP_DAYS", 7)
         self.LIBRARY_SELF_REGISTRATION = _bool("LIBRARY_SELF_REGISTRATION", False)
+        self.LIBRARY_HOLD_AUTO_EXPIRE = _bool("LIBRARY_HOLD_AUTO_EXPIRE", False)
         # Automatic copy barcodes and card numbers: prefix + a zero-padded number from a counter.
         self.LIBRARY_COPY_BARCODE_PREFIX = os.environ.get("LIBRARY_COPY_BARCODE_PREFIX", "C").strip()
         self.LIBRARY_CARD_NUMBER_PREFIX = os.environ.get("LIBRARY_CARD_NUMBER_PREFIX", "M").strip()
@@ -77,6 +79,19 @@ class Config:
         self.LIBRARY_BACKUP_KEEP = _int("LIBRARY_BACKUP_KEEP", 7)
         # Set by gunicorn.conf.py: every worker's metrics are files there, added up by a scrape.
         self.LIBRARY_METRICS_MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        # Notices by e-mail (services/notices.py, services/mailer.py). The mail server is environment only
+        # (its password is a secret, not a setting kept in the database); no host: notices wait in the outbox.
+        self.LIBRARY_SMTP_HOST = os.environ.get("LIBRARY_SMTP_HOST", "").strip()
+        self.LIBRARY_SMTP_SECURITY = os.environ.get("LIBRARY_SMTP_SECURITY", "").strip().lower() or "starttls"
+        self.LIBRARY_SMTP_PORT = _int("LIBRARY_SMTP_PORT", 0)  # 0: the security's usual port (25, 587, 465)
+        self.LIBRARY_SMTP_USER = os.environ.get("LIBRARY_SMTP_USER", "")
+        self.LIBRARY_SMTP_PASSWORD = os.environ.get("LIBRARY_SMTP_PASSWORD", "")
+        self.LIBRARY_SMTP_TIMEOUT = _float("LIBRARY_SMTP_TIMEOUT", 20.0)
+        self.LIBRARY_MAIL_FROM = os.environ.get("LIBRARY_MAIL_FROM", "").strip()
+        # The starting values of the notice settings (services/settings.py).
+        self.LIBRARY_NOTICE_DUE_SOON_DAYS = _int("LIBRARY_NOTICE_DUE_SOON_DAYS", 3)
+        self.LIBRARY_NOTICE_OVERDUE_EVERY_DAYS = _int("LIBRARY_NOTICE_OVERDUE_EVERY_DAYS", 7)
+        self.LIBRARY_NOTICE_OVERDUE_MAX = _int("LIBRARY_NOTICE_OVERDUE_MAX", 3)
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit
@@ -127,6 +142,12 @@ def check(config):
         config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
     if config.get("LIBRARY_LOOKUP_PROVIDERS") is None:
         config["LIBRARY_LOOKUP_PROVIDERS"] = "" if config.get("LIBRARY_ENV") == "testing" else "openlibrary"
+    if config.get("LIBRARY_SMTP_SECURITY") not in SMTP_SECURITY:
+        raise RuntimeError(f"LIBRARY_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    if not config.get("LIBRARY_SMTP_PORT"):
+        config["LIBRARY_SMTP_PORT"] = SMTP_SECURITY[config["LIBRARY_SMTP_SECURITY"]]
+    if config.get("LIBRARY_SMTP_HOST") and "@" not in (config.get("LIBRARY_MAIL_FROM") or ""):
+        raise RuntimeError("LIBRARY_MAIL_FROM (the address notices come from) is required with LIBRARY_SMTP_HOST")
     secret = config.get("SECRET_KEY") or ""
     if config.get("LIBRARY_ENV") not in ("development", "testing") and (secret in PLACEHOLDER_SECRETS or len(secret) < 32):
         raise RuntimeError("SECRET_KEY must be a random value of at least 32 characters outside development "

@@ -1,5 +1,5 @@
 """The real topology on loopback, for integration and browser tests: nginx -> gunicorn (4 workers) -> PostgreSQL,
-with the background worker beside them.
+with the background worker beside them, and a local SMTP server (stack.mail) that catches the notices it sends.
 
     def test_something(stack):
         requests.get(stack.url + "/api/v1/books")        # through nginx, as a browser would
@@ -25,6 +25,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from tests.mailcatcher import MailCatcher
 from library.serve import (BACKEND_DIR, FRONTEND_DIR, covers_root, free_port, render_nginx_config, start_gunicorn,
                            start_nginx, start_worker, stop, wait_for_http)
 
@@ -70,9 +71,12 @@ class Stack:
         self.gunicorn_log = self.dir / "gunicorn.log"
         self.worker_log = self.dir / "worker.log"
         self.nginx_log = self.dir / "nginx.log"
+        # A local SMTP server catches the notices the worker sends (stack.mail.messages); links in them use self.url.
+        self.mail = MailCatcher()
         self.env = {**os.environ, "DATABASE_URL": database_url, "LIBRARY_ENV": "testing",
                     "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48), "LIBRARY_PUBLIC_URL": self.url,
-                    "LIBRARY_DATA_DIR": str(self.dir / "data")}  # covers, served by nginx from data/covers
+                    "LIBRARY_DATA_DIR": str(self.dir / "data"),  # covers, served by nginx from data/covers
+                    **self.mail.env()}
         for name in ("LIBRARY_FRONTEND_DIR", "WEB_CONCURRENCY", "GUNICORN_BIND"):
             self.env.pop(name, None)
         self._gunicorn = self._nginx = self._worker = None
@@ -148,6 +152,7 @@ class Stack:
         stop(self._nginx)
         stop(self._worker)
         stop(self._gunicorn)
+        self.mail.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -165,6 +170,7 @@ def stack(request):
         stack.flask("db", "upgrade")
         stack.flask("seed-demo")
         stack.create_users()
+        stack.mail.start()
         stack.start_backend()
         stack.start_worker()
         stack.start_nginx()

@@ -102,7 +102,8 @@ def test_permission_matrix(app, as_role, role):
     missing = 2**31 - 1  # ids that exist nowhere: the rule still decides before the 404
     ids = {"book_id": book["id"], "author_id": author_id, "user_id": owner.user_id, "token_id": missing,
            "copy_id": missing, "member_id": missing, "loan_id": missing, "hold_id": missing, "job_id": missing,
-           "import_id": missing, "token": "x" * 43, "filename": "swagger-ui.css", "isbn": "9780306406157"}
+           "import_id": missing, "token": "x" * 43, "filename": "swagger-ui.css", "isbn": "9780306406157",
+           "notice_id": missing, "kind": "hold_ready"}
     checked = 0
     for rule, method in api_routes(app):
         url = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(ids[m.group(1)]), rule.rule)

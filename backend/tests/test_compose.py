@@ -315,3 +315,22 @@ def test_first_admin_from_env_and_the_password_stays_out_of_logs_and_the_server(
         environ = Path(f"/proc/{started.proc.pid}/environ").read_bytes().split(b"\0")
         assert not any(item.startswith(b"LIBRARY_ADMIN_PASSWORD=") for item in environ)
         assert any(item.startswith(b"LIBRARY_ADMIN_EMAIL=") for item in environ)
+
+
+def test_the_mail_catcher_is_an_optional_profile_on_loopback_and_the_worker_gets_the_mail_settings(config, tmp_path):
+    assert "mailpit" not in config["services"]  # not started by a plain `docker compose up`
+    env_file = tmp_path / ".env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "LIBRARY_SMTP_HOST=mailpit\nLIBRARY_SMTP_PORT=1025\n"
+                                                  "LIBRARY_SMTP_SECURITY=none\nLIBRARY_MAIL_FROM=library@example.org\n")
+    result = subprocess.run([str(docker_compose()), "-f", str(COMPOSE_FILE), "--env-file", str(env_file), "--profile",
+                             "mail", "config", "--format", "json"], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    mailpit = services["mailpit"]
+    assert re.fullmatch(r"axllent/mailpit:v\d+\.\d+\.\d+", mailpit["image"])  # pinned
+    assert [(p["host_ip"], p["published"], p["target"]) for p in mailpit["ports"]] == [("127.0.0.1", "8025", 8025)]
+    for name in ("backend", "worker"):  # the worker sends; the backend shows the mail server's state
+        env = services[name]["environment"]
+        assert (env["LIBRARY_SMTP_HOST"], env["LIBRARY_SMTP_PORT"], env["LIBRARY_SMTP_SECURITY"]) == ("mailpit", "1025", "none")
+        assert env["LIBRARY_MAIL_FROM"] == "library@example.org" and env["LIBRARY_PUBLIC_URL"] == "http://localhost:8080"

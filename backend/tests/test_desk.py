@@ -272,3 +272,23 @@ def test_csv_cells_cannot_carry_formulas(desk):
     desk.checkout(copy["barcode"], member["card_number"])
     row = rows_of(desk.get(f"/api/v1/loans.csv?book_id={book['id']}"))[1]
     assert row[6].startswith("'=") and row[8].startswith("'+")
+
+
+@pytest.mark.parametrize("automatic", [False, True])
+def test_the_worker_clears_expired_holds_only_when_the_library_chooses_it(app, desk, clock, as_role, automatic):
+    """Off (the default), an expired hold waits on the hold shelf list for staff; on (a setting), the worker's
+    periodic task clears it and the copy goes back to the shelf."""
+    from library.extensions import db
+    from library.services import jobs, tasks  # noqa: F401 - tasks registers the periodic tasks
+
+    book, (copy,) = desk.book_with_copies(1)
+    hold = desk.hold(book["id"], desk.member()["card_number"]).get_json()
+    capture(desk, copy["barcode"])
+    assert as_role("admin").patch("/api/v1/settings", json={"hold_auto_expire": automatic}).status_code == 200
+    clock.advance(days=8)
+    with app.app_context():
+        assert "holds.expire" in jobs.run_due("test-worker")
+        db.session.remove()
+    expected = ("expired", "available") if automatic else ("ready", "on_hold_shelf")
+    assert (desk.get(f"/api/v1/holds/{hold['id']}").get_json()["status"],
+            desk.get(f"/api/v1/copies/{copy['id']}").get_json()["status"]) == expected

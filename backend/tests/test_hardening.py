@@ -64,7 +64,8 @@ def test_every_text_and_url_field_of_every_write_refuses_nul(app, as_role, make_
     ids = {"book_id": book["id"], "author_id": book["authors"][0]["id"], "user_id": make_user("member"),
            "member_id": admin.post("/api/v1/members", json={"card_number": code("N"), "name": "Nul"}).get_json()["id"],
            "copy_id": admin.post(f"/api/v1/books/{book['id']}/copies", json={"barcode": code("B")}).get_json()["id"],
-           "import_id": 2**31 - 1}  # no such import: its writes' bodies have no free text (a mapping, a policy enum)
+           "import_id": 2**31 - 1,  # no such import: its writes' bodies have no free text (a mapping, a policy enum)
+           "kind": "due_soon"}  # a notice template
     checked = 0
     for path, item in spec["paths"].items():
         for method, operation in item.items():

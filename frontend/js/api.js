@@ -484,3 +484,21 @@ export function downloadUrl(path, params = {}) {
   const query = search.toString();
   return `${API_BASE}${path}${query ? `?${query}` : ""}`;
 }
+
+// ---- Notices: the member's own e-mail choices; the outbox log and mail server (staff); templates (admins). ----
+
+/** {email, kinds: [{kind, label, enabled, locked, locked_reason}]}; 404 without a library card. */
+export const getMyNoticeChoices = (opts) => request("GET", "/members/me/notices", opts);
+/** {hold_ready?, due_soon?, overdue?}: booleans; 409 turning hold-ready off while a hold is open. */
+export const updateMyNoticeChoices = (body, opts) => request("PATCH", "/members/me/notices", { ...opts, body });
+export const listNotices = (params, opts) => request("GET", "/notices", { ...opts, params });
+export const getNotice = (noticeId, opts) => request("GET", `/notices/${id(noticeId)}`, opts);
+export const resendNotice = (noticeId, opts) => request("POST", `/notices/${id(noticeId)}/resend`, opts);
+export const getNoticeStatus = (opts) => request("GET", "/notices/status", opts);
+export const listNoticeTemplates = (opts) => request("GET", "/notice-templates", opts);
+export const getNoticeTemplate = (kind, opts) => request("GET", `/notice-templates/${id(kind)}`, opts);
+/** Save {subject, body_text, body_html}; a template that does not render is a 422 with messages per part. */
+export const saveNoticeTemplate = (kind, body, opts) => request("PUT", `/notice-templates/${id(kind)}`, { ...opts, body });
+export const resetNoticeTemplate = (kind, opts) => request("DELETE", `/notice-templates/${id(kind)}`, opts);
+export const previewNoticeTemplate = (kind, body, opts) =>
+  request("POST", `/notice-templates/${id(kind)}/preview`, { ...opts, body });

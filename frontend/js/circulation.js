@@ -370,7 +370,7 @@ export function deskReduce(state, action) {
       // POST /returns: {action, loan, hold, cleared}. A copy not on loan was pulled for a hold (captured) or
       // waited past its pickup date (cleared); `hold` is who it waits for now on the hold shelf.
       const { loan, hold, cleared, action: did = "returned" } = action;
-      const holdFor = hold ? { name: hold.member_name, pickupBy: hold.pickup_by ?? null } : null;
+      const holdFor = hold ? { name: hold.member_name, pickupBy: hold.pickup_by ?? null, noEmail: hold.member_has_email === false } : null;
       if (did === "captured" || did === "cleared") {
         const held = hold ?? cleared;
         return addLog(state, {
@@ -438,5 +438,6 @@ export function deskLogText(entry) {
 export function holdShelfText(holdFor) {
   if (!holdFor) return "";
   const by = holdFor.pickupBy ? ` (pickup by ${formatDate(holdFor.pickupBy)})` : "";
-  return `Put on hold shelf for ${holdFor.name}${by}`;
+  const tell = holdFor.noEmail ? t(": no e-mail address, tell them another way") : "";
+  return `Put on hold shelf for ${holdFor.name}${by}${tell}`;
 }

@@ -42,6 +42,8 @@ import * as registerView from "./views/register.js";
 import * as userView from "./views/user.js";
 import * as settingsView from "./views/settings.js";
 import * as auditView from "./views/audit.js";
+import * as noticesView from "./views/notices.js";
+import * as noticeTemplateView from "./views/noticetemplate.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 // A user with a temporary password sees only this page (and these) until they have chosen their own.
@@ -71,6 +73,8 @@ const routes = [
   { pattern: "/members", view: membersView, nav: "members", exact: true, access: "staff" },
   { pattern: "/members/new", view: memberNewView, nav: "members", access: "staff" },
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
+  { pattern: "/notices", view: noticesView, nav: "notices", exact: true, access: "staff" },
+  { pattern: "/notices/templates/:kind", view: noticeTemplateView, params: { kind: /^[a-z_]{1,30}$/ }, nav: "notices", access: "admin" },
   { pattern: "/members/:id/history", view: listView("history"), params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/import", view: importsView, nav: "import", exact: true, access: "staff" },
   { pattern: "/import/:id", view: importsView, params: { id: ID }, nav: "import", access: "staff" },

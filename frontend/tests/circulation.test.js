@@ -193,6 +193,8 @@ test("desk: returns need no member; a hold sends the copy to the shelf", () => {
   const entry = s.log[0];
   assert.equal(deskLogText(entry), "Returned “Dune” (B-1) from Ada Reader. It was overdue.");
   assert.equal(holdShelfText(entry.holdFor), "Put on hold shelf for Grace Hopper (pickup by 3 December 2026)");
+  s = deskReduce(s, { type: "returned", loan: loan(), hold: { member_name: "Ann", pickup_by: null, member_has_email: false } });
+  assert.equal(holdShelfText(s.log[0].holdFor), "Put on hold shelf for Ann: no e-mail address, tell them another way");
   s = deskReduce(s, { type: "returned", loan: loan(), hold: null });
   assert.equal(s.log[0].holdFor, null);
   assert.equal(holdShelfText(null), "");

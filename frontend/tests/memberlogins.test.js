@@ -50,6 +50,7 @@ test("settings: one table entry per setting, grouped in sections in order", () =
   const keys = SETTINGS_FIELDS.map((f) => f.key);
   assert.equal(new Set(keys).size, keys.length);
   for (const key of ["library_name", "loan_days", "max_renewals", "max_loans", "max_holds", "hold_pickup_days", "self_registration",
+    "hold_auto_expire", "notice_due_soon_days", "notice_overdue_every_days", "notice_overdue_max",
     "copy_barcode_prefix", "card_number_prefix", "barcode_digits"]) {
     assert.ok(keys.includes(key), key);
   }
@@ -57,7 +58,7 @@ test("settings: one table entry per setting, grouped in sections in order", () =
     assert.ok(field.section && field.label && ["text", "integer", "boolean"].includes(field.type), field.key);
     if (field.type === "integer") assert.ok(field.min <= field.max, field.key);
   }
-  assert.deepEqual(sections().map((s) => s.name), ["The library", "Loans", "Holds", "Members", "Barcodes and cards"]);
+  assert.deepEqual(sections().map((s) => s.name), ["The library", "Loans", "Holds", "Members", "Notices", "Barcodes and cards"]);
   const fake = [{ section: "B", key: "b" }, { section: "A", key: "a" }, { section: "B", key: "c" }];
   assert.deepEqual(sections(fake).map((s) => [s.name, s.fields.map((f) => f.key)]), [["B", ["b", "c"]], ["A", ["a"]]]);
 });

@@ -5,7 +5,7 @@ from werkzeug.routing import IntegerConverter
 from ..schemas.common import ID_MAX
 from . import (
     archive, auth, authors, books, circulation, covers, desk, exports, imports, jobs, labels, languages, lists, lookup,
-    memberships, merge, meta, metrics, passwords, settings, users,
+    memberships, merge, meta, metrics, notices, passwords, settings, users,
 )
 
 
@@ -19,8 +19,9 @@ class IdConverter(IntegerConverter):
 def register(app, api):
     app.url_map.converters["id"] = IdConverter
     api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": ID_MAX})
+    notices.register_converter(app, api)
     for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, archive.blp, authors.blp, languages.blp, circulation.blp,
                       desk.blp, lists.blp, labels.blp, users.blp, settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp,
-                      imports.blp, exports.blp, passwords.blp, memberships.blp):
+                      imports.blp, exports.blp, passwords.blp, memberships.blp, notices.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

@@ -16,7 +16,7 @@ from ..schemas.circulation import (
     MemberCreatedOut, MemberIn, MemberOut, MemberPatch, MemberQuery, ReturnIn, ReturnOut, RulesOut,
 )
 from ..schemas.common import PageQuery, page_of
-from ..services import barcodes, circulation, holdshelf, lists, memberships, settings
+from ..services import barcodes, circulation, holdshelf, lists, memberships, notices, settings
 from ..services.catalog import like_pattern
 from .. import clock
 from .base import Blueprint, public_url
@@ -80,10 +80,12 @@ def loans_out(loans):
 
 def holds_out(holds):
     positions = circulation.queue_positions(holds)
+    reachable = notices.reachable(h.member_id for h in holds)
     return [{
         "id": h.id, "book_id": h.book_id, "book_title": h.book.title, "member_id": h.member_id,
         "member_name": h.member.name, "placed_at": h.placed_at, "status": h.status, "position": positions.get(h.id),
         "copy_id": h.copy_id, "copy_barcode": h.copy.barcode if h.copy else None, "pickup_by": h.pickup_by,
+        "member_has_email": reachable.get(h.member_id, False),
     } for h in holds]
 
 

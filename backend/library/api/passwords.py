@@ -18,6 +18,8 @@ blp = Blueprint("passwords", __name__, url_prefix="/api/v1", description="Passwo
 PROBLEM = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}  # an alt_response documented as problem+json
 RESET_REQUESTED = ("If an account has this email, the library has been told that you need a new password. Ask at the "
                    "desk for your reset link.")
+RESET_MAILED = ("If an account has this email, a link to choose a new password is on its way there (valid 24 hours). "
+                "No e-mail? Ask at the desk.")
 
 
 def password_link_out(link, raw):
@@ -72,10 +74,11 @@ class ResetRequests(MethodView):
     @blp.arguments(ResetRequestIn)
     @blp.response(202, AcceptedOut)
     def post(self, data):
-        """"Forgot your password?": the same answer for any email; the admins see who asked (throttled per
-        email and per address)"""
-        passwordlinks.request_reset(data["email"], request.remote_addr)
-        return {"detail": RESET_REQUESTED}
+        """"Forgot your password?": the same answer for any email; the admins see who asked, and with a mail
+        server the user is e-mailed a reset link (throttled per email and per address)"""
+        mail_base_url = current_app.config["LIBRARY_PUBLIC_URL"] if current_app.config["LIBRARY_SMTP_HOST"] else None
+        passwordlinks.request_reset(data["email"], request.remote_addr, mail_base_url)
+        return {"detail": RESET_MAILED if mail_base_url else RESET_REQUESTED}
 
 
 @blp.route("/auth/reset-link")

@@ -6,12 +6,13 @@ from .circulation import Copy, Hold, Loan, Member
 from .imports import BookImport, ImportBatch
 from .desk import BarcodeSequence
 from .jobs import Job, TaskRun, WorkerBeat
+from .notices import Notice, NoticePreference, NoticeTemplate
 from .operations import IdempotencyKey
 from .settings import Setting
 
 __all__ = [
     "AccountRequest", "ApiToken", "AuditEvent", "Author", "BarcodeSequence", "Book", "BookAuthor", "BookImport",
     "BookIsbn", "BookRedirect", "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoginThrottle", "Member",
-    "PasswordLink", "Setting", "Subject", "TaskRun", "User",
+    "Notice", "NoticePreference", "NoticeTemplate", "PasswordLink", "Setting", "Subject", "TaskRun", "User",
     "UserSession", "WorkerBeat", "book_subjects",
 ]

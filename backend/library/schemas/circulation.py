@@ -176,6 +176,8 @@ class HoldOut(ma.Schema):
     copy_id = fields.Integer(allow_none=True, required=True)
     copy_barcode = fields.String(allow_none=True, required=True)
     pickup_by = fields.AwareDateTime(allow_none=True, required=True)
+    member_has_email = fields.Boolean(required=True, metadata={
+        "description": "false: the member has no e-mail address and is not told when the hold is ready"})
 
 
 class ReturnOut(ma.Schema):

@@ -25,7 +25,7 @@ from .. import clock
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member, User
-from . import audit
+from . import audit, notices
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,7 @@ def take_next_hold(copy: Copy, now, rules: Rules) -> Hold | None:
         return None
     copy.status = "on_hold_shelf"
     db.session.refresh(hold)
+    notices.hold_ready(hold)  # the member is told in the capture's own transaction
     return hold
 
 

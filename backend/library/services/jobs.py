@@ -11,6 +11,9 @@ A **periodic task** runs once per period (hourly, daily ...) whichever worker ge
 inserts (task, period start) into task_run, whose primary key lets only one insert win, and runs the task
 only if its insert did. Tasks are written to be idempotent anyway.
 
+A **poller** runs in every round of every worker (the notices' sender): it must be cheap, and read-only when
+it has nothing to do, since an idle round writes nothing.
+
 Nothing here knows HTTP or the worker's loop (services/worker.py): tests call these functions directly.
 """
 
@@ -62,6 +65,7 @@ class Task:
 
 KINDS: dict[str, Kind] = {}
 TASKS: dict[str, Task] = {}
+POLLERS: dict[str, Callable] = {}
 
 
 def kind(name: str, *, resumable=False, abandon=None):
@@ -82,6 +86,26 @@ def periodic(name: str, every: timedelta):
         return run
 
     return decorate
+
+
+def poller(name: str):
+    """Register work done every round: @jobs.poller("notices.send") def run(owner, stopping): ..."""
+
+    def decorate(run):
+        POLLERS[name] = run
+        return run
+
+    return decorate
+
+
+def run_pollers(owner: str, stopping: Callable[[], bool] = lambda: False) -> None:
+    """Each poller once; one's failure (a mail server bug, the database away) never stops the others."""
+    for name, run in list(POLLERS.items()):
+        try:
+            run(owner, stopping)
+        except Exception:
+            db.session.rollback()
+            log.exception("poller %s failed", name)
 
 
 def new_owner() -> str:

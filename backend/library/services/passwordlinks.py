@@ -88,19 +88,22 @@ def set_password(user: User, password: str, hash_params: tuple) -> None:
     db.session.execute(delete(PasswordLink).where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None)))
 
 
-def request_reset(email: str, remote_addr: str | None) -> None:
+def request_reset(email: str, remote_addr: str | None, mail_base_url: str | None = None) -> None:
     """"Forgot your password?": throttled per email and address; the caller answers the same whatever the email.
 
-    An active account gets flagged for the admins (the users page lists who asked), who make a reset link and
-    hand it over. Unknown emails and disabled accounts leave nothing behind but the throttle's count.
+    An active account gets flagged for the admins (the users page lists who asked). With a mail server
+    (mail_base_url given: the app's public address), the user is also e-mailed a reset link at once, written to
+    the outbox in this transaction (services/notices.py). Unknown emails and disabled accounts leave nothing
+    behind but the throttle's count.
     """
     throttle.admit("reset", email, remote_addr)
     user = auth.user_by_email(email)
     if user is not None and user.is_active:
         user.password_reset_requested_at = clock.now()
         audit.record("auth.password_reset_requested", actor=user, resource=user, summary={"address": remote_addr})
-        # E-mail notices (issue 11) go here: instead of waiting for an admin, make the link and send it,
-        #     link, raw = make_link(user, "reset")
-        #     notices.password_link(user, link_url(public_base_url, raw), link.expires_at)
-        # and keep the same answer for every email.
+        if mail_base_url:
+            from . import notices
+
+            _link, raw = make_link(user, "reset")
+            notices.password_reset(user, link_url(mail_base_url, raw), "24 hours")
     db.session.commit()

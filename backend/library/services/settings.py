@@ -70,6 +70,15 @@ REGISTRY: dict[str, Spec] = {
                                "Prefix of automatic library card numbers (M gives M000001 ...)"),
     "barcode_digits": Spec(_int(1, 12), lambda c: c["LIBRARY_BARCODE_DIGITS"],
                            "Digits of the number in automatic barcodes and card numbers (zero-padded)"),
+    "hold_auto_expire": Spec(_bool(), lambda c: c["LIBRARY_HOLD_AUTO_EXPIRE"],
+                             "Clear holds not picked up in time automatically (the copy goes to the next in line or "
+                             "back to the shelf) instead of leaving them on the hold shelf list for staff"),
+    "notice_due_soon_days": Spec(_int(0, 30), lambda c: c["LIBRARY_NOTICE_DUE_SOON_DAYS"],
+                                 "Days before the due date a reminder is e-mailed (0: none)"),
+    "notice_overdue_every_days": Spec(_int(1, 90), lambda c: c["LIBRARY_NOTICE_OVERDUE_EVERY_DAYS"],
+                                      "Days between overdue notices (the first goes the day after the due date)"),
+    "notice_overdue_max": Spec(_int(0, 20), lambda c: c["LIBRARY_NOTICE_OVERDUE_MAX"],
+                               "Overdue notices per loan at most (0: none)"),
 }
 
 

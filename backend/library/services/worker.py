@@ -45,7 +45,7 @@ class Worker:
         self.stop_event.set()
 
     def tick(self) -> int:
-        """One round: sign of life, due periodic tasks, then queued jobs until none is left. Returns jobs run."""
+        """One round: sign of life, due periodic tasks, pollers (the notices' sender), then queued jobs until none is left. Returns jobs run."""
         ran = 0
         self.touch_beat_file()  # for a container's healthcheck: its mtime says this process is going round
         with self.app.app_context():
@@ -53,6 +53,7 @@ class Worker:
                 jobs.beat(self.owner, self.started_at)
                 self._beaten = time.monotonic()
             jobs.run_due(self.owner)
+            jobs.run_pollers(self.owner, self.stopping)
             while not self.stopping():
                 job = jobs.claim(self.owner)
                 if job is None:

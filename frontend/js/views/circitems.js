@@ -7,6 +7,7 @@ import { renewLoan, returnLoan, cancelHold } from "../api.js";
 import { clone, refs, el, inlineProblem, confirmDialog, focusLost, setText } from "../dom.js";
 import { dueStatus, renewalsText, renewOffer, holdStatusText, holdShelfText } from "../circulation.js";
 import { formatDate } from "../format.js";
+import { t } from "../i18n.js";
 
 function fact(term, value) {
   return el("div", { className: "fact" }, el("dt", { text: term }), el("dd", { text: value }));
@@ -104,6 +105,8 @@ export function holdItem(hold, { mine = false, showMember = !mine, host, say, ch
     ...(showMember ? [fact("Member", hold.member_name)] : []),
     fact("Placed", formatDate(hold.placed_at)),
     ...(hold.status === "ready" && hold.copy_barcode ? [fact("Copy on the hold shelf", hold.copy_barcode)] : []),
+    // Staff see who cannot be told by e-mail (no address): they call or tell them at the desk.
+    ...(showMember && hold.member_has_email === false ? [fact(t("E-mail"), t("None: tell them another way"))] : []),
   );
   r.cancel.setAttribute("aria-label", `Cancel the hold on “${hold.book_title}”`);
   const closed = !["waiting", "ready"].includes(hold.status);

@@ -11,7 +11,7 @@ import { showFieldErrors } from "../fielderrors.js";
 export function render(ctx) {
   const view = el("section", { className: "view view-narrow", dataset: { view: "forgot-password" } },
     el("h1", { tabindex: "-1", text: t("Forgot your password?") }),
-    el("p", { className: "lede", text: t("Tell us the email you log in with. The library’s staff will make you a one-time link to choose a new password: ask for it at the desk.") }),
+    el("p", { className: "lede", text: t("Tell us the email you log in with. You get a one-time link to choose a new password: by e-mail when the library sends e-mail, else ask for it at the desk.") }),
     el("p", { className: "notice", role: "status", tabindex: "-1", dataset: { ref: "done" } }),
     errorSummary(2),
     el("form", { className: "panel-form", novalidate: true, dataset: { ref: "form" } },

@@ -13,6 +13,7 @@ import { memberPatchBody } from "../accounts.js";
 import { t } from "../i18n.js";
 import { currentCard, currentUser, displayName, getSession, setUser } from "../session.js";
 import { busy, clearFieldErrors, contactFields, errorSummary, field, showFormProblem } from "./formparts.js";
+import { noticeChoicesPanel } from "./noticechoices.js";
 
 /** Draw the page, then load the card, loans and holds. */
 export async function render(ctx) {
@@ -61,6 +62,7 @@ export async function render(ctx) {
       el("strong", { text: "Your card is suspended." }), " You cannot borrow or renew until it is reactivated. Please ask at the desk."));
   }
   const page = { ctx, view, body, card };
+  body.append(noticeChoicesPanel(ctx));
   setUpCalendar(page);
   await Promise.all([loadLoans(page), loadHolds(page)]);
 }

@@ -55,6 +55,8 @@ function drawMember(page) {
     fact("Phone", member.phone || "—"),
     fact(t("Login"), member.user_email ? t("{email}: they see their loans under “My loans”", { email: member.user_email }) : t("None")),
     fact(pending ? t("Signed up") : "Member since", formatDate(member.created_at)),
+    el("div", { className: "fact" }, el("dt", { text: t("E-mails") }),
+      el("dd", {}, el("a", { href: `#/notices?member=${member.id}`, text: t("Notices sent to {name}", { name: member.name }) }))),
   );
   r["card-actions"].hidden = pending;
   if (!pending) r.desk.href = deskHash({ mode: "checkout", card: member.card_number });

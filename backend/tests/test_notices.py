@@ -374,10 +374,11 @@ def test_html_templates_escape_the_data(app, desk, mail):
 
 def test_due_soon_overdue_and_pickup_expiry_over_several_days(app, desk, mail, clock):
     """Loans of 21 days; reminders 3 days before; overdue notices after the due date, then every 2 days, 3 at most;
-    a hold not picked up in 2 days passes to the next in line, who is told."""
+    a hold not picked up in 2 days passes to the next in line, who is told (the library clears expired holds
+    automatically: a setting)."""
     with app.app_context():
         settings.update({"notice_due_soon_days": 3, "notice_overdue_every_days": 2, "notice_overdue_max": 3,
-                         "hold_pickup_days": 2})
+                         "hold_pickup_days": 2, "hold_auto_expire": True})
     clock.now = clock.now.replace(hour=9, minute=0)
     book, (copy,) = desk.book_with_copies(1, title="The Dispossessed")
     late = desk.member(name="Late Reader", email="late@example.org")

@@ -260,6 +260,11 @@ function route() {
       document.title = pageTitle(text, libraryName);
       if (heading && !initial && (!sameView || focusLost())) heading.focus();
     },
+    /** The settings page saved a new library name: the header, footer and title show it at once. */
+    libraryNameChanged(name) {
+      showLibraryName(name);
+      document.title = pageTitle(root.querySelector("h1")?.textContent.trim(), libraryName);
+    },
     /** Show the not-found view in place of this one (e.g. the API said 404). */
     notFound(details) {
       if (!controller.signal.aborted) notFoundView.render(ctx, details);

@@ -88,6 +88,7 @@ async function save(page) {
   setText(r.notice, "");
   try {
     page.current = await updateSettings(body);
+    if ("library_name" in body) ctx.libraryNameChanged(page.current.library_name);
     clearFieldErrors(r.form, summary);
     fill(page);
     setText(r.notice, tn(Object.keys(body).length, "Saved. {count} setting changed.", "Saved. {count} settings changed."));

@@ -211,6 +211,10 @@ def main():
             backend = f"127.0.0.1:{free_port()}"
             env["LIBRARY_PROXY_HOPS"] = "1"  # nginx is the one trusted proxy
             services.append(Supervised("gunicorn", lambda: start_gunicorn(backend, env=env)))
+            try:  # nginx starts once gunicorn answers, so its log is not filled with refused connections
+                wait_for_http(f"http://{backend}/api/health", timeout=30, procs=[s.proc for s in services])
+            except TimeoutError:
+                pass  # said below, through nginx
             render_nginx_config(run_dir, port, backend, FRONTEND_DIR, covers_root(env), env["LIBRARY_PUBLIC_URL"])
             services.append(Supervised("nginx", lambda: start_nginx(run_dir)))
         else:

@@ -181,10 +181,11 @@ def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stac
     assert "token=" not in mine.url
     expect(mine.get_by_role("main")).to_contain_text(f"Library card {card}")
     expect(account_nav(mine).get_by_role("button", name="Log out")).to_be_visible()
+    expect(mine.locator("[aria-busy=true]")).to_have_count(0)
     screenshot(mine, "day-member-password-set-desktop")
 
     # ... searches the catalog and places a hold on the book whose only copy is on the shelf.
-    main_nav(mine).get_by_role("link", name="Catalog").click()
+    main_nav(mine).get_by_role("link", name="Browse").click()
     expect(heading(mine)).to_have_text("Catalog")
     mine.get_by_role("searchbox", name="Search").fill(title)
     mine.get_by_role("searchbox", name="Search").press("Enter")

@@ -83,7 +83,7 @@ async function save(ctx, view, token) {
   }
   try {
     const answer = await setPasswordWithLink(token, password);
-    setUser(answer.user);
+    setUser(answer.user, { card: answer.member ?? null }); // the card too: #/me and holds need it
     const next = answer.user.role === "member" ? "#/me" : "#/account";
     ctx.navigate(next, { replace: true,
       message: t("Your password is set. You are logged in as {name}.", { name: displayName(answer.user) }) });

@@ -80,3 +80,14 @@ def test_every_setting_is_on_the_settings_page():
     table = (Path(__file__).resolve().parents[2] / "frontend" / "js" / "settingsform.js").read_text()
     keys = set(re.findall(r'\bkey: "([a-z_]+)"', table))
     assert keys == set(REGISTRY)
+
+
+def test_every_audited_action_has_a_name_on_the_audit_page():
+    """The audit trail page names each action the backend records (frontend/js/auditlog.js), rather than
+    showing a raw code such as hold.capture."""
+    root = Path(__file__).resolve().parents[2]
+    recorded = set()
+    for module in (root / "backend" / "library").rglob("*.py"):
+        recorded |= set(re.findall(r'\brecord\(\s*"([a-z_]+\.[a-z_]+)"', module.read_text()))
+    named = set(re.findall(r'"([a-z_]+\.[a-z_]+)": "', (root / "frontend" / "js" / "auditlog.js").read_text()))
+    assert recorded and recorded <= named, sorted(recorded - named)

@@ -65,12 +65,19 @@ const ACTIONS = {
   "user.create": "Added a user", "user.update": "Changed a user", "user.delete": "Deleted a user",
   "loan.checkout": "Checked out", "loan.return": "Checked in", "loan.renew": "Renewed a loan",
   "hold.place": "Placed a hold", "hold.cancel": "Cancelled a hold", "hold.expire": "A hold expired",
+  "hold.capture": "Put a copy on the hold shelf",
+  "book.merge": "Merged books", "author.merge": "Merged authors", "book.import": "Imported books",
+  "import.upload": "Uploaded a file to import", "import.commit": "Started an import", "import.done": "An import finished",
+  "import.delete": "Removed an import",
+  "notice.resend": "Sent a notice again", "notice_template.update": "Changed a notice template",
+  "notice_template.reset": "Reset a notice template",
   "settings.update": "Changed settings",
   "auth.login": "Logged in", "auth.logout": "Logged out", "auth.login_failed": "Failed to log in",
   "auth.token_created": "Created an API token", "auth.token_revoked": "Revoked an API token",
   "auth.password_link_created": "Made a password link", "auth.password_set_by_link": "Set a password with a link",
   "auth.password_reset_requested": "Asked for a new password",
   "auth.password_set_by_operator": "Password set on the command line",
+  "auth.lockout": "Logins paused after failed attempts",
 };
 
 /** "book.update" -> "Changed a book"; an action this page does not know is shown as recorded. */

@@ -268,6 +268,8 @@ async function send({ barcode, mode, member }) {
     if (mode === "return") {
       const { action, loan, hold, cleared } = await returnByBarcode(barcode);
       dispatch({ type: "returned", action, loan, hold, cleared, barcode });
+      // A return or capture can change what waits for the desk: count again (a checkout cannot add to it).
+      if (active) loadToDo(active.view, active.ctx.signal);
     } else {
       const loan = await checkOut({ barcode, member_id: member.id });
       dispatch({ type: "checked-out", loan });

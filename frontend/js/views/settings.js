@@ -48,7 +48,7 @@ function draw() {
   return el("section", { className: "view view-account view-settings", dataset: { view: "settings" } },
     adminNav("settings"),
     el("h1", { tabindex: "-1", text: t("Settings") }),
-    el("p", { className: "lede", text: t("What the library is called and its loan rules. Every change is recorded in the audit trail.") }),
+    el("p", { className: "lede", text: t("What the library is called, its loan and hold rules, sign-ups, notices and barcodes. Every change is recorded in the audit trail.") }),
     el("p", { className: "notice", role: "status", tabindex: "-1", dataset: { ref: "notice" } }),
     errorSummary(2),
     el("form", { className: "stack-form settings-form", novalidate: true, dataset: { ref: "form" } },

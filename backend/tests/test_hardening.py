@@ -153,6 +153,13 @@ def test_every_csv_export_escapes_formulas(app, desk, clock, as_role):
     copy = desk.add_copy(book["id"], barcode="-4-4", location="=A1", call_number="+5+5", notes="@6")
     member = desk.member(card_number="-7-7", name="=8", phone="+9-9")
     assert desk.checkout(copy["barcode"], member["card_number"]).status_code == 201
+    # Two holds on a book with two copies on the shelf: one copy captured (the hold shelf), one to pull.
+    held, _ = desk.book_with_copies(0, title="=10+10")
+    pulled = [desk.add_copy(held["id"], barcode=f"-1{n}-1", location="=B2", call_number="+11") for n in (1, 2)]
+    for name in ("=12", "@13"):
+        waiting = desk.member(card_number=code("-"), name=name)
+        assert desk.hold(held["id"], waiting["card_number"]).status_code == 201
+    assert desk.post("/api/v1/holds/capture", json={"barcode": pulled[0]["barcode"]}).status_code == 200
     clock.advance(days=30)
     admin = as_role("admin")  # a token made after the clock moved on
     spec = admin.get("/api/openapi.json").get_json()

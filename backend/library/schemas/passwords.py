@@ -35,8 +35,10 @@ class AcceptedOut(ma.Schema):
 
 
 class LinkTokenIn(StrictSchema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=TOKEN_MAX),
-                          metadata={"maxLength": TOKEN_MAX, "description": "The secret from the link"})
+    token = fields.String(required=True, validate=[
+        validate.Length(min=1, max=TOKEN_MAX),
+        validate.Regexp(r"^[A-Za-z0-9_-]+$", error="Not a password link's secret: it has letters, digits, - and _ only.")],
+        metadata={"maxLength": TOKEN_MAX, "pattern": r"^[A-Za-z0-9_-]+$", "description": "The secret from the link"})
 
 
 class LinkOut(ma.Schema):

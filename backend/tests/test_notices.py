@@ -122,17 +122,20 @@ def test_the_notice_is_part_of_the_capture_transaction(app, desk):
 
     with app.app_context():
         lent = db.session.get(Copy, copy["id"])
-        circulation._shelve(lent, circulation.clock.now(), settings.rules())
+        circulation.shelve(lent, circulation.clock.now(), settings.rules())
         assert db.session.scalar(select(func.count()).select_from(Notice)) == 1  # pending in the transaction
         db.session.rollback()  # the capture does not happen: neither does its notice
         assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
         assert db.session.scalar(select(Hold.status).where(Hold.member_id == reader["id"])) == "waiting"
 
 
-def test_a_hold_placed_while_a_copy_is_on_the_shelf_is_notified_at_once(app, desk, mail):
-    book, _copies = desk.book_with_copies(1)
+def test_a_hold_placed_while_a_copy_is_on_the_shelf_is_notified_when_the_copy_is_captured(app, desk, mail):
+    """The hold waits on the pull list (nothing to tell yet); once staff capture the copy, the member is told."""
+    book, (copy,) = desk.book_with_copies(1)
     reader = desk.member(email="quick@example.org")
-    assert desk.hold(book["id"], reader["card_number"]).get_json()["status"] == "ready"
+    assert desk.hold(book["id"], reader["card_number"]).get_json()["status"] == "waiting"
+    assert send(app) == 0
+    assert desk.post("/api/v1/holds/capture", json={"barcode": copy["barcode"]}).get_json()["status"] == "ready"
     assert send(app) == 1
     assert mail.wait_for(1)[0]["To"].addresses[0].addr_spec == "quick@example.org"
 
@@ -349,7 +352,8 @@ def test_admins_edit_a_template_with_a_preview_and_the_next_notice_uses_it(app, 
     assert saved["customized"] is True and saved["subject"] == body["subject"]
 
     book, copy, _reader = waiting_hold(desk)
-    desk.add_copy(book["id"])  # a new copy serves the waiting hold
+    new_copy = desk.add_copy(book["id"])  # a new copy, pulled for the waiting hold and captured at the desk
+    assert desk.post("/api/v1/holds/capture", json={"barcode": new_copy["barcode"]}).status_code == 200
     assert send(app) == 1
     message = mail.wait_for(1)[0]
     assert message["Subject"] == "Riverside Library: The Left Hand of Darkness is here"
@@ -423,8 +427,8 @@ def test_a_renewal_gets_its_own_reminder(app, desk, clock):
     clock.advance(days=19, hours=1)
     with app.app_context():
         assert notices.due_soon() == 1 and notices.due_soon() == 0
-    assert desk.post(f"/api/v1/loans/{loan['id']}/renew").status_code == 200
-    clock.advance(days=19)
+    assert desk.post(f"/api/v1/loans/{loan['id']}/renew").status_code == 200  # due a loan period later: day 42
+    clock.advance(days=21)
     with app.app_context():
         assert notices.due_soon() == 1
     assert len(rows(app, kind="due_soon")) == 2

@@ -74,7 +74,8 @@ def test_an_admin_makes_a_reset_link_that_works_once_and_ends_the_users_other_se
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["user"]["email"] == email and done.get_json()["csrf_token"]
     assert anon.get("/api/v1/auth/me").status_code == 200  # this browser is logged in
-    assert_problem(browser.get("/api/v1/auth/me"), 401)  # the other session ended
+    assert browser.get("/api/v1/auth/me").get_json()["user"] is None  # the other session ended
+    assert_problem(browser.get("/api/v1/tokens"), 401)
     assert_problem(app.test_client().get("/api/v1/tokens", headers={"Authorization": f"Bearer {token}"}), 401)
     assert_problem(app.test_client().post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}), 401)
     login(app, email, NEW_PASSWORD)

@@ -28,7 +28,7 @@ TEMPLATE = (REPO_DIR / "nginx" / "templates" / "default.conf.template").read_tex
 NGINX_BURST = int(re.search(r"limit_req zone=login burst=(\d+) nodelay;", TEMPLATE).group(1))
 NGINX_RETRY_AFTER = 60 // int(re.search(r"zone=login:\S+ rate=(\d+)r/m;", TEMPLATE).group(1))
 FREE_FAILURES = 5  # the app's contract: after 5 failures at one account from one address, the next waits
-ACCESS_LINE = re.compile(r'"POST /api/v1/auth/login HTTP/1\.[01]" (\d{3}) .* worker=<(\d+)>$')
+ACCESS_LINE = re.compile(r'"POST /api/v1/auth/login HTTP/1\.[01]" (\d{3}) .* worker=<(\d+)>( request_id=\S+)?$')
 
 
 def unique_email(prefix):

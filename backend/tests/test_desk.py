@@ -28,7 +28,7 @@ def test_the_pull_list_pairs_waiting_holds_with_copies_on_the_shelf(desk, clock)
     desk.patch(f"/api/v1/copies/{copies[0]['id']}", json={"location": "Fiction", "call_number": "823 ABC"})
     out, (lent,) = desk.book_with_copies(1, title="All Out")
     desk.checkout(lent["barcode"], desk.member()["card_number"])
-    members = [desk.member(name=f"Reader {n}") for n in range(3)]
+    members = [desk.member(name=f"Reader {n}", **({"email": "reader1@example.org"} if n == 1 else {})) for n in range(3)]
     holds = []
     for member in members:
         holds.append(desk.hold(shelved["id"], member["card_number"]).get_json())
@@ -42,6 +42,8 @@ def test_the_pull_list_pairs_waiting_holds_with_copies_on_the_shelf(desk, clock)
     assert (first["book_title"], first["location"], first["call_number"]) == ("Pulled Book", "Fiction", "823 ABC")
     assert (first["member_name"], first["barcode"]) == ("Reader 0", copies[0]["barcode"])
     assert (second["hold_id"], second["copy_id"]) == (holds[1]["id"], copies[1]["id"])
+    # Staff see who no notice can reach (no e-mail on the card, no account): tell them another way.
+    assert (first["member_has_email"], second["member_has_email"]) == (False, True)
     by_shelf = desk.get("/api/v1/pull-list?sort=shelf").get_json()["items"]
     assert [item["copy_id"] for item in by_shelf] == [copies[0]["id"], copies[1]["id"]]  # no shelf goes last
     assert_problem(desk.get("/api/v1/pull-list?sort=nonsense"), 422)
@@ -121,6 +123,7 @@ def test_the_hold_shelf_lists_ready_holds_and_expired_ones_are_cleared(desk, clo
     shelf = desk.get("/api/v1/hold-shelf").get_json()
     assert [(i["hold_id"], i["expired"]) for i in shelf["items"]] == [(h1["id"], False), (h3["id"], False)]
     assert shelf["items"][0]["barcode"] == copy["barcode"] and shelf["items"][0]["member_name"] == "Zed First"
+    assert shelf["items"][0]["member_has_email"] is False  # no address: the desk tells them another way
     by_member = desk.get("/api/v1/hold-shelf?sort=member").get_json()["items"]
     assert [i["member_name"] for i in by_member] == ["Amy Second", "Zed First"]
     assert "cancel it" in assert_problem(desk.post(f"/api/v1/holds/{h1['id']}/clear"), 409)["detail"]

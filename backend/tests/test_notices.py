@@ -504,6 +504,24 @@ def test_old_sessions_are_cleaned_up(app, make_user, clock):
         assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
 
 
+def test_old_password_links_are_cleaned_up(app, make_user, clock):
+    """A reset link lives 24 hours: a day after it expired, the daily clean-up deletes it; an open one stays."""
+    from library.models import PasswordLink
+    from library.services import passwordlinks
+
+    with app.app_context():
+        passwordlinks.make_link(db.session.get(User, make_user("member")), "reset")
+        db.session.commit()
+        clock.advance(days=1, hours=12)  # expired, but not a day ago yet
+        passwordlinks.make_link(db.session.get(User, make_user("member")), "welcome")  # 7 days
+        db.session.commit()
+        tasks.delete_old_sessions(clock.now)
+        assert db.session.scalar(select(func.count()).select_from(PasswordLink)) == 2
+        clock.advance(days=1)
+        tasks.delete_old_sessions(clock.now)
+        assert db.session.scalars(select(PasswordLink.purpose)).all() == ["welcome"]
+
+
 def test_forgot_password_mails_a_working_reset_link(app, make_user, mail):
     """"Forgot your password?" with a mail server: the same answer for any email, a link by e-mail for the
     account that exists, and the link sets the password."""

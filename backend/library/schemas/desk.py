@@ -20,6 +20,8 @@ class _HeldCopy(ma.Schema):
     member_id = fields.Integer(required=True)
     member_name = fields.String(required=True)
     card_number = fields.String(required=True)
+    member_has_email = fields.Boolean(required=True, metadata={
+        "description": "false: the member has no e-mail address, so no notice reaches them; tell them another way"})
     copy_id = fields.Integer(required=True)
     barcode = fields.String(required=True)
     location = fields.String(allow_none=True, required=True, metadata={"description": "The copy's own shelf"})

@@ -16,7 +16,7 @@ copy backs both up.
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from .. import clock
 from ..errors import Conflict
@@ -120,6 +120,13 @@ PULL_SORTS = ("placed_at", "shelf", "title", "call_number")
 SHELF_SORTS = ("pickup_by", "-pickup_by", "member", "title")
 
 
+def member_has_email():
+    """Whether notices can reach the member: an e-mail on the card or a linked account (whose login is one),
+    as services/notices.address_of decides."""
+    return case((or_(Member.email.is_not(None), Member.user_id.is_not(None)), True), else_=False).label(
+        "member_has_email")
+
+
 def pull_list(sort: str = "placed_at"):
     """Waiting holds that a copy on the shelf can fill: the n-th in a book's line with the book's n-th copy on
     the shelf (by shelf, call number, id). A SELECT of rows with the columns of PullItem."""
@@ -135,6 +142,7 @@ def pull_list(sort: str = "placed_at"):
     query = (select(queue.c.id.label("hold_id"), queue.c.placed_at, queue.c.n.label("position"),
                     Book.id.label("book_id"), Book.title.label("book_title"),
                     Member.id.label("member_id"), Member.name.label("member_name"), Member.card_number,
+                    member_has_email(),
                     shelf.c.id.label("copy_id"), shelf.c.barcode, shelf.c.location, shelf.c.call_number)
              .join(shelf, and_(shelf.c.book_id == queue.c.book_id, shelf.c.n == queue.c.n))
              .join(Book, Book.id == queue.c.book_id).join(Member, Member.id == queue.c.member_id))
@@ -154,6 +162,7 @@ def hold_shelf(sort: str = "pickup_by", expired: bool | None = None):
     query = (select(Hold.id.label("hold_id"), Hold.placed_at, Hold.pickup_by, is_expired,
                     Book.id.label("book_id"), Book.title.label("book_title"),
                     Member.id.label("member_id"), Member.name.label("member_name"), Member.card_number,
+                    member_has_email(),
                     Copy.id.label("copy_id"), Copy.barcode, Copy.location, Copy.call_number)
              .join(Copy, Copy.id == Hold.copy_id).join(Book, Book.id == Hold.book_id)
              .join(Member, Member.id == Hold.member_id).where(Hold.status == "ready"))

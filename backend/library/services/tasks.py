@@ -47,15 +47,16 @@ def send_notices(owner, stopping) -> None:
 
 @jobs.periodic("sessions.cleanup", timedelta(days=1))
 def delete_old_sessions(now) -> None:
-    """Delete browser sessions that ended more than a day ago (expired, idle or revoked): they can never be
-    used again. (Password reset links, once they exist, are cleaned up here too.)"""
+    """Delete browser sessions that ended more than a day ago (expired, idle or revoked) and password links
+    used or expired more than a day ago: they can never be used again."""
     from sqlalchemy import delete, or_
 
     from ..extensions import db
-    from ..models import UserSession
+    from ..models import PasswordLink, UserSession
     from .auth import SESSION_IDLE
 
     gone = now - timedelta(days=1)
     db.session.execute(delete(UserSession).where(or_(UserSession.expires_at < gone, UserSession.revoked_at < gone,
                                                      UserSession.last_seen_at < gone - SESSION_IDLE)))
+    db.session.execute(delete(PasswordLink).where(or_(PasswordLink.expires_at < gone, PasswordLink.used_at < gone)))
     db.session.commit()

@@ -30,6 +30,10 @@ const dueCell = (loan) => {
     due.overdue ? " " : "", formatDate(loan.due_at));
 };
 
+/** The member a held copy is for, and a warning when no e-mail can tell them it is ready. */
+const forCell = (item) => el("span", {}, memberLink(item.member_id, item.member_name, item.card_number),
+  item.member_has_email === false ? el("span", { className: "badge badge-overdue", text: t("No e-mail: tell them") }) : "");
+
 /** What each list shows: its words, columns ([header, cell]) and row action. */
 const VIEWS = {
   pull: {
@@ -41,7 +45,7 @@ const VIEWS = {
       [() => t("Title"), (i) => bookLink(i.book_id, i.book_title)],
       [() => t("Shelf"), shelfCell],
       [() => t("Barcode"), (i) => el("span", { className: "mono", text: i.barcode })],
-      [() => t("For"), (i) => memberLink(i.member_id, i.member_name, i.card_number)],
+      [() => t("For"), (i) => forCell(i)],
       [() => t("Hold placed"), (i) => formatDate(i.placed_at)],
     ],
     empty: () => t("Nothing to pull: no waiting hold has a copy on the shelf."),
@@ -54,7 +58,7 @@ const VIEWS = {
     lede: () => t("Copies waiting for members to pick them up. When a pickup date has passed, clear the hold: the copy goes to the next in line (relabel it) or back to its shelf. Scanning the copy at the desk in return mode does the same."),
     print: true,
     columns: [
-      [() => t("For"), (i) => memberLink(i.member_id, i.member_name, i.card_number)],
+      [() => t("For"), (i) => forCell(i)],
       [() => t("Title"), (i) => bookLink(i.book_id, i.book_title)],
       [() => t("Barcode"), (i) => el("span", { className: "mono", text: i.barcode })],
       [() => t("Pick up by"), (i) => el("span", {}, formatDate(i.pickup_by),

@@ -32,9 +32,9 @@ async function load(ctx, body) {
 
 function draw(ctx, body, choices, message = "") {
   const address = choices.email
-    ? el("p", {}, t("E-mails go to "), el("strong", { text: choices.email }), t(". To change the address, ask at the desk."))
+    ? el("p", {}, t("E-mails go to "), el("strong", { text: choices.email }), t(". To change it, edit your contact details above."))
     : el("p", { className: "inline-problem" }, el("strong", { text: t("We have no e-mail address for you.") }),
-      " ", t("Until you give one at the desk, the library cannot e-mail you, whatever you choose here."));
+      " ", t("Until you add one in your contact details above, the library cannot e-mail you, whatever you choose here."));
   const status = el("p", { className: "notice", role: "status", text: message });
   const problem = el("div");
   const fieldset = el("fieldset", { className: "choice-list" }, el("legend", { text: t("E-mail me when") }),

@@ -16,8 +16,17 @@ from itertools import count
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import (VIEWPORTS, account_nav, act_as, api_get, check_axe, heading, main_nav,
-                           screenshot)
+from tests.browser import (
+    VIEWPORTS,
+    account_nav,
+    act_as,
+    api_get,
+    check_axe,
+    heading,
+    link_token,
+    main_nav,
+    screenshot,
+)
 from tests.stack import LOGIN_PATH, client_from
 
 pytestmark = pytest.mark.browser
@@ -70,10 +79,6 @@ def views_are_accessible(page, name, *, ready=None):
         screenshot(page, f"accounts-{name}-{size}")
     page.set_viewport_size(VIEWPORTS["desktop"])
 
-
-def link_token(url):
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/#/reset-password\?token=[A-Za-z0-9_-]{43}", url), url
-    return url
 
 
 # --- a member's login, made by a librarian ---------------------------------------------------------

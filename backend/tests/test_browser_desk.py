@@ -14,7 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import VIEWPORTS, act_as, api_get, check_axe, heading, screenshot
+from tests.browser import act_as, api_get, check_views, desk_scan, go, heading
 
 pytestmark = pytest.mark.browser
 
@@ -49,33 +49,8 @@ def day(stack):
     return {"member": member, "twins": twins, "book": book, "copy": copy, "misspelt": misspelt, "author": author, "tag": tag}
 
 
-def check_views(page, stack, name, ready):
-    """axe at both widths and a screenshot of each; `ready` is a locator to wait for after each resize."""
-    for size, viewport in VIEWPORTS.items():
-        page.set_viewport_size(viewport)
-        expect(ready).to_be_visible()
-        expect(page.locator("[aria-busy=true]")).to_have_count(0)
-        check_axe(page, f"{name} ({size})")
-        no_overflow(page, f"{name} ({size})")
-        screenshot(page, f"desk-{name}-{size}")
-    page.set_viewport_size(VIEWPORTS["desktop"])
 
 
-def no_overflow(page, label):
-    """Nothing sticks out sideways (so no action is off screen on a phone)."""
-    wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert wide <= 0, f"{label}: the page is {wide}px wider than the window"
-
-
-def go(page, stack, route):
-    page.goto(f"{stack.url}/{route}")
-    page.reload()
-
-
-def desk_scan(page, barcode):
-    expect(page.get_by_role("textbox", name=re.compile(r"^(2 )?Barcode to"))).to_be_focused()
-    page.keyboard.type(barcode)
-    page.keyboard.press("Enter")
 
 
 def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
@@ -111,7 +86,7 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     assert response.ok and barcode in response.text()
     page.get_by_role("combobox", name="Sort by").select_option("shelf")
     expect(page).to_have_url(re.compile(r"#/desk/pull-list\?sort=shelf$"))
-    check_views(page, stack, "pull-list", page.get_by_role("row").filter(has_text=title))
+    check_views(page, "desk-pull-list", page.get_by_role("row").filter(has_text=title))
 
     # ... prints the labels of the book's copies from its page ...
     go(page, stack, f"#/books/{book['id']}")
@@ -124,7 +99,7 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     assert "sheet=L7651" in pdf and f"copy_id={copy['id']}" in pdf
     response = page.request.get(f"{stack.url}{pdf}")
     assert response.ok and response.headers["content-type"] == "application/pdf" and response.body()[:5] == b"%PDF-"
-    check_views(page, stack, "labels", page.get_by_role("link", name="Open the PDF to print"))
+    check_views(page, "desk-labels", page.get_by_role("link", name="Open the PDF to print"))
     page.get_by_role("radio", name="Library cards for members").check()
     page.get_by_role("searchbox", name="Find members by name or card number").fill(day["twins"][0]["name"])
     page.keyboard.press("Enter")
@@ -142,7 +117,7 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     page.get_by_role("navigation", name="Desk pages").get_by_role("link", name="Hold shelf").click()
     expect(heading(page)).to_have_text("Hold shelf")
     expect(page.get_by_role("row").filter(has_text=title)).to_contain_text(member["name"])
-    check_views(page, stack, "hold-shelf", page.get_by_role("row").filter(has_text=title))
+    check_views(page, "desk-hold-shelf", page.get_by_role("row").filter(has_text=title))
     go(page, stack, "#/desk/pull-list")
     expect(page.get_by_role("row").filter(has_text=title)).to_have_count(0)
 
@@ -163,7 +138,7 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     expect(choices.first).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(choices.nth(1)).to_be_focused()
-    check_views(page, stack, "desk-choices", choices.first)
+    check_views(page, "desk-desk-choices", choices.first)
     page.keyboard.press("Escape")
     expect(card_field).to_be_focused()
     page.keyboard.type(member["card_number"].lower())  # the text was selected: typing replaces it
@@ -198,7 +173,7 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     go(page, stack, f"#/members/{member['id']}/history")
     expect(heading(page)).to_have_text("Loan history")
     expect(page.get_by_role("row").filter(has_text=title)).to_be_visible()
-    check_views(page, stack, "loan-history", page.get_by_role("row").filter(has_text=title))
+    check_views(page, "desk-loan-history", page.get_by_role("row").filter(has_text=title))
 
     # A copy's shelf is edited in its dialog; a copy added with the next barcode and never lent is deleted.
     go(page, stack, f"#/books/{book['id']}")
@@ -206,7 +181,7 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     page.get_by_role("button", name=f"Edit copy {barcode}").click()
     dialog = page.get_by_role("dialog", name=f"Copy {barcode}")
     expect(dialog.get_by_role("textbox", name="Shelf")).to_have_value("Fiction")
-    check_views(page, stack, "copy-dialog", dialog)
+    check_views(page, "desk-copy-dialog", dialog)
     dialog.get_by_role("textbox", name="Shelf").fill("Fiction, upstairs")
     dialog.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("status").filter(has_text=f"Saved copy {barcode}.")).to_be_visible()
@@ -227,7 +202,7 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     confirm.get_by_role("button", name="Delete copy").click()
     expect(page.get_by_role("status").filter(has_text=f"Deleted copy {new}.")).to_be_visible()
     expect(table.get_by_role("row", name=re.compile(new))).to_have_count(0)
-    check_views(page, stack, "book-copies-staff", table)
+    check_views(page, "desk-book-copies-staff", table)
 
     # Two authors are merged: the misspelt one's book moves over, after a confirmation.
     page.get_by_role("link", name=day["author"]).click()
@@ -239,11 +214,11 @@ def test_a_library_day_at_the_desk(app_page, stack, signed_in, day):
     page.get_by_role("button", name=f"Merge {typo} into {day['author']}").click()
     confirm = page.get_by_role("dialog", name=f"Merge {typo} into {day['author']}?")
     expect(confirm).to_contain_text("1 book moves")
-    check_views(page, stack, "author-merge-dialog", confirm)
+    check_views(page, "desk-author-merge-dialog", confirm)
     confirm.get_by_role("button", name="Merge", exact=True).click()
     expect(page.get_by_role("status").filter(has_text=f"Merged {typo} into {day['author']}: 1 book moved.")).to_be_visible()
     expect(page.get_by_role("link", name=day["misspelt"]["title"])).to_be_visible()
-    check_views(page, stack, "author-tools", page.get_by_role("status").filter(has_text="Merged"))
+    check_views(page, "desk-author-tools", page.get_by_role("status").filter(has_text="Merged"))
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -259,4 +234,4 @@ def test_the_desk_lists_are_accessible(app_page, stack, signed_in, day, scheme):
         go(page, stack, route)
         expect(heading(page)).to_have_text(title)
         name = re.sub(r"\W+", "-", route.strip("#/")).strip("-")
-        check_views(page, stack, f"{name}-{scheme}", page.locator(".results, .desk-step").first)
+        check_views(page, f"desk-{name}-{scheme}", page.locator(".results, .desk-step").first)

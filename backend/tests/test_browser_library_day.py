@@ -18,8 +18,20 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import (API_ERROR_LOG, VIEWPORTS, account_nav, act_as, api_get, check_axe, heading,
-                           main_nav, screenshot)
+from tests.browser import (
+    API_ERROR_LOG,
+    VIEWPORTS,
+    account_nav,
+    act_as,
+    api_get,
+    check_views,
+    desk_scan,
+    go,
+    heading,
+    link_token,
+    main_nav,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -80,28 +92,7 @@ def member_page(browser, stack):
     assert problems == [], "the member's browser:\n" + "\n".join(problems)
 
 
-def views(page, name, ready):
-    """axe at phone and desktop widths, nothing wider than the window, and a screenshot at each."""
-    for size, viewport in VIEWPORTS.items():
-        page.set_viewport_size(viewport)
-        expect(ready).to_be_visible()
-        expect(page.locator("[aria-busy=true]")).to_have_count(0)
-        wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert wide <= 0, f"{name} ({size}): the page is {wide}px wider than the window"
-        check_axe(page, f"{name} ({size})")
-        screenshot(page, f"day-{name}-{size}")
-    page.set_viewport_size(VIEWPORTS["desktop"])
 
-
-def go(page, stack, route):
-    page.goto(f"{stack.url}/{route}")
-    page.reload()
-
-
-def desk_scan(page, barcode):
-    expect(page.get_by_role("textbox", name=re.compile(r"^(2 )?Barcode to"))).to_be_focused()
-    page.keyboard.type(barcode)
-    page.keyboard.press("Enter")
 
 
 def the_loan(page, stack, barcode):
@@ -111,10 +102,6 @@ def the_loan(page, stack, barcode):
 def when(stamp):
     return datetime.fromisoformat(stamp)
 
-
-def link_token(url):
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/#/reset-password\?token=[A-Za-z0-9_-]{43}", url), url
-    return url
 
 
 def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stack, signed_in, day):
@@ -133,7 +120,7 @@ def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stac
     expect(page).to_have_url(re.compile(r"#/admin/settings$"))
     name = page.get_by_role("textbox", name="Library name")
     expect(name).to_have_value(day["before"]["library_name"])
-    views(page, "settings", name)
+    check_views(page, "day-settings", name)
     name.fill(library)
     page.get_by_role("textbox", name="Loan period (days)").fill(str(LOAN_DAYS))
     page.get_by_role("textbox", name="Renewals per loan").fill(str(RENEWALS))
@@ -165,7 +152,7 @@ def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stac
     box = page.get_by_role("textbox", name="One-time link")
     url = link_token(box.input_value())
     expect(page.get_by_role("main")).to_contain_text(f"logs in as {email}")
-    views(page, "member-with-link", box)
+    check_views(page, "day-member-with-link", box)
 
     # --- The member, in their own browser, sets a password with the link and is logged in. ---
     mine.goto(url)
@@ -243,7 +230,7 @@ def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stac
     expect(heading(mine)).to_have_text("My loans")
     hold = mine.locator(".hold-card").filter(has_text=title)
     expect(hold).to_contain_text(re.compile(r"Ready: pick up by \d{1,2} \w+ \d{4}"))
-    views(mine, "member-hold-ready", hold)
+    check_views(mine, "day-member-hold-ready", hold)
 
     # --- The librarian finds the member by name, typed in lower case, and lends the copy. ---
     go(page, stack, "#/desk")
@@ -273,7 +260,7 @@ def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stac
     assert when(renewed["due_at"]) - when(loan["due_at"]) == timedelta(days=LOAN_DAYS)
     expect(loan_card.get_by_role("button", name=re.compile("^Renew"))).to_have_count(0)
     expect(loan_card).to_contain_text(f"Renewal limit reached ({RENEWALS}).")
-    views(mine, "member-renewed", loan_card)
+    check_views(mine, "day-member-renewed", loan_card)
 
     # --- The librarian takes it back ... ---
     go(page, stack, "#/desk?mode=return")
@@ -340,7 +327,7 @@ def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stac
     page.get_by_role("navigation", name="Administration").get_by_role("link", name="Audit trail").click()
     expect(heading(page)).to_have_text("Audit trail")
     expect(page.locator(".audit-event").first).to_contain_text("Made a password link")  # the latest event
-    views(page, "audit", page.locator(".audit-event").first)
+    check_views(page, "day-audit", page.locator(".audit-event").first)
     events = page.locator(".audit-event")
     librarian_email = stack.users["librarian"][0]
     for action, texts in (("settings.update", ["Changed settings", f"library name: {day['before']['library_name']} → {library}",

@@ -7,7 +7,11 @@ SQLite continues after the highest id, which is safe because the caller has alre
 and so holds SQLite's write lock until it commits: no one else can insert in between.
 """
 
+from contextlib import contextmanager
+
 from sqlalchemy import Connection, Table
+
+from ..models import search as search_index
 
 
 def next_ids(connection: Connection, table: Table, count: int) -> list[int]:
@@ -42,3 +46,28 @@ def insert(connection: Connection, table: Table, columns: tuple[str, ...], rows:
     else:
         marks = ", ".join("?" * len(columns))
         connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+
+
+@contextmanager
+def quiet_triggers(connection: Connection, first_book_id: int, last_book_id: int):
+    """SQLite: the batch's rows without the row triggers whose work the import does once for them (the search
+    index, paused anyway and built at the end; the merged-book redirects an id handed out again replaces, deleted
+    here for the whole block of ids). They are dropped inside the batch's transaction and created again, from
+    their own stored SQL, before it commits: other connections never see them missing (SQLite's DDL is
+    transactional, and the batch holds the write lock), and a crash rolls the drop back with the batch. Other
+    triggers keep firing. PostgreSQL keeps its triggers (disabling one would lock the table for readers); the
+    search triggers return at once during the import (search_index.pause_sync)."""
+    if connection.dialect.name != "sqlite" or last_book_id < first_book_id:  # (no new books: nothing fires)
+        yield
+        return
+    names = [*search_index.SQLITE_TRIGGERS, "book_redirect_book_ai"]
+    marks = ", ".join("?" * len(names))
+    stored = connection.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", tuple(names)).all()
+    for name, _sql in stored:
+        connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    if any(name == "book_redirect_book_ai" for name, _sql in stored) and last_book_id >= first_book_id:
+        connection.exec_driver_sql("DELETE FROM book_redirect WHERE id BETWEEN ? AND ?", (first_book_id, last_book_id))
+    yield
+    for _name, sql in stored:
+        connection.exec_driver_sql(sql)

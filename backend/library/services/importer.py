@@ -277,9 +277,28 @@ class Writer:
                 report.skipped += 1
         written.author_ids = self.authors.ensure(a["name"] for d in books for a in d.entry.data.get("authors", []))
         written.subject_ids = self.subjects.ensure(name for d in books for name in d.entry.data.get("subjects", []))
+        now = bulkload.bound(connection, Book.__table__, "created_at", clock.now())
+        book_ids = bulkload.next_ids(connection, Book.__table__, len(books))
+        with bulkload.quiet_triggers(connection, book_ids[0] if book_ids else 1, book_ids[-1] if book_ids else 0):
+            written.copy_ids = self._rows(connection, decisions, books, new_index, book_ids, now, report)
+        written.book_ids = book_ids
+        report.added += len(book_ids)
+        words = search.words_of(*(d.entry.data.get("subtitle") for d in books),
+                                *(a["name"] for d in books for a in d.entry.data.get("authors", [])))
+        for decision in books:  # the title's words are its key's (unless the key was cut short)
+            key = decision.entry.title_key
+            words |= set(key.split()) if len(key) < 490 else search.words_of(decision.entry.data["title"])
+        words = {w for w in words if search.WORD_MIN <= len(w) <= search.WORD_MAX and not w.isdigit()} - self.words
+        search.add_words(connection, words)
+        if len(self.words) + len(words) > self.MAX_WORDS:
+            self.words.clear()
+        self.words |= words
+        search_index.resume_sync(connection)
+        return written
+
+    def _rows(self, connection, decisions, books, new_index, book_ids, now, report) -> list[int]:
+        """Insert the books, their links, other ISBNs and copies; returns the copies' ids."""
         book_table, copy_table = Book.__table__, Copy.__table__
-        now = bulkload.bound(connection, book_table, "created_at", clock.now())
-        book_ids = bulkload.next_ids(connection, book_table, len(books))
         rows = []
         for book_id, decision in zip(book_ids, books):
             data = decision.entry.data
@@ -287,7 +306,6 @@ class Writer:
                          else data.get("isbn"), decision.entry.title_key or None, now, now))
         bulkload.insert(connection, book_table, ("id", *BOOK_COLUMNS, "isbn", "title_key", "created_at", "updated_at"),
                         rows)
-        written.book_ids = book_ids
         links, tags, isbns, copies = [], [], [], []
         for book_id, decision in zip(book_ids, books):
             data = decision.entry.data
@@ -309,20 +327,11 @@ class Writer:
         bulkload.insert(connection, BookAuthor.__table__, ("book_id", "author_id", "position"), links)
         bulkload.insert(connection, book_subjects, ("book_id", "subject_id"), tags)
         bulkload.insert(connection, BookIsbn.__table__, ("book_id", "isbn"), isbns)
-        if copies:
-            written.copy_ids = bulkload.next_ids(connection, copy_table, len(copies))
-            bulkload.insert(connection, copy_table, ("id", "book_id", *COPY_COLUMNS, "created_at", "updated_at"),
-                            [(copy_id, *row, now, now) for copy_id, row in zip(written.copy_ids, copies)])
-        report.added += len(book_ids)
+        copy_ids = bulkload.next_ids(connection, copy_table, len(copies))
+        bulkload.insert(connection, copy_table, ("id", "book_id", *COPY_COLUMNS, "created_at", "updated_at"),
+                        [(copy_id, *row, now, now) for copy_id, row in zip(copy_ids, copies)])
         report.copies_added += len(copies)
-        words = search.words_of(*(t for d in books for t in (d.entry.data["title"], d.entry.data.get("subtitle"))),
-                                *(a["name"] for d in books for a in d.entry.data.get("authors", []))) - self.words
-        search.add_words(connection, words)
-        if len(self.words) + len(words) > self.MAX_WORDS:
-            self.words.clear()
-        self.words |= words
-        search_index.resume_sync(connection)
-        return written
+        return copy_ids
 
 
 def plan_and_write(records, policy="skip", dry_run=False, batch_size=2000, report=None, on_batch=None,

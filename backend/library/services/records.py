@@ -68,7 +68,9 @@ def clean_text(value) -> str | None:
     """NFC, whitespace runs made single spaces, trimmed; None when empty."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", str(value))
+    text = str(value)
+    if not text.isascii():  # (ASCII is its own NFC)
+        text = unicodedata.normalize("NFC", text)
     text = " ".join(text.split())
     return text or None
 

@@ -9,8 +9,9 @@ added to the existing book ("add_copies"), or a book of its own ("add_anyway"; a
 that book and is kept as one of the new book's other ISBNs).
 
 A dry run (the preview) decides the same way and writes nothing. The search index is not kept per row during the
-load; it is built once at the end for the new books. Inserts are plain INSERTs (no ORM objects), so a million rows
-take minutes, not hours. A tracker (services/imports.py) is told what each batch created, in the batch's own
+load; it is built once at the end for the new books. Rows are written by services/bulkload.py (one prepared statement
+per table on SQLite, COPY on PostgreSQL, ids handed out in blocks), and the common valid record is checked by the
+schema's rules without marshmallow's machinery (records.FastLoad). A tracker (services/imports.py) is told what each batch created, in the batch's own
 transaction, so an interrupted import can be resumed after its last batch or undone.
 """
 

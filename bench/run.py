@@ -305,6 +305,7 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
         pg.sql("analyze", name)
     facts = {"rows": rows, "added": added, "skipped": skipped, "seconds": round(seconds, 1), "peak_rss_mib": peak_rss_mib,
              "rows_per_s": round(rows / seconds), "importer_seconds": own_seconds,
+             "cpu_s": intake.LAST_CPU.get("cpu_s"),  # the import command's own CPU (not the database server's)
              "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reused": False,
              "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), "schema": schema_fingerprint()}
     if db == "sqlite":
@@ -714,11 +715,12 @@ def table(results):
         imp = r["import"]
         lines.append(f"{r['db']:<10} {r['size']:>9,} {'import':<25} {imp['rows_per_s']:>8,} rows/s in "
                      f"{imp['seconds']:,.0f} s" + (f", peak {imp['peak_rss_mib']} MiB" if imp.get("peak_rss_mib") else "")
+                     + (f", {imp['cpu_s']} s of its own CPU" if imp.get("cpu_s") else "")
                      + (" (reused)" if imp.get("reused") else ""))
         for name, e in (imp.get("intake") or {}).items():
             rate = f"{e['rows_per_s']:>8,} rows/s" if "rows_per_s" in e else f"{e['books_per_s']:>8,} books/s"
             lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} {rate} in {e['seconds']:,.1f} s, "
-                         f"peak {e['peak_rss_mib']} MiB")
+                         f"peak {e['peak_rss_mib']} MiB" + (f", {e['cpu_s']} s of its own CPU" if e.get("cpu_s") else ""))
         for name, e in [*r["scenarios"].items(), *r["references"].items()]:
             if "missing" in e:
                 lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} MISSING: {e['missing'][:70]}")

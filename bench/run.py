@@ -305,6 +305,7 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
         pg.sql("analyze", name)
     facts = {"rows": rows, "added": added, "skipped": skipped, "seconds": round(seconds, 1), "peak_rss_mib": peak_rss_mib,
              "rows_per_s": round(rows / seconds), "importer_seconds": own_seconds,
+             "cpu_s": intake.LAST_CPU.get("cpu_s"),  # the import command's own CPU (not the database server's)
              "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reused": False,
              "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), "schema": schema_fingerprint()}
     if db == "sqlite":
@@ -584,6 +585,9 @@ def bench_one(db, size, url, args, started_facts):
         log(f"{db} {size:,} {STATIC}")
         result["references"][STATIC] = {"path": "/api/v1/books (static file, port of its own)", "bytes": len(page1),
                                         **measure(top.static_url + "/api/v1/books", args)}
+        result["workers"] = worker_memory(top.gunicorn.pid)  # after every app scenario, before they stop
+        log(f"{db} {size:,} gunicorn workers' peak RSS: "
+            f"{', '.join(str(w['peak_rss_mib']) for w in result['workers'])} MiB")
         top.stop_backend()
         top.start_refapp(top.static_root / "page1.json")
         status, _, body = fetch(top.url + scenario_paths()["list_page1"])
@@ -602,33 +606,104 @@ def bench_one(db, size, url, args, started_facts):
 
 # --- targets and report ----------------------------------------------------------------------------------------
 
-def checks(runs, dbs=DATABASES):
-    """The issue's targets, evaluated at 1 000 000 books on each database (NOT RUN when that was not measured),
-    for the repeated URL and for unique URLs (/uncached), whichever were measured."""
+# Every target, in one place (the search issue's, and issue 12's table: computed path, import, memory). Each is
+# checked on each database at the check size (--check-size, default 1 000 000 books). A row:
+#   (name, kind, subject, comparison, limit)
+# kinds: "p99" (subject: a scenario; ms), "ratio_bare" (a scenario's req/s ÷ ref_bare_wsgi of the same run),
+# "ratio" (subject: (a, b), req/s of a ÷ req/s of b), "import" (subject: a key of the import figures: rows_per_s,
+# peak_rss_mib), "intake" (subject: (scenario, key) of the intake figures, e.g. MARC import), "workers" (the
+# largest peak RSS of a gunicorn worker after the whole bench, MiB), "export_memory" (subject: a format; the export's
+# peak RSS at the check size minus at the smallest size measured, MiB: constant memory). "single user" targets
+# apply to runs with one connection (--threads 1 --connections 1); the others to the rest. A scenario name ending in
+# /uncached is the computed path (a unique URL per request).
+SINGLE_USER = "single user"
+IMPORT_KINDS = ("import", "intake", "export_memory")  # what --import-only measures
+TARGETS = [
+    *[(f"{s} p99", "p99", s, "<=", 50.0) for s in SEARCHES],
+    *[(f"{s}{UNCACHED} p99", "p99", s + UNCACHED, "<=", 50.0) for s in SEARCHES],
+    *[(f"{a}{v} / {b}{v} req/s", "ratio", (a + v, b + v), ">=", 0.80)
+      for a, b in [("cursor_25000", "list_page1")] for v in ("", UNCACHED)],
+    ("list_page1 / bare WSGI req/s", "ratio_bare", "list_page1", ">=", 0.40),
+    # issue 12: the computed path, as ratios to bare WSGI in the same run
+    *[(f"{s}{UNCACHED} / bare WSGI req/s", "ratio_bare", s + UNCACHED, ">=", 0.40)
+      for s in ("list_page1", "cursor_25000")],
+    (f"detail{UNCACHED} / bare WSGI req/s", "ratio_bare", "detail" + UNCACHED, ">=", 0.60),
+    *[(f"{s}{UNCACHED} / bare WSGI req/s", "ratio_bare", s + UNCACHED, ">=", 0.25) for s in SEARCHES],
+    (f"search_facets{UNCACHED} / bare WSGI req/s", "ratio_bare", "search_facets" + UNCACHED, ">=", 0.10),
+    *[(f"{SINGLE_USER}: {s}{UNCACHED} p99", "p99", s + UNCACHED, "<=", 15.0) for s in SEARCHES + ("search_facets",)],
+    # issue 12: the import (CSV, search index built, wall time) and memory; issue 10: export in constant memory
+    ("import CSV rows/s", "import", "rows_per_s", ">=", 20_000),
+    ("import CSV peak RSS MiB", "import", "peak_rss_mib", "<=", 400),
+    ("import MARC peak RSS MiB", "intake", ("import_marc", "peak_rss_mib"), "<=", 400),
+    ("gunicorn worker peak RSS MiB", "workers", None, "<=", 150),
+    *[(f"export {fmt} peak RSS growth from the smallest size, MiB", "export_memory", fmt, "<=", 20)
+      for fmt in ("csv", "mrc")],
+]
+
+
+def _target_value(kind, subject, run_, runs):
+    sc, refs, imp = run_["scenarios"], run_["references"], run_["import"]
+    if kind == "p99":
+        e = sc.get(subject)
+        return None if not e or "rps" not in e else (e["p99_ms"] if not e.get("errors") else float("inf"))
+    if kind == "ratio_bare":
+        rps, bare = sc.get(subject, {}).get("rps"), refs.get(BARE, {}).get("rps")
+        return round(rps / bare, 3) if rps and bare else None
+    if kind == "ratio":
+        a, b = sc.get(subject[0], {}).get("rps"), sc.get(subject[1], {}).get("rps")
+        return round(a / b, 3) if a and b else None
+    if kind == "import":
+        return None if imp.get("reused") else imp.get(subject)
+    if kind == "intake":
+        return (imp.get("intake") or {}).get(subject[0], {}).get(subject[1])
+    if kind == "workers":
+        workers = run_.get("workers") or []
+        return max((w["peak_rss_mib"] for w in workers), default=None)
+    if kind == "export_memory":
+        sizes = sorted((r for r in runs if r["db"] == run_["db"] and (r["import"].get("intake") or {})),
+                       key=lambda r: r["size"])
+        if len(sizes) < 2 or sizes[0] is run_:
+            return None
+        peak = lambda r: r["import"]["intake"].get(f"export_{subject}", {}).get("peak_rss_mib")  # noqa: E731
+        return round(peak(run_) - peak(sizes[0]), 1) if peak(run_) is not None and peak(sizes[0]) is not None \
+            else None
+    raise ValueError(kind)
+
+
+def checks(runs, dbs=DATABASES, size=TARGET_SIZE, single_user=False):
+    """Each target of TARGETS on each database at this size: PASS, FAIL, NOT RUN (no run of that size) or MISSING
+    (the run did not measure it: another cache mode, --import-only, --no-intake, a scenario the API lacks).
+    single_user: the run used one connection, so the single-user targets apply (and only they, of the scenarios')."""
     out = []
     for db in dbs:
-        run_ = next((r for r in runs if r["db"] == db and r["size"] == TARGET_SIZE), None)
-        sc = run_["scenarios"] if run_ else {}
-        variants = [v for v in ("", UNCACHED) if any(name.endswith(UNCACHED) == bool(v) for name in sc)] or [""]
-
-        def add(name, target, value, ok):
-            out.append({"db": db, "size": TARGET_SIZE, "check": name, "target": target, "value": value,
+        run_ = next((r for r in runs if r["db"] == db and r["size"] == size), None)
+        for name, kind, subject, op, limit in TARGETS:
+            if kind in ("p99", "ratio", "ratio_bare") and name.startswith(SINGLE_USER) != single_user:
+                continue
+            value = _target_value(kind, subject, run_, runs) if run_ else None
+            ok = value is not None and (value <= limit if op == "<=" else value >= limit)
+            out.append({"db": db, "size": size, "check": name, "kind": kind, "target": f"{op} {limit:g}", "value": value,
                         "result": "NOT RUN" if run_ is None else ("MISSING" if value is None else
                                                                   ("PASS" if ok else "FAIL"))})
-
-        for v in variants:
-            for name in SEARCHES:
-                e = sc.get(name + v, {})
-                p99 = e.get("p99_ms")
-                add(f"{name}{v} p99", f"<= {SEARCH_P99_MS:g} ms", p99,
-                    p99 is not None and p99 <= SEARCH_P99_MS and not e.get("errors"))
-            page1, cursor = sc.get("list_page1" + v, {}).get("rps"), sc.get("cursor_25000" + v, {}).get("rps")
-            ratio = round(cursor / page1, 3) if cursor and page1 else None
-            add(f"cursor_25000{v} / list_page1{v} req/s", ">= 0.80", ratio, ratio is not None and ratio >= 0.8)
-            bare = run_["references"].get(BARE, {}).get("rps") if run_ else None
-            ratio = round(page1 / bare, 3) if page1 and bare else None
-            add(f"list_page1{v} / bare WSGI req/s", ">= 0.40", ratio, ratio is not None and ratio >= 0.4)
     return out
+
+
+def worker_memory(master_pid):
+    """The gunicorn master's workers now: pid, peak RSS (VmHWM) and RSS (VmRSS) in MiB, from /proc."""
+    out = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = dict(line.split(":", 1) for line in open(f"/proc/{entry.name}/status") if ":" in line)
+        except OSError:
+            continue
+        if int(status.get("PPid", "0").strip()) != master_pid:
+            continue
+        kib = {key: int(status[key].split()[0]) for key in ("VmHWM", "VmRSS") if key in status}
+        out.append({"pid": int(entry.name), "peak_rss_mib": round(kib.get("VmHWM", 0) / 1024, 1),
+                    "rss_mib": round(kib.get("VmRSS", 0) / 1024, 1)})
+    return sorted(out, key=lambda w: w["pid"])
 
 
 def table(results):
@@ -640,11 +715,12 @@ def table(results):
         imp = r["import"]
         lines.append(f"{r['db']:<10} {r['size']:>9,} {'import':<25} {imp['rows_per_s']:>8,} rows/s in "
                      f"{imp['seconds']:,.0f} s" + (f", peak {imp['peak_rss_mib']} MiB" if imp.get("peak_rss_mib") else "")
+                     + (f", {imp['cpu_s']} s of its own CPU" if imp.get("cpu_s") else "")
                      + (" (reused)" if imp.get("reused") else ""))
         for name, e in (imp.get("intake") or {}).items():
             rate = f"{e['rows_per_s']:>8,} rows/s" if "rows_per_s" in e else f"{e['books_per_s']:>8,} books/s"
             lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} {rate} in {e['seconds']:,.1f} s, "
-                         f"peak {e['peak_rss_mib']} MiB")
+                         f"peak {e['peak_rss_mib']} MiB" + (f", {e['cpu_s']} s of its own CPU" if e.get("cpu_s") else ""))
         for name, e in [*r["scenarios"].items(), *r["references"].items()]:
             if "missing" in e:
                 lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} MISSING: {e['missing'][:70]}")
@@ -654,10 +730,16 @@ def table(results):
                          f"{e['p99_ms']:>8.2f} {e.get('ratio_to_bare_wsgi') or 0:>6.2f} {hits:>8} {e['errors']:>6} "
                          f"{e['cpu_share']['other']:>9.0%}")
     lines.append("")
-    lines.append("Targets (1 000 000 books):")
+    for r in results["runs"]:
+        for w in r.get("workers") or []:
+            lines.append(f"{r['db']:<10} {r['size']:>9,} gunicorn worker {w['pid']:<9} peak RSS {w['peak_rss_mib']} MiB, "
+                         f"RSS {w['rss_mib']} MiB after the bench")
+    lines.append("")
+    sizes = sorted({c["size"] for c in results["checks"]})
+    lines.append(f"Targets ({', '.join(f'{n:,}' for n in sizes) or 'none checked'} books):")
     for c in results["checks"]:
         value = "-" if c["value"] is None else c["value"]
-        lines.append(f"  {c['result']:<8} {c['db']:<10} {c['check']:<48} {c['target']:<10} got {value}")
+        lines.append(f"  {c['result']:<8} {c['db']:<10} {c['check']:<56} {c['target']:<10} got {value}")
     return "\n".join(lines)
 
 
@@ -676,6 +758,18 @@ def markdown_table(results):
             total = "" if e.get("total") is None else f"{e['total']:,}"
             lines.append(f"| {r['db']} | {r['size']:,} | {name} | {e['rps']:,.0f} | {e['p50_ms']:.2f} | "
                          f"{e['p99_ms']:.2f} | {e.get('ratio_to_bare_wsgi') or 0:.2f} | {total} |")
+    lines += ["", "Memory (peak resident set, MiB):", "", "| db | books | process | peak RSS MiB |", "| --- | ---: | --- | ---: |"]
+    for r in results["runs"]:
+        imp = r["import"]
+        rows = [("import (CSV)", imp.get("peak_rss_mib"))]
+        rows += [(name.replace("_", " "), e.get("peak_rss_mib")) for name, e in (imp.get("intake") or {}).items()]
+        rows += [(f"gunicorn worker {w['pid']} (after the bench; RSS now {w['rss_mib']})", w["peak_rss_mib"])
+                 for w in r.get("workers") or []]
+        lines += [f"| {r['db']} | {r['size']:,} | {name} | {value} |" for name, value in rows if value is not None]
+    lines += ["", "Targets:", "", "| db | books | target | limit | value | result |", "| --- | ---: | --- | --- | ---: | --- |"]
+    for c in results["checks"]:
+        value = "" if c["value"] is None else c["value"]
+        lines.append(f"| {c['db']} | {c['size']:,} | {c['check']} | {c['target']} | {value} | {c['result']} |")
     return "\n".join(lines)
 
 
@@ -705,6 +799,8 @@ def main(argv=None):
     parser.add_argument("--no-intake", action="store_true",
                         help="skip the intake figures (MARC import rows/s and peak memory, export memory)")
     parser.add_argument("--scenarios", default="", help="comma-separated subset of scenarios (default: all)")
+    parser.add_argument("--check-size", type=int, default=TARGET_SIZE,
+                        help="the number of books at which the targets are checked (one of --sizes)")
     parser.add_argument("--no-save", action="store_true", help="print only; write nothing to bench/results/")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` cleans up like Ctrl-C: servers, cluster
@@ -762,7 +858,8 @@ def main(argv=None):
         if pg:
             pg.stop()
     results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    results["checks"] = checks(results["runs"], dbs) if not args.import_only else []
+    results["checks"] = [c for c in checks(results["runs"], dbs, args.check_size, args.connections == 1)
+                         if not args.import_only or c["kind"] in IMPORT_KINDS]
     print(table(results))
     if not args.no_save and not args.import_only:
         RESULTS_DIR.mkdir(exist_ok=True)

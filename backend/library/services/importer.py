@@ -9,20 +9,21 @@ added to the existing book ("add_copies"), or a book of its own ("add_anyway"; a
 that book and is kept as one of the new book's other ISBNs).
 
 A dry run (the preview) decides the same way and writes nothing. The search index is not kept per row during the
-load; it is built once at the end for the new books. Inserts are plain INSERTs (no ORM objects), so a million rows
-take minutes, not hours. A tracker (services/imports.py) is told what each batch created, in the batch's own
+load; it is built once at the end for the new books. Rows are written by services/bulkload.py (one prepared statement
+per table on SQLite, COPY on PostgreSQL, ids handed out in blocks), and the common valid record is checked by the
+schema's rules without marshmallow's machinery (records.FastLoad). A tracker (services/imports.py) is told what each batch created, in the batch's own
 transaction, so an interrupted import can be resumed after its last batch or undone.
 """
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, union_all
+from sqlalchemy import func, or_, select, union_all
 
 from .. import clock
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, BookIsbn, Copy, Subject, book_subjects
 from ..models import search as search_index
-from . import bookcsv, search
+from . import bookcsv, bulkload, search
 from .names import sort_name
 from .records import Entry, check
 
@@ -30,6 +31,9 @@ COLUMNS = bookcsv.FIELDS  # what `import-books` reads without a mapping (and the
 POLICIES = ("skip", "add_copies", "add_anyway")
 MAX_REPORTED = 100
 OUTCOMES = ("new", "duplicate", "likely_duplicate", "invalid")
+# What a record's data gives a book (besides isbn, written apart) and a copy, in the writer's column order.
+BOOK_COLUMNS = ("title", "subtitle", "publisher", "published_year", "language", "description", "edition", "call_number")
+COPY_COLUMNS = ("barcode", "location", "call_number", "notes", "status")
 
 
 @dataclass
@@ -78,27 +82,56 @@ class Report:
 
 
 class _Names:
-    """lower(name) -> id for authors or subjects, loaded once, extended as the import creates them."""
+    """lower(name) -> id for authors or subjects, extended as the import creates them. Bounded: while the table has
+    at most MAX_KNOWN names they are all loaded once (a name not there is new); beyond, the names a batch needs are
+    looked up per batch, so a catalog with hundreds of thousands of authors does not grow the import's memory."""
+
+    MAX_KNOWN = 50_000
 
     def __init__(self, model, make_row):
         self.model, self.make_row = model, make_row
-        # Keyed by Python's lower(): the database's may fold only ASCII (SQLite).
-        self.ids = {name.lower(): row_id for name, row_id in db.session.execute(select(model.name, model.id))}
+        self.table = model.__table__
+        self.ids: dict = {}
+        self.complete = db.session.scalar(select(func.count()).select_from(self.table)) <= self.MAX_KNOWN
+        if self.complete:
+            # Keyed by Python's lower(): the database's may fold only ASCII (SQLite).
+            self.ids = {name.lower(): row_id for name, row_id in db.session.execute(select(model.name, model.id))}
+
+    def _lookup(self, wanted: dict) -> None:
+        """Load the ids of the names in wanted (lower -> name) that the database has: by their spelling, or by the
+        database's lower() (Python's lower() decides, as above)."""
+        names = sorted(wanted.values())
+        for start in range(0, len(names), 500):
+            chunk = names[start:start + 500]
+            rows = db.session.execute(select(self.model.name, self.model.id).where(
+                or_(self.model.name.in_(chunk), func.lower(self.model.name).in_([n.lower() for n in chunk])))).all()
+            self.ids.update({name.lower(): row_id for name, row_id in rows if name.lower() in wanted})
 
     def ensure(self, names) -> list[int]:
-        """Create the names not known yet; returns the new rows' ids."""
-        new = {}
+        """Create the names not known yet; returns the new rows' ids. Afterwards each of names is known."""
+        names, new = list(names), {}
         for name in names:
             if name.lower() not in self.ids:
                 new.setdefault(name.lower(), name)
-        if not new:
-            return []
-        rows = db.session.execute(
-            insert(self.model).returning(self.model.id, self.model.name, sort_by_parameter_order=True),
-            [self.make_row(name) for name in new.values()],
-        ).all()
-        self.ids.update({name.lower(): row_id for row_id, name in rows})
-        return [row_id for row_id, _ in rows]
+        if new and not self.complete:
+            self._lookup(new)
+            new = {key: name for key, name in new.items() if key not in self.ids}
+        ids = []
+        if new:
+            connection = db.session.connection()
+            ids = bulkload.next_ids(connection, self.table, len(new))
+            rows = [{"id": row_id, **self.make_row(name)} for row_id, name in zip(ids, new.values())]
+            if "created_at" in self.table.c:  # authors are timestamped
+                now = bulkload.bound(connection, self.table, "created_at", clock.now())
+                rows = [{**row, "created_at": now, "updated_at": now} for row in rows]
+            columns = tuple(rows[0])
+            bulkload.insert(connection, self.table, columns, [tuple(row[c] for c in columns) for row in rows])
+            self.ids.update(zip(new, ids))
+        if len(self.ids) > self.MAX_KNOWN:  # keep this batch's names; the others are looked up when needed again
+            keep = {name.lower() for name in names}
+            self.ids = {key: value for key, value in self.ids.items() if key in keep}
+            self.complete = False
+        return ids
 
     def forget(self, ids) -> None:
         """After a rollback: names created in it no longer exist."""
@@ -221,18 +254,21 @@ class Written:
 
 
 class Writer:
-    """Writes a batch of decisions with plain INSERTs (the caller commits)."""
+    """Writes a batch of decisions (the caller commits): one prepared statement or COPY per table
+    (services/bulkload.py), ids handed out in blocks."""
+
+    MAX_WORDS = 200_000  # vocabulary words remembered as written (bounded; a forgotten one is written again, a no-op)
 
     def __init__(self, policy: str):
         self.policy = policy
         self.authors = _Names(Author, lambda name: {"name": name, "sort_name": sort_name(name)})
         self.subjects = _Names(Subject, lambda name: {"name": name})
+        self.words: set = set()
 
     def write(self, decisions: list[Decision], report: Report) -> Written:
-        now = clock.now()
         written = Written()
         connection = db.session.connection()
-        search_index.pause_sync(connection)
+        search_index.pause_sync(connection)  # on SQLite also the batch's first write: the write lock is held from here
         books, new_index = [], {}
         for position, decision in enumerate(decisions):
             if decision.outcome == "new" or self.policy == "add_anyway":
@@ -242,24 +278,43 @@ class Writer:
                 report.skipped += 1
         written.author_ids = self.authors.ensure(a["name"] for d in books for a in d.entry.data.get("authors", []))
         written.subject_ids = self.subjects.ensure(name for d in books for name in d.entry.data.get("subjects", []))
+        now = bulkload.bound(connection, Book.__table__, "created_at", clock.now())
+        book_ids = bulkload.next_ids(connection, Book.__table__, len(books))
+        with bulkload.quiet_triggers(connection, book_ids[0] if book_ids else 1, book_ids[-1] if book_ids else 0):
+            written.copy_ids = self._rows(connection, decisions, books, new_index, book_ids, now, report)
+        written.book_ids = book_ids
+        report.added += len(book_ids)
+        words = search.words_of(*(d.entry.data.get("subtitle") for d in books),
+                                *(a["name"] for d in books for a in d.entry.data.get("authors", [])))
+        for decision in books:  # the title's words are its key's (unless the key was cut short)
+            key = decision.entry.title_key
+            words |= set(key.split()) if len(key) < 490 else search.words_of(decision.entry.data["title"])
+        words = {w for w in words if search.WORD_MIN <= len(w) <= search.WORD_MAX and not w.isdigit()} - self.words
+        search.add_words(connection, words)
+        if len(self.words) + len(words) > self.MAX_WORDS:
+            self.words.clear()
+        self.words |= words
+        search_index.resume_sync(connection)
+        return written
+
+    def _rows(self, connection, decisions, books, new_index, book_ids, now, report) -> list[int]:
+        """Insert the books, their links, other ISBNs and copies; returns the copies' ids."""
+        book_table, copy_table = Book.__table__, Copy.__table__
         rows = []
-        for decision in books:
-            data = {k: v for k, v in decision.entry.data.items() if k not in ("authors", "subjects")}
-            if decision.isbn_taken:
-                data["isbn"] = None
-            rows.append({**data, "created_at": now, "updated_at": now, "title_key": decision.entry.title_key or None})
-        book_ids = db.session.scalars(insert(Book).returning(Book.id, sort_by_parameter_order=True), rows).all() \
-            if rows else []
-        written.book_ids = list(book_ids)
+        for book_id, decision in zip(book_ids, books):
+            data = decision.entry.data
+            rows.append((book_id, *(data.get(name) for name in BOOK_COLUMNS), None if decision.isbn_taken
+                         else data.get("isbn"), decision.entry.title_key or None, now, now))
+        bulkload.insert(connection, book_table, ("id", *BOOK_COLUMNS, "isbn", "title_key", "created_at", "updated_at"),
+                        rows)
         links, tags, isbns, copies = [], [], [], []
         for book_id, decision in zip(book_ids, books):
             data = decision.entry.data
-            author_ids = list(dict.fromkeys(self.authors[a["name"]] for a in data.get("authors", [])))
-            links += [{"book_id": book_id, "author_id": a, "position": i} for i, a in enumerate(author_ids)]
-            tags += [{"book_id": book_id, "subject_id": s}
-                     for s in dict.fromkeys(self.subjects[name] for name in data.get("subjects", []))]
+            author_ids = dict.fromkeys(self.authors[a["name"]] for a in data.get("authors", []))
+            links += [(book_id, a, i) for i, a in enumerate(author_ids)]
+            tags += [(book_id, s) for s in dict.fromkeys(self.subjects[name] for name in data.get("subjects", []))]
             others = ([data["isbn"]] if decision.isbn_taken else []) + decision.entry.other_isbns
-            isbns += [{"book_id": book_id, "isbn": isbn} for isbn in dict.fromkeys(others)]
+            isbns += [(book_id, isbn) for isbn in dict.fromkeys(others)]
         for position, decision in enumerate(decisions):
             if position in new_index:
                 owner = book_ids[new_index[position]]
@@ -269,23 +324,15 @@ class Writer:
                 report.merged += 1
             else:
                 continue
-            copies += [{**copy, "book_id": owner, "created_at": now, "updated_at": now} for copy in decision.copies]
-        if links:
-            db.session.execute(insert(BookAuthor), links)
-        if tags:
-            db.session.execute(insert(book_subjects), tags)
-        if isbns:
-            db.session.execute(insert(BookIsbn), isbns)
-        if copies:
-            written.copy_ids = list(db.session.scalars(insert(Copy).returning(Copy.id, sort_by_parameter_order=True),
-                                                       copies).all())
-        report.added += len(book_ids)
+            copies += [(owner, *(copy.get(name) for name in COPY_COLUMNS)) for copy in decision.copies]
+        bulkload.insert(connection, BookAuthor.__table__, ("book_id", "author_id", "position"), links)
+        bulkload.insert(connection, book_subjects, ("book_id", "subject_id"), tags)
+        bulkload.insert(connection, BookIsbn.__table__, ("book_id", "isbn"), isbns)
+        copy_ids = bulkload.next_ids(connection, copy_table, len(copies))
+        bulkload.insert(connection, copy_table, ("id", "book_id", *COPY_COLUMNS, "created_at", "updated_at"),
+                        [(copy_id, *row, now, now) for copy_id, row in zip(copy_ids, copies)])
         report.copies_added += len(copies)
-        search.add_words(connection, search.words_of(
-            *(t for d in books for t in (d.entry.data["title"], d.entry.data.get("subtitle"))),
-            *(a["name"] for d in books for a in d.entry.data.get("authors", []))))
-        search_index.resume_sync(connection)
-        return written
+        return copy_ids
 
 
 def plan_and_write(records, policy="skip", dry_run=False, batch_size=2000, report=None, on_batch=None,

@@ -38,6 +38,8 @@ def has_bad_chars(value: str) -> bool:
 
 def normalize(value: str) -> str:
     """Lower case without diacritics, as both indexes see words."""
+    if value.isascii():  # nothing to decompose (the bulk importer's common case)
+        return value.lower()
     decomposed = unicodedata.normalize("NFKD", value)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 

@@ -57,7 +57,7 @@ class MyCard(MethodView):
     @blp.arguments(ContactPatch)
     @blp.response(200, MemberOut)
     def patch(self, data):
-        """Change your own contact details (email, phone) on your library card"""
+        """Change your own contact details (email, phone) and the language of your notices on your library card"""
         return _member_out(memberships.update_contact(my_member(), data))
 
 

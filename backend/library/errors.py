@@ -105,6 +105,11 @@ def request_language(status=None):
     return i18n.negotiate(header)
 
 
+def translated(text: str) -> str:
+    """A message of a successful answer (e.g. a 202's detail) in the request's language."""
+    return i18n.translate(text, request_language())
+
+
 def problem_response(status, detail=None, errors=None, headers=None, **extra):
     """Build a problem+json response; the single place error bodies are made, in the request's language
     (Content-Language says which; Vary: Accept-Language, as the body depends on it)."""

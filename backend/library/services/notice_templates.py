@@ -191,7 +191,7 @@ KINDS: dict[str, Kind] = {
                        "If it was not you, ignore this message: your password stays as it is."],
                 "fr": ["Quelqu'un (vous, espérons-le) a demandé à réinitialiser votre mot de passe à "
                        "{{ library_name }}.",
-                       "Ouvrez ce lien dans les {{ expires_in }} pour en choisir un nouveau :\n\n{{ reset_url }}\n",
+                       "Ouvrez ce lien dans un délai de {{ expires_in }} pour en choisir un nouveau :\n\n{{ reset_url }}\n",
                        "Si ce n'était pas vous, ignorez ce message : votre mot de passe reste le même."],
                 "es": ["Alguien (esperamos que usted) pidió restablecer su contraseña de {{ library_name }}.",
                        "Abra este enlace en un plazo de {{ expires_in }} para elegir una nueva:\n\n{{ reset_url }}\n",
@@ -201,7 +201,7 @@ KINDS: dict[str, Kind] = {
                        "If it was not you, ignore this message: your password stays as it is."],
                 "fr": ["Quelqu'un (vous, espérons-le) a demandé à réinitialiser votre mot de passe à "
                        "{{ library_name }}.",
-                       'Ouvrez <a href="{{ reset_url }}">ce lien</a> dans les {{ expires_in }} pour en choisir un '
+                       'Ouvrez <a href="{{ reset_url }}">ce lien</a> dans un délai de {{ expires_in }} pour en choisir un '
                        "nouveau.",
                        "Si ce n'était pas vous, ignorez ce message : votre mot de passe reste le même."],
                 "es": ["Alguien (esperamos que usted) pidió restablecer su contraseña de {{ library_name }}.",

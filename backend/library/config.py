@@ -92,6 +92,8 @@ class Config:
         self.LIBRARY_NOTICE_DUE_SOON_DAYS = _int("LIBRARY_NOTICE_DUE_SOON_DAYS", 3)
         self.LIBRARY_NOTICE_OVERDUE_EVERY_DAYS = _int("LIBRARY_NOTICE_OVERDUE_EVERY_DAYS", 7)
         self.LIBRARY_NOTICE_OVERDUE_MAX = _int("LIBRARY_NOTICE_OVERDUE_MAX", 3)
+        # en | fr | es: notices to members without a language of their own, and API answers without Accept-Language.
+        self.LIBRARY_DEFAULT_LANGUAGE = os.environ.get("LIBRARY_DEFAULT_LANGUAGE", "").strip().lower() or "en"
 
     # Fixed settings (not environment-driven).
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB request bodies; nginx enforces the same limit
@@ -138,6 +140,8 @@ def check(config):
     config["LIBRARY_PUBLIC_URL"] = public_url
     if config.get("LIBRARY_LOG_FORMAT") not in ("text", "json"):
         raise RuntimeError("LIBRARY_LOG_FORMAT must be text or json")
+    if config.get("LIBRARY_DEFAULT_LANGUAGE", "en") not in ("en", "fr", "es"):
+        raise RuntimeError("LIBRARY_DEFAULT_LANGUAGE must be one of en, fr, es")
     if config.get("LIBRARY_ARGON2") is None:
         config["LIBRARY_ARGON2"] = (2, 19456, 1) if config.get("LIBRARY_ENV") == "testing" else ()
     if config.get("LIBRARY_LOOKUP_PROVIDERS") is None:

@@ -4,12 +4,13 @@ import http
 import logging
 
 import marshmallow as ma
-from flask import current_app, json
+from flask import current_app, has_request_context, json, request
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from . import i18n
 from .logs import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,23 +82,55 @@ def _webargs_errors(messages):
     return merged
 
 
+def _default_language(status):
+    """The library's default language (a setting), without a database read when the database is the problem."""
+    fallback = current_app.config.get("LIBRARY_DEFAULT_LANGUAGE", i18n.FALLBACK)
+    if status == 503:
+        return fallback
+    from .services import settings
+
+    try:
+        return settings.get("default_language")
+    except Exception:  # noqa: BLE001 - an error answer never fails for want of its language
+        rollback()
+        return fallback
+
+
+def request_language(status=None):
+    """The language of this request's answer: Accept-Language's best of en, fr, es (English when it names none
+    of them); the library's default language when the request has no Accept-Language."""
+    header = request.headers.get("Accept-Language") if has_request_context() else None
+    if not header:
+        return _default_language(status) if has_request_context() else i18n.FALLBACK
+    return i18n.negotiate(header)
+
+
+def translated(text: str) -> str:
+    """A message of a successful answer (e.g. a 202's detail) in the request's language."""
+    return i18n.translate(text, request_language())
+
+
 def problem_response(status, detail=None, errors=None, headers=None, **extra):
-    """Build a problem+json response; the single place error bodies are made."""
+    """Build a problem+json response; the single place error bodies are made, in the request's language
+    (Content-Language says which; Vary: Accept-Language, as the body depends on it)."""
+    language = request_language(status)
     try:
         title = http.HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
-    body = {"type": "about:blank", "title": title, "status": status}
+    body = {"type": "about:blank", "title": i18n.translate(title, language), "status": status}
     if detail:
-        body["detail"] = detail
+        body["detail"] = i18n.translate(detail, language)
     if errors:
-        body["errors"] = errors
+        body["errors"] = i18n.translate_errors(errors, language)
     if request_id := current_request_id():
         body["request_id"] = request_id
     body.update(extra)
     response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for key, value in (headers or {}).items():
         response.headers[key] = value
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
     return response
 
 

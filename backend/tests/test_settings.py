@@ -11,10 +11,11 @@ from .test_circulation import desk  # noqa: F401 - the fixture
 
 
 def test_defaults_come_from_the_environment_until_an_admin_saves_a_value(make_app, as_role):
-    app = make_app(LIBRARY_LOAN_DAYS=14, LIBRARY_NAME="Hill School Library", LIBRARY_SELF_REGISTRATION=True)
+    app = make_app(LIBRARY_LOAN_DAYS=14, LIBRARY_NAME="Hill School Library", LIBRARY_SELF_REGISTRATION=True,
+                   LIBRARY_DEFAULT_LANGUAGE="fr")
     anon = app.test_client()
     assert anon.get("/api/v1/settings/public").get_json() == {"library_name": "Hill School Library",
-                                                              "self_registration": True}
+                                                              "default_language": "fr", "self_registration": True}
     assert anon.get("/api/v1/loan-rules").get_json()["loan_days"] == 14
 
 
@@ -27,7 +28,7 @@ def test_admin_changes_settings_and_each_change_is_audited(as_role, anon):
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["library_name"] == "Riverside Library" and answer.get_json()["loan_days"] == 28
     assert anon.get("/api/v1/settings/public").get_json() == {"library_name": "Riverside Library",
-                                                              "self_registration": False}
+                                                              "default_language": "en", "self_registration": False}
     assert anon.get("/api/v1/loan-rules").get_json()["loan_days"] == 28
     events = admin.get("/api/v1/audit?action=settings.update").get_json()["items"]
     assert len(events) == 1

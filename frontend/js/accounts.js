@@ -135,7 +135,7 @@ export function memberPatchBody(member, values, keys = ["name", "card_number", "
   for (const key of keys) {
     if (!(key in values)) continue;
     const value = String(values[key] ?? "").trim();
-    const optional = key === "email" || key === "phone";
+    const optional = key === "email" || key === "phone" || key === "language"; // empty: null (language: the library's)
     const next = optional && value === "" ? null : value;
     if (next !== (member?.[key] ?? (optional ? null : ""))) body[key] = next;
   }

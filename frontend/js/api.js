@@ -496,9 +496,13 @@ export const getNotice = (noticeId, opts) => request("GET", `/notices/${id(notic
 export const resendNotice = (noticeId, opts) => request("POST", `/notices/${id(noticeId)}/resend`, opts);
 export const getNoticeStatus = (opts) => request("GET", "/notices/status", opts);
 export const listNoticeTemplates = (opts) => request("GET", "/notice-templates", opts);
-export const getNoticeTemplate = (kind, opts) => request("GET", `/notice-templates/${id(kind)}`, opts);
+// Each kind has a template per language (en, fr, es; English when none is given).
+export const getNoticeTemplate = (kind, language, opts) =>
+  request("GET", `/notice-templates/${id(kind)}`, { ...opts, params: { language } });
 /** Save {subject, body_text, body_html}; a template that does not render is a 422 with messages per part. */
-export const saveNoticeTemplate = (kind, body, opts) => request("PUT", `/notice-templates/${id(kind)}`, { ...opts, body });
-export const resetNoticeTemplate = (kind, opts) => request("DELETE", `/notice-templates/${id(kind)}`, opts);
-export const previewNoticeTemplate = (kind, body, opts) =>
-  request("POST", `/notice-templates/${id(kind)}/preview`, { ...opts, body });
+export const saveNoticeTemplate = (kind, language, body, opts) =>
+  request("PUT", `/notice-templates/${id(kind)}`, { ...opts, params: { language }, body });
+export const resetNoticeTemplate = (kind, language, opts) =>
+  request("DELETE", `/notice-templates/${id(kind)}`, { ...opts, params: { language } });
+export const previewNoticeTemplate = (kind, language, body, opts) =>
+  request("POST", `/notice-templates/${id(kind)}/preview`, { ...opts, params: { language }, body });

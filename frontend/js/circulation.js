@@ -246,10 +246,12 @@ export function memberListHash(state, changes = {}) {
   return buildHash("/members", { q: next.q, status: next.status, page: next.page }, MEMBER_LIST_DEFAULTS);
 }
 
-/** The POST /members body from the new-member form (trimmed; empty email/phone become null). */
-export function newMemberBody({ card_number, name, email, phone } = {}) {
+/** The POST /members body from the new-member form (trimmed; empty email/phone become null; no language: the library's). */
+export function newMemberBody({ card_number, name, email, phone, language } = {}) {
   const text = (v) => String(v ?? "").trim();
-  return { card_number: text(card_number), name: text(name), email: text(email) || null, phone: text(phone) || null };
+  const body = { card_number: text(card_number), name: text(name), email: text(email) || null, phone: text(phone) || null };
+  if (text(language)) body.language = text(language);
+  return body;
 }
 
 // ---- The circulation desk ----

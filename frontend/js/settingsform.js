@@ -1,10 +1,13 @@
 // The admin's settings page as data: one entry per setting (section, key, label, help text, type, limits), so a
 // new setting is one line here (and one in the server's REGISTRY, services/settings.py). Labels and help are
-// English keys for t(). Types: "text" (max: length), "integer" (min, max), "boolean". Pure, for node --test.
+// English keys for t(). Types: "text" (max: length), "integer" (min, max), "boolean", "language" (a select of
+// en, fr, es). Pure, for node --test.
 
 export const SETTINGS_FIELDS = Object.freeze([
   { section: "The library", key: "library_name", label: "Library name", type: "text", max: 100,
     help: "Shown in the header and in the title of every page." },
+  { section: "The library", key: "default_language", label: "Library language", type: "language",
+    help: "For visitors who chose no language, and for the e-mails of members who chose none." },
   { section: "Loans", key: "loan_days", label: "Loan period (days)", type: "integer", min: 1, max: 365,
     help: "How long a loan lasts. Changing it applies to new loans and renewals from now on." },
   { section: "Loans", key: "max_renewals", label: "Renewals per loan", type: "integer", min: 0, max: 20,

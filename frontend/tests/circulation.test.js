@@ -106,6 +106,8 @@ test("members list state lives in the URL", () => {
   assert.equal(loansOfLimit(1, null), "1 loan");
   assert.deepEqual(newMemberBody({ card_number: " 42 ", name: " Ada ", email: "", phone: " 555 " }),
     { card_number: "42", name: "Ada", email: null, phone: "555" });
+  assert.deepEqual(newMemberBody({ card_number: "42", name: "Ada", language: "fr" }),
+    { card_number: "42", name: "Ada", email: null, phone: null, language: "fr" });
 });
 
 test("desk URL state", () => {

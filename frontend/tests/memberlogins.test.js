@@ -24,6 +24,8 @@ test("a member edit sends only what changed; empty contact fields become null", 
   assert.deepEqual(memberPatchBody(member, { name: "Ann Lee", card_number: "M2", email: " ", phone: "555" }),
     { name: "Ann Lee", card_number: "M2", email: null, phone: "555" });
   assert.deepEqual(memberPatchBody(member, { email: "new@b.org", phone: "" }, ["email", "phone"]), { email: "new@b.org" });
+  assert.deepEqual(memberPatchBody({ ...member, language: "fr" }, { language: "" }, ["language"]), { language: null });
+  assert.deepEqual(memberPatchBody(member, { language: "es" }, ["language"]), { language: "es" });
 });
 
 test("field errors are renamed for the form's controls", () => {
@@ -51,11 +53,11 @@ test("settings: one table entry per setting, grouped in sections in order", () =
   assert.equal(new Set(keys).size, keys.length);
   for (const key of ["library_name", "loan_days", "max_renewals", "max_loans", "max_holds", "hold_pickup_days", "self_registration",
     "hold_auto_expire", "notice_due_soon_days", "notice_overdue_every_days", "notice_overdue_max",
-    "copy_barcode_prefix", "card_number_prefix", "barcode_digits"]) {
+    "copy_barcode_prefix", "card_number_prefix", "barcode_digits", "default_language"]) {
     assert.ok(keys.includes(key), key);
   }
   for (const field of SETTINGS_FIELDS) {
-    assert.ok(field.section && field.label && ["text", "integer", "boolean"].includes(field.type), field.key);
+    assert.ok(field.section && field.label && ["text", "integer", "boolean", "language"].includes(field.type), field.key);
     if (field.type === "integer") assert.ok(field.min <= field.max, field.key);
   }
   assert.deepEqual(sections().map((s) => s.name), ["The library", "Loans", "Holds", "Members", "Notices", "Barcodes and cards"]);
@@ -71,6 +73,8 @@ test("settings: values to and from the form, and a PATCH of what changed only", 
   assert.equal(parseValue(int, "2.5"), "2.5"); // as typed: the server's 422 says why
   assert.equal(parseValue(int, "12345678901"), "12345678901");
   assert.equal(parseValue({ type: "text" }, "  Riverside  "), "Riverside");
+  assert.equal(parseValue({ type: "language" }, "fr"), "fr");
+  assert.equal(formValue({ type: "language" }, "es"), "es");
   const current = { library_name: "Library", loan_days: 21, max_renewals: 2, max_loans: 5, max_holds: 5,
     hold_pickup_days: 7, self_registration: false };
   const raw = { library_name: "Library ", loan_days: "21", max_renewals: "3", max_loans: "5", max_holds: "5",

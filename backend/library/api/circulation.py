@@ -97,7 +97,7 @@ def members_out(members):
     user_ids = [m.user_id for m in members if m.user_id]
     logins = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids))).all()) if user_ids else {}
     return [{**{k: getattr(m, k) for k in ("id", "card_number", "name", "email", "phone", "status", "user_id",
-                                           "created_at", "updated_at")},
+                                           "language", "created_at", "updated_at")},
              "user_email": logins.get(m.user_id), "active_loans": counts.get(m.id, 0)}
             for m in members]
 

@@ -5,6 +5,7 @@ from flask import current_app, g, request, url_for
 from flask.views import MethodView
 
 from ..authz import LOGIN, STAFF, USER, access
+from ..errors import translated
 from ..extensions import db
 from ..schemas.memberships import ApplyIn, ApproveIn, ContactPatch, MemberLoginOut, RegisterIn
 from ..schemas.circulation import MemberOut
@@ -36,7 +37,7 @@ class Register(MethodView):
         whether or not the email already has an account (throttled per email and per address)"""
         memberships.register(data["name"], data["email"], data["password"], data.get("phone"), request.remote_addr,
                              current_app.config["LIBRARY_ARGON2"])
-        return {"detail": REGISTERED}
+        return {"detail": translated(REGISTERED)}
 
 
 @blp.route("/members/me")
@@ -57,7 +58,7 @@ class MyCard(MethodView):
     @blp.arguments(ContactPatch)
     @blp.response(200, MemberOut)
     def patch(self, data):
-        """Change your own contact details (email, phone) on your library card"""
+        """Change your own contact details (email, phone) and the language of your notices on your library card"""
         return _member_out(memberships.update_contact(my_member(), data))
 
 

@@ -14,7 +14,7 @@ from ..models.notices import MEMBER_CHOICE_KINDS, NOTICE_KINDS
 from ..schemas.common import page_of
 from ..schemas.notices import (
     NoticeChoicesOut, NoticeChoicesPatch, NoticeDetailOut, NoticeOut, NoticePreviewOut, NoticeQuery, NoticeStatusOut,
-    NoticeTemplateIn, NoticeTemplateOut,
+    NoticeTemplateIn, NoticeTemplateOut, TemplateLanguageQuery,
 )
 from ..services import audit, jobs, notice_templates, notices
 from .base import Blueprint
@@ -112,18 +112,19 @@ class NoticeResend(MethodView):
 
 # --- templates ------------------------------------------------------------------------------------
 
-def template_out(kind):
-    row = notice_templates.stored(kind)
+def template_out(kind, language):
+    row = notice_templates.stored(kind, language)
     spec = notice_templates.KINDS[kind]
-    return {"kind": kind, "label": spec.label, **notice_templates.current(kind), "customized": row is not None,
-            "updated_at": row.updated_at if row is not None else None,
-            "variables": [{"name": name, "description": description, "example": example}
-                          for name, (description, example) in spec.variables.items()]}
+    examples = notice_templates.sample(kind, language)
+    return {"kind": kind, "language": language, "label": spec.label, **notice_templates.current(kind, language),
+            "customized": row is not None, "updated_at": row.updated_at if row is not None else None,
+            "variables": [{"name": name, "description": description, "example": examples[name]}
+                          for name, (description, _example) in spec.variables.items()]}
 
 
-def _checked(kind, data):
+def _checked(kind, data, language):
     try:
-        return notice_templates.check(kind, data)
+        return notice_templates.check(kind, data, language)
     except notice_templates.TemplateProblem as problem:
         raise Problem(422, "The template does not work; see errors.", problem.errors) from None
 
@@ -132,43 +133,49 @@ def _checked(kind, data):
 class NoticeTemplateList(MethodView):
     @access(ADMIN)
     @blp.doc(operationId="listNoticeTemplates")
+    @blp.arguments(TemplateLanguageQuery, location="query")
     @blp.response(200, NoticeTemplateOut(many=True))
-    def get(self):
-        """Every kind's template (the admin's, or the built-in one) and the variables it may use"""
-        return [template_out(kind) for kind in NOTICE_KINDS]
+    def get(self, args):
+        """Every kind's template in a language (the admin's, or the built-in one) and the variables it may use"""
+        return [template_out(kind, args["language"]) for kind in NOTICE_KINDS]
 
 
 @blp.route("/notice-templates/<kind:kind>")
 class NoticeTemplateItem(MethodView):
     @access(ADMIN)
     @blp.doc(operationId="getNoticeTemplate")
+    @blp.arguments(TemplateLanguageQuery, location="query")
     @blp.response(200, NoticeTemplateOut)
-    def get(self, kind):
-        """One kind's template"""
-        return template_out(kind)
+    def get(self, args, kind):
+        """One kind's template in a language"""
+        return template_out(kind, args["language"])
 
     @access(ADMIN)
     @blp.doc(operationId="updateNoticeTemplate")
+    @blp.arguments(TemplateLanguageQuery, location="query")
     @blp.arguments(NoticeTemplateIn)
     @blp.response(200, NoticeTemplateOut)
-    def put(self, data, kind):
-        """Save a kind's template; one that does not render with the sample values is refused (422). Audited"""
-        _checked(kind, data)
+    def put(self, args, data, kind):
+        """Save a kind's template in a language (the other languages' stay as they are); one that does not render
+        with the sample values is refused (422). Audited"""
+        language = args["language"]
+        _checked(kind, data, language)
         actor = audit.current_actor()
-        notice_templates.save(kind, data, actor.id if actor else None)
-        audit.record("notice_template.update", summary={"kind": kind})
+        notice_templates.save(kind, data, actor.id if actor else None, language)
+        audit.record("notice_template.update", summary={"kind": kind, "language": language})
         db.session.commit()
-        return template_out(kind)
+        return template_out(kind, language)
 
     @access(ADMIN)
     @blp.doc(operationId="resetNoticeTemplate")
+    @blp.arguments(TemplateLanguageQuery, location="query")
     @blp.response(204)
-    def delete(self, kind):
-        """Go back to the built-in template. Audited"""
-        row = notice_templates.stored(kind)
+    def delete(self, args, kind):
+        """Go back to the built-in template of a language. Audited"""
+        row = notice_templates.stored(kind, args["language"])
         if row is not None:
             db.session.delete(row)
-            audit.record("notice_template.reset", summary={"kind": kind})
+            audit.record("notice_template.reset", summary={"kind": kind, "language": args["language"]})
             db.session.commit()
 
 
@@ -176,11 +183,13 @@ class NoticeTemplateItem(MethodView):
 class NoticeTemplatePreview(MethodView):
     @access(ADMIN)
     @blp.doc(operationId="previewNoticeTemplate")
+    @blp.arguments(TemplateLanguageQuery, location="query")
     @blp.arguments(NoticeTemplateIn)
     @blp.response(200, NoticePreviewOut)
-    def post(self, data, kind):
-        """Render a template (saved or not) with the kind's sample values; 422 with the error where it fails"""
-        return _checked(kind, data)
+    def post(self, args, data, kind):
+        """Render a template (saved or not) with the kind's sample values in a language; 422 with the error where
+        it fails"""
+        return _checked(kind, data, args["language"])
 
 
 # --- members' choices -----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 
 from ..authz import ADMIN, LOGIN, STAFF, access
-from ..errors import PROBLEM_JSON, Conflict, ProblemSchema
+from ..errors import PROBLEM_JSON, Conflict, ProblemSchema, translated
 from ..extensions import db
 from ..models import Member, User
 from ..schemas.accounts import AuthState
@@ -78,7 +78,7 @@ class ResetRequests(MethodView):
         server the user is e-mailed a reset link (throttled per email and per address)"""
         mail_base_url = current_app.config["LIBRARY_PUBLIC_URL"] if current_app.config["LIBRARY_SMTP_HOST"] else None
         passwordlinks.request_reset(data["email"], request.remote_addr, mail_base_url)
-        return {"detail": RESET_MAILED if mail_base_url else RESET_REQUESTED}
+        return {"detail": translated(RESET_MAILED if mail_base_url else RESET_REQUESTED)}
 
 
 @blp.route("/auth/reset-link")

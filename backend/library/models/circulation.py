@@ -50,7 +50,8 @@ class Member(Timestamped, db.Model):
 
     __tablename__ = "member"
     __table_args__ = (CheckConstraint(_in("status", MEMBER_STATUSES), name="status_known"),
-                      CheckConstraint("status = 'pending' OR card_number IS NOT NULL", name="card_unless_pending"))
+                      CheckConstraint("status = 'pending' OR card_number IS NOT NULL", name="card_unless_pending"),
+                      CheckConstraint("language IN ('en', 'fr', 'es')", name="language_known"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_number: Mapped[str | None] = mapped_column(String(CARD_MAX), unique=True)
@@ -61,6 +62,8 @@ class Member(Timestamped, db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), unique=True)
     # The private calendar URL is an HMAC of the member id and this salt (a new salt: a new URL).
     calendar_salt: Mapped[str | None] = mapped_column(String(32))
+    # The language of the member's notices (en, fr, es); NULL: the library's default language (a setting).
+    language: Mapped[str | None] = mapped_column(String(2))
 
 
 class Loan(db.Model):

@@ -63,14 +63,16 @@ class Notice(db.Model):
 
 
 class NoticeTemplate(db.Model):
-    """An admin's version of a kind's template; without a row the built-in one is used."""
+    """An admin's version of a kind's template in one language; without a row the built-in one is used."""
 
     __tablename__ = "notice_template"
     __table_args__ = (
         CheckConstraint("kind IN ('hold_ready', 'due_soon', 'overdue', 'password_reset')", name="kind_known"),
+        CheckConstraint("language IN ('en', 'fr', 'es')", name="language_known"),
     )
 
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    language: Mapped[str] = mapped_column(String(2), primary_key=True, default="en")
     subject: Mapped[str] = mapped_column(String(SUBJECT_MAX))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)

@@ -7,6 +7,7 @@ from ..models.circulation import (
     BARCODE_MAX, CALL_NUMBER_MAX, CARD_MAX, COPY_STATUSES, HOLD_STATUSES, LOCATION_MAX, MEMBER_NAME_MAX,
     MEMBER_STATUSES, NOTES_MAX, PHONE_MAX,
 )
+from ..i18n import LANGUAGES
 from ..services.lists import HOLD_SORTS, LOAN_SORTS
 from .accounts import Email
 from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
@@ -72,8 +73,16 @@ class MemberOut(ma.Schema):
     user_id = fields.Integer(allow_none=True, required=True)
     user_email = fields.String(allow_none=True, required=True, metadata={"description": "The linked account's login"})
     active_loans = fields.Integer(required=True)
+    language = fields.String(allow_none=True, required=True, metadata={
+        "enum": [*LANGUAGES, None], "description": "The language of the member's notices; null: the library's default"})
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+
+
+def Language(**kwargs):
+    """A member's language (en, fr, es) or null for the library's default language."""
+    return fields.String(allow_none=True, validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "The language of the member's notices (en, fr, es); null: the library's default"}, **kwargs)
 
 
 class MemberCreatedOut(MemberOut):
@@ -88,6 +97,7 @@ class MemberIn(StrictSchema):
     email = Email(allow_none=True)
     phone = Text(PHONE_MAX, allow_none=True)
     user_id = Id(allow_none=True, metadata={"description": "Link the card to a user account"})
+    language = Language()
     user_email = Email(metadata={"description": "Link the card to the user account with this email (instead of user_id)"})
     login = fields.Nested(NewLoginIn, metadata={
         "description": "Or give the card a new account (at most one of user_id, user_email and login)"})
@@ -107,6 +117,7 @@ class MemberPatch(StrictSchema):
                            metadata={"description": "pending cards are approved with POST .../approve"})
     user_id = Id(allow_none=True)
     user_email = Email(metadata={"description": "Link the card to the user account with this email"})
+    language = Language()
 
 
 class MemberQuery(PageQuery):

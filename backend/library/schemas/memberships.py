@@ -6,7 +6,7 @@ from marshmallow import fields
 from ..models.accounts import DISPLAY_NAME_MAX
 from ..models.circulation import CARD_MAX, PHONE_MAX
 from .accounts import Email, Password
-from .circulation import Code, MemberOut
+from .circulation import Code, Language, MemberOut
 from .common import StrictSchema, Text
 from .passwords import PasswordLinkOut
 
@@ -32,6 +32,7 @@ class ContactPatch(StrictSchema):
 
     email = Email(allow_none=True)
     phone = Text(PHONE_MAX, allow_none=True)
+    language = Language()
 
 
 class MemberLoginOut(ma.Schema):

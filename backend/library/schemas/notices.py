@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..i18n import LANGUAGES
 from ..models.notices import MEMBER_CHOICE_KINDS, NOTICE_KINDS, NOTICE_STATES, SUBJECT_MAX, TEMPLATE_MAX
 from .common import ID_MAX, PageQuery, StrictBoolean, StrictSchema, Text
 
@@ -71,8 +72,14 @@ class TemplateVariableOut(ma.Schema):
     example = fields.Raw(required=True, metadata={"type": ["string", "integer"]})
 
 
+class TemplateLanguageQuery(StrictSchema):
+    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "The template's language (each language has its own template of each kind)"})
+
+
 class NoticeTemplateOut(ma.Schema):
     kind = fields.String(required=True, metadata={"enum": list(NOTICE_KINDS)})
+    language = fields.String(required=True, metadata={"enum": list(LANGUAGES)})
     label = fields.String(required=True)
     subject = fields.String(required=True)
     body_text = fields.String(required=True)

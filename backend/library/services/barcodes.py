@@ -42,8 +42,11 @@ def allocate(kind: str) -> str:
             break
         if db.session.scalar(select(column).where(column == code)) is None:
             return code
-    raise Conflict(f"No free {'barcode' if kind == 'copy' else 'card number'} with the prefix {prefix!r} near the "
-                   "counter; an admin can set another prefix in the settings.")
+    if kind == "copy":
+        raise Conflict(f"No free barcode with the prefix {prefix!r} near the counter; an admin can set another prefix "
+                       "in the settings.")
+    raise Conflict(f"No free card number with the prefix {prefix!r} near the counter; an admin can set another "
+                   "prefix in the settings.")
 
 
 def allocate_and_commit(kind: str) -> str:

@@ -146,7 +146,7 @@ def reject(member: Member) -> None:
 
 
 def update_contact(member: Member, changes: dict) -> Member:
-    """A member changes their own contact details (email, phone)."""
+    """A member changes their own contact details (email, phone) or language (audited on flush, as members are)."""
     for key, value in changes.items():
         setattr(member, key, value)
     db.session.commit()

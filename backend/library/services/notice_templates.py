@@ -1,4 +1,5 @@
-"""Notice templates: a subject, a plain-text body and an HTML body per kind, in Jinja2's sandbox.
+"""Notice templates: a subject, a plain-text body and an HTML body per kind and language (en, fr, es), in
+Jinja2's sandbox.
 
 Admins may change them (api/notices.py). A template is checked when it is saved, never first when a notice
 is sent: it must compile, and render with the kind's sample values under StrictUndefined (a misspelt
@@ -9,12 +10,14 @@ built-in template is used for that notice, so an event (a return at the desk) ne
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
+
+from babel.units import format_unit
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
-
+from .. import i18n
 from ..extensions import db
 from ..models import NoticeTemplate
 from ..models.notices import SUBJECT_MAX, TEMPLATE_MAX
@@ -56,10 +59,8 @@ TEXT.globals["range"] = HTML.globals["range"] = _range
 @dataclass(frozen=True)
 class Kind:
     label: str
-    variables: dict  # name -> (description, sample value)
-    subject: str
-    body_text: str
-    body_html: str
+    variables: dict  # name -> (description, sample value: a datetime or timedelta is formatted for the language)
+    texts: dict  # language -> (subject, body_text, body_html), the built-in template
 
 
 COMMON = {
@@ -68,72 +69,145 @@ COMMON = {
     "account_url": ("Link to the member's loans and holds in the app", "https://library.example.org/#/me"),
 }
 
-_SIGNATURE_TEXT = "\n-- \n{{ library_name }}\nYour loans and holds: {{ account_url }}\n"
-_SIGNATURE_HTML = ('<p style="color:#555;font-size:0.9em">{{ library_name }} · '
-                   '<a href="{{ account_url }}">Your loans and holds</a></p>')
+# Each language's words around the templates: the signature under every message and the greeting.
+SIGNATURE = {"en": "Your loans and holds", "fr": "Vos prêts et réservations", "es": "Sus préstamos y reservas"}
+HELLO = {"en": "Hello {{ name }},", "fr": "Bonjour {{ name }},", "es": "Hola, {{ name }}:"}
 
 
-def _html(*paragraphs: str) -> str:
-    body = "".join(f"<p>{p}</p>\n" for p in paragraphs)
+def _text(language: str, *lines: str) -> str:
+    signature = SIGNATURE[language] + (" : " if language == "fr" else ": ")
+    return (HELLO[language] + "\n\n" + "\n".join(lines) + "\n"
+            + "\n-- \n{{ library_name }}\n" + signature + "{{ account_url }}\n")
+
+
+def _html(language: str, *paragraphs: str) -> str:
+    body = "".join(f"<p>{p}</p>\n" for p in (HELLO[language], *paragraphs))
+    signature = ('<p style="color:#555;font-size:0.9em">{{ library_name }} · '
+                 f'<a href="{{{{ account_url }}}}">{SIGNATURE[language]}</a></p>')
     return ("<!doctype html>\n<html><body style=\"font-family:sans-serif;line-height:1.5\">\n"
-            f"{body}{_SIGNATURE_HTML}\n</body></html>\n")
+            f"{body}{signature}\n</body></html>\n")
+
+
+def _texts(subjects: dict, lines: dict, paragraphs: dict) -> dict:
+    return {language: (subjects[language], _text(language, *lines[language]), _html(language, *paragraphs[language]))
+            for language in subjects}
 
 
 KINDS: dict[str, Kind] = {
     "hold_ready": Kind(
         "Hold ready for pickup",
         {**COMMON, "title": ("The book's title", "The Left Hand of Darkness"),
-         "pickup_by": ("The last day to pick it up", "Friday 11 December 2026")},
-        "Ready for you: {{ title }}",
-        "Hello {{ name }},\n\n\"{{ title }}\" is waiting for you on the hold shelf at {{ library_name }}.\n"
-        "Please pick it up by {{ pickup_by }}; after that it goes to the next person in line.\n" + _SIGNATURE_TEXT,
-        _html("Hello {{ name }},",
-              "<strong>{{ title }}</strong> is waiting for you on the hold shelf at {{ library_name }}.",
-              "Please pick it up by <strong>{{ pickup_by }}</strong>; after that it goes to the next person in line.",
-              '<a href="{{ account_url }}">See your holds</a>'),
+         "pickup_by": ("The last day to pick it up", datetime(2026, 12, 11))},
+        _texts({"en": "Ready for you: {{ title }}", "fr": "Disponible pour vous : {{ title }}",
+                "es": "Listo para usted: {{ title }}"},
+               {"en": ["\"{{ title }}\" is waiting for you on the hold shelf at {{ library_name }}.",
+                       "Please pick it up by {{ pickup_by }}; after that it goes to the next person in line."],
+                "fr": ["« {{ title }} » vous attend sur l'étagère des réservations à {{ library_name }}.",
+                       "Merci de venir le chercher au plus tard le {{ pickup_by }} ; ensuite, il passera à la "
+                       "personne suivante sur la liste."],
+                "es": ["«{{ title }}» le espera en el estante de reservas de {{ library_name }}.",
+                       "Puede recogerlo hasta el {{ pickup_by }}; después pasará a la siguiente persona de la lista."]},
+               {"en": ["<strong>{{ title }}</strong> is waiting for you on the hold shelf at {{ library_name }}.",
+                       "Please pick it up by <strong>{{ pickup_by }}</strong>; after that it goes to the next person "
+                       "in line.",
+                       '<a href="{{ account_url }}">See your holds</a>'],
+                "fr": ["<strong>{{ title }}</strong> vous attend sur l'étagère des réservations à {{ library_name }}.",
+                       "Merci de venir le chercher au plus tard le <strong>{{ pickup_by }}</strong> ; ensuite, il "
+                       "passera à la personne suivante sur la liste.",
+                       '<a href="{{ account_url }}">Voir vos réservations</a>'],
+                "es": ["<strong>{{ title }}</strong> le espera en el estante de reservas de {{ library_name }}.",
+                       "Puede recogerlo hasta el <strong>{{ pickup_by }}</strong>; después pasará a la siguiente "
+                       "persona de la lista.",
+                       '<a href="{{ account_url }}">Ver sus reservas</a>']}),
     ),
     "due_soon": Kind(
         "Due soon",
         {**COMMON, "title": ("The book's title", "The Dispossessed"),
-         "due_date": ("The due date", "Monday 7 December 2026"),
+         "due_date": ("The due date", datetime(2026, 12, 7)),
          "days_left": ("Whole days until the due date", 3)},
-        "Due {{ 'tomorrow' if days_left <= 1 else 'in %d days' % days_left }}: {{ title }}",
-        "Hello {{ name }},\n\n\"{{ title }}\" is due back at {{ library_name }} on {{ due_date }}.\n"
-        "Return it or renew it in the app if nobody is waiting for it.\n" + _SIGNATURE_TEXT,
-        _html("Hello {{ name }},",
-              "<strong>{{ title }}</strong> is due back at {{ library_name }} on <strong>{{ due_date }}</strong>.",
-              'Return it, or <a href="{{ account_url }}">renew it</a> if nobody is waiting for it.'),
+        _texts({"en": "Due {{ 'tomorrow' if days_left <= 1 else 'in %d days' % days_left }}: {{ title }}",
+                "fr": "À rendre {{ 'demain' if days_left <= 1 else 'dans %d jours' % days_left }} : {{ title }}",
+                "es": "Vence {{ 'mañana' if days_left <= 1 else 'en %d días' % days_left }}: {{ title }}"},
+               {"en": ["\"{{ title }}\" is due back at {{ library_name }} on {{ due_date }}.",
+                       "Return it or renew it in the app if nobody is waiting for it."],
+                "fr": ["« {{ title }} » est à rendre à {{ library_name }} le {{ due_date }}.",
+                       "Rendez-le, ou prolongez-le dans l'application si personne ne l'attend."],
+                "es": ["«{{ title }}» debe devolverse a {{ library_name }} el {{ due_date }}.",
+                       "Devuélvalo, o renuévelo en la aplicación si nadie lo está esperando."]},
+               {"en": ["<strong>{{ title }}</strong> is due back at {{ library_name }} on "
+                       "<strong>{{ due_date }}</strong>.",
+                       'Return it, or <a href="{{ account_url }}">renew it</a> if nobody is waiting for it.'],
+                "fr": ["<strong>{{ title }}</strong> est à rendre à {{ library_name }} le "
+                       "<strong>{{ due_date }}</strong>.",
+                       'Rendez-le, ou <a href="{{ account_url }}">prolongez-le</a> si personne ne l\'attend.'],
+                "es": ["<strong>{{ title }}</strong> debe devolverse a {{ library_name }} el "
+                       "<strong>{{ due_date }}</strong>.",
+                       'Devuélvalo, o <a href="{{ account_url }}">renuévelo</a> si nadie lo está esperando.']}),
     ),
     "overdue": Kind(
         "Overdue",
         {**COMMON, "title": ("The book's title", "A Wizard of Earthsea"),
-         "due_date": ("The due date that has passed", "Monday 30 November 2026"),
+         "due_date": ("The due date that has passed", datetime(2026, 11, 30)),
          "days_overdue": ("Whole days since the due date", 8),
          "notice_number": ("1 for the first overdue notice of this loan, then 2 ...", 2)},
-        "Overdue: {{ title }}",
-        "Hello {{ name }},\n\n\"{{ title }}\" was due back at {{ library_name }} on {{ due_date }}"
-        " ({{ days_overdue }} day{{ '' if days_overdue == 1 else 's' }} ago).\n"
-        "Please return it as soon as you can, or renew it in the app if nobody is waiting for it.\n"
-        + _SIGNATURE_TEXT,
-        _html("Hello {{ name }},",
-              "<strong>{{ title }}</strong> was due back at {{ library_name }} on <strong>{{ due_date }}</strong>"
-              " ({{ days_overdue }} day{{ '' if days_overdue == 1 else 's' }} ago).",
-              'Please return it as soon as you can, or <a href="{{ account_url }}">renew it</a> if nobody is '
-              "waiting for it."),
+        _texts({"en": "Overdue: {{ title }}", "fr": "En retard : {{ title }}", "es": "Préstamo vencido: {{ title }}"},
+               {"en": ["\"{{ title }}\" was due back at {{ library_name }} on {{ due_date }}"
+                       " ({{ days_overdue }} day{{ '' if days_overdue == 1 else 's' }} ago).",
+                       "Please return it as soon as you can, or renew it in the app if nobody is waiting for it."],
+                "fr": ["« {{ title }} » devait être rendu à {{ library_name }} le {{ due_date }}"
+                       " (il y a {{ days_overdue }} jour{{ '' if days_overdue == 1 else 's' }}).",
+                       "Merci de le rendre dès que possible, ou de le prolonger dans l'application si personne ne "
+                       "l'attend."],
+                "es": ["«{{ title }}» debía devolverse a {{ library_name }} el {{ due_date }}"
+                       " (hace {{ days_overdue }} día{{ '' if days_overdue == 1 else 's' }}).",
+                       "Por favor, devuélvalo lo antes posible, o renuévelo en la aplicación si nadie lo está "
+                       "esperando."]},
+               {"en": ["<strong>{{ title }}</strong> was due back at {{ library_name }} on "
+                       "<strong>{{ due_date }}</strong> ({{ days_overdue }} day{{ '' if days_overdue == 1 else 's' }} "
+                       "ago).",
+                       'Please return it as soon as you can, or <a href="{{ account_url }}">renew it</a> if nobody '
+                       "is waiting for it."],
+                "fr": ["<strong>{{ title }}</strong> devait être rendu à {{ library_name }} le "
+                       "<strong>{{ due_date }}</strong> (il y a {{ days_overdue }} "
+                       "jour{{ '' if days_overdue == 1 else 's' }}).",
+                       'Merci de le rendre dès que possible, ou de <a href="{{ account_url }}">le prolonger</a> si '
+                       "personne ne l'attend."],
+                "es": ["<strong>{{ title }}</strong> debía devolverse a {{ library_name }} el "
+                       "<strong>{{ due_date }}</strong> (hace {{ days_overdue }} "
+                       "día{{ '' if days_overdue == 1 else 's' }}).",
+                       'Por favor, devuélvalo lo antes posible, o <a href="{{ account_url }}">renuévelo</a> si nadie '
+                       "lo está esperando."]}),
     ),
     "password_reset": Kind(
         "Password reset link",
         {**COMMON, "reset_url": ("The one-time link that sets a new password",
                                  "https://library.example.org/#/reset?token=abc123"),
-         "expires_in": ("How long the link works", "1 hour")},
-        "Reset your password at {{ library_name }}",
-        "Hello {{ name }},\n\nSomeone (we hope you) asked to reset your password at {{ library_name }}.\n"
-        "Open this link within {{ expires_in }} to choose a new one:\n\n{{ reset_url }}\n\n"
-        "If it was not you, ignore this message: your password stays as it is.\n" + _SIGNATURE_TEXT,
-        _html("Hello {{ name }},",
-              "Someone (we hope you) asked to reset your password at {{ library_name }}.",
-              'Open <a href="{{ reset_url }}">this link</a> within {{ expires_in }} to choose a new one.',
-              "If it was not you, ignore this message: your password stays as it is."),
+         "expires_in": ("How long the link works", timedelta(hours=1))},
+        _texts({"en": "Reset your password at {{ library_name }}",
+                "fr": "Réinitialiser votre mot de passe à {{ library_name }}",
+                "es": "Restablezca su contraseña de {{ library_name }}"},
+               {"en": ["Someone (we hope you) asked to reset your password at {{ library_name }}.",
+                       "Open this link within {{ expires_in }} to choose a new one:\n\n{{ reset_url }}\n",
+                       "If it was not you, ignore this message: your password stays as it is."],
+                "fr": ["Quelqu'un (vous, espérons-le) a demandé à réinitialiser votre mot de passe à "
+                       "{{ library_name }}.",
+                       "Ouvrez ce lien dans un délai de {{ expires_in }} pour en choisir un nouveau :\n\n{{ reset_url }}\n",
+                       "Si ce n'était pas vous, ignorez ce message : votre mot de passe reste le même."],
+                "es": ["Alguien (esperamos que usted) pidió restablecer su contraseña de {{ library_name }}.",
+                       "Abra este enlace en un plazo de {{ expires_in }} para elegir una nueva:\n\n{{ reset_url }}\n",
+                       "Si no fue usted, ignore este mensaje: su contraseña seguirá siendo la misma."]},
+               {"en": ["Someone (we hope you) asked to reset your password at {{ library_name }}.",
+                       'Open <a href="{{ reset_url }}">this link</a> within {{ expires_in }} to choose a new one.',
+                       "If it was not you, ignore this message: your password stays as it is."],
+                "fr": ["Quelqu'un (vous, espérons-le) a demandé à réinitialiser votre mot de passe à "
+                       "{{ library_name }}.",
+                       'Ouvrez <a href="{{ reset_url }}">ce lien</a> dans un délai de {{ expires_in }} pour en choisir un '
+                       "nouveau.",
+                       "Si ce n'était pas vous, ignorez ce message : votre mot de passe reste le même."],
+                "es": ["Alguien (esperamos que usted) pidió restablecer su contraseña de {{ library_name }}.",
+                       'Abra <a href="{{ reset_url }}">este enlace</a> en un plazo de {{ expires_in }} para elegir '
+                       "una nueva.",
+                       "Si no fue usted, ignore este mensaje: su contraseña seguirá siendo la misma."]}),
     ),
 }
 
@@ -146,29 +220,32 @@ class TemplateProblem(Exception):
         self.errors = errors
 
 
-def sample(kind: str) -> dict:
-    return {name: value for name, (_description, value) in KINDS[kind].variables.items()}
+def formatted(value, language: str):
+    """A value as a notice shows it: a date as "Friday 11 December 2026" in the language, a duration in hours."""
+    if isinstance(value, datetime):
+        return i18n.day_text(value, language)
+    if isinstance(value, timedelta):
+        return format_unit(value // timedelta(hours=1), "duration-hour", length="long", locale=language)
+    return value
 
 
-def defaults(kind: str) -> dict:
-    spec = KINDS[kind]
-    return {"subject": spec.subject, "body_text": spec.body_text, "body_html": spec.body_html}
+def sample(kind: str, language: str = i18n.FALLBACK) -> dict:
+    return {name: formatted(value, language) for name, (_description, value) in KINDS[kind].variables.items()}
 
 
-def stored(kind: str) -> NoticeTemplate | None:
-    return db.session.get(NoticeTemplate, kind)
+def defaults(kind: str, language: str = i18n.FALLBACK) -> dict:
+    return dict(zip(PARTS, KINDS[kind].texts[language]))
 
 
-def current(kind: str) -> dict:
-    """The template in force: the admin's, else the built-in one."""
-    row = stored(kind)
-    return {part: getattr(row, part) for part in PARTS} if row is not None else defaults(kind)
+def stored(kind: str, language: str = i18n.FALLBACK) -> NoticeTemplate | None:
+    return db.session.get(NoticeTemplate, (kind, language))
 
 
-def all_current() -> dict:
-    rows = {row.kind: row for row in db.session.scalars(select(NoticeTemplate))}
-    return {kind: ({part: getattr(rows[kind], part) for part in PARTS} if kind in rows else defaults(kind))
-            for kind in KINDS}
+def current(kind: str, language: str = i18n.FALLBACK) -> dict:
+    """The template in force for a language: the admin's, else the built-in one (each language on its own: an
+    edited English template leaves the French one as it was)."""
+    row = stored(kind, language)
+    return {part: getattr(row, part) for part in PARTS} if row is not None else defaults(kind, language)
 
 
 @lru_cache(maxsize=64)
@@ -204,29 +281,31 @@ def render(template: dict, values: dict) -> dict:
     return out
 
 
-def check(kind: str, template: dict) -> dict:
+def check(kind: str, template: dict, language: str = i18n.FALLBACK) -> dict:
     """Refuse a template that does not render with the kind's sample values; returns the sample rendering."""
     for part in PARTS:
         if len(template[part]) > (SUBJECT_MAX if part == "subject" else TEMPLATE_MAX):
             raise TemplateProblem({part: ["Too long."]})
-    return render(template, sample(kind))
+    return render(template, sample(kind, language))
 
 
-def render_notice(kind: str, values: dict, template: dict | None = None) -> dict:
-    """A notice's message from the template in force; the built-in template should that one fail on real data."""
+def render_notice(kind: str, values: dict, template: dict | None = None, language: str = i18n.FALLBACK) -> dict:
+    """A notice's message in a language from the template in force; the built-in template should that one fail
+    on real data. Dates and durations among the values are formatted for the language."""
+    values = {name: formatted(value, language) for name, value in values.items()}
     try:
-        return render(template or current(kind), values)
+        return render(template or current(kind, language), values)
     except TemplateProblem as problem:
-        log.error("the %s notice template failed (%s); the built-in template was used", kind, problem)
-        return render(defaults(kind), values)
+        log.error("the %s notice template (%s) failed (%s); the built-in template was used", kind, language, problem)
+        return render(defaults(kind, language), values)
 
 
-def save(kind: str, template: dict, actor_id: int | None) -> NoticeTemplate:
+def save(kind: str, template: dict, actor_id: int | None, language: str = i18n.FALLBACK) -> NoticeTemplate:
     """Store a checked template (the caller audits and commits)."""
-    check(kind, template)
-    row = stored(kind)
+    check(kind, template, language)
+    row = stored(kind, language)
     if row is None:
-        row = NoticeTemplate(kind=kind)
+        row = NoticeTemplate(kind=kind, language=language)
         db.session.add(row)
     for part in PARTS:
         setattr(row, part, template[part])

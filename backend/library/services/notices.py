@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .. import clock
+from .. import clock, i18n
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Copy, Hold, Loan, Member, Notice, NoticePreference, User
@@ -59,9 +59,20 @@ def reachable(member_ids) -> dict[int, bool]:
     return {member_id: bool(card or account) for member_id, card, account in rows}
 
 
-def day_text(moment: datetime) -> str:
-    """"Friday 11 December 2026" (English until notices are translated)."""
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+def day_text(moment: datetime, language: str = "en") -> str:
+    """"Friday 11 December 2026", or "vendredi 11 décembre 2026" in French."""
+    return i18n.day_text(moment, language)
+
+
+def language_of(member: Member | None, default: str | None = None) -> str:
+    """The language of a member's notices: theirs, else the library's default (a setting)."""
+    if member is not None and member.language:
+        return member.language
+    return default or settings.get("default_language")
+
+
+def _member_of_user(user: User) -> Member | None:
+    return db.session.scalar(select(Member).where(Member.user_id == user.id))
 
 
 def _message_id() -> str:
@@ -115,13 +126,13 @@ def _suppressed_because(member: Member | None, kind: str, address: str | None) -
 # --- making notices -------------------------------------------------------------------------------
 
 def _values(kind: str, *, member: Member | None, user: User | None, address: str | None, name: str,
-            values: dict, now, dedupe_key: str | None = None, template: dict | None = None,
+            values: dict, now, language: str, dedupe_key: str | None = None, template: dict | None = None,
             library_name: str | None = None) -> dict:
-    """The columns of one notice, rendered now from the template in force."""
+    """The columns of one notice, rendered now in the language from the template in force."""
     reason = _suppressed_because(member, kind, address)
     context = {"library_name": library_name or settings.get("library_name"), "name": name,
                "account_url": account_url(), **values}
-    message = notice_templates.render_notice(kind, context, template)
+    message = notice_templates.render_notice(kind, context, template, language)
     return {"kind": kind, "state": "suppressed" if reason else "queued", "reason": reason,
             "member_id": member.id if member is not None else None, "user_id": user.id if user is not None else None,
             "to_address": address, "to_name": name[:200], "message_id": _message_id(), "dedupe_key": dedupe_key,
@@ -132,18 +143,20 @@ def hold_ready(hold: Hold) -> Notice:
     """A hold was captured (its copy is on the hold shelf): tell the member, in the capture's transaction."""
     member = hold.member
     notice = Notice(**_values("hold_ready", member=member, user=None, address=address_of(member), name=member.name,
-                              values={"title": hold.book.title, "pickup_by": day_text(hold.pickup_by)},
-                              now=clock.now()))
+                              values={"title": hold.book.title, "pickup_by": hold.pickup_by},
+                              now=clock.now(), language=language_of(member)))
     db.session.add(notice)
     return notice
 
 
-def password_reset(user: User, link: str, expires_in: str = "1 hour") -> Notice:
-    """A password reset link asked for: e-mail it, in the reset request's transaction. The link is a secret:
-    the stored bodies are blanked once the notice is sent or has failed (services/mailer.py)."""
+def password_reset(user: User, link: str, expires_in: timedelta = timedelta(hours=1)) -> Notice:
+    """A password reset link asked for: e-mail it, in the reset request's transaction, in the language of the
+    user's library card (staff without a card: the library's default). The link is a secret: the stored bodies
+    are blanked once the notice is sent or has failed (services/mailer.py)."""
     notice = Notice(**_values("password_reset", member=None, user=user, address=user.email,
                               name=user.display_name or user.email,
-                              values={"reset_url": link, "expires_in": expires_in}, now=clock.now()))
+                              values={"reset_url": link, "expires_in": expires_in}, now=clock.now(),
+                              language=language_of(_member_of_user(user))))
     db.session.add(notice)
     return notice
 
@@ -154,16 +167,17 @@ def _add_scheduled(candidates: list[tuple[str, Loan, dict]], kind: str, now) -> 
         return 0
     keys = [key for key, _loan, _values in candidates]
     existing = set(db.session.scalars(select(Notice.dedupe_key).where(Notice.dedupe_key.in_(keys))))
-    template = notice_templates.current(kind)
-    library_name = settings.get("library_name")
+    templates = {language: notice_templates.current(kind, language) for language in i18n.LANGUAGES}
+    library_name, default = settings.get("library_name"), settings.get("default_language")
     made = 0
     for key, loan, values in candidates:
         if key in existing:
             continue
         member = loan.member
+        language = language_of(member, default)
         row = _values(kind, member=member, user=None, address=address_of(member), name=member.name,
-                      values={"title": loan.copy.book.title, **values}, now=now, dedupe_key=key, template=template,
-                      library_name=library_name)
+                      values={"title": loan.copy.book.title, **values}, now=now, language=language, dedupe_key=key,
+                      template=templates[language], library_name=library_name)
         made += db.session.execute(_insert()(Notice).values(**row).on_conflict_do_nothing(index_elements=["dedupe_key"])
                                    .returning(Notice.id)).first() is not None
     db.session.commit()
@@ -202,7 +216,7 @@ def due_soon(now=None) -> int:
     for batch in _active_loans(Loan.due_at > now, Loan.due_at <= now + window):
         made += _add_scheduled([
             (f"due_soon:{loan.id}:{_stamp(loan.due_at)}", loan,
-             {"due_date": day_text(loan.due_at), "days_left": max(1, math.ceil((loan.due_at - now) / timedelta(days=1)))})
+             {"due_date": loan.due_at, "days_left": max(1, math.ceil((loan.due_at - now) / timedelta(days=1)))})
             for loan in batch if loan.loaned_at <= loan.due_at - window], "due_soon", now)
     return made
 
@@ -221,7 +235,7 @@ def overdue(now=None) -> int:
             late = now - loan.due_at
             number = min(most, 1 + late // timedelta(days=every))
             candidates.append((f"overdue:{loan.id}:{_stamp(loan.due_at)}:{number}", loan,
-                               {"due_date": day_text(loan.due_at), "days_overdue": late.days,
+                               {"due_date": loan.due_at, "days_overdue": late.days,
                                 "notice_number": number}))
         made += _add_scheduled(candidates, "overdue", now)
     return made

@@ -105,6 +105,6 @@ def request_reset(email: str, remote_addr: str | None, mail_base_url: str | None
             from . import notices
 
             _link, raw = make_link(user, "reset")
-            notices.password_reset(user, link_url(mail_base_url, raw), "24 hours")
+            notices.password_reset(user, link_url(mail_base_url, raw), timedelta(hours=24))
             user.password_reset_requested_at = clock.now()  # still listed for the admins until the password is set
     db.session.commit()

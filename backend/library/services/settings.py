@@ -52,9 +52,16 @@ def _text(max_length):
     return lambda: Text(max_length, required=True)
 
 
+def _choice(*choices):
+    return lambda: fields.String(required=True, validate=validate.OneOf(choices))
+
+
 REGISTRY: dict[str, Spec] = {
     "library_name": Spec(_text(100), lambda c: c["LIBRARY_NAME"],
                          "The library's name, shown in the header and page titles", public=True),
+    "default_language": Spec(_choice("en", "fr", "es"), lambda c: c["LIBRARY_DEFAULT_LANGUAGE"],
+                             "The library's language: the app's for visitors who chose none, the notices' for "
+                             "members who chose none, the API's for requests without Accept-Language", public=True),
     "loan_days": Spec(_int(1, 365), lambda c: c["LIBRARY_LOAN_DAYS"], "Days a loan lasts"),
     "max_renewals": Spec(_int(0, 20), lambda c: c["LIBRARY_MAX_RENEWALS"],
                          "Renewals per loan (each extends the due date by a loan period)"),

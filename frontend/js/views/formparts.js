@@ -17,6 +17,27 @@ export function field({ id, name, label, hint = "", type = "text", value = "", .
     input);
 }
 
+/** A labelled select: { id, name, label, hint, options: [[value, text], ...], value }. */
+export function selectField({ id, name, label, hint = "", options, value = "" }) {
+  const select = el("select", { id, name, "aria-describedby": hint ? `${id}-hint` : null },
+    ...options.map(([optionValue, text]) => el("option", { value: optionValue, text })));
+  select.value = value;
+  return el("div", { className: "field" },
+    el("label", { for: id, text: label }),
+    hint ? el("p", { className: "hint", id: `${id}-hint`, text: hint }) : null,
+    select);
+}
+
+/** The languages of the app, API and notices, each named in its own language (so anyone finds theirs). */
+export const LANGUAGE_NAMES = Object.freeze([["en", "English"], ["fr", "Français"], ["es", "Español"]]);
+
+/** The language of a member's e-mails: en, fr, es, or "" for the library's language (sent as null). */
+export function languageField({ id, value = "" }) {
+  return selectField({ id, name: "language", label: t("Language of e-mails"), value: value ?? "",
+    hint: t("Notices from the library come in this language."),
+    options: [["", t("The library's language")], ...LANGUAGE_NAMES] });
+}
+
 /** A checkbox with its label and an optional hint. */
 export function checkField({ id, name, label, hint = "", checked = false }) {
   const input = el("input", { id, name, type: "checkbox", checked, "aria-describedby": hint ? `${id}-hint` : null });

@@ -12,7 +12,7 @@ import { loanItem, holdItem } from "./circitems.js";
 import { memberPatchBody } from "../accounts.js";
 import { t } from "../i18n.js";
 import { currentCard, currentUser, displayName, getSession, setUser } from "../session.js";
-import { busy, clearFieldErrors, contactFields, errorSummary, field, showFormProblem } from "./formparts.js";
+import { busy, clearFieldErrors, contactFields, errorSummary, field, languageField, showFormProblem } from "./formparts.js";
 import { noticeChoicesPanel } from "./noticechoices.js";
 
 /** Draw the page, then load the card, loans and holds. */
@@ -240,10 +240,12 @@ function contactPanel(ctx, card) {
   const notice = el("p", { className: "notice", role: "status", tabindex: "-1" });
   const form = el("form", { className: "stack-form", novalidate: true },
     contactFields({ prefix: "contact", email: card.email ?? "", phone: card.phone ?? "", personal: true }),
+    languageField({ id: "contact-language", value: card.language }),
     el("div", { className: "actions" }, el("button", { type: "submit", className: "button secondary", text: t("Save contact details") })));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const body = memberPatchBody(current, { email: form.elements.email.value, phone: form.elements.phone.value }, ["email", "phone"]);
+    const body = memberPatchBody(current, { email: form.elements.email.value, phone: form.elements.phone.value,
+      language: form.elements.language.value }, ["email", "phone", "language"]);
     notice.textContent = "";
     if (Object.keys(body).length === 0) {
       notice.textContent = t("Nothing was changed.");
@@ -256,11 +258,12 @@ function contactPanel(ctx, card) {
         clearFieldErrors(form, summary);
         form.elements.email.value = current.email ?? "";
         form.elements.phone.value = current.phone ?? "";
+        form.elements.language.value = current.language ?? "";
         notice.textContent = t("Saved your contact details.");
         notice.focus();
       } catch (error) {
         if (ctx.signal.aborted || error.status === 401) return;
-        showFormProblem(form, summary, error, ["email", "phone"], t("contact details"));
+        showFormProblem(form, summary, error, ["email", "phone", "language"], t("contact details"));
       }
     });
   });

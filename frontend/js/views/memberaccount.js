@@ -8,9 +8,9 @@ import { memberLoginBody, memberPatchBody } from "../accounts.js";
 import { formatDate, formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
 import { takePasswordLink } from "../state.js";
-import { busy, clearFieldErrors, contactFields, errorSummary, field, linkBox, showFormProblem } from "./formparts.js";
+import { busy, clearFieldErrors, contactFields, errorSummary, field, languageField, linkBox, showFormProblem } from "./formparts.js";
 
-const DETAIL_FIELDS = ["name", "card_number", "email", "phone"];
+const DETAIL_FIELDS = ["name", "card_number", "email", "phone", "language"];
 const LOGIN_FIELDS = ["email", "login_mode", "temporary_password"];
 
 function ignorable(page, error) {
@@ -88,12 +88,13 @@ function detailsPanel(page) {
     pending ? null : field({ id: "edit-member-card", name: "card_number", label: t("Card number"), autocomplete: "off",
       spellcheck: "false", maxlength: "50", className: "mono", value: member.card_number ?? "" }),
     contactFields({ prefix: "edit-member", email: member.email ?? "", phone: member.phone ?? "" }),
+    languageField({ id: "edit-member-language", value: member.language }),
     el("div", { className: "actions" }, el("button", { type: "submit", className: "button", text: t("Save details") })));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const values = Object.fromEntries(DETAIL_FIELDS.filter((name) => form.elements[name])
       .map((name) => [name, form.elements[name].value]));
-    const body = memberPatchBody(page.member, values);
+    const body = memberPatchBody(page.member, values, DETAIL_FIELDS);
     if (Object.keys(body).length === 0) {
       page.changed(page.member, t("Nothing was changed."));
       return;

@@ -11,7 +11,7 @@ import { memberLoginBody, renameErrors } from "../accounts.js";
 import { handOverPasswordLink } from "../state.js";
 import { t } from "../i18n.js";
 
-const FIELDS = ["card_number", "name", "email", "phone", "login_mode", "login_email", "temporary_password"];
+const FIELDS = ["card_number", "name", "email", "phone", "language", "login_mode", "login_email", "temporary_password"];
 const ERROR_NAMES = { "login.email": "login_email", "login.temporary_password": "temporary_password", login: "login_mode" };
 
 export function render(ctx) {
@@ -49,7 +49,7 @@ async function save(ctx, view) {
   const r = refs(view);
   if (r.form.getAttribute("aria-busy") === "true") return;
   const value = (name) => r.form.elements[name].value;
-  const body = newMemberBody(Object.fromEntries(["card_number", "name", "email", "phone"].map((name) => [name, value(name)])));
+  const body = newMemberBody(Object.fromEntries(["card_number", "name", "email", "phone", "language"].map((name) => [name, value(name)])));
   const login = memberLoginBody({ mode: value("login_mode"), login_email: value("login_email"), email: value("email"),
     temporary_password: value("temporary_password") });
   if (login) body.login = login;

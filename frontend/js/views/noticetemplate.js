@@ -1,6 +1,7 @@
-// #/notices/templates/{kind} — admins: edit one kind's template (subject, plain text, HTML) with the variables
-// it may use, preview it with sample values (the server renders it, in its sandbox), save it (a template that
-// does not render is refused, with the line and the reason), or go back to the built-in one after confirming.
+// #/notices/templates/{kind}?language=fr — admins: edit one kind's template in one language (subject, plain text,
+// HTML) with the variables it may use, preview it with sample values (the server renders it, in its sandbox), save
+// it (a template that does not render is refused, with the line and the reason), or go back to the built-in one
+// after confirming. Each language has its own template: members get the one of their language.
 
 import { getNoticeTemplate, saveNoticeTemplate, previewNoticeTemplate, resetNoticeTemplate } from "../api.js";
 import { el, loadForView, confirmDialog, inlineProblem, isAbort } from "../dom.js";
@@ -9,12 +10,15 @@ import { groupErrors } from "../bookform.js";
 import { formatDateTime } from "../format.js";
 import { previewHtml } from "../notices.js";
 import { t } from "../i18n.js";
+import { buildHash } from "../router.js";
+import { LANGUAGE_NAMES, selectField } from "./formparts.js";
 
 const PARTS = ["subject", "body_text", "body_html"];
 
 export async function render(ctx) {
   const { kind } = ctx.params;
-  const template = await loadForView(ctx, (opts) => getNoticeTemplate(kind, opts),
+  const language = LANGUAGE_NAMES.some(([code]) => code === ctx.query.language) ? ctx.query.language : "en";
+  const template = await loadForView(ctx, (opts) => getNoticeTemplate(kind, language, opts),
     { title: t("No such kind of notice"), detail: t("There is no notice template at this address.") },
     () => render(ctx));
   if (!template) return;
@@ -92,7 +96,7 @@ function page(ctx, template) {
 
   previewButton.addEventListener("click", () => busy(previewButton, async () => {
     try {
-      const rendered = await previewNoticeTemplate(template.kind, values(), { signal: ctx.signal });
+      const rendered = await previewNoticeTemplate(template.kind, template.language, values(), { signal: ctx.signal });
       drawPreview(preview, rendered);
       preview.querySelector("h2").focus();
     } catch (error) {
@@ -103,7 +107,7 @@ function page(ctx, template) {
     event.preventDefault();
     busy(saveButton, async () => {
       try {
-        const saved = await saveNoticeTemplate(template.kind, values());
+        const saved = await saveNoticeTemplate(template.kind, template.language, values());
         Object.assign(template, saved);
         drawState(saved);
         status.textContent = t("Saved. The next notices of this kind use it.");
@@ -122,8 +126,8 @@ function page(ctx, template) {
     if (!ok) return;
     await busy(reset, async () => {
       try {
-        await resetNoticeTemplate(template.kind);
-        const fresh = await getNoticeTemplate(template.kind, { signal: ctx.signal });
+        await resetNoticeTemplate(template.kind, template.language);
+        const fresh = await getNoticeTemplate(template.kind, template.language, { signal: ctx.signal });
         Object.assign(template, fresh);
         fill(fresh);
         drawState(fresh);
@@ -138,10 +142,18 @@ function page(ctx, template) {
   const variables = el("dl", { className: "variable-list" }, ...template.variables.map((variable) => el("div", {},
     el("dt", {}, el("code", { text: `{{ ${variable.name} }}` })),
     el("dd", { text: t("{description}, e.g. {example}", { description: variable.description, example: variable.example }) }))));
+  // The language picker: another language is another template (its own URL, so it can be shared and reloaded).
+  const languagePicker = selectField({ id: "template-language", name: "template_language", label: t("Language"),
+    hint: t("Members get the template of their language; each language is edited on its own."),
+    options: LANGUAGE_NAMES, value: template.language });
+  languagePicker.querySelector("select").addEventListener("change", (event) => {
+    ctx.navigate(buildHash(`/notices/templates/${template.kind}`, { language: event.target.value }, { language: "en" }));
+  });
   const view = el("section", { className: "view view-form view-template", dataset: { view: "notice-template" } },
     el("p", { className: "back" }, el("a", { href: "#/notices" }, el("span", { "aria-hidden": "true", text: "← " }), t("Back to notices"))),
     el("p", { className: "eyebrow", text: t("Notice template") }),
     el("h1", { tabindex: "-1", text: template.label }),
+    languagePicker,
     state,
     el("details", { className: "variables" }, el("summary", { text: t("Values you can use") }),
       el("p", { className: "hint-text", text: t("Write {{ name }} for a value; {% if … %} … {% endif %} for a condition.") }),

@@ -7,7 +7,7 @@ import { el, refs, setText, showLoading, loadForView } from "../dom.js";
 import { SETTINGS_FIELDS, sections, formValue, settingsPatch } from "../settingsform.js";
 import { t, tn } from "../i18n.js";
 import { adminNav } from "./adminnav.js";
-import { busy, checkField, clearFieldErrors, errorSummary, field, showFormProblem } from "./formparts.js";
+import { busy, checkField, clearFieldErrors, errorSummary, field, LANGUAGE_NAMES, selectField, showFormProblem } from "./formparts.js";
 
 const KEYS = SETTINGS_FIELDS.map((f) => f.key);
 
@@ -38,6 +38,7 @@ function control(spec) {
   const id = `setting-${spec.key}`;
   const help = [spec.help ? t(spec.help) : "", limitsHint(spec)].filter(Boolean).join(" ");
   if (spec.type === "boolean") return checkField({ id, name: spec.key, label: t(spec.label), hint: help });
+  if (spec.type === "language") return selectField({ id, name: spec.key, label: t(spec.label), hint: help, options: LANGUAGE_NAMES });
   const attributes = spec.type === "integer"
     ? { inputmode: "numeric", autocomplete: "off", maxlength: "6", className: "short" }
     : { autocomplete: "off", maxlength: String(spec.max ?? 200) };

@@ -1,0 +1,105 @@
+"""The API's words in the reader's language: English (the fallback), French and Spanish.
+
+Messages are written in English where they are raised (services, schemas, views) and translated once, when the
+problem+json body is made (errors.problem_response): the English text is the msgid of a gettext catalog
+(library/translations/<language>.po, read with Babel when first needed: no compile step, nothing to build on a
+fresh clone). A message with values is written as an f-string; its msgid is the f-string's source
+("No book with id {survivor_id}."), so the catalog matches the finished English text by pattern and puts the
+values into the translation. Marshmallow's and webargs' own messages are in the catalog the same way, with
+their placeholders ("Length must be between {min} and {max}."). tests/test_i18n.py extracts every message the
+code can raise and fails on one that a catalog lacks.
+
+No Flask here: the view layer picks the language (errors.request_language).
+"""
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+LANGUAGES = ("en", "fr", "es")
+FALLBACK = "en"
+CATALOGS = Path(__file__).parent / "translations"
+PLACEHOLDER = re.compile(r"\{[^{}]+\}")
+
+
+def N_(message: str) -> str:
+    """Mark a message kept in a variable (or passed to a helper) as one to translate; returns it unchanged."""
+    return message
+
+
+def negotiate(accept_language: str | None, default: str = FALLBACK) -> str:
+    """The best of LANGUAGES for an Accept-Language header (q-values; fr-CA gives fr); the default without a
+    header or when it names none of them."""
+    if not accept_language:
+        return default
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    others = [language for language in LANGUAGES if language != default]
+    return accepted.best_match([default, *others], default=FALLBACK)
+
+
+class Catalog:
+    """One language's messages: exact msgids in a dict, msgids with placeholders as patterns."""
+
+    def __init__(self, path: Path):
+        with path.open("rb") as file:
+            catalog = read_po(file)
+        self.exact, self.patterns = {}, []
+        for message in catalog:
+            if not message.id or not message.string or message.fuzzy:
+                continue
+            self.exact[message.id] = message.string
+            names = PLACEHOLDER.findall(message.id)
+            if names:
+                parts = PLACEHOLDER.split(message.id)
+                regex = "".join(re.escape(part) + (f"(?P<g{i}>.+?)" if i < len(names) else "")
+                                for i, part in enumerate(parts))
+                literal = sum(len(part) for part in parts)
+                self.patterns.append((literal, re.compile(regex, re.DOTALL), names, message.string))
+        self.patterns.sort(key=lambda entry: -entry[0])  # the most specific pattern first
+
+    def translate(self, text: str) -> str | None:
+        if text in self.exact:
+            return self.exact[text]
+        for _literal, regex, names, translation in self.patterns:
+            match = regex.fullmatch(text)
+            if match:
+                values = {}
+                for i, name in enumerate(names):
+                    values.setdefault(name, match.group(f"g{i}"))
+                return PLACEHOLDER.sub(lambda m: values.get(m.group(0), m.group(0)), translation)
+        return None
+
+
+@lru_cache(maxsize=None)
+def catalog(language: str) -> Catalog | None:
+    path = CATALOGS / f"{language}.po"
+    return Catalog(path) if language != FALLBACK and path.exists() else None
+
+
+def translate(text, language: str):
+    """The text in the language (the English text where the catalog has none); non-strings are returned as they are."""
+    if not isinstance(text, str) or language == FALLBACK:
+        return text
+    found = catalog(language)
+    return (found.translate(text) if found else None) or text
+
+
+def translate_errors(errors: dict, language: str) -> dict:
+    """{field: [message, ...]} with each message translated."""
+    return {field: [translate(message, language) for message in messages] for field, messages in errors.items()}
+
+
+# --- dates in notices ---------------------------------------------------------------------------------
+
+DAY_FORMATS = {"en": "EEEE d MMMM y", "fr": "EEEE d MMMM y", "es": "EEEE d 'de' MMMM 'de' y"}
+
+
+def day_text(moment: datetime, language: str = FALLBACK) -> str:
+    """"Friday 11 December 2026", "vendredi 11 décembre 2026", "viernes 11 de diciembre de 2026"."""
+    return format_date(moment.date(), DAY_FORMATS.get(language, DAY_FORMATS[FALLBACK]), locale=language)

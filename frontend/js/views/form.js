@@ -145,7 +145,7 @@ function setUpCover(view, book) {
     if (!file) return;
     const problem = coverFileProblem(file);
     if (problem) {
-      r["cover-status"].textContent = t(problem);
+      r["cover-status"].textContent = t(problem); // i18n: coverFileProblem in covers.js
       r["cover-file"].value = "";
       return;
     }

@@ -7,7 +7,8 @@
 //   is not a literal is reported as a problem unless its line says why with a `// i18n: ...` comment (used
 //   for code→label maps whose labels are marked with msg("...") where they are written).
 // - index.html: every text node and the attributes in TRANSLATED_ATTRIBUTES, whitespace-normalised exactly as
-//   i18n-dom.js translateTree() does at run time, outside elements marked translate="no" or data-no-i18n.
+//   i18n-dom.js translateTree() does at run time, outside elements marked translate="no" or data-no-i18n and
+//   outside <kbd> and <code>.
 // Text without a letter ("·", "1", "—") is not a key.
 
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -144,6 +145,8 @@ export function keysOfScript(source, file = "script") {
   return { keys, problems };
 }
 
+// Keys to press and code are the same in every language.
+const CODE = new Set(["kbd", "code"]);
 const VOID = new Set(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]);
 
 /** The keys of an HTML document (text nodes and TRANSLATED_ATTRIBUTES), in order of appearance. */
@@ -155,12 +158,12 @@ export function keysOfHtml(html) {
   };
   const stack = []; // [tagName, skipped]
   const skipped = () => stack.some(([, skip]) => skip);
-  const token = /<!--[\s\S]*?-->|<(\/?)([a-zA-Z][\w-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*(\/?)>|([^<]+)/g;
+  const token = /<!--[\s\S]*?-->|<![^>]*>|<(\/?)([a-zA-Z][\w-]*)((?:\s+[^\s=>/]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*(\/?)>|([^<]+)/g;
   let match;
   let inRaw = null;
   while ((match = token.exec(html))) {
     const [whole, closing, tagName, attributes, , text] = match;
-    if (whole.startsWith("<!--")) continue;
+    if (whole.startsWith("<!")) continue;
     if (text !== undefined) {
       if (!inRaw && !skipped()) add(text, "index.html");
       continue;
@@ -179,7 +182,7 @@ export function keysOfHtml(html) {
     for (const [, name, , value1, value2, value3] of attributes.matchAll(/([^\s=>/]+)(\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g)) {
       attrs[name.toLowerCase()] = value1 ?? value2 ?? value3 ?? "";
     }
-    const skip = attrs.translate === "no" || "data-no-i18n" in attrs;
+    const skip = attrs.translate === "no" || "data-no-i18n" in attrs || CODE.has(tag);
     if (!skip && !skipped()) {
       for (const name of TRANSLATED_ATTRIBUTES) if (attrs[name]) add(attrs[name], "index.html");
     }

@@ -1,12 +1,12 @@
 // The page's own words (index.html: the static header and footer, and every <template> a view clones) in the
 // language in use. One rule, the same as frontend/i18n-keys.mjs extracts with: each text node and each of the
 // attributes in ATTRIBUTES, whitespace-normalised, is a key of the catalog (t()); elements marked translate="no"
-// or data-no-i18n are left alone (names, numbers, API data are set with textContent after cloning, never keys).
+// or data-no-i18n, and <kbd> and <code>, are left alone (names, numbers, API data are set with textContent after cloning, never keys).
 
 import { t } from "./i18n.js";
 
 const ATTRIBUTES = ["placeholder", "aria-label", "title", "alt"];
-const SKIP = "[translate=no], [data-no-i18n], script, style";
+const SKIP = "[translate=no], [data-no-i18n], script, style, kbd, code";
 const WORDS = /\p{L}/u;
 
 // The English original of every text node and attribute translated, so a later language starts from it.
@@ -15,7 +15,7 @@ const originals = new WeakMap();
 function translated(english) {
   const key = english.replace(/\s+/g, " ").trim();
   if (!WORDS.test(key)) return english;
-  const text = t(key);
+  const text = t(key); // i18n: index.html's own text, extracted from it by i18n-keys.mjs
   if (text === key) return english;
   // keep the white space around the words (it separates them from the elements beside them)
   const lead = english.match(/^\s*/)[0];

@@ -4,13 +4,13 @@
 import { buildHash } from "./router.js";
 import { ROLES, roleLabel, tokenScopesFor } from "./session.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
-import { t, tn } from "./i18n.js";
+import { currentLocale, t, tn } from "./i18n.js";
 
 export const INCORRECT_LOGIN = "Incorrect email or password.";
 
 /** "1 second", "30 seconds". */
 function seconds(n) {
-  return `${n.toLocaleString("en")} ${n === 1 ? "second" : "seconds"}`;
+  return `${n.toLocaleString(currentLocale())} ${n === 1 ? "second" : "seconds"}`;
 }
 
 /** What to tell someone whose login failed, from the ApiError. */

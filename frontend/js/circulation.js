@@ -6,7 +6,7 @@
 import { buildHash } from "./router.js";
 import { formatDate, countLabel } from "./format.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
-import { t } from "./i18n.js";
+import { currentLocale, t } from "./i18n.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -17,7 +17,7 @@ export function ordinal(n) {
   const tens = Math.abs(value) % 100;
   const ones = Math.abs(value) % 10;
   const suffix = tens >= 11 && tens <= 13 ? "th" : ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th";
-  return `${value.toLocaleString("en")}${suffix}`;
+  return `${value.toLocaleString(currentLocale())}${suffix}`;
 }
 
 // ---- Availability ----
@@ -31,7 +31,7 @@ function counts(availability) {
 /** "1 waiting", "3 waiting", or "" when nobody is. */
 export function holdsText(availability) {
   const { holds } = counts(availability);
-  return holds > 0 ? `${holds.toLocaleString("en")} waiting` : "";
+  return holds > 0 ? `${holds.toLocaleString(currentLocale())} waiting` : "";
 }
 
 /**
@@ -41,7 +41,7 @@ export function holdsText(availability) {
 export function availabilityText(availability) {
   const { available, total } = counts(availability);
   if (total === 0) return "No copies";
-  return `${available === 0 ? "None" : available.toLocaleString("en")} of ${total.toLocaleString("en")} available`;
+  return `${available === 0 ? "None" : available.toLocaleString(currentLocale())} of ${total.toLocaleString(currentLocale())} available`;
 }
 
 /**
@@ -217,7 +217,7 @@ export const MEMBER_STATUS_LABELS = Object.freeze({ active: "Active", suspended:
 /** "3 of 5 loans", "1 loan" (no limit known). */
 export function loansOfLimit(active, max) {
   const n = Math.max(0, Number(active) || 0);
-  return Number(max) > 0 ? `${n.toLocaleString("en")} of ${Number(max).toLocaleString("en")} loans` : countLabel(n, "loan");
+  return Number(max) > 0 ? `${n.toLocaleString(currentLocale())} of ${Number(max).toLocaleString(currentLocale())} loans` : countLabel(n, "loan");
 }
 
 export const MEMBER_LIST_DEFAULTS = Object.freeze({ page: 1 });

@@ -69,16 +69,3 @@ export function chooseLanguage({ stored = null, browser = [], libraryDefault = n
   if (libraryDefault && libraryDefault in LANGUAGES) return libraryDefault;
   return "en";
 }
-
-/** Compare two texts the way the language sorts them (accents, case), for sorting lists in the page. */
-export function compareText(a, b) {
-  return collator().compare(String(a ?? ""), String(b ?? ""));
-}
-
-let collatorCache = null;
-function collator() {
-  if (!collatorCache || collatorCache.locale !== locale) {
-    collatorCache = { locale, collator: new Intl.Collator(locale, { sensitivity: "base", numeric: true }) };
-  }
-  return collatorCache.collator;
-}

@@ -4,6 +4,7 @@
 
 import { buildHash } from "./router.js";
 import { FACETS, FACET_LIMIT, hasWords } from "./search.js";
+import { currentLocale } from "./i18n.js";
 
 export const SORT_OPTIONS = Object.freeze([
   { value: "relevance", label: "Relevance" },
@@ -162,11 +163,11 @@ export function resultsSummary(info, noun = "book", { estimate = false } = {}) {
   const plural = `${noun}s`;
   const about = estimate ? "about " : "";
   if (info.total === 0) return `No ${plural}`;
-  if (info.outOfRange) return `No ${plural} on page ${info.page.toLocaleString("en")}`;
+  if (info.outOfRange) return `No ${plural} on page ${info.page.toLocaleString(currentLocale())}`;
   if (info.total <= info.last - info.first + 1 && !estimate) {
-    return info.total === 1 ? `1 ${noun}` : `${info.total.toLocaleString("en")} ${plural}`;
+    return info.total === 1 ? `1 ${noun}` : `${info.total.toLocaleString(currentLocale())} ${plural}`;
   }
-  return `${cap(plural)} ${info.first.toLocaleString("en")}–${info.last.toLocaleString("en")} of ${about}${info.total.toLocaleString("en")}`;
+  return `${cap(plural)} ${info.first.toLocaleString(currentLocale())}–${info.last.toLocaleString(currentLocale())} of ${about}${info.total.toLocaleString(currentLocale())}`;
 }
 
 function cap(text) {

@@ -6,7 +6,7 @@
 
 import { listBooks, listLanguages, listSubjects } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, focusLost } from "../dom.js";
-import { t, tn } from "../i18n.js";
+import { currentLocale, t, tn } from "../i18n.js";
 import { catalogLanguageOptions, languageName } from "../languages.js";
 import { SORT_OPTIONS, pageInfo, pagerLinks, listState, listApiParams, listHash, isFiltered, resultsSummary } from "../query.js";
 import {
@@ -36,7 +36,7 @@ const optionLists = {
   },
   language: {
     load: () => allPages((page) => listLanguages({ per_page: 100, page })),
-    options: (items) => catalogLanguageOptions(items, "en").map((o) => new Option(o.label, o.code)),
+    options: (items) => catalogLanguageOptions(items, currentLocale()).map((o) => new Option(o.label, o.code)),
     all: () => t("All languages"),
     label: (code) => languageName(code),
   },
@@ -315,7 +315,7 @@ function facetChip(state, name, facet, estimate) {
   c.label.textContent = facet.label ?? String(facet.value);
   const count = Number(facet.count) || 0;
   const books = count === 1 ? " book" : " books";
-  c.count.replaceChildren(`${estimate ? "~" : ""}${count.toLocaleString("en")}`,
+  c.count.replaceChildren(`${estimate ? "~" : ""}${count.toLocaleString(currentLocale())}`,
     el("span", { className: "visually-hidden", text: estimate ? `${books}, estimated` : books }));
   c.button.setAttribute("aria-pressed", String(active));
   c.button.dataset.chip = `facet:${name}:${facet.value}`;

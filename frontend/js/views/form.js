@@ -7,7 +7,7 @@ import { showFieldErrors } from "../fielderrors.js";
 import { bookToFormValues, formValuesToPayload, patchBody, groupErrors, lookupToFormValues, BOOK_FIELDS } from "../bookform.js";
 import { coverFileProblem, coverUrl } from "../covers.js";
 import { toIsbn13 } from "../isbn.js";
-import { t, tn } from "../i18n.js";
+import { currentLocale, t, tn } from "../i18n.js";
 import { addScanButtons } from "../scanner.js";
 import { fullTitle } from "../format.js";
 import { languageOptions } from "../languages.js";
@@ -42,7 +42,7 @@ function draw(ctx, book) {
   r.heading.textContent = book ? `Edit “${book.title}”` : "Add a book";
   r.submit.textContent = book ? "Save changes" : "Add book";
 
-  r.language.append(...languageOptions("en", [book?.language]).map((o) => new Option(o.name, o.code)));
+  r.language.append(...languageOptions(currentLocale(), [book?.language]).map((o) => new Option(o.name, o.code)));
   const values = bookToFormValues(book);
   for (const name of BOOK_FIELDS) r.form.elements[name].value = values[name];
 

@@ -9,7 +9,7 @@ import {
 } from "../api.js";
 import { el, inlineProblem, isAbort, loadForView, showLoading } from "../dom.js";
 import { formatDateTime } from "../format.js";
-import { msg, t, tn } from "../i18n.js";
+import { currentLocale, msg, t, tn } from "../i18n.js";
 import {
   FORMAT_LABELS, OUTCOMES, POLICIES, formatBytes, importStep, isRunning, mappingFormValues, mappingFromForm,
   progressOf, progressText, recordLabel, resultFigures,
@@ -299,9 +299,9 @@ function reportParts(report, { shownProblems = true } = {}) {
 function previewStep(ctx, body, imp) {
   const preview = imp.preview ?? {};
   const totals = el("dl", { className: "facts import-totals" },
-    fact(t("Records in the file"), Number(preview.records ?? 0).toLocaleString("en")),
+    fact(t("Records in the file"), Number(preview.records ?? 0).toLocaleString(currentLocale())),
     ...OUTCOMES.map((o) => fact(t(o.label), // i18n: OUTCOMES in intake.js
-      Number(preview[o.key] ?? 0).toLocaleString("en"))));
+      Number(preview[o.key] ?? 0).toLocaleString(currentLocale()))));
   const duplicates = (preview.duplicate ?? 0) + (preview.likely_duplicate ?? 0);
   const radios = POLICIES.map((p, i) => el("div", { className: "check" },
     el("input", { type: "radio", name: "policy", id: `policy-${p.value}`, value: p.value, checked: i === 0,
@@ -336,7 +336,7 @@ function previewStep(ctx, body, imp) {
 function doneStep(imp) {
   const result = imp.result ?? {};
   const parts = [heading(t("Import finished")),
-    el("dl", { className: "facts import-totals" }, ...resultFigures(result).map((f) => fact(f.label, f.value.toLocaleString("en")))),
+    el("dl", { className: "facts import-totals" }, ...resultFigures(result).map((f) => fact(f.label, f.value.toLocaleString(currentLocale())))),
     el("p", { className: "actions" }, el("a", { className: "button", href: "#/books?sort=-created_at", text: t("See the new books") }),
       imp.rejected_records ? el("a", { className: "button secondary", href: rejectedRecordsUrl(imp.id), download: "",
         text: t("Download the rejected records") }) : null),

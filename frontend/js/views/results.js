@@ -7,6 +7,7 @@ import { availabilitySummary } from "../circulation.js";
 import { languageName } from "../languages.js";
 import { pageInfo } from "../query.js";
 import { highlightSegments } from "../search.js";
+import { currentLocale } from "../i18n.js";
 
 /** Text as text nodes, with the parts the search terms matched in <mark> elements (never HTML). */
 export function highlightNodes(text, terms = []) {
@@ -80,7 +81,7 @@ export function renderPager(container, info, hrefFor, { links = null, estimate =
   }
   const node = clone("tpl-pager");
   const r = refs(node);
-  r.status.textContent = `Page ${info.page.toLocaleString("en")} of ${estimate ? "about " : ""}${info.pages.toLocaleString("en")}`;
+  r.status.textContent = `Page ${info.page.toLocaleString(currentLocale())} of ${estimate ? "about " : ""}${info.pages.toLocaleString(currentLocale())}`;
   for (const [link, href] of [
     [r.prev, prev],
     [r.next, next],

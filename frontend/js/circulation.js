@@ -52,7 +52,7 @@ export function availabilityText(availability) {
 export function availabilitySummary(availability) {
   if (!availability) return null;
   const { available, total } = counts(availability);
-  if (total === 0) return { kind: "none", text: "No copies" };
+  if (total === 0) return { kind: "none", text: t("No copies") };
   if (available > 0) return { kind: "available", text: available === total ? "Available" : `Available: ${available} of ${total}` };
   const waiting = holdsText(availability);
   return { kind: "out", text: waiting ? `All copies out, ${waiting}` : "All copies out" };

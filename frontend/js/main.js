@@ -163,7 +163,8 @@ async function pickLanguage(lang) {
   }
   await useLanguage(lang);
   if (currentCard() || currentUser()?.role === "member") saveMyLanguage(lang).catch(() => {}); // kept here anyway
-  current.key = null; // the same URL, drawn again in the new language (its state is in the URL)
+  current.key = null; // the same URL, drawn again from scratch in the new language (its state is in the URL)
+  root.replaceChildren();
   route();
   announce(LANGUAGES[currentLocale()]);
 }

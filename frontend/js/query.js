@@ -4,17 +4,17 @@
 
 import { buildHash } from "./router.js";
 import { FACETS, FACET_LIMIT, hasWords } from "./search.js";
-import { currentLocale } from "./i18n.js";
+import { currentLocale, msg, t } from "./i18n.js";
 
 export const SORT_OPTIONS = Object.freeze([
-  { value: "relevance", label: "Relevance" },
-  { value: "title", label: "Title (A–Z)" },
-  { value: "-title", label: "Title (Z–A)" },
-  { value: "author", label: "Author (A–Z)" },
-  { value: "-published_year", label: "Newest published" },
-  { value: "published_year", label: "Oldest published" },
-  { value: "-created_at", label: "Recently added" },
-  { value: "created_at", label: "First added" },
+  { value: "relevance", label: msg("Relevance") },
+  { value: "title", label: msg("Title (A–Z)") },
+  { value: "-title", label: msg("Title (Z–A)") },
+  { value: "author", label: msg("Author (A–Z)") },
+  { value: "-published_year", label: msg("Newest published") },
+  { value: "published_year", label: msg("Oldest published") },
+  { value: "-created_at", label: msg("Recently added") },
+  { value: "created_at", label: msg("First added") },
 ]);
 
 export const DEFAULT_PER_PAGE = 20;

@@ -8,6 +8,7 @@ import { groupErrors } from "../bookform.js";
 import { tokenBody, scopesText, TOKEN_DEFAULT_DAYS } from "../accounts.js";
 import { formatDate, formatDateTime, countLabel } from "../format.js";
 import { currentUser, setUser, roleLabel, tokenScopesFor, SCOPE_LABELS } from "../session.js";
+import { t } from "../i18n.js";
 
 const revokers = new WeakMap(); // view -> ask(token, opener): open the revoke confirmation
 const PASSWORD_FIELDS = ["current_password", "new_password"];
@@ -34,11 +35,11 @@ function fact(term, value) {
 
 function drawDetails(dl, user) {
   dl.replaceChildren(
-    fact("Name", user.display_name || "—"),
-    fact("Email", user.email),
-    fact("Role", roleLabel(user.role)),
-    fact("Account created", formatDate(user.created_at)),
-    ...(user.last_login_at ? [fact("Last login", formatDateTime(user.last_login_at))] : []),
+    fact(t("Name"), user.display_name || "—"),
+    fact(t("Email"), user.email),
+    fact(t("Role"), roleLabel(user.role)),
+    fact(t("Account created"), formatDate(user.created_at)),
+    ...(user.last_login_at ? [fact(t("Last login"), formatDateTime(user.last_login_at))] : []),
   );
 }
 
@@ -62,7 +63,7 @@ function setUpPasswordForm(ctx, view, user) {
       r.form.reset();
       r.username.value = user.email;
       clearFieldErrors(r.form, r.summary);
-      r.done.textContent = "Your password has been changed.";
+      r.done.textContent = t("Your password has been changed.");
       r.done.hidden = false;
       r.done.focus();
     } catch (error) {
@@ -143,23 +144,23 @@ async function copyToken(r) {
   try {
     if (!navigator.clipboard?.writeText) throw new Error("no clipboard");
     await navigator.clipboard.writeText(input.value);
-    r["copy-status"].textContent = "Copied to the clipboard.";
+    r["copy-status"].textContent = t("Copied to the clipboard.");
   } catch {
     // No clipboard access (an insecure origin, or permission refused): select it for Ctrl+C.
     input.focus();
     input.select();
-    r["copy-status"].textContent = "The token is selected: press Ctrl+C (or ⌘C) to copy it.";
+    r["copy-status"].textContent = t("The token is selected: press Ctrl+C (or ⌘C) to copy it.");
   }
 }
 
 async function loadTokens(ctx, view, { retry = false, keepFocus = false } = {}) {
   const r = refs(view.querySelector('[data-ref="tokens-section"]'));
-  showLoading(r.tokens, "Loading tokens…");
+  showLoading(r.tokens, t("Loading tokens…"));
   try {
     const page = await listTokens({ per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
     if (page.items.length === 0) {
-      showEmpty(r.tokens, "You have no API tokens.", "Create one below to use the API from a script or another program.");
+      showEmpty(r.tokens, t("You have no API tokens."), t("Create one below to use the API from a script or another program."));
     } else {
       const list = el("ul", { className: "cards token-list" }, ...page.items.map((token) => tokenItem(view, token)));
       const parts = [list];
@@ -179,10 +180,10 @@ function tokenItem(view, token) {
   const r = refs(node);
   r.name.textContent = token.name;
   r.facts.replaceChildren(
-    fact("Scopes", scopesText(token.scopes)),
-    fact("Created", formatDate(token.created_at)),
-    fact("Expires", token.expires_at ? formatDate(token.expires_at) : "Never"),
-    fact("Last used", token.last_used_at ? formatDateTime(token.last_used_at) : "Never used"),
+    fact(t("Scopes"), scopesText(token.scopes)),
+    fact(t("Created"), formatDate(token.created_at)),
+    fact(t("Expires"), token.expires_at ? formatDate(token.expires_at) : "Never"),
+    fact(t("Last used"), token.last_used_at ? formatDateTime(token.last_used_at) : "Never used"),
   );
   r.revoke.setAttribute("aria-label", `Revoke “${token.name}”`);
   r.revoke.addEventListener("click", () => revokers.get(view)?.(token, r.revoke));

@@ -10,5 +10,5 @@ const PAGES = [["users", "#/admin/users", msg("Users")], ["settings", "#/admin/s
 export function adminNav(current, { exact = true } = {}) {
   return el("nav", { className: "sub-nav", "aria-label": t("Administration") },
     el("ul", {}, ...PAGES.map(([key, href, label]) => el("li", {},
-      el("a", { href, "aria-current": key === current ? (exact ? "page" : "true") : null, text: t(label) }) // i18n: PAGES))));
+      el("a", { href, "aria-current": key === current ? (exact ? "page" : "true") : null, text: t(label) }))))); // i18n: PAGES
 }

@@ -8,6 +8,7 @@ import { buildHash } from "../router.js";
 import { renderBooks, renderPager } from "./results.js";
 import { authorTools } from "./authoredit.js";
 import { currentUser, canEditCatalog } from "../session.js";
+import { t } from "../i18n.js";
 
 const PER_PAGE = 20;
 
@@ -17,11 +18,11 @@ export async function render(ctx) {
   const page = toPositiveInt(ctx.query.page, 1);
   let view = ctx.sameView ? ctx.root.querySelector(':scope > [data-view="author"]') : null;
   if (!view) {
-    showLoading(ctx.root, "Loading author…");
+    showLoading(ctx.root, t("Loading author…"));
     const author = await loadForView(
       ctx,
       (options) => getAuthor(id, options),
-      { title: "Author not found", detail: "There is no author with this number in the catalog." },
+      { title: t("Author not found"), detail: t("There is no author with this number in the catalog.") },
       () => render(ctx),
     );
     if (author === undefined) return;
@@ -49,7 +50,7 @@ export async function render(ctx) {
 
 async function loadBooks(ctx, view, id, page, { retry = false } = {}) {
   const r = refs(view);
-  showLoading(r.results, "Loading books…");
+  showLoading(r.results, t("Loading books…"));
   try {
     const envelope = await listAuthorBooks(id, { page, per_page: PER_PAGE, sort: "-published_year" }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
@@ -60,7 +61,7 @@ async function loadBooks(ctx, view, id, page, { retry = false } = {}) {
     if ((ctx.sameView || retry) && focusLost()) r.summary.focus();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
-    r.summary.textContent = "Could not load the books";
+    r.summary.textContent = t("Could not load the books");
     r.pager.replaceChildren();
     showProblem(r.results, error, () => loadBooks(ctx, view, id, page, { retry: true }));
   }

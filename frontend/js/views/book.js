@@ -28,11 +28,11 @@ const EDIT_FIELDS = ["location", "call_number", "notes"];
 
 /** Load the book and draw it; a 404 shows the not-found view. */
 export async function render(ctx) {
-  showLoading(ctx.root, "Loading book…");
+  showLoading(ctx.root, t("Loading book…"));
   const book = await loadForView(
     ctx,
     (options) => getBook(ctx.params.id, options),
-    { title: "Book not found", detail: "There is no book with this number in the catalog. It may have been deleted." },
+    { title: t("Book not found"), detail: t("There is no book with this number in the catalog. It may have been deleted.") },
     () => render(ctx),
   );
   if (book === undefined) return;
@@ -175,13 +175,13 @@ function drawFacts(dl, book) {
       rows.push(el("div", { className: "fact" }, el("dt", { text: term }), el("dd", {}, ...value)));
     }
   };
-  add("ISBN", book.isbn_formatted ?? book.isbn);
-  add("ISBN-10", book.isbn10);
+  add(t("ISBN"), book.isbn_formatted ?? book.isbn);
+  add(t("ISBN-10"), book.isbn10);
   add(t("Other ISBNs"), (book.other_isbns ?? []).join(", "));
   add(t("Edition"), book.edition);
-  add("Publisher", book.publisher);
-  add("Published", book.published_year === null || book.published_year === undefined ? null : String(book.published_year));
-  add("Language", book.language ? languageName(book.language) : null);
+  add(t("Publisher"), book.publisher);
+  add(t("Published"), book.published_year === null || book.published_year === undefined ? null : String(book.published_year));
+  add(t("Language"), book.language ? languageName(book.language) : null);
   add(t("Call number"), book.call_number);
   if ((book.subjects ?? []).length > 0) {
     const list = el("ul", { className: "tags" }, ...book.subjects.map((subject) =>
@@ -191,8 +191,8 @@ function drawFacts(dl, book) {
   }
   const added = formatDate(book.created_at);
   const changed = formatDate(book.updated_at);
-  add("Added", added);
-  if (changed !== added) add("Last changed", changed);
+  add(t("Added"), added);
+  if (changed !== added) add(t("Last changed"), changed);
   dl.replaceChildren(...rows);
 }
 
@@ -251,12 +251,12 @@ async function refreshAvailability(page) {
 async function loadCopies(page, { retry = false } = {}) {
   const { ctx, view, book, staff } = page;
   const r = refs(view);
-  showLoading(r.copies, "Loading copies…");
+  showLoading(r.copies, t("Loading copies…"));
   try {
     const copies = await listCopies(book.id, { per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
     if (copies.items.length === 0) {
-      showEmpty(r.copies, "The library has no copies of this book.", staff ? "Add one below when it arrives." : "");
+      showEmpty(r.copies, t("The library has no copies of this book."), staff ? "Add one below when it arrives." : "");
     } else {
       r.copies.replaceChildren(copiesTable(page, copies));
       doneLoading(r.copies);
@@ -514,7 +514,7 @@ async function setUpHold(page) {
       await Promise.all([loadCopies(page), refreshAvailability(page)]);
     } catch (error) {
       if (ctx.signal.aborted || error.status === 401) return;
-      r["hold-problem"].replaceChildren(inlineProblem("Could not place a hold", error));
+      r["hold-problem"].replaceChildren(inlineProblem(t("Could not place a hold"), error));
       r.hold.focus();
     } finally {
       r.hold.disabled = false;
@@ -528,8 +528,8 @@ function showMyHold(r, hold, placed = "") {
     return;
   }
   r["hold-mine"].replaceChildren(
-    ...(placed ? [el("strong", { text: placed }), " "] : [el("strong", { text: "You have a hold on this book: " }), holdStatusText(hold), ". "]),
-    el("a", { href: "#/me", text: "See your loans and holds" }),
+    ...(placed ? [el("strong", { text: placed }), " "] : [el("strong", { text: t("You have a hold on this book: ") }), holdStatusText(hold), ". "]),
+    el("a", { href: "#/me", text: t("See your loans and holds") }),
   );
   r["hold-mine"].hidden = false;
 }

@@ -64,7 +64,7 @@ export async function render(ctx) {
 function mount(ctx) {
   const view = clone("tpl-books");
   const r = refs(view);
-  r.sort.append(...SORT_OPTIONS.map((o) => new Option(o.label, o.value)));
+  r.sort.append(...SORT_OPTIONS.map((o) => new Option(t(o.label), o.value))); // i18n: SORT_OPTIONS
   r["facets-box"].open = typeof matchMedia === "function" && matchMedia(WIDE).matches;
   r["filters-toggle"].addEventListener("click", () => {
     const open = r["filters-toggle"].getAttribute("aria-expanded") !== "true";
@@ -202,7 +202,7 @@ async function loadResults(ctx, view, state, { retry = false } = {}) {
   r.region.setAttribute("aria-busy", "true");
   const shown = r.results.firstElementChild && !r.results.querySelector(".loading");
   if (shown) r.body.classList.add("is-stale");
-  else showLoading(r.results, "Loading books…");
+  else showLoading(r.results, t("Loading books…"));
   try {
     const envelope = await listBooks(listApiParams(state), { signal: ctx.signal });
     if (ctx.signal.aborted) return;
@@ -231,10 +231,10 @@ async function loadResults(ctx, view, state, { retry = false } = {}) {
     if (isAbort(error) || ctx.signal.aborted) return;
     r.body.classList.remove("is-stale");
     r.region.removeAttribute("aria-busy");
-    r.summary.textContent = "Could not load books";
+    r.summary.textContent = t("Could not load books");
     r.pager.replaceChildren();
     if (error.status === 422 && state.cursor && error.errors?.cursor) {
-      showEmpty(r.results, "This page of results is no longer available.", "", el("a", { href: listHash(state, { page: 1 }), text: "Go to the first page" }));
+      showEmpty(r.results, t("This page of results is no longer available."), "", el("a", { href: listHash(state, { page: 1 }), text: t("Go to the first page") }));
     } else {
       showProblem(r.results, error, () => loadResults(ctx, view, state, { retry: true }));
     }
@@ -246,14 +246,14 @@ function renderBooksOrEmpty(container, envelope, state, info) {
   if (envelope.items.length > 0) {
     renderBooks(container, envelope, { info, terms: searchTerms(state.q) });
   } else if (envelope.total > 0) {
-    showEmpty(container, "This page is past the end of the results.", "", el("a", { href: listHash(state, { page: 1 }), text: "Go to the first page" }));
+    showEmpty(container, t("This page is past the end of the results."), "", el("a", { href: listHash(state, { page: 1 }), text: t("Go to the first page") }));
   } else if (isFiltered(state)) {
     const now = state.available ? " Some may be out on loan: try without “Available now”." : "";
     const what = (state.q ? `Nothing in the catalog matches “${state.q}” with these filters.` : "Nothing in the catalog matches these filters.") + now;
-    showEmpty(container, "No books found.", what, el("a", { href: "#/books", text: "Clear search and filters" }));
+    showEmpty(container, t("No books found."), what, el("a", { href: "#/books", text: t("Clear search and filters") }));
   } else {
-    const add = canEditCatalog(currentUser()?.role) ? el("a", { href: "#/books/new", text: "Add the first book" }) : null;
-    showEmpty(container, "The catalog is empty.", add ? "Books you add will be listed here." : "", add);
+    const add = canEditCatalog(currentUser()?.role) ? el("a", { href: "#/books/new", text: t("Add the first book") }) : null;
+    showEmpty(container, t("The catalog is empty."), add ? "Books you add will be listed here." : "", add);
   }
 }
 

@@ -35,10 +35,10 @@ function fillLoan(node, loan, { showMember }) {
   r["due-text"].textContent = due.overdue ? due.text.replace(/^Overdue: /, "") : due.text;
   node.classList.toggle("is-overdue", due.overdue);
   r.facts.replaceChildren(
-    ...(showMember ? [fact("Member", `${loan.member_name} (card ${loan.card_number})`)] : []),
-    fact("Barcode", loan.barcode),
-    fact("Borrowed", formatDate(loan.loaned_at)),
-    fact("Renewals", renewalsText(loan)),
+    ...(showMember ? [fact(t("Member"), `${loan.member_name} (card ${loan.card_number})`)] : []),
+    fact(t("Barcode"), loan.barcode),
+    fact(t("Borrowed"), formatDate(loan.loaned_at)),
+    fact(t("Renewals"), renewalsText(loan)),
   );
   // Renew only when the server would grant it, saying the new due date; otherwise why not.
   const renewal = renewOffer(loan);
@@ -102,9 +102,9 @@ export function holdItem(hold, { mine = false, showMember = !mine, host, say, ch
   r.link.textContent = hold.book_title;
   r.state.textContent = holdStatusText(hold);
   r.facts.replaceChildren(
-    ...(showMember ? [fact("Member", hold.member_name)] : []),
-    fact("Placed", formatDate(hold.placed_at)),
-    ...(hold.status === "ready" && hold.copy_barcode ? [fact("Copy on the hold shelf", hold.copy_barcode)] : []),
+    ...(showMember ? [fact(t("Member"), hold.member_name)] : []),
+    fact(t("Placed"), formatDate(hold.placed_at)),
+    ...(hold.status === "ready" && hold.copy_barcode ? [fact(t("Copy on the hold shelf"), hold.copy_barcode)] : []),
     // Staff see who cannot be told by e-mail (no address): they call or tell them at the desk.
     ...(showMember && hold.member_has_email === false ? [fact(t("E-mail"), t("None: tell them another way"))] : []),
   );
@@ -115,10 +115,10 @@ export function holdItem(hold, { mine = false, showMember = !mine, host, say, ch
   r.cancel.addEventListener("click", async () => {
     const whose = mine ? "Your" : `${hold.member_name}’s`;
     const ok = await confirmDialog(host, {
-      title: "Cancel this hold?",
+      title: t("Cancel this hold?"),
       text: `${whose} hold on “${hold.book_title}” will be cancelled.${hold.status === "ready" ? " The copy on the hold shelf goes to the next in line." : ""}`,
-      confirmLabel: "Cancel hold",
-      cancelLabel: "Keep it",
+      confirmLabel: t("Cancel hold"),
+      cancelLabel: t("Keep it"),
       opener: r.cancel,
     });
     if (!ok) return;
@@ -129,7 +129,7 @@ export function holdItem(hold, { mine = false, showMember = !mine, host, say, ch
       } catch (error) {
         if (error.status === 401 || error.name === "AbortError") return;
         if (error.status !== 404) {
-          r.problem.replaceChildren(inlineProblem("Could not cancel the hold", error));
+          r.problem.replaceChildren(inlineProblem(t("Could not cancel the hold"), error));
           return;
         }
         // Already gone: the outcome asked for.

@@ -149,7 +149,7 @@ function nextMember() {
   const r = refs(active.view);
   r.card.value = "";
   r.card.focus();
-  active.ctx.announce("Ready for the next member: enter a card number.");
+  active.ctx.announce(t("Ready for the next member: enter a card number."));
 }
 
 /** Keep the address bar in step without a new navigation (the desk is already drawn). */
@@ -349,11 +349,11 @@ function drawMember(container) {
   );
   if (suspended) {
     card.append(el("p", { className: "inline-problem" },
-      el("strong", { text: "Suspended:" }), " this card cannot borrow. Checkouts will be refused until it is reactivated."));
+      el("strong", { text: t("Suspended:") }), " this card cannot borrow. Checkouts will be refused until it is reactivated."));
   }
   const facts = el("dl", { className: "card-facts" },
-    el("div", { className: "fact" }, el("dt", { text: "On loan" }), el("dd", { text: loansOfLimit(m.active_loans, rules?.max_loans) })),
-    el("div", { className: "fact" }, el("dt", { text: "Ready holds" }), el("dd", { text: desk.holds.length ? String(desk.holds.length) : "None" })),
+    el("div", { className: "fact" }, el("dt", { text: t("On loan") }), el("dd", { text: loansOfLimit(m.active_loans, rules?.max_loans) })),
+    el("div", { className: "fact" }, el("dt", { text: t("Ready holds") }), el("dd", { text: desk.holds.length ? String(desk.holds.length) : "None" })),
   );
   card.append(facts);
   if (desk.holds.length) {
@@ -362,7 +362,7 @@ function drawMember(container) {
       hold.copy_barcode ? ` (copy ${hold.copy_barcode})` : "",
       `: ${holdStatusText(hold)}`))));
   }
-  const next = el("button", { type: "button", className: "button secondary small", text: "Next member" });
+  const next = el("button", { type: "button", className: "button secondary small", text: t("Next member") });
   next.addEventListener("click", nextMember);
   card.append(el("p", { className: "actions" }, next));
   container.replaceChildren(card);
@@ -421,7 +421,7 @@ function logLine(entry, { announce }) {
   if (entry.kind === "checkout") {
     return el("li", { className: "log-line is-checkout" },
       el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "→" }), " ",
-        el("strong", { text: "Checked out " }), book, ` (${entry.barcode})`, entry.memberName ? ` to ${entry.memberName}` : "",
+        el("strong", { text: t("Checked out ") }), book, ` (${entry.barcode})`, entry.memberName ? ` to ${entry.memberName}` : "",
         ". ", el("span", { className: "due-on", text: `Due ${formatDate(entry.dueAt)}` })));
   }
   let line;
@@ -432,8 +432,8 @@ function logLine(entry, { announce }) {
   } else {
     line = el("li", { className: `log-line is-return${entry.holdFor ? " has-hold" : ""}` },
       el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "←" }), " ",
-        el("strong", { text: "Returned " }), book, ` (${entry.barcode})`, entry.memberName ? ` from ${entry.memberName}` : "", ".",
-        entry.overdue ? el("span", { className: "badge badge-overdue", text: "Was overdue" }) : ""));
+        el("strong", { text: t("Returned ") }), book, ` (${entry.barcode})`, entry.memberName ? ` from ${entry.memberName}` : "", ".",
+        entry.overdue ? el("span", { className: "badge badge-overdue", text: t("Was overdue") }) : ""));
   }
   if (entry.holdFor) {
     line.append(el("p", { className: "hold-shelf", ...alert },

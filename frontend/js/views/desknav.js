@@ -16,5 +16,5 @@ const PAGES = [
 export function deskNav(current) {
   return el("nav", { className: "desk-nav", "aria-label": t("Desk pages") },
     el("ul", {}, ...PAGES.map(([key, href, label]) => el("li", {},
-      el("a", { href, "aria-current": key === current ? "page" : null, text: t(label) }) // i18n: PAGES))));
+      el("a", { href, "aria-current": key === current ? "page" : null, text: t(label) }))))); // i18n: PAGES
 }

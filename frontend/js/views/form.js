@@ -18,11 +18,11 @@ export async function render(ctx) {
   const editing = ctx.params.id !== undefined;
   let book = null;
   if (editing) {
-    showLoading(ctx.root, "Loading book…");
+    showLoading(ctx.root, t("Loading book…"));
     book = await loadForView(
       ctx,
       (options) => getBook(ctx.params.id, options),
-      { title: "Book not found", detail: "There is no book with this number to edit. It may have been deleted." },
+      { title: t("Book not found"), detail: t("There is no book with this number to edit. It may have been deleted.") },
       () => render(ctx),
     );
     if (book === undefined) return;
@@ -181,7 +181,7 @@ async function save(ctx, view, book) {
   if (book) {
     body = patchBody(book, payload);
     if (Object.keys(body).length === 0) {
-      ctx.navigate(`#/books/${book.id}`, { message: "Nothing was changed." });
+      ctx.navigate(`#/books/${book.id}`, { message: t("Nothing was changed.") });
       return;
     }
   }
@@ -189,7 +189,7 @@ async function save(ctx, view, book) {
   const label = r.submit.textContent;
   r.form.setAttribute("aria-busy", "true");
   r.submit.disabled = true;
-  r.submit.textContent = "Saving…";
+  r.submit.textContent = t("Saving…");
   try {
     const saved = book ? await updateBook(book.id, body) : await createBook(body);
     const message = book ? `Saved changes to “${fullTitle(saved)}”.` : `Added “${fullTitle(saved)}” to the catalog.`;

@@ -9,6 +9,7 @@ import { groupErrors } from "../bookform.js";
 import { loginFormErrors, loginProblem } from "../accounts.js";
 import { safeNextHash } from "../router.js";
 import { currentUser, setUser, displayName } from "../session.js";
+import { t } from "../i18n.js";
 
 const FIELDS = ["email", "password"];
 
@@ -47,7 +48,7 @@ async function submit(ctx, view, next) {
 
   r.form.setAttribute("aria-busy", "true");
   r.submit.disabled = true;
-  r.submit.textContent = "Logging in…";
+  r.submit.textContent = t("Logging in…");
   try {
     const answer = await login(email, password);
     setUser(answer.user, { card: answer.member ?? null });
@@ -65,6 +66,6 @@ async function submit(ctx, view, next) {
   } finally {
     r.form.removeAttribute("aria-busy");
     r.submit.disabled = false;
-    r.submit.textContent = "Log in";
+    r.submit.textContent = t("Log in");
   }
 }

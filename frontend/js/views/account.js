@@ -90,7 +90,7 @@ function setUpTokenForm(ctx, view, user) {
   r.scopes.replaceChildren(...scopes.map((scope) => {
     const id = `token-scope-${scope}`;
     const input = el("input", { type: "checkbox", id, name: "scopes", value: scope, checked: scope === "read" });
-    return el("div", { className: "check" }, input, el("label", { for: id, text: SCOPE_LABELS[scope] ?? scope }));
+    return el("div", { className: "check" }, input, el("label", { for: id, text: SCOPE_LABELS[scope] ? t(SCOPE_LABELS[scope]) : scope })); // i18n: SCOPE_LABELS
   }));
   r.form.elements.expires_in_days.value = String(TOKEN_DEFAULT_DAYS);
 

@@ -164,7 +164,7 @@ function drawByline(node, authors) {
   const parts = listParts(authors.map((a) => a.name)).map((part) =>
     part.type === "element" ? el("a", { href: `#/authors/${authors[part.index].id}`, text: part.value }) : part.value,
   );
-  node.replaceChildren("by ", ...parts);
+  node.replaceChildren(`${t("by")} `, ...parts);
   node.hidden = false;
 }
 
@@ -187,7 +187,7 @@ function drawFacts(dl, book) {
     const list = el("ul", { className: "tags" }, ...book.subjects.map((subject) =>
       el("li", {}, el("a", { href: buildHash("/books", { subject }), text: subject })),
     ));
-    add(book.subjects.length === 1 ? "Subject" : "Subjects", list);
+    add(book.subjects.length === 1 ? t("Subject") : t("Subjects"), list);
   }
   const added = formatDate(book.created_at);
   const changed = formatDate(book.updated_at);
@@ -234,7 +234,7 @@ function drawAvailability({ view, book }) {
   r.availability.replaceChildren(
     el("span", { className: "availability-icon", "aria-hidden": "true", text: summary?.kind === "available" ? "✓" : "✗" }), " ",
     el("strong", { text: availabilityText(book.availability) }),
-    waiting ? `, ${waiting} (holds in the queue)` : "",
+    waiting ? t(", {waiting} (holds in the queue)", { waiting }) : "",
   );
 }
 
@@ -273,8 +273,9 @@ function copiesTable(page, copies) {
   const { staff } = page;
   const node = clone("tpl-copies-table");
   const r = refs(node);
-  const shown = copies.items.length < copies.total ? ` (first ${copies.items.length} of ${copies.total})` : "";
-  r.caption.textContent = `Copies${shown}`;
+  r.caption.textContent = copies.items.length < copies.total
+    ? t("Copies (first {n} of {total})", { n: copies.items.length, total: copies.total })
+    : t("Copies");
   const columns = [staff ? t("Barcode") : t("Copy"), t("Status"), t("Shelf"), t("Due back"), ...(staff ? [t("Action")] : [])];
   r.head.replaceChildren(...columns.map((name) => el("th", { scope: "col", text: name })));
   r.body.replaceChildren(...copies.items.map((copy, index) => {

@@ -301,14 +301,14 @@ function draw({ logAll = false } = {}) {
 
   r["barcode-label"].replaceChildren(
     ...(checkout ? [el("span", { className: "step-number", "aria-hidden": "true", text: "2" }), " "] : []),
-    checkout ? "Barcode to check out" : "Barcode to return",
+    checkout ? t("Barcode to check out") : t("Barcode to return"),
   );
-  r["scan-submit"].textContent = checkout ? "Check out" : "Return";
+  r["scan-submit"].textContent = checkout ? t("Check out") : t("Return");
   const ready = canScan(desk);
   r.barcode.disabled = !ready;
   r["scan-submit"].disabled = !ready;
   r["barcode-hint"].textContent = checkout
-    ? desk.member ? `Checking out to ${desk.member.name}. Esc: next member.` : "Find the member first."
+    ? desk.member ? t("Checking out to {name}. Esc: next member.", { name: desk.member.name }) : t("Find the member first.")
     : t("Each copy scanned is checked in; a copy pulled for a hold goes on the hold shelf.");
   if (desk.busy) r["scan-form"].setAttribute("aria-busy", "true");
   else r["scan-form"].removeAttribute("aria-busy");
@@ -344,8 +344,8 @@ function drawMember(container) {
   const card = el("div", { className: `member-panel${suspended ? " is-suspended" : ""}` },
     el("p", { className: "member-name" }, el("a", { href: `#/members/${m.id}`, text: m.name })),
     el("p", { className: "badges" },
-      el("span", { className: "badge mono", text: `Card ${m.card_number}` }),
-      el("span", { className: `badge${suspended ? " is-disabled" : ""}`, text: MEMBER_STATUS_LABELS[m.status] ?? m.status })),
+      el("span", { className: "badge mono", text: t("Card {card}", { card: m.card_number }) }),
+      el("span", { className: `badge${suspended ? " is-disabled" : ""}`, text: MEMBER_STATUS_LABELS[m.status] ? t(MEMBER_STATUS_LABELS[m.status]) : m.status })), // i18n: MEMBER_STATUS_LABELS
   );
   if (suspended) {
     card.append(el("p", { className: "inline-problem" },

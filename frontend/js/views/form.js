@@ -37,10 +37,10 @@ function draw(ctx, book) {
   const r = refs(view);
   const back = book ? `#/books/${book.id}` : lastListHash();
   r.back.href = back;
-  r.back.lastChild.textContent = book ? " Back to the book" : " Back to the catalog";
+  r.back.lastChild.textContent = ` ${book ? t("Back to the book") : t("Back to the catalog")}`;
   r.cancel.href = back;
-  r.heading.textContent = book ? `Edit “${book.title}”` : "Add a book";
-  r.submit.textContent = book ? "Save changes" : "Add book";
+  r.heading.textContent = book ? t("Edit “{title}”", { title: book.title }) : t("Add a book");
+  r.submit.textContent = book ? t("Save changes") : t("Add book");
 
   r.language.append(...languageOptions(currentLocale(), [book?.language]).map((o) => new Option(o.name, o.code)));
   const values = bookToFormValues(book);

@@ -47,7 +47,7 @@ function drawMember(page) {
   r.name.textContent = member.name;
   const suspended = member.status === "suspended";
   const pending = member.status === "pending";
-  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ?? member.status;
+  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ? t(MEMBER_STATUS_LABELS[member.status]) : member.status; // i18n: MEMBER_STATUS_LABELS
   r.status.classList.toggle("is-disabled", suspended);
   r.facts.replaceChildren(
     fact(t("Card number"), member.card_number ?? t("None yet")),

@@ -30,7 +30,7 @@ export async function render(ctx) {
 function mount(ctx) {
   const view = clone("tpl-members");
   const r = refs(view);
-  r.status.append(...MEMBER_STATUSES.map((status) => new Option(MEMBER_STATUS_LABELS[status], status)));
+  r.status.append(...MEMBER_STATUSES.map((status) => new Option(t(MEMBER_STATUS_LABELS[status]), status))); // i18n: MEMBER_STATUS_LABELS
   r.form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(r.form);
@@ -76,7 +76,7 @@ function memberItem(member) {
   r.link.href = `#/members/${member.id}`;
   r.link.textContent = member.name;
   r.card.textContent = member.card_number ?? t("No card number yet");
-  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ?? member.status;
+  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ? t(MEMBER_STATUS_LABELS[member.status]) : member.status; // i18n: MEMBER_STATUS_LABELS
   r.status.classList.toggle("is-disabled", member.status === "suspended");
   r.status.classList.toggle("badge-overdue", member.status === "pending");
   r.loans.textContent = tn(member.active_loans, "{count} book on loan", "{count} books on loan");

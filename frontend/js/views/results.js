@@ -7,7 +7,7 @@ import { availabilitySummary } from "../circulation.js";
 import { languageName } from "../languages.js";
 import { pageInfo } from "../query.js";
 import { highlightSegments } from "../search.js";
-import { currentLocale } from "../i18n.js";
+import { currentLocale, t } from "../i18n.js";
 
 /** Text as text nodes, with the parts the search terms matched in <mark> elements (never HTML). */
 export function highlightNodes(text, terms = []) {
@@ -35,7 +35,7 @@ export function bookItem(book, terms = []) {
   r.subtitle.hidden = !book.subtitle;
   const authors = authorLine(book.authors);
   fillHighlighted(r.authors, authors, terms);
-  if (authors) r.authors.prepend("by ");
+  if (authors) r.authors.prepend(`${t("by")} `);
   r.authors.hidden = !authors;
   const meta = [book.published_year, languageName(book.language)].filter((v) => v !== null && v !== undefined && v !== "");
   r.meta.replaceChildren(meta.join(" · "));

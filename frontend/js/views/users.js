@@ -90,7 +90,7 @@ function userItem(user) {
   r.email.textContent = user.email;
   r.role.textContent = roleLabel(user.role);
   setText(r.you, user.id === currentUser()?.id ? "You" : "");
-  r.status.textContent = user.is_active ? "Active" : "Disabled";
+  r.status.textContent = user.is_active ? t("Active") : t("Disabled");
   r.status.classList.toggle("is-disabled", !user.is_active);
   setText(r.requested, user.password_reset_requested_at ? t("Asked for a new password") : "");
   r.facts.replaceChildren(

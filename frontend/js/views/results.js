@@ -81,7 +81,8 @@ export function renderPager(container, info, hrefFor, { links = null, estimate =
   }
   const node = clone("tpl-pager");
   const r = refs(node);
-  r.status.textContent = `Page ${info.page.toLocaleString(currentLocale())} of ${estimate ? "about " : ""}${info.pages.toLocaleString(currentLocale())}`;
+  const pages = { page: info.page.toLocaleString(currentLocale()), pages: info.pages.toLocaleString(currentLocale()) };
+  r.status.textContent = estimate ? t("Page {page} of about {pages}", pages) : t("Page {page} of {pages}", pages);
   for (const [link, href] of [
     [r.prev, prev],
     [r.next, next],

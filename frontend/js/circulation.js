@@ -319,7 +319,7 @@ export function problemOf(error, fields = []) {
   const any = Object.values(errors).flatMap(messages).join(" ");
   return {
     status: error?.status ?? 0,
-    title: error?.title || "Error",
+    title: error?.title || t("Error"),
     detail: specific || (error?.status === 422 && any) || error?.detail || any || "",
   };
 }

@@ -7,7 +7,7 @@
 // whitespace and that word is neither quoted nor excluded, matches as a prefix.
 
 import { languageName } from "./languages.js";
-import { t } from "./i18n.js";
+import { msg, t } from "./i18n.js";
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const ISBN_LIKE = /^[\dXx\s-]+$/;
@@ -113,7 +113,7 @@ export function highlightSegments(text, terms) {
 /** The facets the list asks for when a q or a filter is set, and how many values of each. */
 export const FACETS = Object.freeze(["subject", "language", "author", "decade"]);
 export const FACET_LIMIT = 8;
-export const FACET_TITLES = Object.freeze({ subject: "Subject", language: "Language", author: "Author", decade: "Published" });
+export const FACET_TITLES = Object.freeze({ subject: msg("Subject"), language: msg("Language"), author: msg("Author"), decade: msg("Published") });
 
 /** The list-state changes that filter by a facet value (decade 1960 -> year_from 1960, year_to 1969). */
 export function facetFilter(facet, value) {

@@ -6,9 +6,9 @@ import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoad
 import { clearFieldErrors, showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
 import { tokenBody, scopesText, TOKEN_DEFAULT_DAYS } from "../accounts.js";
-import { formatDate, formatDateTime, countLabel } from "../format.js";
+import { formatDate, formatDateTime } from "../format.js";
 import { currentUser, setUser, roleLabel, tokenScopesFor, SCOPE_LABELS } from "../session.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 
 const revokers = new WeakMap(); // view -> ask(token, opener): open the revoke confirmation
 const PASSWORD_FIELDS = ["current_password", "new_password"];
@@ -71,7 +71,7 @@ function setUpPasswordForm(ctx, view, user) {
       r.done.hidden = true;
       showFieldErrors(r.form, r.summary, groupErrors(error.errors, PASSWORD_FIELDS), {
         order: PASSWORD_FIELDS,
-        heading: (count) => (error.status === 422 ? (count === 1 ? "There is a problem" : `There are ${count} problems`) : `The password was not changed: ${error.title}`),
+        heading: (count) => (error.status === 422 ? tn(count, "There is a problem", "There are {count} problems") : t("The password was not changed: {title}", { title: error.title })),
         fallback: error.detail || error.title,
       });
     } finally {
@@ -119,7 +119,7 @@ function setUpTokenForm(ctx, view, user) {
       const grouped = groupErrors(error.errors, TOKEN_FIELDS);
       showFieldErrors(r.form, r.summary, grouped, {
         order: TOKEN_FIELDS,
-        heading: (count) => (error.status === 422 ? (count === 1 ? "There is a problem with this token" : `There are ${count} problems with this token`) : `The token was not created: ${error.title}`),
+        heading: (count) => (error.status === 422 ? tn(count, "There is a problem with this token", "There are {count} problems with this token") : t("The token was not created: {title}", { title: error.title })),
         fallback: error.detail || error.title,
       });
     } finally {
@@ -131,7 +131,7 @@ function setUpTokenForm(ctx, view, user) {
 
 /** Show the secret of a token just created: once, read-only, with a Copy button. */
 function showNewToken(r, token) {
-  r["new-token-title"].textContent = `Your new token “${token.name}”`;
+  r["new-token-title"].textContent = t("Your new token “{name}”", { name: token.name });
   r["token-value"].value = token.token ?? "";
   r["new-token"].dataset.tokenId = String(token.id);
   r["copy-status"].textContent = "";
@@ -164,7 +164,7 @@ async function loadTokens(ctx, view, { retry = false, keepFocus = false } = {}) 
     } else {
       const list = el("ul", { className: "cards token-list" }, ...page.items.map((token) => tokenItem(view, token)));
       const parts = [list];
-      if (page.total > page.items.length) parts.unshift(el("p", { text: `Showing ${page.items.length} of ${countLabel(page.total, "token")}.` }));
+      if (page.total > page.items.length) parts.unshift(el("p", { text: tn(page.total, "Showing {shown} of {count} token.", "Showing {shown} of {count} tokens.", { shown: page.items.length }) }));
       r.tokens.replaceChildren(...parts);
       doneLoading(r.tokens);
     }
@@ -196,7 +196,7 @@ function setUpRevoke(ctx, view) {
   let pending = null; // { token, opener } while the dialog is open
 
   revokers.set(view, (token, opener) => {
-    refs(confirm)["confirm-text"].textContent = `Programs using “${token.name}” will stop working at once. This cannot be undone.`;
+    refs(confirm)["confirm-text"].textContent = t("Programs using “{name}” will stop working at once. This cannot be undone.", { name: token.name });
     confirm.returnValue = "";
     pending = { token, opener };
     confirm.showModal();
@@ -218,7 +218,7 @@ function setUpRevoke(ctx, view) {
       if (error.status !== 404) {
         opener.disabled = false;
         opener.closest("li").append(el("p", { className: "inline-problem", role: "alert" },
-          el("strong", { text: `Could not revoke the token: ${error.title}.` }), error.detail ? ` ${error.detail}` : ""));
+          el("strong", { text: t("Could not revoke the token: {title}.", { title: error.title }) }), error.detail ? ` ${error.detail}` : ""));
         opener.focus();
         return;
       }

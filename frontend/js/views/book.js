@@ -16,7 +16,7 @@ import {
 } from "../circulation.js";
 import { formatDate, listParts, paragraphs, fullTitle } from "../format.js";
 import { coverUrl } from "../covers.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { addScanButtons } from "../scanner.js";
 import { languageName } from "../languages.js";
 import { buildHash, loginHash } from "../router.js";
@@ -208,7 +208,7 @@ async function remove(ctx, book, r) {
       r.delete.disabled = false;
       r.delete.textContent = t("Delete");
       const message = el("p", { className: "inline-problem", role: "alert" },
-        el("strong", { text: `Could not delete the book: ${error.title}.` }), error.detail ? ` ${error.detail}` : "");
+        el("strong", { text: t("Could not delete the book: {title}.", { title: error.title }) }), error.detail ? ` ${error.detail}` : "");
       r["delete-problem"].replaceChildren(message);
       if (error.status === 409 && /archive/i.test(error.detail)) {
         // It has history after all (e.g. old holds): offer what the server suggests.
@@ -221,7 +221,7 @@ async function remove(ctx, book, r) {
     }
     // Already gone: the outcome the user asked for.
   }
-  ctx.navigate(lastListHash(), { message: `Deleted “${fullTitle(book)}” from the catalog.`, force: true });
+  ctx.navigate(lastListHash(), { message: t("Deleted “{title}” from the catalog.", { title: fullTitle(book) }), force: true });
 }
 
 // ---- Availability, copies and holds ----
@@ -457,19 +457,19 @@ function setUpAddCopy(page) {
       clearFieldErrors(form, section.summary);
       form.elements.barcode.value = ""; // the shelf and call number stay for the next copy
       form.elements.notes.value = "";
-      section["copies-status"].textContent = `Added copy ${copy.barcode}.`;
+      section["copies-status"].textContent = t("Added copy {barcode}.", { barcode: copy.barcode });
       await Promise.all([loadCopies(page), refreshAvailability(page)]);
       form.elements.barcode.focus(); // ready for the next copy
     } catch (error) {
       if (ctx.signal.aborted || error.status === 401) return;
       const grouped = groupErrors(error.errors, COPY_FIELDS);
-      if (error.status === 409 && !grouped.fields.barcode) grouped.fields.barcode = [error.detail || "This barcode is in use."];
+      if (error.status === 409 && !grouped.fields.barcode) grouped.fields.barcode = [error.detail || t("This barcode is in use.")];
       showFieldErrors(form, section.summary, grouped, {
         order: COPY_FIELDS,
         fallback: error.detail || error.title,
         heading: (count) => (error.status === 422 || error.status === 409
-          ? count === 1 ? "There is a problem with this copy" : `There are ${count} problems with this copy`
-          : `The copy was not added: ${error.title}`),
+          ? tn(count, "There is a problem with this copy", "There are {count} problems with this copy")
+          : t("The copy was not added: {title}", { title: error.title })),
       });
     } finally {
       form.removeAttribute("aria-busy");

@@ -219,9 +219,13 @@ async function loadResults(ctx, view, state, { retry = false } = {}) {
     r.body.classList.remove("is-stale");
     r.region.removeAttribute("aria-busy");
     if (ctx.sameView) {
-      const pages = info.pages > 1 ? `, page ${info.page} of ${estimate ? "about " : ""}${info.pages}` : "";
-      const didYouMean = suggestions.length ? ` Did you mean ${suggestions.map((s) => `“${s}”`).join(" or ")}?` : "";
-      ctx.announce(`${summary}${pages}.${didYouMean}`);
+      const where = { page: info.page, pages: info.pages };
+      const pages = info.pages > 1 ? ` ${estimate ? t("Page {page} of about {pages}", where) : t("Page {page} of {pages}", where)}.` : "";
+      const options = suggestions.map((s) => `“${s}”`);
+      const didYouMean = options.length
+        ? ` ${t("Did you mean {suggestions}?", { suggestions: new Intl.ListFormat(currentLocale(), { type: "disjunction" }).format(options) })}`
+        : "";
+      ctx.announce(`${summary}.${pages}${didYouMean}`);
     }
     // A chip that was clicked is drawn again: keep focus on it (or on the heading when it is gone).
     if (focusedChip && focusLost()) view.querySelector(`[data-chip="${CSS.escape(focusedChip)}"]`)?.focus();
@@ -238,7 +242,7 @@ async function loadResults(ctx, view, state, { retry = false } = {}) {
     } else {
       showProblem(r.results, error, () => loadResults(ctx, view, state, { retry: true }));
     }
-    ctx.announce(`Could not load books. ${error.detail || error.title || ""}`);
+    ctx.announce(`${t("Could not load books")}. ${error.detail || error.title || ""}`);
   }
 }
 
@@ -248,12 +252,12 @@ function renderBooksOrEmpty(container, envelope, state, info) {
   } else if (envelope.total > 0) {
     showEmpty(container, t("This page is past the end of the results."), "", el("a", { href: listHash(state, { page: 1 }), text: t("Go to the first page") }));
   } else if (isFiltered(state)) {
-    const now = state.available ? " Some may be out on loan: try without “Available now”." : "";
-    const what = (state.q ? `Nothing in the catalog matches “${state.q}” with these filters.` : "Nothing in the catalog matches these filters.") + now;
+    const now = state.available ? ` ${t("Some may be out on loan: try without “Available now”.")}` : "";
+    const what = (state.q ? t("Nothing in the catalog matches “{q}” with these filters.", { q: state.q }) : t("Nothing in the catalog matches these filters.")) + now;
     showEmpty(container, t("No books found."), what, el("a", { href: "#/books", text: t("Clear search and filters") }));
   } else {
     const add = canEditCatalog(currentUser()?.role) ? el("a", { href: "#/books/new", text: t("Add the first book") }) : null;
-    showEmpty(container, t("The catalog is empty."), add ? "Books you add will be listed here." : "", add);
+    showEmpty(container, t("The catalog is empty."), add ? t("Books you add will be listed here.") : "", add);
   }
 }
 
@@ -299,7 +303,7 @@ function renderFacets(r, state, envelope) {
     if (values.length === 1 && values[0].count === envelope.total && !isFacetActive(state, name, values[0].value)) continue;
     const group = clone("tpl-facet-group");
     const g = refs(group);
-    g.title.textContent = FACET_TITLES[name];
+    g.title.textContent = t(FACET_TITLES[name]); // i18n: FACET_TITLES
     g.list.append(...values.map((facet) => facetChip(state, name, facet, envelope.total_is_estimate === true)));
     groups.push(group);
   }

@@ -140,7 +140,7 @@ function setMode(mode, { focus }) {
   dispatch({ type: "mode", mode });
   syncUrl();
   if (focus) focusInput();
-  active?.ctx.announce(mode === "return" ? "Returns: scan a barcode." : desk.member ? `Checking out to ${desk.member.name}.` : "Check out: enter a card number.");
+  active?.ctx.announce(mode === "return" ? t("Returns: scan a barcode.") : desk.member ? t("Checking out to {name}.", { name: desk.member.name }) : t("Check out: enter a card number."));
 }
 
 function nextMember() {
@@ -217,8 +217,9 @@ function afterLookup() {
     r.card.value = desk.card;
     r.barcode.focus();
     const m = desk.member;
-    const note = m.status === "suspended" ? " Card suspended: cannot borrow." : "";
-    ctx.announce(`${m.name}, card ${m.card_number}. ${loansOfLimit(m.active_loans, rules?.max_loans)}.${note}${desk.holds.length ? ` ${desk.holds.length} ready on the hold shelf.` : ""} Scan a barcode.`);
+    const note = m.status === "suspended" ? ` ${t("Card suspended: cannot borrow.")}` : "";
+    const ready = desk.holds.length ? ` ${tn(desk.holds.length, "{count} ready on the hold shelf.", "{count} ready on the hold shelf.")}` : "";
+    ctx.announce(`${t("{name}, card {card}.", { name: m.name, card: m.card_number })} ${loansOfLimit(m.active_loans, rules?.max_loans)}.${note}${ready} ${t("Scan a barcode.")}`);
   } else {
     r.card.focus();
     r.card.select();

@@ -192,7 +192,7 @@ async function save(ctx, view, book) {
   r.submit.textContent = t("Saving…");
   try {
     const saved = book ? await updateBook(book.id, body) : await createBook(body);
-    const message = book ? `Saved changes to “${fullTitle(saved)}”.` : `Added “${fullTitle(saved)}” to the catalog.`;
+    const message = book ? t("Saved changes to “{title}”.", { title: fullTitle(saved) }) : t("Added “{title}” to the catalog.", { title: fullTitle(saved) });
     ctx.navigate(`#/books/${saved.id}`, { message });
   } catch (error) {
     if (!ctx.signal.aborted) showErrors(view, error);
@@ -214,9 +214,9 @@ function showErrors(view, error) {
   const invalid = error.status === 422 || error.status === 409;
   showFieldErrors(r.form, r.summary, grouped, {
     order: BOOK_FIELDS,
-    fallback: error.detail || error.title || "The book could not be saved.",
+    fallback: error.detail || error.title || t("The book could not be saved."),
     heading: (count) => (invalid
-      ? count === 1 ? "There is a problem with this book" : `There are ${count} problems with this book`
-      : `The book could not be saved: ${error.title || "error"}`),
+      ? tn(count, "There is a problem with this book", "There are {count} problems with this book")
+      : t("The book could not be saved: {title}", { title: error.title || t("error") })),
   });
 }

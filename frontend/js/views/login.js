@@ -42,7 +42,7 @@ async function submit(ctx, view, next) {
 
   const missing = loginFormErrors({ email, password });
   if (Object.keys(missing.fields).length) {
-    showFieldErrors(r.form, r.summary, missing, { order: FIELDS, heading: () => "There is a problem" });
+    showFieldErrors(r.form, r.summary, missing, { order: FIELDS, heading: () => t("There is a problem") });
     return;
   }
 
@@ -52,7 +52,7 @@ async function submit(ctx, view, next) {
   try {
     const answer = await login(email, password);
     setUser(answer.user, { card: answer.member ?? null });
-    ctx.navigate(next, { message: `You are logged in as ${displayName(answer.user)}.`, replace: true });
+    ctx.navigate(next, { message: t("You are logged in as {name}.", { name: displayName(answer.user) }), replace: true });
   } catch (error) {
     if (ctx.signal.aborted) return;
     r.form.elements.password.value = "";
@@ -60,7 +60,7 @@ async function submit(ctx, view, next) {
     clearFieldErrors(view);
     showFieldErrors(r.form, r.summary, grouped, {
       order: FIELDS,
-      heading: () => "There is a problem",
+      heading: () => t("There is a problem"),
       fallback: loginProblem(error),
     });
   } finally {

@@ -7,10 +7,9 @@ import { getMyMember, listLoans, listHolds, getMyCalendar, resetMyCalendar, getP
   updateMyContact } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoading, confirmDialog, inlineProblem } from "../dom.js";
 import { sortLoans, sortHolds } from "../circulation.js";
-import { countLabel } from "../format.js";
 import { loanItem, holdItem } from "./circitems.js";
 import { memberPatchBody } from "../accounts.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { currentCard, currentUser, displayName, getSession, setUser } from "../session.js";
 import { busy, clearFieldErrors, contactFields, errorSummary, field, showFormProblem } from "./formparts.js";
 import { noticeChoicesPanel } from "./noticechoices.js";
@@ -52,7 +51,7 @@ export async function render(ctx) {
     doneLoading(r.body);
     return;
   }
-  r.lede.textContent = `Library card ${card.card_number}, ${card.name}.`;
+  r.lede.textContent = t("Library card {card}, {name}.", { card: card.card_number, name: card.name });
   const body = clone("tpl-me-body");
   r.body.replaceChildren(body);
   body.append(contactPanel(ctx, card));
@@ -85,8 +84,9 @@ async function loadLoans(page, { focus = false } = {}) {
       const overdue = loans.items.filter((l) => l.overdue).length;
       const parts = [];
       if (overdue) {
-        parts.push(el("p", { className: "inline-problem" }, el("strong", { text: `${countLabel(overdue, "loan")} overdue.` }),
-          " Please return or renew ", overdue === 1 ? "it" : "them", " as soon as you can."));
+        parts.push(el("p", { className: "inline-problem" },
+          el("strong", { text: tn(overdue, "{count} loan overdue.", "{count} loans overdue.") }), " ",
+          tn(overdue, "Please return or renew it as soon as you can.", "Please return or renew them as soon as you can.")));
       }
       parts.push(el("ul", { className: "cards loan-list" }, ...sortLoans(loans.items).map((loan) =>
         loanItem(loan, { say: (message) => say(page, message), changed: () => loadLoans(page, { focus: true }) }))));
@@ -152,7 +152,7 @@ function setUpCalendar({ ctx, view, body }) {
     try {
       showUrl((await getMyCalendar({ signal: ctx.signal })).url);
     } catch (error) {
-      failed("Could not get your calendar link", error);
+      failed(t("Could not get your calendar link"), error);
     } finally {
       r["calendar-show"].disabled = false;
     }
@@ -171,7 +171,7 @@ function setUpCalendar({ ctx, view, body }) {
     try {
       showUrl((await resetMyCalendar({ signal: ctx.signal })).url);
     } catch (error) {
-      failed("Could not make a new calendar link", error);
+      failed(t("Could not make a new calendar link"), error);
     } finally {
       r["calendar-reset"].disabled = false;
     }

@@ -66,7 +66,7 @@ function drawMember(page) {
     el("a", { href: `#/desk/loans?member=${member.id}`, text: t("Loans as a list (CSV)") }), " · ",
     el("a", { href: `#/desk/labels?kind=card&member=${member.id}`, text: t("Print a library card") }));
   r.desk.hidden = suspended;
-  r["toggle-status"].textContent = suspended ? "Reactivate card" : "Suspend card";
+  r["toggle-status"].textContent = suspended ? t("Reactivate card") : t("Suspend card");
   drawPending(page);
 }
 
@@ -80,7 +80,9 @@ async function toggleStatus(page) {
   try {
     page.member = await updateMember(page.member.id, { status });
     drawMember(page);
-    setText(r.notice, status === "suspended" ? `Suspended ${page.member.name}’s card: they cannot borrow until it is reactivated.` : `Reactivated ${page.member.name}’s card.`);
+    setText(r.notice, status === "suspended"
+      ? t("Suspended {name}’s card: they cannot borrow until it is reactivated.", { name: page.member.name })
+      : t("Reactivated {name}’s card.", { name: page.member.name }));
   } catch (error) {
     if (ctx.signal.aborted || error.status === 401) return;
     r.problem.replaceChildren(inlineProblem(t("Could not change the card’s status"), error));

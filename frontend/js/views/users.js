@@ -89,7 +89,7 @@ function userItem(user) {
   r.name.href = `#/admin/users/${user.id}`;
   r.email.textContent = user.email;
   r.role.textContent = roleLabel(user.role);
-  setText(r.you, user.id === currentUser()?.id ? "You" : "");
+  setText(r.you, user.id === currentUser()?.id ? t("You") : "");
   r.status.textContent = user.is_active ? t("Active") : t("Disabled");
   r.status.classList.toggle("is-disabled", !user.is_active);
   setText(r.requested, user.password_reset_requested_at ? t("Asked for a new password") : "");

@@ -281,6 +281,7 @@ function route() {
   current.controller?.abort();
   const controller = new AbortController();
   current = { key, controller };
+  if (!sameView) root.removeAttribute("aria-busy"); // a view left while loading does not leave the next one "busy"
 
   if (pendingMessage) {
     flash.textContent = pendingMessage;

@@ -47,7 +47,7 @@ export function availabilityText(availability) {
   if (total === 0) return t("No copies");
   const locale = currentLocale();
   if (available === 0) return t("None of {total} available", { total: total.toLocaleString(locale) });
-  return t("{available} of {total} available", { available: available.toLocaleString(locale), total: total.toLocaleString(locale) });
+  return tn(available, "{count} of {total} available", "{count} of {total} available", { total: total.toLocaleString(locale) });
 }
 
 /**

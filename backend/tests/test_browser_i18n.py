@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import VIEWPORTS, act_as, api_get, check_axe, heading, screenshot  # noqa: F401
+from tests.browser import VIEWPORTS, act_as, check_views, heading, screenshot
 from tests.conftest import BACKEND_DIR
 
 FRONTEND = BACKEND_DIR.parent / "frontend"
@@ -173,14 +173,7 @@ def test_french_at_phone_and_desktop_widths_passes_axe(app_page, stack, signed_i
     pick_language(page, "fr")
     for route in ("/books", f"/books/{ids['books']}", "/desk", f"/members/{ids['members']}"):
         open_view(page, stack, route)
-        for size, viewport in VIEWPORTS.items():
-            page.set_viewport_size(viewport)
-            expect(page.locator("[aria-busy=true]")).to_have_count(0)
-            check_axe(page, f"{route} in French ({size})")
-            wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert wide <= 0, f"{route} in French ({size}): the page is {wide}px wider than the window"
-            screenshot(page, f"i18n-fr{route.replace('/', '-')}-{size}")
-        page.set_viewport_size(VIEWPORTS["desktop"])
+        check_views(page, f"i18n-fr{route.replace('/', '-')}", heading(page))  # axe, no overflow, screenshots
     pick_language(page, "es")
     for route in ("/books", "/desk"):
         open_view(page, stack, route)

@@ -328,7 +328,7 @@ function drawMember(container) {
     return;
   }
   if (desk.lookup === "pending") {
-    container.replaceChildren(el("p", { className: "loading" }, el("span", { className: "spinner", "aria-hidden": "true" }), `Looking up card ${desk.card}…`));
+    container.replaceChildren(el("p", { className: "loading" }, el("span", { className: "spinner", "aria-hidden": "true" }), t("Looking up card {card}…", { card: desk.card })));
     return;
   }
   if (desk.lookup === "missing" || desk.lookup === "failed") {
@@ -422,8 +422,8 @@ function logLine(entry, { announce }) {
   if (entry.kind === "checkout") {
     return el("li", { className: "log-line is-checkout" },
       el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "→" }), " ",
-        el("strong", { text: t("Checked out ") }), book, ` (${entry.barcode})`, entry.memberName ? ` to ${entry.memberName}` : "",
-        ". ", el("span", { className: "due-on", text: `Due ${formatDate(entry.dueAt)}` })));
+        el("strong", { text: t("Checked out ") }), book, ` (${entry.barcode})`, entry.memberName ? ` ${t("to {name}", { name: entry.memberName })}` : "",
+        ". ", el("span", { className: "due-on", text: t("Due {date}", { date: formatDate(entry.dueAt) }) })));
   }
   let line;
   if (entry.kind === "capture" || entry.kind === "clear") {
@@ -433,7 +433,7 @@ function logLine(entry, { announce }) {
   } else {
     line = el("li", { className: `log-line is-return${entry.holdFor ? " has-hold" : ""}` },
       el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "←" }), " ",
-        el("strong", { text: t("Returned ") }), book, ` (${entry.barcode})`, entry.memberName ? ` from ${entry.memberName}` : "", ".",
+        el("strong", { text: t("Returned ") }), book, ` (${entry.barcode})`, entry.memberName ? ` ${t("from {name}", { name: entry.memberName })}` : "", ".",
         entry.overdue ? el("span", { className: "badge badge-overdue", text: t("Was overdue") }) : ""));
   }
   if (entry.holdFor) {

@@ -77,7 +77,7 @@ async function loadLoans(page, { focus = false } = {}) {
   try {
     const loans = await listLoans({ member_id: card.id, active: true, per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
-    r["loans-heading"].textContent = `On loan (${loans.total})`;
+    r["loans-heading"].textContent = t("On loan ({count})", { count: loans.total });
     if (loans.items.length === 0) {
       showEmpty(r.loans, t("You have nothing on loan."), "", el("a", { href: "#/books?available=true", text: t("Find a book that is available now") }));
     } else {
@@ -113,7 +113,7 @@ async function loadHolds(page, { focus = false } = {}) {
     ]);
     if (ctx.signal.aborted) return;
     const holds = sortHolds([...ready.items, ...waiting.items]);
-    r["holds-heading"].textContent = `Holds (${ready.total + waiting.total})`;
+    r["holds-heading"].textContent = t("Holds ({count})", { count: ready.total + waiting.total });
     if (holds.length === 0) {
       showEmpty(r.holds, t("You have no holds."), t("Place a hold on a book’s page when all its copies are out; you will be told when one is ready for you."));
     } else {

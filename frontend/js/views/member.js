@@ -105,7 +105,7 @@ async function loadLoans(page, { focus = false } = {}) {
   try {
     const loans = await listLoans({ member_id: member.id, active: true, per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
-    r["loans-heading"].textContent = `On loan (${loans.total})`;
+    r["loans-heading"].textContent = t("On loan ({count})", { count: loans.total });
     if (loans.items.length === 0) showEmpty(r.loans, t("Nothing on loan."));
     else {
       r.loans.replaceChildren(el("ul", { className: "cards loan-list" }, ...sortLoans(loans.items).map((loan) => loanItem(loan, {
@@ -138,7 +138,7 @@ async function loadHolds(page, { focus = false } = {}) {
     ]);
     if (ctx.signal.aborted) return;
     const holds = sortHolds([...ready.items, ...waiting.items]);
-    r["holds-heading"].textContent = `Holds (${ready.total + waiting.total})`;
+    r["holds-heading"].textContent = t("Holds ({count})", { count: ready.total + waiting.total });
     if (holds.length === 0) showEmpty(r.holds, t("No open holds."));
     else {
       r.holds.replaceChildren(el("ul", { className: "cards hold-list" }, ...holds.map((hold) => holdItem(hold, {

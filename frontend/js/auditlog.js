@@ -109,6 +109,37 @@ function show(value) {
   return String(value);
 }
 
+// The recorded fields a summary shows most, in words; any other is shown as its name with spaces.
+const FIELD_LABELS = {
+  title: msg("title"),
+  subtitle: msg("subtitle"),
+  name: msg("name"),
+  sort_name: msg("sort name"),
+  email: msg("email"),
+  display_name: msg("display name"),
+  role: msg("role"),
+  is_active: msg("is active"),
+  card_number: msg("card number"),
+  phone: msg("phone"),
+  status: msg("status"),
+  book_id: msg("book id"),
+  member_id: msg("member id"),
+  copy_id: msg("copy id"),
+  user_id: msg("user id"),
+  location: msg("location"),
+  call_number: msg("call number"),
+  notes: msg("notes"),
+  isbn: msg("isbn"),
+  publisher: msg("publisher"),
+  published_year: msg("published year"),
+  language: msg("language"),
+  description: msg("description"),
+  subjects: msg("subjects"),
+  authors: msg("authors"),
+  due_at: msg("due at"),
+  renewals: msg("renewals"),
+};
+
 /**
  * Readable lines for an event's summary. Changes ({field: [old, new]}, for updates) read "loan days: 21 → 28";
  * anything else "field: value". Secrets are recorded only as "changed".
@@ -116,7 +147,7 @@ function show(value) {
 export function describeSummary(action, summary) {
   const changes = /\.update$/.test(String(action ?? ""));
   return Object.entries(summary ?? {}).map(([key, value]) => {
-    const label = key.replaceAll("_", " ");
+    const label = FIELD_LABELS[key] ? t(FIELD_LABELS[key]) : key.replaceAll("_", " "); // i18n: FIELD_LABELS
     if (changes && Array.isArray(value) && value.length === 2) return `${label}: ${show(value[0])} → ${show(value[1])}`;
     return `${label}: ${show(value)}`;
   });

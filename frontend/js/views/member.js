@@ -54,7 +54,7 @@ function drawMember(page) {
     fact(t("Email"), member.email || "—"),
     fact(t("Phone"), member.phone || "—"),
     fact(t("Login"), member.user_email ? t("{email}: they see their loans under “My loans”", { email: member.user_email }) : t("None")),
-    fact(pending ? t("Signed up") : "Member since", formatDate(member.created_at)),
+    fact(pending ? t("Signed up") : t("Member since"), formatDate(member.created_at)),
     el("div", { className: "fact" }, el("dt", { text: t("E-mails") }),
       el("dd", {}, el("a", { href: `#/notices?member=${member.id}`, text: t("Notices sent to {name}", { name: member.name }) }))),
   );

@@ -4,41 +4,45 @@
 import { buildHash } from "./router.js";
 import { ROLES, roleLabel, tokenScopesFor } from "./session.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
-import { t, tn } from "./i18n.js";
+import { msg, t, tn } from "./i18n.js";
 
-export const INCORRECT_LOGIN = "Incorrect email or password.";
-
-/** "1 second", "30 seconds". */
-function seconds(n) {
-  return `${n.toLocaleString("en")} ${n === 1 ? "second" : "seconds"}`;
-}
+export const INCORRECT_LOGIN = msg("Incorrect email or password.");
 
 /** What to tell someone whose login failed, from the ApiError. */
 export function loginProblem(error) {
-  if (error?.status === 401) return INCORRECT_LOGIN;
+  if (error?.status === 401) return t(INCORRECT_LOGIN); // i18n: INCORRECT_LOGIN
   if (error?.status === 429) {
     const wait = error.retryAfter;
     return Number.isFinite(wait) && wait > 0
-      ? `Too many attempts, try again in ${seconds(Math.ceil(wait))}.`
-      : "Too many attempts, try again in a moment.";
+      ? tn(Math.ceil(wait), "Too many attempts, try again in {count} second.", "Too many attempts, try again in {count} seconds.")
+      : t("Too many attempts, try again in a moment.");
   }
-  if (error?.status === 0) return error.detail || "The server could not be reached. Try again.";
-  return error?.detail || error?.title || "Logging in did not work. Try again.";
+  if (error?.status === 0) return error.detail || t("The server could not be reached. Try again.");
+  return error?.detail || error?.title || t("Logging in did not work. Try again.");
 }
 
 /** Client-side checks before a login is sent: { fields: { name: [message] }, other: [] }. */
 export function loginFormErrors({ email = "", password = "" } = {}) {
   const fields = {};
-  if (!String(email).trim()) fields.email = ["Enter your email address."];
-  if (!String(password)) fields.password = ["Enter your password."];
+  if (!String(email).trim()) fields.email = [t("Enter your email address.")];
+  if (!String(password)) fields.password = [t("Enter your password.")];
   return { fields, other: [] };
 }
 
+// Who a page needs and why, with the whole sentences each language needs (no "a"/"an" put together in code).
 const ACCESS_NEEDS = {
-  catalog: { who: "a librarian", what: "Adding, editing and deleting books needs a librarian or admin account." },
-  staff: { who: "a librarian", what: "The circulation desk and member records need a librarian or admin account." },
-  admin: { who: "an admin", what: "Managing users and settings and reading the audit trail need an admin account." },
-  user: { who: null, what: "Your account and your loans are shown once you have logged in." },
+  catalog: { login: msg("Log in as a librarian to continue"), needs: msg("This page needs a librarian"),
+    what: msg("Adding, editing and deleting books needs a librarian or admin account.") },
+  staff: { login: msg("Log in as a librarian to continue"), needs: msg("This page needs a librarian"),
+    what: msg("The circulation desk and member records need a librarian or admin account.") },
+  admin: { login: msg("Log in as an admin to continue"), needs: msg("This page needs an admin"),
+    what: msg("Managing users and settings and reading the audit trail need an admin account.") },
+  user: { login: msg("Log in to continue"), needs: msg("This page needs another account"),
+    what: msg("Your account and your loans are shown once you have logged in.") },
+};
+const LOGGED_IN_AS = {
+  member: msg("You are logged in as a member."), librarian: msg("You are logged in as a librarian."),
+  admin: msg("You are logged in as an admin."),
 };
 
 /**
@@ -46,17 +50,14 @@ const ACCESS_NEEDS = {
  * in (login: true); signed-in users whose role is not enough are told which role it needs.
  */
 export function accessMessage(access, user) {
-  const need = ACCESS_NEEDS[access] ?? { who: null, what: "This page needs you to log in." };
-  if (!user) {
-    return {
-      title: need.who ? `Log in as ${need.who} to continue` : "Log in to continue",
-      detail: need.what,
-      login: true,
-    };
-  }
+  const need = ACCESS_NEEDS[access] ?? { login: msg("Log in to continue"), needs: msg("This page needs another account"),
+    what: msg("This page needs you to log in.") };
+  // i18n: ACCESS_NEEDS and LOGGED_IN_AS
+  if (!user) return { title: t(need.login), detail: t(need.what), login: true }; // i18n: ACCESS_NEEDS
+  const who = LOGGED_IN_AS[user.role] ? t(LOGGED_IN_AS[user.role]) : roleLabel(user.role); // i18n: LOGGED_IN_AS
   return {
-    title: `This page needs ${need.who ?? "another account"}`,
-    detail: `You are logged in as a ${roleLabel(user.role).toLowerCase()}. ${need.what} Ask an admin if you need access.`,
+    title: t(need.needs), // i18n: ACCESS_NEEDS
+    detail: `${who} ${t(need.what)} ${t("Ask an admin if you need access.")}`, // i18n: ACCESS_NEEDS
     login: false,
   };
 }

@@ -13,6 +13,7 @@
 // server does the work at most once and the retry gets the first answer.
 
 import { parseLinkHeader } from "./links.js";
+import { currentLocale, msg, t } from "./i18n.js";
 
 export const API_BASE = "/api/v1";
 
@@ -66,18 +67,18 @@ export function apiUrl(path, params = {}) {
 }
 
 const FALLBACK_TITLES = {
-  0: "Cannot reach the server",
-  400: "Bad request",
-  401: "Not logged in",
-  403: "Not allowed",
-  404: "Not found",
-  409: "Conflict",
-  422: "Invalid data",
-  429: "Too many requests",
-  500: "Server error",
-  502: "Server unavailable",
-  503: "Service unavailable",
-  504: "Server timed out",
+  0: msg("Cannot reach the server"),
+  400: msg("Bad request"),
+  401: msg("Not logged in"),
+  403: msg("Not allowed"),
+  404: msg("Not found"),
+  409: msg("Conflict"),
+  422: msg("Invalid data"),
+  429: msg("Too many requests"),
+  500: msg("Server error"),
+  502: msg("Server unavailable"),
+  503: msg("Service unavailable"),
+  504: msg("Server timed out"),
 };
 
 async function readBody(response) {
@@ -144,8 +145,13 @@ async function sendRetrying(method, path, options) {
   }
 }
 
+/** The title of an error answer without a problem document, in the language in use. */
+function fallbackTitle(status) {
+  return FALLBACK_TITLES[status] ? t(FALLBACK_TITLES[status]) : t("Error"); // i18n: FALLBACK_TITLES
+}
+
 async function send(method, path, { params, body, file, signal, idempotencyKey }) {
-  const headers = { Accept: "application/json, application/problem+json" };
+  const headers = { Accept: "application/json, application/problem+json", "Accept-Language": currentLocale() };
   const init = { method, headers, signal, credentials: "same-origin" };
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   if (file !== undefined) {
@@ -165,8 +171,8 @@ async function send(method, path, { params, body, file, signal, idempotencyKey }
     if (error?.name === "AbortError") throw error;
     throw new ApiError({
       status: 0,
-      title: FALLBACK_TITLES[0],
-      detail: "The catalog did not answer. Check your connection and try again.",
+      title: t(FALLBACK_TITLES[0]), // i18n: FALLBACK_TITLES
+      detail: t("The catalog did not answer. Check your connection and try again."),
     });
   }
   const data = await readBody(response);
@@ -179,7 +185,7 @@ async function send(method, path, { params, body, file, signal, idempotencyKey }
   const problem = data && typeof data === "object" ? data : {};
   throw new ApiError({
     status: response.status,
-    title: problem.title || FALLBACK_TITLES[response.status] || response.statusText || "Error",
+    title: problem.title || fallbackTitle(response.status),
     detail: typeof problem.detail === "string" ? problem.detail : "",
     errors: problem.errors,
     type: problem.type,
@@ -240,6 +246,26 @@ export const listSubjects = (params, opts) => request("GET", "/subjects", { ...o
 export const listLanguages = (params, opts) => request("GET", "/languages", { ...opts, params });
 /** What any visitor may know about the library: {library_name, self_registration}. */
 export const getPublicSettings = (opts) => request("GET", "/settings/public", opts);
+
+/** A language's message catalog (locales/<lang>.json, beside index.html): {english: translation}. */
+export async function loadCatalog(lang, { signal } = {}) {
+  const response = await fetch(`locales/${encodeURIComponent(lang)}.json`, { signal, credentials: "same-origin" });
+  if (!response.ok) throw new ApiError({ status: response.status, title: t("Not found"), detail: t("The translations could not be loaded.") });
+  return response.json();
+}
+
+/**
+ * Remember a signed-in member's language on their record (PATCH /members/me {language}), so notices reach them
+ * in it. A server without the field (404 or 422) is left alone: the choice is still kept in the browser.
+ */
+export async function saveMyLanguage(lang) {
+  try {
+    return await request("PATCH", "/members/me", { body: { language: lang } });
+  } catch (error) {
+    if (error.status === 404 || error.status === 422 || error.status === 403) return null;
+    throw error;
+  }
+}
 
 // ---- Catalog tools: ISBN lookup, covers, duplicates and merging. ----
 
@@ -412,11 +438,12 @@ export function uploadImport(file, { onProgress, signal } = {}) {
     xhr.open("POST", apiUrl("/imports", { filename: file.name }));
     xhr.setRequestHeader("Content-Type", uploadType(file));
     xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+    xhr.setRequestHeader("Accept-Language", currentLocale());
     if (csrfToken) xhr.setRequestHeader("X-CSRFToken", csrfToken);
     xhr.responseType = "text";
     xhr.upload.onprogress = (event) => onProgress?.(event.loaded, event.lengthComputable ? event.total : file.size);
-    xhr.onerror = () => reject(new ApiError({ status: 0, title: FALLBACK_TITLES[0],
-      detail: "The upload did not reach the server. Check your connection and try again." }));
+    xhr.onerror = () => reject(new ApiError({ status: 0, title: t(FALLBACK_TITLES[0]), // i18n: FALLBACK_TITLES
+      detail: t("The upload did not reach the server. Check your connection and try again.") }));
     xhr.onabort = () => reject(new DOMException("The upload was cancelled.", "AbortError"));
     xhr.onload = () => {
       let data = null;
@@ -431,7 +458,7 @@ export function uploadImport(file, { onProgress, signal } = {}) {
       }
       const problem = data && typeof data === "object" ? data : {};
       const error = new ApiError({
-        status: xhr.status, title: problem.title || FALLBACK_TITLES[xhr.status] || "Error",
+        status: xhr.status, title: problem.title || fallbackTitle(xhr.status),
         detail: typeof problem.detail === "string" ? problem.detail : "", errors: problem.errors,
       });
       if (xhr.status === 401) unauthorizedHandler?.(error, { method: "POST", path: "/imports" });

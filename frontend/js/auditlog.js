@@ -3,9 +3,19 @@
 
 import { buildHash } from "./router.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
-import { t } from "./i18n.js";
+import { msg, t } from "./i18n.js";
 
 export const AUDIT_RESOURCE_TYPES = Object.freeze(["book", "author", "copy", "member", "loan", "hold", "user", "token"]);
+// What each resource type is called on the page (the codes stay in the URL and the API).
+const RESOURCE_LABELS = {
+  book: msg("book"), author: msg("author"), copy: msg("copy"), member: msg("member"), loan: msg("loan"), hold: msg("hold"),
+  user: msg("user"), token: msg("token"),
+};
+
+/** "book" -> "book" in the language of the page; an unknown type is shown as recorded. */
+export function resourceLabel(type) {
+  return RESOURCE_LABELS[type] ? t(RESOURCE_LABELS[type]) : String(type ?? ""); // i18n: RESOURCE_LABELS
+}
 export const AUDIT_LIST_DEFAULTS = Object.freeze({ page: 1 });
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -57,32 +67,32 @@ export function auditListHash(state, changes = {}) {
 }
 
 const ACTIONS = {
-  "book.create": "Added a book", "book.update": "Changed a book", "book.delete": "Deleted a book",
-  "author.create": "Added an author", "author.update": "Changed an author", "author.delete": "Deleted an author",
-  "copy.create": "Added a copy", "copy.update": "Changed a copy", "copy.delete": "Deleted a copy",
-  "member.create": "Added a member", "member.update": "Changed a member", "member.delete": "Deleted a member",
-  "member.register": "Signed up for a card", "member.reject": "Rejected a sign-up",
-  "user.create": "Added a user", "user.update": "Changed a user", "user.delete": "Deleted a user",
-  "loan.checkout": "Checked out", "loan.return": "Checked in", "loan.renew": "Renewed a loan",
-  "hold.place": "Placed a hold", "hold.cancel": "Cancelled a hold", "hold.expire": "A hold expired",
-  "hold.capture": "Put a copy on the hold shelf",
-  "book.merge": "Merged books", "author.merge": "Merged authors", "book.import": "Imported books",
-  "import.upload": "Uploaded a file to import", "import.commit": "Started an import", "import.done": "An import finished",
-  "import.delete": "Removed an import",
-  "notice.resend": "Sent a notice again", "notice_template.update": "Changed a notice template",
-  "notice_template.reset": "Reset a notice template",
-  "settings.update": "Changed settings",
-  "auth.login": "Logged in", "auth.logout": "Logged out", "auth.login_failed": "Failed to log in",
-  "auth.token_created": "Created an API token", "auth.token_revoked": "Revoked an API token",
-  "auth.password_link_created": "Made a password link", "auth.password_set_by_link": "Set a password with a link",
-  "auth.password_reset_requested": "Asked for a new password",
-  "auth.password_set_by_operator": "Password set on the command line",
-  "auth.lockout": "Logins paused after failed attempts",
+  "book.create": msg("Added a book"), "book.update": msg("Changed a book"), "book.delete": msg("Deleted a book"),
+  "author.create": msg("Added an author"), "author.update": msg("Changed an author"), "author.delete": msg("Deleted an author"),
+  "copy.create": msg("Added a copy"), "copy.update": msg("Changed a copy"), "copy.delete": msg("Deleted a copy"),
+  "member.create": msg("Added a member"), "member.update": msg("Changed a member"), "member.delete": msg("Deleted a member"),
+  "member.register": msg("Signed up for a card"), "member.reject": msg("Rejected a sign-up"),
+  "user.create": msg("Added a user"), "user.update": msg("Changed a user"), "user.delete": msg("Deleted a user"),
+  "loan.checkout": msg("Checked out"), "loan.return": msg("Checked in"), "loan.renew": msg("Renewed a loan"),
+  "hold.place": msg("Placed a hold"), "hold.cancel": msg("Cancelled a hold"), "hold.expire": msg("A hold expired"),
+  "hold.capture": msg("Put a copy on the hold shelf"),
+  "book.merge": msg("Merged books"), "author.merge": msg("Merged authors"), "book.import": msg("Imported books"),
+  "import.upload": msg("Uploaded a file to import"), "import.commit": msg("Started an import"), "import.done": msg("An import finished"),
+  "import.delete": msg("Removed an import"),
+  "notice.resend": msg("Sent a notice again"), "notice_template.update": msg("Changed a notice template"),
+  "notice_template.reset": msg("Reset a notice template"),
+  "settings.update": msg("Changed settings"),
+  "auth.login": msg("Logged in"), "auth.logout": msg("Logged out"), "auth.login_failed": msg("Failed to log in"),
+  "auth.token_created": msg("Created an API token"), "auth.token_revoked": msg("Revoked an API token"),
+  "auth.password_link_created": msg("Made a password link"), "auth.password_set_by_link": msg("Set a password with a link"),
+  "auth.password_reset_requested": msg("Asked for a new password"),
+  "auth.password_set_by_operator": msg("Password set on the command line"),
+  "auth.lockout": msg("Logins paused after failed attempts"),
 };
 
 /** "book.update" -> "Changed a book"; an action this page does not know is shown as recorded. */
 export function actionLabel(action) {
-  return ACTIONS[action] ? t(ACTIONS[action]) : String(action ?? "");
+  return ACTIONS[action] ? t(ACTIONS[action]) : String(action ?? ""); // i18n: ACTIONS
 }
 
 /** The actions the filter suggests, in a stable order. */
@@ -99,6 +109,37 @@ function show(value) {
   return String(value);
 }
 
+// The recorded fields a summary shows most, in words; any other is shown as its name with spaces.
+const FIELD_LABELS = {
+  title: msg("title"),
+  subtitle: msg("subtitle"),
+  name: msg("name"),
+  sort_name: msg("sort name"),
+  email: msg("email"),
+  display_name: msg("display name"),
+  role: msg("role"),
+  is_active: msg("is active"),
+  card_number: msg("card number"),
+  phone: msg("phone"),
+  status: msg("status"),
+  book_id: msg("book id"),
+  member_id: msg("member id"),
+  copy_id: msg("copy id"),
+  user_id: msg("user id"),
+  location: msg("location"),
+  call_number: msg("call number"),
+  notes: msg("notes"),
+  isbn: msg("isbn"),
+  publisher: msg("publisher"),
+  published_year: msg("published year"),
+  language: msg("language"),
+  description: msg("description"),
+  subjects: msg("subjects"),
+  authors: msg("authors"),
+  due_at: msg("due at"),
+  renewals: msg("renewals"),
+};
+
 /**
  * Readable lines for an event's summary. Changes ({field: [old, new]}, for updates) read "loan days: 21 → 28";
  * anything else "field: value". Secrets are recorded only as "changed".
@@ -106,7 +147,7 @@ function show(value) {
 export function describeSummary(action, summary) {
   const changes = /\.update$/.test(String(action ?? ""));
   return Object.entries(summary ?? {}).map(([key, value]) => {
-    const label = key.replaceAll("_", " ");
+    const label = FIELD_LABELS[key] ? t(FIELD_LABELS[key]) : key.replaceAll("_", " "); // i18n: FIELD_LABELS
     if (changes && Array.isArray(value) && value.length === 2) return `${label}: ${show(value[0])} → ${show(value[1])}`;
     return `${label}: ${show(value)}`;
   });

@@ -2,6 +2,8 @@
 // form values into the API's JSON (empty optional fields become null), computing the PATCH
 // body for an edit, and sorting the API's field errors onto the form's fields.
 
+import { msg, t } from "./i18n.js";
+
 export const BOOK_FIELDS = Object.freeze([
   "title",
   "subtitle",
@@ -16,7 +18,7 @@ export const BOOK_FIELDS = Object.freeze([
   "description",
 ]);
 
-const LIST_LABELS = { authors: "Author", subjects: "Subject" };
+const LIST_LABELS = { authors: msg("Author"), subjects: msg("Subject") };
 
 /**
  * Split "Le Guin, Ursula K.; Tolkien, J. R. R." on semicolons and line breaks (commas are part
@@ -157,7 +159,7 @@ export function groupErrors(errors, fields = BOOK_FIELDS) {
       grouped.other.push(key && !key.startsWith("_") ? `${key}: ${message}` : message);
       continue;
     }
-    const text = /^\d+$/.test(index ?? "") && LIST_LABELS[head] ? `${LIST_LABELS[head]} ${Number(index) + 1}: ${message}` : message;
+    const text = /^\d+$/.test(index ?? "") && LIST_LABELS[head] ? `${t(LIST_LABELS[head])} ${Number(index) + 1}: ${message}` : message; // i18n: LIST_LABELS
     (grouped.fields[head] ??= []).push(text);
   }
   return grouped;

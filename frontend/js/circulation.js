@@ -4,9 +4,9 @@
 // covers it; views/desk.js, me.js, book.js and members.js draw from it.
 
 import { buildHash } from "./router.js";
-import { formatDate, countLabel } from "./format.js";
+import { formatDate } from "./format.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
-import { t } from "./i18n.js";
+import { currentLocale, msg, t, tn } from "./i18n.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -16,8 +16,12 @@ export function ordinal(n) {
   if (!Number.isFinite(value)) return "";
   const tens = Math.abs(value) % 100;
   const ones = Math.abs(value) % 10;
+  const locale = currentLocale();
+  const number = value.toLocaleString(locale);
+  if (locale === "fr") return value === 1 ? `${number}er` : `${number}e`;
+  if (locale === "es") return `${number}.º`;
   const suffix = tens >= 11 && tens <= 13 ? "th" : ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th";
-  return `${value.toLocaleString("en")}${suffix}`;
+  return `${number}${suffix}`;
 }
 
 // ---- Availability ----
@@ -31,7 +35,7 @@ function counts(availability) {
 /** "1 waiting", "3 waiting", or "" when nobody is. */
 export function holdsText(availability) {
   const { holds } = counts(availability);
-  return holds > 0 ? `${holds.toLocaleString("en")} waiting` : "";
+  return holds > 0 ? t("{count} waiting", { count: holds.toLocaleString(currentLocale()) }) : "";
 }
 
 /**
@@ -40,8 +44,10 @@ export function holdsText(availability) {
  */
 export function availabilityText(availability) {
   const { available, total } = counts(availability);
-  if (total === 0) return "No copies";
-  return `${available === 0 ? "None" : available.toLocaleString("en")} of ${total.toLocaleString("en")} available`;
+  if (total === 0) return t("No copies");
+  const locale = currentLocale();
+  if (available === 0) return t("None of {total} available", { total: total.toLocaleString(locale) });
+  return tn(available, "{count} of {total} available", "{count} of {total} available", { total: total.toLocaleString(locale) });
 }
 
 /**
@@ -52,23 +58,25 @@ export function availabilityText(availability) {
 export function availabilitySummary(availability) {
   if (!availability) return null;
   const { available, total } = counts(availability);
-  if (total === 0) return { kind: "none", text: "No copies" };
-  if (available > 0) return { kind: "available", text: available === total ? "Available" : `Available: ${available} of ${total}` };
+  if (total === 0) return { kind: "none", text: t("No copies") };
+  if (available > 0) {
+    return { kind: "available", text: available === total ? t("Available") : t("Available: {available} of {total}", { available, total }) };
+  }
   const waiting = holdsText(availability);
-  return { kind: "out", text: waiting ? `All copies out, ${waiting}` : "All copies out" };
+  return { kind: "out", text: waiting ? t("All copies out, {waiting}", { waiting }) : t("All copies out") };
 }
 
 export const COPY_STATUS_LABELS = Object.freeze({
-  available: "Available",
-  on_loan: "On loan",
-  on_hold_shelf: "On the hold shelf",
-  lost: "Lost",
-  withdrawn: "Withdrawn",
+  available: msg("Available"),
+  on_loan: msg("On loan"),
+  on_hold_shelf: msg("On the hold shelf"),
+  lost: msg("Lost"),
+  withdrawn: msg("Withdrawn"),
 });
 
 /** "on_hold_shelf" -> "On the hold shelf"; an unknown status is shown as sent. */
 export function copyStatusLabel(status) {
-  return COPY_STATUS_LABELS[status] ?? String(status ?? "");
+  return COPY_STATUS_LABELS[status] ? t(COPY_STATUS_LABELS[status]) : String(status ?? ""); // i18n: COPY_STATUS_LABELS
 }
 
 /**
@@ -117,29 +125,35 @@ function dayDiff(from, to) {
  */
 export function dueStatus(loan, now = new Date()) {
   if (!loan) return { overdue: false, text: "" };
-  if (loan.returned_at) return { overdue: false, text: `Returned ${formatDate(loan.returned_at)}` };
+  if (loan.returned_at) return { overdue: false, text: t("Returned {date}", { date: formatDate(loan.returned_at) }) };
   const due = new Date(loan.due_at);
-  if (Number.isNaN(due.getTime())) return { overdue: Boolean(loan.overdue), text: loan.overdue ? "Overdue" : "" };
+  if (Number.isNaN(due.getTime())) return { overdue: Boolean(loan.overdue), text: loan.overdue ? t("Overdue") : "" };
   const overdue = typeof loan.overdue === "boolean" ? loan.overdue : due.getTime() < now.getTime();
   const days = dayDiff(now, due);
   const date = formatDate(loan.due_at);
   if (overdue) {
     const ago = -days;
-    return { overdue: true, text: `Overdue: was due ${date}${ago >= 1 ? ` (${countLabel(ago, "day")} ago)` : ""}` };
+    if (ago < 1) return { overdue: true, text: t("Overdue: was due {date}", { date }) };
+    return { overdue: true, text: t("Overdue: was due {date} ({relative})", { date, relative: relativeDays(-ago) }) };
   }
-  if (days <= 0) return { overdue: false, text: `Due today, ${date}` };
-  if (days === 1) return { overdue: false, text: `Due tomorrow, ${date}` };
-  return { overdue: false, text: `Due ${date} (in ${countLabel(days, "day")})` };
+  if (days <= 0) return { overdue: false, text: t("Due today, {date}", { date }) };
+  if (days === 1) return { overdue: false, text: t("Due tomorrow, {date}", { date }) };
+  return { overdue: false, text: t("Due {date} ({relative})", { date, relative: relativeDays(days) }) };
+}
+
+/** 3 -> "in 3 days", -5 -> "5 days ago", in the language in use (Intl.RelativeTimeFormat). */
+function relativeDays(days) {
+  return new Intl.RelativeTimeFormat(currentLocale(), { numeric: "always" }).format(days, "day");
 }
 
 /** "Renewed 1 of 2 times", "Not renewed yet (2 renewals allowed)", "No renewals left". */
 export function renewalsText(loan) {
   const used = Math.max(0, Number(loan?.renewals) || 0);
   const max = Math.max(0, Number(loan?.max_renewals) || 0);
-  if (max === 0) return "Cannot be renewed";
-  if (used === 0) return `Not renewed yet (${countLabel(max, "renewal")} allowed)`;
-  if (used >= max) return `Renewed ${used} of ${max} times: no renewals left`;
-  return `Renewed ${used} of ${max} ${max === 1 ? "time" : "times"}`;
+  if (max === 0) return t("Cannot be renewed");
+  if (used === 0) return tn(max, "Not renewed yet ({count} renewal allowed)", "Not renewed yet ({count} renewals allowed)");
+  if (used >= max) return tn(max, "Renewed {used} of {count} time: no renewals left", "Renewed {used} of {count} times: no renewals left", { used });
+  return tn(max, "Renewed {used} of {count} time", "Renewed {used} of {count} times", { used });
 }
 
 /**
@@ -167,17 +181,17 @@ export function holdStatusText(hold) {
   switch (hold?.status) {
     case "waiting": {
       const position = Number(hold.position);
-      if (!Number.isFinite(position) || position < 1) return "Waiting";
-      return position === 1 ? "1st in line: next copy back is yours" : `${ordinal(position)} in line`;
+      if (!Number.isFinite(position) || position < 1) return t("Waiting");
+      return position === 1 ? t("1st in line: next copy back is yours") : t("{position} in line", { position: ordinal(position) });
     }
     case "ready":
-      return hold.pickup_by ? `Ready: pick up by ${formatDate(hold.pickup_by)}` : "Ready to pick up";
+      return hold.pickup_by ? t("Ready: pick up by {date}", { date: formatDate(hold.pickup_by) }) : t("Ready to pick up");
     case "fulfilled":
-      return "Collected";
+      return t("Collected");
     case "cancelled":
-      return "Cancelled";
+      return t("Cancelled");
     case "expired":
-      return "Expired: not picked up";
+      return t("Expired: not picked up");
     default:
       return String(hold?.status ?? "");
   }
@@ -185,10 +199,10 @@ export function holdStatusText(hold) {
 
 /** The message after placing a hold, from the new Hold. */
 export function holdPlacedText(hold) {
-  if (hold?.status === "ready") return `Hold placed. A copy is waiting for you: pick it up by ${formatDate(hold.pickup_by)}.`;
+  if (hold?.status === "ready") return t("Hold placed. A copy is waiting for you: pick it up by {date}.", { date: formatDate(hold.pickup_by) });
   const position = Number(hold?.position);
-  if (Number.isFinite(position) && position >= 1) return `Hold placed. You are ${ordinal(position)} in line.`;
-  return "Hold placed.";
+  if (Number.isFinite(position) && position >= 1) return t("Hold placed. You are {position} in line.", { position: ordinal(position) });
+  return t("Hold placed.");
 }
 
 /** Open holds first (ready, then waiting by position), then the rest by newest first. */
@@ -212,12 +226,13 @@ export function sortLoans(loans) {
 // ---- Members ----
 
 export const MEMBER_STATUSES = Object.freeze(["active", "suspended", "pending"]);
-export const MEMBER_STATUS_LABELS = Object.freeze({ active: "Active", suspended: "Suspended", pending: "Waiting for approval" });
+export const MEMBER_STATUS_LABELS = Object.freeze({ active: msg("Active"), suspended: msg("Suspended"), pending: msg("Waiting for approval") });
 
 /** "3 of 5 loans", "1 loan" (no limit known). */
 export function loansOfLimit(active, max) {
   const n = Math.max(0, Number(active) || 0);
-  return Number(max) > 0 ? `${n.toLocaleString("en")} of ${Number(max).toLocaleString("en")} loans` : countLabel(n, "loan");
+  if (!(Number(max) > 0)) return tn(n, "{count} loan", "{count} loans");
+  return tn(Number(max), "{active} of {count} loan", "{active} of {count} loans", { active: n.toLocaleString(currentLocale()) });
 }
 
 export const MEMBER_LIST_DEFAULTS = Object.freeze({ page: 1 });
@@ -306,7 +321,7 @@ export function problemOf(error, fields = []) {
   const any = Object.values(errors).flatMap(messages).join(" ");
   return {
     status: error?.status ?? 0,
-    title: error?.title || "Error",
+    title: error?.title || t("Error"),
     detail: specific || (error?.status === 422 && any) || error?.detail || any || "",
   };
 }
@@ -415,11 +430,16 @@ export function canScan(state) {
 export function deskLogText(entry) {
   switch (entry.kind) {
     case "checkout":
-      return `Checked out “${entry.title}” (${entry.barcode})${entry.memberName ? ` to ${entry.memberName}` : ""}: due ${formatDate(entry.dueAt)}.`;
+    {
+      const what = { title: entry.title, barcode: entry.barcode, name: entry.memberName, date: formatDate(entry.dueAt) };
+      return entry.memberName
+        ? t("Checked out “{title}” ({barcode}) to {name}: due {date}.", what)
+        : t("Checked out “{title}” ({barcode}): due {date}.", what);
+    }
     case "return": {
-      const from = entry.memberName ? ` from ${entry.memberName}` : "";
-      const late = entry.overdue ? " It was overdue." : "";
-      return `Returned “${entry.title}” (${entry.barcode})${from}.${late}`;
+      const what = { title: entry.title, barcode: entry.barcode, name: entry.memberName };
+      const text = entry.memberName ? t("Returned “{title}” ({barcode}) from {name}.", what) : t("Returned “{title}” ({barcode}).", what);
+      return entry.overdue ? `${text} ${t("It was overdue.")}` : text;
     }
     case "capture":
       return t("Pulled “{title}” ({barcode}) for a hold.", { title: entry.title, barcode: entry.barcode });
@@ -428,8 +448,8 @@ export function deskLogText(entry) {
         ? t("Cleared {name}’s hold on “{title}” ({barcode}), not picked up in time.", { name: entry.clearedFor, title: entry.title, barcode: entry.barcode })
         : t("Cleared {name}’s hold on “{title}” ({barcode}), not picked up in time: put the copy back on its shelf.", { name: entry.clearedFor, title: entry.title, barcode: entry.barcode });
     case "error": {
-      const what = entry.mode === "return" ? "Return" : "Checkout";
-      return `${what} of ${entry.barcode || "(no barcode)"} refused: ${entry.detail || entry.title}`;
+      const what = { barcode: entry.barcode || t("(no barcode)"), reason: entry.detail || entry.title };
+      return entry.mode === "return" ? t("Return of {barcode} refused: {reason}", what) : t("Checkout of {barcode} refused: {reason}", what);
     }
     default:
       return "";
@@ -439,7 +459,9 @@ export function deskLogText(entry) {
 /** "Put on hold shelf for Ada Lovelace (pickup by 3 December 2026)" for a return or capture that filled a hold. */
 export function holdShelfText(holdFor) {
   if (!holdFor) return "";
-  const by = holdFor.pickupBy ? ` (pickup by ${formatDate(holdFor.pickupBy)})` : "";
   const tell = holdFor.noEmail ? t(": no e-mail address, tell them another way") : "";
-  return `Put on hold shelf for ${holdFor.name}${by}${tell}`;
+  const text = holdFor.pickupBy
+    ? t("Put on hold shelf for {name} (pickup by {date})", { name: holdFor.name, date: formatDate(holdFor.pickupBy) })
+    : t("Put on hold shelf for {name}", { name: holdFor.name });
+  return `${text}${tell}`;
 }

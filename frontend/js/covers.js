@@ -2,6 +2,7 @@
 // size for lists and a large one for the book page), else an https cover_url, else none (a placeholder).
 
 import { safeImageUrl } from "./format.js";
+import { msg } from "./i18n.js";
 
 const STORED = /^\/covers\/[0-9a-f]{2}\/[0-9a-f]{32}-(list|detail)\.webp$/;
 
@@ -14,8 +15,8 @@ export function coverUrl(book, size = "detail") {
 
 /** Whether a File is one the server takes as a cover (its type and size), and why not: null when it is. */
 export function coverFileProblem(file, maxBytes = 5 * 1024 * 1024) {
-  if (!file) return "Choose an image file.";
-  if (!["image/jpeg", "image/png", "image/webp"].includes(file.type)) return "Choose a JPEG, PNG or WebP image.";
-  if (file.size > maxBytes) return "The image is larger than 5 MB; choose a smaller one.";
+  if (!file) return msg("Choose an image file.");
+  if (!["image/jpeg", "image/png", "image/webp"].includes(file.type)) return msg("Choose a JPEG, PNG or WebP image.");
+  if (file.size > maxBytes) return msg("The image is larger than 5 MB; choose a smaller one.");
   return null;
 }

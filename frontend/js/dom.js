@@ -1,11 +1,14 @@
 // DOM helpers shared by the views: cloning templates, finding their data-ref slots, and the
 // loading, problem and empty states. API data only ever goes in through textContent/attributes.
 
-/** Clone the first element of <template id="...">. */
+import { t } from "./i18n.js";
+import { translateTree } from "./i18n-dom.js";
+
+/** Clone the first element of <template id="...">, in the language in use. */
 export function clone(id) {
   const template = document.getElementById(id);
   if (!(template instanceof HTMLTemplateElement)) throw new Error(`missing template #${id}`);
-  return template.content.firstElementChild.cloneNode(true);
+  return translateTree(template.content.firstElementChild.cloneNode(true));
 }
 
 /** { name: element } for every [data-ref] inside root (root's own data-ref included). */
@@ -38,7 +41,7 @@ export function setText(node, text) {
 }
 
 /** Replace container's content with a loading indicator. */
-export function showLoading(container, text = "Loading…") {
+export function showLoading(container, text = t("Loading…")) {
   const node = clone("tpl-loading");
   refs(node).text.textContent = text;
   container.replaceChildren(node);
@@ -53,7 +56,7 @@ export function doneLoading(container) {
 export function showProblem(container, error, onRetry) {
   const node = clone("tpl-problem");
   const r = refs(node);
-  r.title.textContent = error?.title || "Something went wrong";
+  r.title.textContent = error?.title || t("Something went wrong");
   setText(r.detail, problemDetail(error));
   if (onRetry) r.retry.addEventListener("click", onRetry);
   else r.retry.remove();
@@ -66,7 +69,7 @@ export function showProblem(container, error, onRetry) {
 export function showPageProblem(ctx, error, onRetry) {
   const node = clone("tpl-page-problem");
   const r = refs(node);
-  r.title.textContent = error?.title || "Something went wrong";
+  r.title.textContent = error?.title || t("Something went wrong");
   setText(r.detail, problemDetail(error));
   r.retry.addEventListener("click", onRetry);
   ctx.root.replaceChildren(node);
@@ -76,8 +79,8 @@ export function showPageProblem(ctx, error, onRetry) {
 
 function problemDetail(error) {
   if (error?.detail) return error.detail;
-  if (error?.status >= 500) return "The server ran into a problem. Please try again in a moment.";
-  if (error && !("status" in error)) return "An unexpected error happened in the page. Please try again.";
+  if (error?.status >= 500) return t("The server ran into a problem. Please try again in a moment.");
+  if (error && !("status" in error)) return t("An unexpected error happened in the page. Please try again.");
   return "";
 }
 
@@ -124,7 +127,7 @@ export function focusLost() {
  * chose `confirmLabel`, false on Cancel or Esc. The dialog is removed afterwards and focus goes back
  * to `opener` (if it is still on the page).
  */
-export function confirmDialog(host, { title, text, confirmLabel, cancelLabel = "Cancel", opener = document.activeElement }) {
+export function confirmDialog(host, { title, text, confirmLabel, cancelLabel = t("Cancel"), opener = document.activeElement }) {
   const dialog = clone("tpl-confirm");
   const r = refs(dialog);
   r.title.textContent = title;
@@ -147,5 +150,5 @@ export function confirmDialog(host, { title, text, confirmLabel, cancelLabel = "
 export function inlineProblem(lead, error) {
   const detail = error?.detail || "";
   return el("p", { className: "inline-problem", role: "alert" },
-    el("strong", { text: detail ? `${lead}:` : `${lead}: ${error?.title || "error"}.` }), detail ? ` ${detail}` : "");
+    el("strong", { text: detail ? t("{lead}:", { lead }) : t("{lead}: {title}.", { lead, title: error?.title || t("error") }) }), detail ? ` ${detail}` : "");
 }

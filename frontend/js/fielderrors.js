@@ -3,6 +3,7 @@
 // what announces them. Shared by every form in the app; the messages go in as text only.
 
 import { el, refs } from "./dom.js";
+import { t } from "./i18n.js";
 
 /** Remove the messages and marks a previous showFieldErrors() left in root, and hide the summary. */
 export function clearFieldErrors(root, summary = null) {
@@ -61,7 +62,7 @@ export function showFieldErrors(form, summary, grouped, { order = Object.keys(gr
     const { inputs, described, after, label } = target;
     const id = `${inputs[0].id || `${form.id || "form"}-${name}`}-error`;
     const note = el("p", { className: "field-error", id },
-      el("span", { className: "visually-hidden", text: "Error: " }), messages.join(" "));
+      el("span", { className: "visually-hidden", text: t("Error: ") }), messages.join(" "));
     after.after(note);
     (described.closest(".field") ?? described).classList.add("has-error");
     for (const input of inputs) input.setAttribute("aria-invalid", "true");

@@ -1,13 +1,22 @@
-// Small formatting helpers shared by the views. Pure: no DOM, no globals beyond Intl.
+// Small formatting helpers shared by the views. Pure: no DOM, no globals beyond Intl. Dates, numbers and lists
+// follow the language in use (i18n.js currentLocale()) unless a locale is given.
+
+import { currentLocale } from "./i18n.js";
+
+/** The locale for dates: British English for English ("27 November 2026"), else the language itself. */
+export function dateLocale() {
+  const locale = currentLocale();
+  return locale === "en" ? "en-GB" : locale;
+}
 
 /** "1 book", "2 books"; the plural is the noun plus "s" unless given. */
 export function countLabel(n, singular, plural = `${singular}s`) {
   const count = Number(n) || 0;
-  return `${count.toLocaleString("en")} ${count === 1 ? singular : plural}`;
+  return `${count.toLocaleString(currentLocale())} ${count === 1 ? singular : plural}`;
 }
 
 /** ["A", "B", "C"] -> "A, B, and C" (Intl.ListFormat conjunction). */
-export function listText(items, locale = "en") {
+export function listText(items, locale = currentLocale()) {
   const names = items.filter(Boolean);
   if (names.length === 0) return "";
   try {
@@ -18,12 +27,12 @@ export function listText(items, locale = "en") {
 }
 
 /** A book's author names as one line, or "" when it has none. */
-export function authorLine(authors, locale = "en") {
+export function authorLine(authors, locale = currentLocale()) {
   return listText((authors ?? []).map((a) => a.name), locale);
 }
 
 /** "2026-11-27T12:00:00+00:00" -> "27 November 2026" (or "" for missing/invalid input). */
-export function formatDate(iso, locale = "en-GB") {
+export function formatDate(iso, locale = dateLocale()) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
@@ -31,7 +40,7 @@ export function formatDate(iso, locale = "en-GB") {
 }
 
 /** "2026-11-27T14:05:00+00:00" -> "27 November 2026, 14:05 UTC" (or "" for missing/invalid input). */
-export function formatDateTime(iso, locale = "en-GB") {
+export function formatDateTime(iso, locale = dateLocale()) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
@@ -50,7 +59,7 @@ export function fullTitle(book) {
  * Intl.ListFormat parts for n items, so a view can put links where the names go:
  * listParts(["A", "B", "C"]) -> [{type:"element", index:0}, {type:"literal", value:", "}, ...].
  */
-export function listParts(items, locale = "en") {
+export function listParts(items, locale = currentLocale()) {
   let parts;
   try {
     parts = new Intl.ListFormat(locale, { style: "long", type: "conjunction" }).formatToParts(items.map(String));

@@ -1,19 +1,19 @@
 // Catalog imports as pure functions: which step an import is at, its progress, its report's figures and the
 // duplicate policies. No DOM here, so node --test covers it; views/imports.js draws them.
 
-import { t, tn } from "./i18n.js";
+import { msg, t, tn } from "./i18n.js";
 
 export const POLICIES = Object.freeze([
-  { value: "skip", label: "Skip them", hint: "Books already in the catalog stay as they are; nothing is added for them." },
-  { value: "add_copies", label: "Add copies to the existing book", hint: "Their copies (barcodes) are added to the book the catalog has." },
-  { value: "add_anyway", label: "Add them anyway", hint: "Each becomes a book of its own (the ISBN stays with the book that has it)." },
+  { value: "skip", label: msg("Skip them"), hint: msg("Books already in the catalog stay as they are; nothing is added for them.") },
+  { value: "add_copies", label: msg("Add copies to the existing book"), hint: msg("Their copies (barcodes) are added to the book the catalog has.") },
+  { value: "add_anyway", label: msg("Add them anyway"), hint: msg("Each becomes a book of its own (the ISBN stays with the book that has it).") },
 ]);
 
 export const OUTCOMES = Object.freeze([
-  { key: "new", label: "New books" },
-  { key: "duplicate", label: "Duplicates (same ISBN)" },
-  { key: "likely_duplicate", label: "Likely duplicates (same title and first author)" },
-  { key: "invalid", label: "Invalid records" },
+  { key: "new", label: msg("New books") },
+  { key: "duplicate", label: msg("Duplicates (same ISBN)") },
+  { key: "likely_duplicate", label: msg("Likely duplicates (same title and first author)") },
+  { key: "invalid", label: msg("Invalid records") },
 ]);
 
 export const FORMAT_LABELS = Object.freeze({ marc: "MARC 21", marcxml: "MARCXML", csv: "CSV" });
@@ -114,10 +114,10 @@ export function mappingFromForm(values) {
 const LIST_FIELDS = new Set(["authors", "subjects", "other_isbns", "barcodes", "copy_locations", "copy_call_numbers", "copy_statuses"]);
 
 export const EXPORT_FORMATS = Object.freeze([
-  { format: "csv", label: "CSV (spreadsheet)" },
-  { format: "mrc", label: "MARC 21 (.mrc)" },
-  { format: "xml", label: "MARCXML" },
-  { format: "json", label: "JSON" },
+  { format: "csv", label: msg("CSV (spreadsheet)") },
+  { format: "mrc", label: msg("MARC 21 (.mrc)") },
+  { format: "xml", label: msg("MARCXML") },
+  { format: "json", label: msg("JSON") },
 ]);
 
 /** The export's query: the list's filters without paging, sorting or facets. */

@@ -1,5 +1,7 @@
 // ISO 639-1 language codes, the values the API accepts for a book's language.
-// Display names come from Intl.DisplayNames at run time, so the list carries codes only.
+// Display names come from Intl.DisplayNames at run time, in the language in use, so the list carries codes only.
+
+import { currentLocale } from "./i18n.js";
 
 export const LANGUAGE_CODES = Object.freeze(
   (
@@ -15,7 +17,7 @@ export const LANGUAGE_CODES = Object.freeze(
 const displayNames = new Map();
 
 /** "fr" -> "French" in the given UI locale; falls back to the code itself. */
-export function languageName(code, locale = "en") {
+export function languageName(code, locale = currentLocale()) {
   if (!code) return "";
   if (!displayNames.has(locale)) {
     let names = null;
@@ -39,7 +41,7 @@ export function languageName(code, locale = "en") {
  * [{ code, label }] sorted by name in the UI locale, e.g. "French (12)". The name is the UI locale's
  * (Intl.DisplayNames) where it has one, else the API's English name, so no code is shown bare.
  */
-export function catalogLanguageOptions(items, locale = "en") {
+export function catalogLanguageOptions(items, locale = currentLocale()) {
   const seen = new Set();
   const options = [];
   for (const item of Array.isArray(items) ? items : []) {
@@ -60,7 +62,7 @@ export function catalogLanguageOptions(items, locale = "en") {
  * [{ code, name }] for a <select>, sorted by name in the UI locale. `extra` codes (e.g. a book's
  * language that is not in the list) are included so an existing value is never lost.
  */
-export function languageOptions(locale = "en", extra = []) {
+export function languageOptions(locale = currentLocale(), extra = []) {
   const codes = new Set(LANGUAGE_CODES);
   for (const code of extra) if (code) codes.add(code);
   const collator = new Intl.Collator(locale);

@@ -8,7 +8,9 @@
 
 import { parseHash, matchRoute, loginHash, buildHash, LOGIN_PATH } from "./router.js";
 import { focusLost } from "./dom.js";
-import { getMe, getPublicSettings, logout, onUnauthorized } from "./api.js";
+import { getMe, getPublicSettings, loadCatalog, logout, onUnauthorized, saveMyLanguage } from "./api.js";
+import { LANGUAGES, chooseLanguage, currentLocale, setCatalog, t } from "./i18n.js";
+import { translateTree } from "./i18n-dom.js";
 import {
   canAccess, canEditCatalog, isAdmin, isStaff, clearSession, currentCard, currentUser, displayName, onSessionChange, setUser,
 } from "./session.js";
@@ -109,14 +111,65 @@ const sessionReady = Promise.all([
     .then((me) => (me.user ? setUser(me.user, { via: me.via, scopes: me.scopes, card: me.member }) : clearSession()))
     .catch(() => clearSession()), // the server is down: browse as a visitor; the views say what failed
   getPublicSettings()
-    .then((settings) => showLibraryName(settings?.library_name))
-    .catch(() => {}), // keep the default name
+    .catch(() => null) // keep the default name and language
+    .then((settings) => {
+      showLibraryName(settings?.library_name);
+      return useLanguage(chooseLanguage({ stored: storedLanguage(), browser: navigator.languages, libraryDefault: settings?.default_language }));
+    }),
 ]).finally(() => {
   drawAccount();
   document.querySelector("[data-header]").classList.add("is-ready");
 });
 
 setUpMenu(document.querySelector("[data-menu-toggle]"));
+
+// ---- Language: the user's choice (kept in this browser), else the browser's, else the library's default ----
+
+const LANGUAGE_KEY = "library.language";
+const picker = document.querySelector("[data-language-picker]");
+
+function storedLanguage() {
+  try {
+    return localStorage.getItem(LANGUAGE_KEY);
+  } catch {
+    return null; // storage blocked: the browser's language then
+  }
+}
+
+/** Load `lang`'s catalog and show the page's own words in it (English when the catalog cannot be loaded). */
+async function useLanguage(lang) {
+  let messages = {};
+  if (lang !== "en") {
+    try {
+      messages = await loadCatalog(lang);
+    } catch (error) {
+      console.warn(`No ${lang} translations: ${error.message}`);
+      lang = "en";
+    }
+  }
+  setCatalog(lang, messages);
+  document.documentElement.lang = lang;
+  for (const part of document.querySelectorAll("[data-skip], .site-header, .site-footer, noscript")) translateTree(part);
+  if (picker) picker.value = lang;
+}
+
+/** The picker's choice: remembered here (and on a member's record), and the view drawn again in it. */
+async function pickLanguage(lang) {
+  if (!(lang in LANGUAGES) || lang === currentLocale()) return;
+  try {
+    localStorage.setItem(LANGUAGE_KEY, lang);
+  } catch {
+    // storage blocked: the choice lasts for this page only
+  }
+  await useLanguage(lang);
+  if (currentCard() || currentUser()?.role === "member") saveMyLanguage(lang).catch(() => {}); // kept here anyway
+  current.key = null; // the same URL, drawn again from scratch in the new language (its state is in the URL)
+  root.replaceChildren();
+  route();
+  announce(LANGUAGES[currentLocale()]);
+}
+
+picker?.addEventListener("change", () => pickLanguage(picker.value));
 
 /** The library's name in the header and footer, and from now on in page titles. */
 function showLibraryName(name) {
@@ -187,12 +240,12 @@ document.querySelector("[data-logout]").addEventListener("click", async (event) 
     await logout();
   } catch (error) {
     button.disabled = false;
-    flash.textContent = `Could not log out: ${error.detail || error.title}`;
+    flash.textContent = t("Could not log out: {reason}", { reason: error.detail || error.title });
     return;
   }
   button.disabled = false;
   clearSession();
-  navigate("#/books", { message: "You have logged out.", force: true });
+  navigate("#/books", { message: t("You have logged out."), force: true });
 });
 
 // The session ended under us (expired, revoked, logged out in another tab): forget the user and
@@ -205,7 +258,7 @@ onUnauthorized((error, { method }) => {
   if (parseHash(hash).path === LOGIN_PATH || (!wasUser && method === "GET")) return;
   current.controller?.abort(); // the view that asked stops here, rather than showing the 401
   navigate(loginHash(hash), {
-    message: wasUser ? "Your session has ended. Log in again to continue." : "Log in to continue.",
+    message: wasUser ? t("Your session has ended. Log in again to continue.") : t("Log in to continue."),
     replace: true,
   });
 });
@@ -228,6 +281,7 @@ function route() {
   current.controller?.abort();
   const controller = new AbortController();
   current = { key, controller };
+  if (!sameView) root.removeAttribute("aria-busy"); // a view left while loading does not leave the next one "busy"
 
   if (pendingMessage) {
     flash.textContent = pendingMessage;
@@ -287,9 +341,9 @@ function route() {
       if (controller.signal.aborted) return;
       root.replaceChildren();
       notFoundView.render(ctx, {
-        eyebrow: "Error",
-        title: "Something went wrong",
-        detail: "This page could not be shown. Reload the page to try again.",
+        eyebrow: t("Error"),
+        title: t("Something went wrong"),
+        detail: t("This page could not be shown. Reload the page to try again."),
       });
     });
 }

@@ -4,16 +4,17 @@
 
 import { buildHash } from "./router.js";
 import { FACETS, FACET_LIMIT, hasWords } from "./search.js";
+import { currentLocale, msg, t, tn } from "./i18n.js";
 
 export const SORT_OPTIONS = Object.freeze([
-  { value: "relevance", label: "Relevance" },
-  { value: "title", label: "Title (A–Z)" },
-  { value: "-title", label: "Title (Z–A)" },
-  { value: "author", label: "Author (A–Z)" },
-  { value: "-published_year", label: "Newest published" },
-  { value: "published_year", label: "Oldest published" },
-  { value: "-created_at", label: "Recently added" },
-  { value: "created_at", label: "First added" },
+  { value: "relevance", label: msg("Relevance") },
+  { value: "title", label: msg("Title (A–Z)") },
+  { value: "-title", label: msg("Title (Z–A)") },
+  { value: "author", label: msg("Author (A–Z)") },
+  { value: "-published_year", label: msg("Newest published") },
+  { value: "published_year", label: msg("Oldest published") },
+  { value: "-created_at", label: msg("Recently added") },
+  { value: "created_at", label: msg("First added") },
 ]);
 
 export const DEFAULT_PER_PAGE = 20;
@@ -154,21 +155,38 @@ export function isFiltered(state) {
   );
 }
 
-/**
- * "Books 21–40 of 57", "3 books" or "No books" for a results heading, from pageInfo(); with
- * `estimate` (the API's total_is_estimate) the total reads "about 12,000".
- */
-export function resultsSummary(info, noun = "book", { estimate = false } = {}) {
-  const plural = `${noun}s`;
-  const about = estimate ? "about " : "";
-  if (info.total === 0) return `No ${plural}`;
-  if (info.outOfRange) return `No ${plural} on page ${info.page.toLocaleString("en")}`;
-  if (info.total <= info.last - info.first + 1 && !estimate) {
-    return info.total === 1 ? `1 ${noun}` : `${info.total.toLocaleString("en")} ${plural}`;
+// The words of a results heading for each kind of list, written out so each is a message of its own (other
+// languages do not make plurals or capitals the English way).
+function summaryWords(noun) {
+  switch (noun) {
+    case "user":
+      return { none: t("No users"), outOfRange: t("No users on page {page}"), count: (n) => tn(n, "{count} user", "{count} users"),
+        range: t("Users {first}–{last} of {total}"), rangeAbout: t("Users {first}–{last} of about {total}") };
+    case "member":
+      return { none: t("No members"), outOfRange: t("No members on page {page}"), count: (n) => tn(n, "{count} member", "{count} members"),
+        range: t("Members {first}–{last} of {total}"), rangeAbout: t("Members {first}–{last} of about {total}") };
+    case "event":
+      return { none: t("No events"), outOfRange: t("No events on page {page}"), count: (n) => tn(n, "{count} event", "{count} events"),
+        range: t("Events {first}–{last} of {total}"), rangeAbout: t("Events {first}–{last} of about {total}") };
+    default:
+      return { none: t("No books"), outOfRange: t("No books on page {page}"), count: (n) => tn(n, "{count} book", "{count} books"),
+        range: t("Books {first}–{last} of {total}"), rangeAbout: t("Books {first}–{last} of about {total}") };
   }
-  return `${cap(plural)} ${info.first.toLocaleString("en")}–${info.last.toLocaleString("en")} of ${about}${info.total.toLocaleString("en")}`;
 }
 
-function cap(text) {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+/**
+ * "Books 21–40 of 57", "3 books" or "No books" for a results heading, from pageInfo(); with
+ * `estimate` (the API's total_is_estimate) the total reads "about 12,000". `noun`: book, user, member or event.
+ */
+export function resultsSummary(info, noun = "book", { estimate = false } = {}) {
+  const words = summaryWords(noun);
+  const number = (n) => n.toLocaleString(currentLocale());
+  if (info.total === 0) return words.none;
+  if (info.outOfRange) return fill(words.outOfRange, { page: number(info.page) });
+  if (info.total <= info.last - info.first + 1 && !estimate) return words.count(info.total);
+  return fill(estimate ? words.rangeAbout : words.range, { first: number(info.first), last: number(info.last), total: number(info.total) });
+}
+
+function fill(text, params) {
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? params[name] : whole));
 }

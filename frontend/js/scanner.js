@@ -7,7 +7,7 @@
 // input and is handled as if typed and sent (the form is submitted), like a USB scanner does.
 
 import { el } from "./dom.js";
-import { t } from "./i18n.js";
+import { msg, t } from "./i18n.js";
 
 const ZXING = "../vendor/zxing-library-0.23.0/zxing.min.js";
 const FORMATS = ["ean_13", "ean_8", "upc_a", "upc_e", "code_128", "code_39", "codabar", "itf", "qr_code"];
@@ -124,6 +124,9 @@ export function scan({ label, opener = document.activeElement } = {}) {
   });
 }
 
+// What an input[data-scan] reads, in words (index.html's data-scan values).
+const SCAN_TARGETS = { ISBN: msg("ISBN"), barcode: msg("barcode"), "card number": msg("card number") };
+
 /**
  * A "Scan" button after each input[data-scan] inside root (only where a camera can be used). A code read fills
  * the input, fires its input event, and calls onCode(code, input), or by default submits the input's form.
@@ -133,7 +136,7 @@ export function addScanButtons(root, onCode = null) {
   for (const input of root.querySelectorAll("input[data-scan]")) {
     if (input.dataset.scanReady) continue;
     input.dataset.scanReady = "true";
-    const what = input.dataset.scan;
+    const what = SCAN_TARGETS[input.dataset.scan] ? t(SCAN_TARGETS[input.dataset.scan]) : input.dataset.scan; // i18n: SCAN_TARGETS
     const button = el("button", { type: "button", className: "button secondary scan-button",
       "aria-label": t("Scan the {what} with the camera", { what }) },
     el("span", { className: "scan-icon", "aria-hidden": "true" }), t("Scan"));

@@ -7,6 +7,7 @@
 // whitespace and that word is neither quoted nor excluded, matches as a prefix.
 
 import { languageName } from "./languages.js";
+import { msg, t } from "./i18n.js";
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const ISBN_LIKE = /^[\dXx\s-]+$/;
@@ -112,7 +113,7 @@ export function highlightSegments(text, terms) {
 /** The facets the list asks for when a q or a filter is set, and how many values of each. */
 export const FACETS = Object.freeze(["subject", "language", "author", "decade"]);
 export const FACET_LIMIT = 8;
-export const FACET_TITLES = Object.freeze({ subject: "Subject", language: "Language", author: "Author", decade: "Published" });
+export const FACET_TITLES = Object.freeze({ subject: msg("Subject"), language: msg("Language"), author: msg("Author"), decade: msg("Published") });
 
 /** The list-state changes that filter by a facet value (decade 1960 -> year_from 1960, year_to 1969). */
 export function facetFilter(facet, value) {
@@ -162,16 +163,16 @@ export function yearsLabel(yearFrom, yearTo) {
  */
 export function activeFilters(state, { authorName = () => null } = {}) {
   const chips = [];
-  if (state.subject) chips.push({ key: "subject", name: "Subject", value: state.subject, changes: { subject: "" } });
+  if (state.subject) chips.push({ key: "subject", name: t("Subject"), value: state.subject, changes: { subject: "" } });
   if (state.language) {
-    chips.push({ key: "language", name: "Language", value: languageName(state.language) || state.language, changes: { language: "" } });
+    chips.push({ key: "language", name: t("Language"), value: languageName(state.language) || state.language, changes: { language: "" } });
   }
   if (state.author) {
-    chips.push({ key: "author", name: "Author", value: authorName(state.author) || `#${state.author}`, changes: { author: null } });
+    chips.push({ key: "author", name: t("Author"), value: authorName(state.author) || `#${state.author}`, changes: { author: null } });
   }
   const years = yearsLabel(state.year_from, state.year_to);
-  if (years) chips.push({ key: "years", name: "Published", value: years, changes: { year_from: null, year_to: null } });
-  if (state.available) chips.push({ key: "available", name: "Availability", value: "Available now", changes: { available: false } });
+  if (years) chips.push({ key: "years", name: t("Published"), value: years, changes: { year_from: null, year_to: null } });
+  if (state.available) chips.push({ key: "available", name: t("Availability"), value: t("Available now"), changes: { available: false } });
   return chips;
 }
 

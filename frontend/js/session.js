@@ -3,9 +3,11 @@
 // so they mirror the API's policy: anyone reads the catalog, librarians and admins edit it, admins
 // manage users. No DOM here, so node --test covers it; main.js draws the header from it.
 
+import { msg, t } from "./i18n.js";
+
 export const ROLES = Object.freeze(["member", "librarian", "admin"]);
 
-const ROLE_LABELS = Object.freeze({ member: "Member", librarian: "Librarian", admin: "Admin" });
+const ROLE_LABELS = Object.freeze({ member: msg("Member"), librarian: msg("Librarian"), admin: msg("Admin") });
 
 /** The token scopes each role may ask for (POST /tokens answers 422 for more). */
 const TOKEN_SCOPES = Object.freeze({
@@ -15,14 +17,14 @@ const TOKEN_SCOPES = Object.freeze({
 });
 
 export const SCOPE_LABELS = Object.freeze({
-  read: "Read: look up the catalog and your account",
-  write: "Write: change what your role may change",
-  admin: "Admin: manage users",
+  read: msg("Read: look up the catalog and your account"),
+  write: msg("Write: change what your role may change"),
+  admin: msg("Admin: manage users"),
 });
 
 /** "librarian" -> "Librarian"; an unknown role is shown as sent. */
 export function roleLabel(role) {
-  return ROLE_LABELS[role] ?? String(role ?? "");
+  return ROLE_LABELS[role] ? t(ROLE_LABELS[role]) : String(role ?? ""); // i18n: ROLE_LABELS
 }
 
 /** Librarians and admins may add, edit and delete books and authors. */

@@ -6,8 +6,9 @@ import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoad
 import { clearFieldErrors, showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
 import { tokenBody, scopesText, TOKEN_DEFAULT_DAYS } from "../accounts.js";
-import { formatDate, formatDateTime, countLabel } from "../format.js";
+import { formatDate, formatDateTime } from "../format.js";
 import { currentUser, setUser, roleLabel, tokenScopesFor, SCOPE_LABELS } from "../session.js";
+import { t, tn } from "../i18n.js";
 
 const revokers = new WeakMap(); // view -> ask(token, opener): open the revoke confirmation
 const PASSWORD_FIELDS = ["current_password", "new_password"];
@@ -34,11 +35,11 @@ function fact(term, value) {
 
 function drawDetails(dl, user) {
   dl.replaceChildren(
-    fact("Name", user.display_name || "—"),
-    fact("Email", user.email),
-    fact("Role", roleLabel(user.role)),
-    fact("Account created", formatDate(user.created_at)),
-    ...(user.last_login_at ? [fact("Last login", formatDateTime(user.last_login_at))] : []),
+    fact(t("Name"), user.display_name || "—"),
+    fact(t("Email"), user.email),
+    fact(t("Role"), roleLabel(user.role)),
+    fact(t("Account created"), formatDate(user.created_at)),
+    ...(user.last_login_at ? [fact(t("Last login"), formatDateTime(user.last_login_at))] : []),
   );
 }
 
@@ -62,7 +63,7 @@ function setUpPasswordForm(ctx, view, user) {
       r.form.reset();
       r.username.value = user.email;
       clearFieldErrors(r.form, r.summary);
-      r.done.textContent = "Your password has been changed.";
+      r.done.textContent = t("Your password has been changed.");
       r.done.hidden = false;
       r.done.focus();
     } catch (error) {
@@ -70,7 +71,7 @@ function setUpPasswordForm(ctx, view, user) {
       r.done.hidden = true;
       showFieldErrors(r.form, r.summary, groupErrors(error.errors, PASSWORD_FIELDS), {
         order: PASSWORD_FIELDS,
-        heading: (count) => (error.status === 422 ? (count === 1 ? "There is a problem" : `There are ${count} problems`) : `The password was not changed: ${error.title}`),
+        heading: (count) => (error.status === 422 ? tn(count, "There is a problem", "There are {count} problems") : t("The password was not changed: {title}", { title: error.title })),
         fallback: error.detail || error.title,
       });
     } finally {
@@ -89,7 +90,7 @@ function setUpTokenForm(ctx, view, user) {
   r.scopes.replaceChildren(...scopes.map((scope) => {
     const id = `token-scope-${scope}`;
     const input = el("input", { type: "checkbox", id, name: "scopes", value: scope, checked: scope === "read" });
-    return el("div", { className: "check" }, input, el("label", { for: id, text: SCOPE_LABELS[scope] ?? scope }));
+    return el("div", { className: "check" }, input, el("label", { for: id, text: SCOPE_LABELS[scope] ? t(SCOPE_LABELS[scope]) : scope })); // i18n: SCOPE_LABELS
   }));
   r.form.elements.expires_in_days.value = String(TOKEN_DEFAULT_DAYS);
 
@@ -118,7 +119,7 @@ function setUpTokenForm(ctx, view, user) {
       const grouped = groupErrors(error.errors, TOKEN_FIELDS);
       showFieldErrors(r.form, r.summary, grouped, {
         order: TOKEN_FIELDS,
-        heading: (count) => (error.status === 422 ? (count === 1 ? "There is a problem with this token" : `There are ${count} problems with this token`) : `The token was not created: ${error.title}`),
+        heading: (count) => (error.status === 422 ? tn(count, "There is a problem with this token", "There are {count} problems with this token") : t("The token was not created: {title}", { title: error.title })),
         fallback: error.detail || error.title,
       });
     } finally {
@@ -130,7 +131,7 @@ function setUpTokenForm(ctx, view, user) {
 
 /** Show the secret of a token just created: once, read-only, with a Copy button. */
 function showNewToken(r, token) {
-  r["new-token-title"].textContent = `Your new token “${token.name}”`;
+  r["new-token-title"].textContent = t("Your new token “{name}”", { name: token.name });
   r["token-value"].value = token.token ?? "";
   r["new-token"].dataset.tokenId = String(token.id);
   r["copy-status"].textContent = "";
@@ -143,27 +144,27 @@ async function copyToken(r) {
   try {
     if (!navigator.clipboard?.writeText) throw new Error("no clipboard");
     await navigator.clipboard.writeText(input.value);
-    r["copy-status"].textContent = "Copied to the clipboard.";
+    r["copy-status"].textContent = t("Copied to the clipboard.");
   } catch {
     // No clipboard access (an insecure origin, or permission refused): select it for Ctrl+C.
     input.focus();
     input.select();
-    r["copy-status"].textContent = "The token is selected: press Ctrl+C (or ⌘C) to copy it.";
+    r["copy-status"].textContent = t("The token is selected: press Ctrl+C (or ⌘C) to copy it.");
   }
 }
 
 async function loadTokens(ctx, view, { retry = false, keepFocus = false } = {}) {
   const r = refs(view.querySelector('[data-ref="tokens-section"]'));
-  showLoading(r.tokens, "Loading tokens…");
+  showLoading(r.tokens, t("Loading tokens…"));
   try {
     const page = await listTokens({ per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
     if (page.items.length === 0) {
-      showEmpty(r.tokens, "You have no API tokens.", "Create one below to use the API from a script or another program.");
+      showEmpty(r.tokens, t("You have no API tokens."), t("Create one below to use the API from a script or another program."));
     } else {
       const list = el("ul", { className: "cards token-list" }, ...page.items.map((token) => tokenItem(view, token)));
       const parts = [list];
-      if (page.total > page.items.length) parts.unshift(el("p", { text: `Showing ${page.items.length} of ${countLabel(page.total, "token")}.` }));
+      if (page.total > page.items.length) parts.unshift(el("p", { text: tn(page.total, "Showing {shown} of {count} token.", "Showing {shown} of {count} tokens.", { shown: page.items.length }) }));
       r.tokens.replaceChildren(...parts);
       doneLoading(r.tokens);
     }
@@ -179,10 +180,10 @@ function tokenItem(view, token) {
   const r = refs(node);
   r.name.textContent = token.name;
   r.facts.replaceChildren(
-    fact("Scopes", scopesText(token.scopes)),
-    fact("Created", formatDate(token.created_at)),
-    fact("Expires", token.expires_at ? formatDate(token.expires_at) : "Never"),
-    fact("Last used", token.last_used_at ? formatDateTime(token.last_used_at) : "Never used"),
+    fact(t("Scopes"), scopesText(token.scopes)),
+    fact(t("Created"), formatDate(token.created_at)),
+    fact(t("Expires"), token.expires_at ? formatDate(token.expires_at) : "Never"),
+    fact(t("Last used"), token.last_used_at ? formatDateTime(token.last_used_at) : "Never used"),
   );
   r.revoke.setAttribute("aria-label", `Revoke “${token.name}”`);
   r.revoke.addEventListener("click", () => revokers.get(view)?.(token, r.revoke));
@@ -195,7 +196,7 @@ function setUpRevoke(ctx, view) {
   let pending = null; // { token, opener } while the dialog is open
 
   revokers.set(view, (token, opener) => {
-    refs(confirm)["confirm-text"].textContent = `Programs using “${token.name}” will stop working at once. This cannot be undone.`;
+    refs(confirm)["confirm-text"].textContent = t("Programs using “{name}” will stop working at once. This cannot be undone.", { name: token.name });
     confirm.returnValue = "";
     pending = { token, opener };
     confirm.showModal();
@@ -217,7 +218,7 @@ function setUpRevoke(ctx, view) {
       if (error.status !== 404) {
         opener.disabled = false;
         opener.closest("li").append(el("p", { className: "inline-problem", role: "alert" },
-          el("strong", { text: `Could not revoke the token: ${error.title}.` }), error.detail ? ` ${error.detail}` : ""));
+          el("strong", { text: t("Could not revoke the token: {title}.", { title: error.title }) }), error.detail ? ` ${error.detail}` : ""));
         opener.focus();
         return;
       }

@@ -3,7 +3,7 @@
 
 import { listAudit } from "../api.js";
 import { el, refs, showLoading, showProblem, showEmpty, isAbort, focusLost, doneLoading } from "../dom.js";
-import { AUDIT_RESOURCE_TYPES, actionLabel, auditApiParams, auditListHash, auditListState, describeSummary, knownActions,
+import { AUDIT_RESOURCE_TYPES, actionLabel, resourceLabel, auditApiParams, auditListHash, auditListState, describeSummary, knownActions,
   resourceHash } from "../auditlog.js";
 import { formatDateTime } from "../format.js";
 import { t } from "../i18n.js";
@@ -34,7 +34,7 @@ export async function render(ctx) {
 function mount(ctx) {
   const typeSelect = el("select", { id: "audit-type", name: "resource_type" },
     el("option", { value: "", text: t("Any record") }),
-    ...AUDIT_RESOURCE_TYPES.map((type) => el("option", { value: type, text: t(type) })));
+    ...AUDIT_RESOURCE_TYPES.map((type) => el("option", { value: type, text: resourceLabel(type) })));
   const view = el("section", { className: "view view-audit", dataset: { view: "audit" } },
     adminNav("audit"),
     el("div", { className: "page-head" },
@@ -101,7 +101,7 @@ async function load(ctx, view, state, { retry = false } = {}) {
 }
 
 function eventItem(state, event) {
-  const record = event.resource_type ? `${t(event.resource_type)} ${event.resource_id ?? ""}`.trim() : "";
+  const record = event.resource_type ? `${resourceLabel(event.resource_type)} ${event.resource_id ?? ""}`.trim() : "";
   const page = resourceHash(event);
   const lines = describeSummary(event.action, event.summary);
   return el("li", { className: "audit-event" },

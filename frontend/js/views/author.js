@@ -2,12 +2,12 @@
 
 import { getAuthor, listAuthorBooks } from "../api.js";
 import { clone, refs, showLoading, showProblem, showEmpty, isAbort, focusLost, loadForView } from "../dom.js";
-import { countLabel } from "../format.js";
 import { toPositiveInt, pageInfo, resultsSummary } from "../query.js";
 import { buildHash } from "../router.js";
 import { renderBooks, renderPager } from "./results.js";
 import { authorTools } from "./authoredit.js";
 import { currentUser, canEditCatalog } from "../session.js";
+import { t, tn } from "../i18n.js";
 
 const PER_PAGE = 20;
 
@@ -17,11 +17,11 @@ export async function render(ctx) {
   const page = toPositiveInt(ctx.query.page, 1);
   let view = ctx.sameView ? ctx.root.querySelector(':scope > [data-view="author"]') : null;
   if (!view) {
-    showLoading(ctx.root, "Loading author…");
+    showLoading(ctx.root, t("Loading author…"));
     const author = await loadForView(
       ctx,
       (options) => getAuthor(id, options),
-      { title: "Author not found", detail: "There is no author with this number in the catalog." },
+      { title: t("Author not found"), detail: t("There is no author with this number in the catalog.") },
       () => render(ctx),
     );
     if (author === undefined) return;
@@ -29,8 +29,8 @@ export async function render(ctx) {
     const r = refs(view);
     const draw = (shown) => {
       r.name.textContent = shown.name;
-      const filed = shown.sort_name && shown.sort_name !== shown.name ? `Filed as “${shown.sort_name}”. ` : "";
-      r.about.textContent = `${filed}${countLabel(shown.book_count, "book")} in the catalog.`;
+      const filed = shown.sort_name && shown.sort_name !== shown.name ? `${t("Filed as “{name}”.", { name: shown.sort_name })} ` : "";
+      r.about.textContent = `${filed}${tn(shown.book_count, "{count} book in the catalog.", "{count} books in the catalog.")}`;
     };
     draw(author);
     if (canEditCatalog(currentUser()?.role)) {
@@ -49,18 +49,18 @@ export async function render(ctx) {
 
 async function loadBooks(ctx, view, id, page, { retry = false } = {}) {
   const r = refs(view);
-  showLoading(r.results, "Loading books…");
+  showLoading(r.results, t("Loading books…"));
   try {
     const envelope = await listAuthorBooks(id, { page, per_page: PER_PAGE, sort: "-published_year" }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
     const info = envelope.items.length ? renderBooks(r.results, envelope) : pageInfo(envelope);
-    if (!envelope.items.length) showEmpty(r.results, info.outOfRange ? "This page is past the end of the list." : "No books by this author are in the catalog.");
+    if (!envelope.items.length) showEmpty(r.results, info.outOfRange ? t("This page is past the end of the list.") : t("No books by this author are in the catalog."));
     r.summary.textContent = resultsSummary(info);
     renderPager(r.pager, info, (n) => buildHash(`/authors/${id}`, { page: n }, { page: 1 }));
     if ((ctx.sameView || retry) && focusLost()) r.summary.focus();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
-    r.summary.textContent = "Could not load the books";
+    r.summary.textContent = t("Could not load the books");
     r.pager.replaceChildren();
     showProblem(r.results, error, () => loadBooks(ctx, view, id, page, { retry: true }));
   }

@@ -16,7 +16,7 @@ import {
 } from "../circulation.js";
 import { formatDate, listParts, paragraphs, fullTitle } from "../format.js";
 import { coverUrl } from "../covers.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { addScanButtons } from "../scanner.js";
 import { languageName } from "../languages.js";
 import { buildHash, loginHash } from "../router.js";
@@ -28,11 +28,11 @@ const EDIT_FIELDS = ["location", "call_number", "notes"];
 
 /** Load the book and draw it; a 404 shows the not-found view. */
 export async function render(ctx) {
-  showLoading(ctx.root, "Loading book…");
+  showLoading(ctx.root, t("Loading book…"));
   const book = await loadForView(
     ctx,
     (options) => getBook(ctx.params.id, options),
-    { title: "Book not found", detail: "There is no book with this number in the catalog. It may have been deleted." },
+    { title: t("Book not found"), detail: t("There is no book with this number in the catalog. It may have been deleted.") },
     () => render(ctx),
   );
   if (book === undefined) return;
@@ -164,7 +164,7 @@ function drawByline(node, authors) {
   const parts = listParts(authors.map((a) => a.name)).map((part) =>
     part.type === "element" ? el("a", { href: `#/authors/${authors[part.index].id}`, text: part.value }) : part.value,
   );
-  node.replaceChildren("by ", ...parts);
+  node.replaceChildren(`${t("by")} `, ...parts);
   node.hidden = false;
 }
 
@@ -175,24 +175,24 @@ function drawFacts(dl, book) {
       rows.push(el("div", { className: "fact" }, el("dt", { text: term }), el("dd", {}, ...value)));
     }
   };
-  add("ISBN", book.isbn_formatted ?? book.isbn);
-  add("ISBN-10", book.isbn10);
+  add(t("ISBN"), book.isbn_formatted ?? book.isbn);
+  add(t("ISBN-10"), book.isbn10);
   add(t("Other ISBNs"), (book.other_isbns ?? []).join(", "));
   add(t("Edition"), book.edition);
-  add("Publisher", book.publisher);
-  add("Published", book.published_year === null || book.published_year === undefined ? null : String(book.published_year));
-  add("Language", book.language ? languageName(book.language) : null);
+  add(t("Publisher"), book.publisher);
+  add(t("Published"), book.published_year === null || book.published_year === undefined ? null : String(book.published_year));
+  add(t("Language"), book.language ? languageName(book.language) : null);
   add(t("Call number"), book.call_number);
   if ((book.subjects ?? []).length > 0) {
     const list = el("ul", { className: "tags" }, ...book.subjects.map((subject) =>
       el("li", {}, el("a", { href: buildHash("/books", { subject }), text: subject })),
     ));
-    add(book.subjects.length === 1 ? "Subject" : "Subjects", list);
+    add(book.subjects.length === 1 ? t("Subject") : t("Subjects"), list);
   }
   const added = formatDate(book.created_at);
   const changed = formatDate(book.updated_at);
-  add("Added", added);
-  if (changed !== added) add("Last changed", changed);
+  add(t("Added"), added);
+  if (changed !== added) add(t("Last changed"), changed);
   dl.replaceChildren(...rows);
 }
 
@@ -208,7 +208,7 @@ async function remove(ctx, book, r) {
       r.delete.disabled = false;
       r.delete.textContent = t("Delete");
       const message = el("p", { className: "inline-problem", role: "alert" },
-        el("strong", { text: `Could not delete the book: ${error.title}.` }), error.detail ? ` ${error.detail}` : "");
+        el("strong", { text: t("Could not delete the book: {title}.", { title: error.title }) }), error.detail ? ` ${error.detail}` : "");
       r["delete-problem"].replaceChildren(message);
       if (error.status === 409 && /archive/i.test(error.detail)) {
         // It has history after all (e.g. old holds): offer what the server suggests.
@@ -221,7 +221,7 @@ async function remove(ctx, book, r) {
     }
     // Already gone: the outcome the user asked for.
   }
-  ctx.navigate(lastListHash(), { message: `Deleted “${fullTitle(book)}” from the catalog.`, force: true });
+  ctx.navigate(lastListHash(), { message: t("Deleted “{title}” from the catalog.", { title: fullTitle(book) }), force: true });
 }
 
 // ---- Availability, copies and holds ----
@@ -234,7 +234,7 @@ function drawAvailability({ view, book }) {
   r.availability.replaceChildren(
     el("span", { className: "availability-icon", "aria-hidden": "true", text: summary?.kind === "available" ? "✓" : "✗" }), " ",
     el("strong", { text: availabilityText(book.availability) }),
-    waiting ? `, ${waiting} (holds in the queue)` : "",
+    waiting ? t(", {waiting} (holds in the queue)", { waiting }) : "",
   );
 }
 
@@ -251,12 +251,12 @@ async function refreshAvailability(page) {
 async function loadCopies(page, { retry = false } = {}) {
   const { ctx, view, book, staff } = page;
   const r = refs(view);
-  showLoading(r.copies, "Loading copies…");
+  showLoading(r.copies, t("Loading copies…"));
   try {
     const copies = await listCopies(book.id, { per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
     if (copies.items.length === 0) {
-      showEmpty(r.copies, "The library has no copies of this book.", staff ? "Add one below when it arrives." : "");
+      showEmpty(r.copies, t("The library has no copies of this book."), staff ? "Add one below when it arrives." : "");
     } else {
       r.copies.replaceChildren(copiesTable(page, copies));
       doneLoading(r.copies);
@@ -273,8 +273,9 @@ function copiesTable(page, copies) {
   const { staff } = page;
   const node = clone("tpl-copies-table");
   const r = refs(node);
-  const shown = copies.items.length < copies.total ? ` (first ${copies.items.length} of ${copies.total})` : "";
-  r.caption.textContent = `Copies${shown}`;
+  r.caption.textContent = copies.items.length < copies.total
+    ? t("Copies (first {n} of {total})", { n: copies.items.length, total: copies.total })
+    : t("Copies");
   const columns = [staff ? t("Barcode") : t("Copy"), t("Status"), t("Shelf"), t("Due back"), ...(staff ? [t("Action")] : [])];
   r.head.replaceChildren(...columns.map((name) => el("th", { scope: "col", text: name })));
   r.body.replaceChildren(...copies.items.map((copy, index) => {
@@ -456,19 +457,19 @@ function setUpAddCopy(page) {
       clearFieldErrors(form, section.summary);
       form.elements.barcode.value = ""; // the shelf and call number stay for the next copy
       form.elements.notes.value = "";
-      section["copies-status"].textContent = `Added copy ${copy.barcode}.`;
+      section["copies-status"].textContent = t("Added copy {barcode}.", { barcode: copy.barcode });
       await Promise.all([loadCopies(page), refreshAvailability(page)]);
       form.elements.barcode.focus(); // ready for the next copy
     } catch (error) {
       if (ctx.signal.aborted || error.status === 401) return;
       const grouped = groupErrors(error.errors, COPY_FIELDS);
-      if (error.status === 409 && !grouped.fields.barcode) grouped.fields.barcode = [error.detail || "This barcode is in use."];
+      if (error.status === 409 && !grouped.fields.barcode) grouped.fields.barcode = [error.detail || t("This barcode is in use.")];
       showFieldErrors(form, section.summary, grouped, {
         order: COPY_FIELDS,
         fallback: error.detail || error.title,
         heading: (count) => (error.status === 422 || error.status === 409
-          ? count === 1 ? "There is a problem with this copy" : `There are ${count} problems with this copy`
-          : `The copy was not added: ${error.title}`),
+          ? tn(count, "There is a problem with this copy", "There are {count} problems with this copy")
+          : t("The copy was not added: {title}", { title: error.title })),
       });
     } finally {
       form.removeAttribute("aria-busy");
@@ -514,7 +515,7 @@ async function setUpHold(page) {
       await Promise.all([loadCopies(page), refreshAvailability(page)]);
     } catch (error) {
       if (ctx.signal.aborted || error.status === 401) return;
-      r["hold-problem"].replaceChildren(inlineProblem("Could not place a hold", error));
+      r["hold-problem"].replaceChildren(inlineProblem(t("Could not place a hold"), error));
       r.hold.focus();
     } finally {
       r.hold.disabled = false;
@@ -528,8 +529,8 @@ function showMyHold(r, hold, placed = "") {
     return;
   }
   r["hold-mine"].replaceChildren(
-    ...(placed ? [el("strong", { text: placed }), " "] : [el("strong", { text: "You have a hold on this book: " }), holdStatusText(hold), ". "]),
-    el("a", { href: "#/me", text: "See your loans and holds" }),
+    ...(placed ? [el("strong", { text: placed }), " "] : [el("strong", { text: t("You have a hold on this book: ") }), holdStatusText(hold), ". "]),
+    el("a", { href: "#/me", text: t("See your loans and holds") }),
   );
   r["hold-mine"].hidden = false;
 }

@@ -6,7 +6,7 @@
 
 import { listBooks, listLanguages, listSubjects } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, focusLost } from "../dom.js";
-import { t, tn } from "../i18n.js";
+import { currentLocale, t, tn } from "../i18n.js";
 import { catalogLanguageOptions, languageName } from "../languages.js";
 import { SORT_OPTIONS, pageInfo, pagerLinks, listState, listApiParams, listHash, isFiltered, resultsSummary } from "../query.js";
 import {
@@ -36,7 +36,7 @@ const optionLists = {
   },
   language: {
     load: () => allPages((page) => listLanguages({ per_page: 100, page })),
-    options: (items) => catalogLanguageOptions(items, "en").map((o) => new Option(o.label, o.code)),
+    options: (items) => catalogLanguageOptions(items, currentLocale()).map((o) => new Option(o.label, o.code)),
     all: () => t("All languages"),
     label: (code) => languageName(code),
   },
@@ -64,7 +64,7 @@ export async function render(ctx) {
 function mount(ctx) {
   const view = clone("tpl-books");
   const r = refs(view);
-  r.sort.append(...SORT_OPTIONS.map((o) => new Option(o.label, o.value)));
+  r.sort.append(...SORT_OPTIONS.map((o) => new Option(t(o.label), o.value))); // i18n: SORT_OPTIONS
   r["facets-box"].open = typeof matchMedia === "function" && matchMedia(WIDE).matches;
   r["filters-toggle"].addEventListener("click", () => {
     const open = r["filters-toggle"].getAttribute("aria-expanded") !== "true";
@@ -202,7 +202,7 @@ async function loadResults(ctx, view, state, { retry = false } = {}) {
   r.region.setAttribute("aria-busy", "true");
   const shown = r.results.firstElementChild && !r.results.querySelector(".loading");
   if (shown) r.body.classList.add("is-stale");
-  else showLoading(r.results, "Loading books…");
+  else showLoading(r.results, t("Loading books…"));
   try {
     const envelope = await listBooks(listApiParams(state), { signal: ctx.signal });
     if (ctx.signal.aborted) return;
@@ -219,9 +219,13 @@ async function loadResults(ctx, view, state, { retry = false } = {}) {
     r.body.classList.remove("is-stale");
     r.region.removeAttribute("aria-busy");
     if (ctx.sameView) {
-      const pages = info.pages > 1 ? `, page ${info.page} of ${estimate ? "about " : ""}${info.pages}` : "";
-      const didYouMean = suggestions.length ? ` Did you mean ${suggestions.map((s) => `“${s}”`).join(" or ")}?` : "";
-      ctx.announce(`${summary}${pages}.${didYouMean}`);
+      const where = { page: info.page, pages: info.pages };
+      const pages = info.pages > 1 ? ` ${estimate ? t("Page {page} of about {pages}", where) : t("Page {page} of {pages}", where)}.` : "";
+      const options = suggestions.map((s) => `“${s}”`);
+      const didYouMean = options.length
+        ? ` ${t("Did you mean {suggestions}?", { suggestions: new Intl.ListFormat(currentLocale(), { type: "disjunction" }).format(options) })}`
+        : "";
+      ctx.announce(`${summary}.${pages}${didYouMean}`);
     }
     // A chip that was clicked is drawn again: keep focus on it (or on the heading when it is gone).
     if (focusedChip && focusLost()) view.querySelector(`[data-chip="${CSS.escape(focusedChip)}"]`)?.focus();
@@ -231,14 +235,14 @@ async function loadResults(ctx, view, state, { retry = false } = {}) {
     if (isAbort(error) || ctx.signal.aborted) return;
     r.body.classList.remove("is-stale");
     r.region.removeAttribute("aria-busy");
-    r.summary.textContent = "Could not load books";
+    r.summary.textContent = t("Could not load books");
     r.pager.replaceChildren();
     if (error.status === 422 && state.cursor && error.errors?.cursor) {
-      showEmpty(r.results, "This page of results is no longer available.", "", el("a", { href: listHash(state, { page: 1 }), text: "Go to the first page" }));
+      showEmpty(r.results, t("This page of results is no longer available."), "", el("a", { href: listHash(state, { page: 1 }), text: t("Go to the first page") }));
     } else {
       showProblem(r.results, error, () => loadResults(ctx, view, state, { retry: true }));
     }
-    ctx.announce(`Could not load books. ${error.detail || error.title || ""}`);
+    ctx.announce(`${t("Could not load books")}. ${error.detail || error.title || ""}`);
   }
 }
 
@@ -246,14 +250,14 @@ function renderBooksOrEmpty(container, envelope, state, info) {
   if (envelope.items.length > 0) {
     renderBooks(container, envelope, { info, terms: searchTerms(state.q) });
   } else if (envelope.total > 0) {
-    showEmpty(container, "This page is past the end of the results.", "", el("a", { href: listHash(state, { page: 1 }), text: "Go to the first page" }));
+    showEmpty(container, t("This page is past the end of the results."), "", el("a", { href: listHash(state, { page: 1 }), text: t("Go to the first page") }));
   } else if (isFiltered(state)) {
-    const now = state.available ? " Some may be out on loan: try without “Available now”." : "";
-    const what = (state.q ? `Nothing in the catalog matches “${state.q}” with these filters.` : "Nothing in the catalog matches these filters.") + now;
-    showEmpty(container, "No books found.", what, el("a", { href: "#/books", text: "Clear search and filters" }));
+    const now = state.available ? ` ${t("Some may be out on loan: try without “Available now”.")}` : "";
+    const what = (state.q ? t("Nothing in the catalog matches “{q}” with these filters.", { q: state.q }) : t("Nothing in the catalog matches these filters.")) + now;
+    showEmpty(container, t("No books found."), what, el("a", { href: "#/books", text: t("Clear search and filters") }));
   } else {
-    const add = canEditCatalog(currentUser()?.role) ? el("a", { href: "#/books/new", text: "Add the first book" }) : null;
-    showEmpty(container, "The catalog is empty.", add ? "Books you add will be listed here." : "", add);
+    const add = canEditCatalog(currentUser()?.role) ? el("a", { href: "#/books/new", text: t("Add the first book") }) : null;
+    showEmpty(container, t("The catalog is empty."), add ? t("Books you add will be listed here.") : "", add);
   }
 }
 
@@ -299,7 +303,7 @@ function renderFacets(r, state, envelope) {
     if (values.length === 1 && values[0].count === envelope.total && !isFacetActive(state, name, values[0].value)) continue;
     const group = clone("tpl-facet-group");
     const g = refs(group);
-    g.title.textContent = FACET_TITLES[name];
+    g.title.textContent = t(FACET_TITLES[name]); // i18n: FACET_TITLES
     g.list.append(...values.map((facet) => facetChip(state, name, facet, envelope.total_is_estimate === true)));
     groups.push(group);
   }
@@ -315,7 +319,7 @@ function facetChip(state, name, facet, estimate) {
   c.label.textContent = facet.label ?? String(facet.value);
   const count = Number(facet.count) || 0;
   const books = count === 1 ? " book" : " books";
-  c.count.replaceChildren(`${estimate ? "~" : ""}${count.toLocaleString("en")}`,
+  c.count.replaceChildren(`${estimate ? "~" : ""}${count.toLocaleString(currentLocale())}`,
     el("span", { className: "visually-hidden", text: estimate ? `${books}, estimated` : books }));
   c.button.setAttribute("aria-pressed", String(active));
   c.button.dataset.chip = `facet:${name}:${facet.value}`;

@@ -35,10 +35,10 @@ function fillLoan(node, loan, { showMember }) {
   r["due-text"].textContent = due.overdue ? due.text.replace(/^Overdue: /, "") : due.text;
   node.classList.toggle("is-overdue", due.overdue);
   r.facts.replaceChildren(
-    ...(showMember ? [fact("Member", `${loan.member_name} (card ${loan.card_number})`)] : []),
-    fact("Barcode", loan.barcode),
-    fact("Borrowed", formatDate(loan.loaned_at)),
-    fact("Renewals", renewalsText(loan)),
+    ...(showMember ? [fact(t("Member"), `${loan.member_name} (card ${loan.card_number})`)] : []),
+    fact(t("Barcode"), loan.barcode),
+    fact(t("Borrowed"), formatDate(loan.loaned_at)),
+    fact(t("Renewals"), renewalsText(loan)),
   );
   // Renew only when the server would grant it, saying the new due date; otherwise why not.
   const renewal = renewOffer(loan);
@@ -46,7 +46,7 @@ function fillLoan(node, loan, { showMember }) {
   r.renew.textContent = renewal.label;
   r.renew.setAttribute("aria-label", `${renewal.label}: “${loan.book_title}”`);
   setText(r["renew-note"], renewal.offer ? "" : renewal.reason);
-  r.return.setAttribute("aria-label", `Check in “${loan.book_title}”`);
+  r.return.setAttribute("aria-label", t("Check in “{title}”", { title: loan.book_title }));
 }
 
 /**
@@ -67,10 +67,10 @@ export function loanItem(loan, { staff = false, showMember = staff, say, changed
       current = await renewLoan(current.id);
       fillLoan(node, current, { showMember });
       if (r.renew.hidden) r.link.focus(); // no further renewal: the button is gone
-      say(`Renewed “${current.book_title}”: now due ${formatDate(current.due_at)}.`);
+      say(t("Renewed “{title}”: now due {date}.", { title: current.book_title, date: formatDate(current.due_at) }));
     } catch (error) {
       if (error.status === 401 || error.name === "AbortError") return;
-      r.problem.replaceChildren(inlineProblem(`Could not renew “${current.book_title}”`, error));
+      r.problem.replaceChildren(inlineProblem(t("Could not renew “{title}”", { title: current.book_title }), error));
     }
   }));
 
@@ -79,11 +79,11 @@ export function loanItem(loan, { staff = false, showMember = staff, say, changed
     try {
       const { loan: returned, hold } = await returnLoan(current.id);
       const shelf = hold ? ` ${holdShelfText({ name: hold.member_name, pickupBy: hold.pickup_by })}.` : "";
-      say(`Checked in “${returned.book_title}” (${returned.barcode}).${shelf}`);
+      say(`${t("Checked in “{title}” ({barcode}).", { title: returned.book_title, barcode: returned.barcode })}${shelf}`);
       changed?.();
     } catch (error) {
       if (error.status === 401 || error.name === "AbortError") return;
-      r.problem.replaceChildren(inlineProblem(`Could not check in “${current.book_title}”`, error));
+      r.problem.replaceChildren(inlineProblem(t("Could not check in “{title}”", { title: current.book_title }), error));
     }
   }));
   return node;
@@ -102,23 +102,24 @@ export function holdItem(hold, { mine = false, showMember = !mine, host, say, ch
   r.link.textContent = hold.book_title;
   r.state.textContent = holdStatusText(hold);
   r.facts.replaceChildren(
-    ...(showMember ? [fact("Member", hold.member_name)] : []),
-    fact("Placed", formatDate(hold.placed_at)),
-    ...(hold.status === "ready" && hold.copy_barcode ? [fact("Copy on the hold shelf", hold.copy_barcode)] : []),
+    ...(showMember ? [fact(t("Member"), hold.member_name)] : []),
+    fact(t("Placed"), formatDate(hold.placed_at)),
+    ...(hold.status === "ready" && hold.copy_barcode ? [fact(t("Copy on the hold shelf"), hold.copy_barcode)] : []),
     // Staff see who cannot be told by e-mail (no address): they call or tell them at the desk.
     ...(showMember && hold.member_has_email === false ? [fact(t("E-mail"), t("None: tell them another way"))] : []),
   );
-  r.cancel.setAttribute("aria-label", `Cancel the hold on “${hold.book_title}”`);
+  r.cancel.setAttribute("aria-label", t("Cancel the hold on “{title}”", { title: hold.book_title }));
   const closed = !["waiting", "ready"].includes(hold.status);
   r.cancel.hidden = closed;
 
   r.cancel.addEventListener("click", async () => {
-    const whose = mine ? "Your" : `${hold.member_name}’s`;
+    const what = { name: hold.member_name, title: hold.book_title };
+    const cancelled = mine ? t("Your hold on “{title}” will be cancelled.", what) : t("{name}’s hold on “{title}” will be cancelled.", what);
     const ok = await confirmDialog(host, {
-      title: "Cancel this hold?",
-      text: `${whose} hold on “${hold.book_title}” will be cancelled.${hold.status === "ready" ? " The copy on the hold shelf goes to the next in line." : ""}`,
-      confirmLabel: "Cancel hold",
-      cancelLabel: "Keep it",
+      title: t("Cancel this hold?"),
+      text: `${cancelled}${hold.status === "ready" ? ` ${t("The copy on the hold shelf goes to the next in line.")}` : ""}`,
+      confirmLabel: t("Cancel hold"),
+      cancelLabel: t("Keep it"),
       opener: r.cancel,
     });
     if (!ok) return;
@@ -129,12 +130,12 @@ export function holdItem(hold, { mine = false, showMember = !mine, host, say, ch
       } catch (error) {
         if (error.status === 401 || error.name === "AbortError") return;
         if (error.status !== 404) {
-          r.problem.replaceChildren(inlineProblem("Could not cancel the hold", error));
+          r.problem.replaceChildren(inlineProblem(t("Could not cancel the hold"), error));
           return;
         }
         // Already gone: the outcome asked for.
       }
-      say(`Cancelled the hold on “${hold.book_title}”.`);
+      say(t("Cancelled the hold on “{title}”.", { title: hold.book_title }));
       changed?.();
     });
   });

@@ -140,7 +140,7 @@ function setMode(mode, { focus }) {
   dispatch({ type: "mode", mode });
   syncUrl();
   if (focus) focusInput();
-  active?.ctx.announce(mode === "return" ? "Returns: scan a barcode." : desk.member ? `Checking out to ${desk.member.name}.` : "Check out: enter a card number.");
+  active?.ctx.announce(mode === "return" ? t("Returns: scan a barcode.") : desk.member ? t("Checking out to {name}.", { name: desk.member.name }) : t("Check out: enter a card number."));
 }
 
 function nextMember() {
@@ -149,7 +149,7 @@ function nextMember() {
   const r = refs(active.view);
   r.card.value = "";
   r.card.focus();
-  active.ctx.announce("Ready for the next member: enter a card number.");
+  active.ctx.announce(t("Ready for the next member: enter a card number."));
 }
 
 /** Keep the address bar in step without a new navigation (the desk is already drawn). */
@@ -217,8 +217,9 @@ function afterLookup() {
     r.card.value = desk.card;
     r.barcode.focus();
     const m = desk.member;
-    const note = m.status === "suspended" ? " Card suspended: cannot borrow." : "";
-    ctx.announce(`${m.name}, card ${m.card_number}. ${loansOfLimit(m.active_loans, rules?.max_loans)}.${note}${desk.holds.length ? ` ${desk.holds.length} ready on the hold shelf.` : ""} Scan a barcode.`);
+    const note = m.status === "suspended" ? ` ${t("Card suspended: cannot borrow.")}` : "";
+    const ready = desk.holds.length ? ` ${tn(desk.holds.length, "{count} ready on the hold shelf.", "{count} ready on the hold shelf.")}` : "";
+    ctx.announce(`${t("{name}, card {card}.", { name: m.name, card: m.card_number })} ${loansOfLimit(m.active_loans, rules?.max_loans)}.${note}${ready} ${t("Scan a barcode.")}`);
   } else {
     r.card.focus();
     r.card.select();
@@ -301,14 +302,14 @@ function draw({ logAll = false } = {}) {
 
   r["barcode-label"].replaceChildren(
     ...(checkout ? [el("span", { className: "step-number", "aria-hidden": "true", text: "2" }), " "] : []),
-    checkout ? "Barcode to check out" : "Barcode to return",
+    checkout ? t("Barcode to check out") : t("Barcode to return"),
   );
-  r["scan-submit"].textContent = checkout ? "Check out" : "Return";
+  r["scan-submit"].textContent = checkout ? t("Check out") : t("Return");
   const ready = canScan(desk);
   r.barcode.disabled = !ready;
   r["scan-submit"].disabled = !ready;
   r["barcode-hint"].textContent = checkout
-    ? desk.member ? `Checking out to ${desk.member.name}. Esc: next member.` : "Find the member first."
+    ? desk.member ? t("Checking out to {name}. Esc: next member.", { name: desk.member.name }) : t("Find the member first.")
     : t("Each copy scanned is checked in; a copy pulled for a hold goes on the hold shelf.");
   if (desk.busy) r["scan-form"].setAttribute("aria-busy", "true");
   else r["scan-form"].removeAttribute("aria-busy");
@@ -327,7 +328,7 @@ function drawMember(container) {
     return;
   }
   if (desk.lookup === "pending") {
-    container.replaceChildren(el("p", { className: "loading" }, el("span", { className: "spinner", "aria-hidden": "true" }), `Looking up card ${desk.card}…`));
+    container.replaceChildren(el("p", { className: "loading" }, el("span", { className: "spinner", "aria-hidden": "true" }), t("Looking up card {card}…", { card: desk.card })));
     return;
   }
   if (desk.lookup === "missing" || desk.lookup === "failed") {
@@ -344,16 +345,16 @@ function drawMember(container) {
   const card = el("div", { className: `member-panel${suspended ? " is-suspended" : ""}` },
     el("p", { className: "member-name" }, el("a", { href: `#/members/${m.id}`, text: m.name })),
     el("p", { className: "badges" },
-      el("span", { className: "badge mono", text: `Card ${m.card_number}` }),
-      el("span", { className: `badge${suspended ? " is-disabled" : ""}`, text: MEMBER_STATUS_LABELS[m.status] ?? m.status })),
+      el("span", { className: "badge mono", text: t("Card {card}", { card: m.card_number }) }),
+      el("span", { className: `badge${suspended ? " is-disabled" : ""}`, text: MEMBER_STATUS_LABELS[m.status] ? t(MEMBER_STATUS_LABELS[m.status]) : m.status })), // i18n: MEMBER_STATUS_LABELS
   );
   if (suspended) {
     card.append(el("p", { className: "inline-problem" },
-      el("strong", { text: "Suspended:" }), " this card cannot borrow. Checkouts will be refused until it is reactivated."));
+      el("strong", { text: t("Suspended:") }), " this card cannot borrow. Checkouts will be refused until it is reactivated."));
   }
   const facts = el("dl", { className: "card-facts" },
-    el("div", { className: "fact" }, el("dt", { text: "On loan" }), el("dd", { text: loansOfLimit(m.active_loans, rules?.max_loans) })),
-    el("div", { className: "fact" }, el("dt", { text: "Ready holds" }), el("dd", { text: desk.holds.length ? String(desk.holds.length) : "None" })),
+    el("div", { className: "fact" }, el("dt", { text: t("On loan") }), el("dd", { text: loansOfLimit(m.active_loans, rules?.max_loans) })),
+    el("div", { className: "fact" }, el("dt", { text: t("Ready holds") }), el("dd", { text: desk.holds.length ? String(desk.holds.length) : "None" })),
   );
   card.append(facts);
   if (desk.holds.length) {
@@ -362,7 +363,7 @@ function drawMember(container) {
       hold.copy_barcode ? ` (copy ${hold.copy_barcode})` : "",
       `: ${holdStatusText(hold)}`))));
   }
-  const next = el("button", { type: "button", className: "button secondary small", text: "Next member" });
+  const next = el("button", { type: "button", className: "button secondary small", text: t("Next member") });
   next.addEventListener("click", nextMember);
   card.append(el("p", { className: "actions" }, next));
   container.replaceChildren(card);
@@ -421,8 +422,8 @@ function logLine(entry, { announce }) {
   if (entry.kind === "checkout") {
     return el("li", { className: "log-line is-checkout" },
       el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "→" }), " ",
-        el("strong", { text: "Checked out " }), book, ` (${entry.barcode})`, entry.memberName ? ` to ${entry.memberName}` : "",
-        ". ", el("span", { className: "due-on", text: `Due ${formatDate(entry.dueAt)}` })));
+        el("strong", { text: t("Checked out ") }), book, ` (${entry.barcode})`, entry.memberName ? ` ${t("to {name}", { name: entry.memberName })}` : "",
+        ". ", el("span", { className: "due-on", text: t("Due {date}", { date: formatDate(entry.dueAt) }) })));
   }
   let line;
   if (entry.kind === "capture" || entry.kind === "clear") {
@@ -432,8 +433,8 @@ function logLine(entry, { announce }) {
   } else {
     line = el("li", { className: `log-line is-return${entry.holdFor ? " has-hold" : ""}` },
       el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "←" }), " ",
-        el("strong", { text: "Returned " }), book, ` (${entry.barcode})`, entry.memberName ? ` from ${entry.memberName}` : "", ".",
-        entry.overdue ? el("span", { className: "badge badge-overdue", text: "Was overdue" }) : ""));
+        el("strong", { text: t("Returned ") }), book, ` (${entry.barcode})`, entry.memberName ? ` ${t("from {name}", { name: entry.memberName })}` : "", ".",
+        entry.overdue ? el("span", { className: "badge badge-overdue", text: t("Was overdue") }) : ""));
   }
   if (entry.holdFor) {
     line.append(el("p", { className: "hold-shelf", ...alert },

@@ -24,6 +24,6 @@ export function renderExportMenu(view, form, apiParams, filtered) {
   body.replaceChildren(
     el("p", { text: filtered ? t("The books of this search, with their copies:") : t("The whole catalog, with copies:") }),
     el("ul", { className: "export-links" }, ...EXPORT_FORMATS.map(({ format, label }) =>
-      el("li", {}, el("a", { href: exportUrl(format, params), download: "", text: t(label) })))),
+      el("li", {}, el("a", { href: exportUrl(format, params), download: "", text: t(label) })))), // i18n: EXPORT_FORMATS in intake.js
   );
 }

@@ -7,7 +7,7 @@ import { showFieldErrors } from "../fielderrors.js";
 import { bookToFormValues, formValuesToPayload, patchBody, groupErrors, lookupToFormValues, BOOK_FIELDS } from "../bookform.js";
 import { coverFileProblem, coverUrl } from "../covers.js";
 import { toIsbn13 } from "../isbn.js";
-import { t, tn } from "../i18n.js";
+import { currentLocale, t, tn } from "../i18n.js";
 import { addScanButtons } from "../scanner.js";
 import { fullTitle } from "../format.js";
 import { languageOptions } from "../languages.js";
@@ -18,11 +18,11 @@ export async function render(ctx) {
   const editing = ctx.params.id !== undefined;
   let book = null;
   if (editing) {
-    showLoading(ctx.root, "Loading book…");
+    showLoading(ctx.root, t("Loading book…"));
     book = await loadForView(
       ctx,
       (options) => getBook(ctx.params.id, options),
-      { title: "Book not found", detail: "There is no book with this number to edit. It may have been deleted." },
+      { title: t("Book not found"), detail: t("There is no book with this number to edit. It may have been deleted.") },
       () => render(ctx),
     );
     if (book === undefined) return;
@@ -37,12 +37,12 @@ function draw(ctx, book) {
   const r = refs(view);
   const back = book ? `#/books/${book.id}` : lastListHash();
   r.back.href = back;
-  r.back.lastChild.textContent = book ? " Back to the book" : " Back to the catalog";
+  r.back.lastChild.textContent = ` ${book ? t("Back to the book") : t("Back to the catalog")}`;
   r.cancel.href = back;
-  r.heading.textContent = book ? `Edit “${book.title}”` : "Add a book";
-  r.submit.textContent = book ? "Save changes" : "Add book";
+  r.heading.textContent = book ? t("Edit “{title}”", { title: book.title }) : t("Add a book");
+  r.submit.textContent = book ? t("Save changes") : t("Add book");
 
-  r.language.append(...languageOptions("en", [book?.language]).map((o) => new Option(o.name, o.code)));
+  r.language.append(...languageOptions(currentLocale(), [book?.language]).map((o) => new Option(o.name, o.code)));
   const values = bookToFormValues(book);
   for (const name of BOOK_FIELDS) r.form.elements[name].value = values[name];
 
@@ -145,7 +145,7 @@ function setUpCover(view, book) {
     if (!file) return;
     const problem = coverFileProblem(file);
     if (problem) {
-      r["cover-status"].textContent = t(problem);
+      r["cover-status"].textContent = t(problem); // i18n: coverFileProblem in covers.js
       r["cover-file"].value = "";
       return;
     }
@@ -181,7 +181,7 @@ async function save(ctx, view, book) {
   if (book) {
     body = patchBody(book, payload);
     if (Object.keys(body).length === 0) {
-      ctx.navigate(`#/books/${book.id}`, { message: "Nothing was changed." });
+      ctx.navigate(`#/books/${book.id}`, { message: t("Nothing was changed.") });
       return;
     }
   }
@@ -189,10 +189,10 @@ async function save(ctx, view, book) {
   const label = r.submit.textContent;
   r.form.setAttribute("aria-busy", "true");
   r.submit.disabled = true;
-  r.submit.textContent = "Saving…";
+  r.submit.textContent = t("Saving…");
   try {
     const saved = book ? await updateBook(book.id, body) : await createBook(body);
-    const message = book ? `Saved changes to “${fullTitle(saved)}”.` : `Added “${fullTitle(saved)}” to the catalog.`;
+    const message = book ? t("Saved changes to “{title}”.", { title: fullTitle(saved) }) : t("Added “{title}” to the catalog.", { title: fullTitle(saved) });
     ctx.navigate(`#/books/${saved.id}`, { message });
   } catch (error) {
     if (!ctx.signal.aborted) showErrors(view, error);
@@ -214,9 +214,9 @@ function showErrors(view, error) {
   const invalid = error.status === 422 || error.status === 409;
   showFieldErrors(r.form, r.summary, grouped, {
     order: BOOK_FIELDS,
-    fallback: error.detail || error.title || "The book could not be saved.",
+    fallback: error.detail || error.title || t("The book could not be saved."),
     heading: (count) => (invalid
-      ? count === 1 ? "There is a problem with this book" : `There are ${count} problems with this book`
-      : `The book could not be saved: ${error.title || "error"}`),
+      ? tn(count, "There is a problem with this book", "There are {count} problems with this book")
+      : t("The book could not be saved: {title}", { title: error.title || t("error") })),
   });
 }

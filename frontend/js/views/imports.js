@@ -9,16 +9,20 @@ import {
 } from "../api.js";
 import { el, inlineProblem, isAbort, loadForView, showLoading } from "../dom.js";
 import { formatDateTime } from "../format.js";
-import { t, tn } from "../i18n.js";
+import { currentLocale, msg, t, tn } from "../i18n.js";
 import {
   FORMAT_LABELS, OUTCOMES, POLICIES, formatBytes, importStep, isRunning, mappingFormValues, mappingFromForm,
   progressOf, progressText, recordLabel, resultFigures,
 } from "../intake.js";
 
 const POLL_MS = 1000;
+// The labels of the CSV fields the server offers for the column mapping (services/bookcsv.py FIELD_LABELS).
+const FIELD_LABELS = [msg("Title"), msg("Subtitle"), msg("Authors"), msg("ISBN"), msg("Other ISBNs"), msg("Edition"),
+  msg("Publisher"), msg("Year published"), msg("Language"), msg("Subjects"), msg("Description"), msg("Call number"),
+  msg("Copies: barcodes"), msg("Copies: locations"), msg("Copies: call numbers"), msg("Copies: statuses")];
 const STATE_LABELS = {
-  uploaded: "Waiting for the column mapping", previewing: "Checking the file", previewed: "Ready to import",
-  importing: "Importing", done: "Imported", failed: "Failed", cancelled: "Cancelled",
+  uploaded: msg("Waiting for the column mapping"), previewing: msg("Checking the file"), previewed: msg("Ready to import"),
+  importing: msg("Importing"), done: msg("Imported"), failed: msg("Failed"), cancelled: msg("Cancelled"),
 };
 
 export async function render(ctx) {
@@ -92,7 +96,7 @@ async function loadRecent(ctx, container) {
     }
     container.replaceChildren(el("ul", { className: "import-list" }, ...page.items.map((imp) => el("li", {},
       el("a", { href: `#/import/${imp.id}`, text: imp.filename }), " ",
-      el("span", { className: "muted", text: `${t(STATE_LABELS[imp.state] ?? imp.state)} · ${formatDateTime(imp.created_at)}` })))));
+      el("span", { className: "muted", text: `${t(STATE_LABELS[imp.state] ?? imp.state)} · ${formatDateTime(imp.created_at)}` }))))); // i18n: STATE_LABELS
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
     container.removeAttribute("aria-busy");
@@ -164,7 +168,7 @@ function poll(ctx, body, imp) {
       return;
     }
     draw(ctx, body, next);
-    ctx.announce(t("Import: {state}.", { state: t(STATE_LABELS[next.state] ?? next.state) }));
+    ctx.announce(t("Import: {state}.", { state: t(STATE_LABELS[next.state] ?? next.state) })); // i18n: STATE_LABELS
     body.querySelector("h2")?.focus();
   }, POLL_MS);
 }
@@ -222,7 +226,7 @@ function mappingStep(ctx, body, imp) {
   const rows = imp.columns.map((column, index) => {
     const id = `map-${index}`;
     const select = el("select", { id, name: id });
-    select.append(new Option(t("— leave out —"), ""), ...choices.map(([value, label]) => new Option(t(label), value)));
+    select.append(new Option(t("— leave out —"), ""), ...choices.map(([value, label]) => new Option(t(label), value))); // i18n: FIELD_LABELS
     select.value = values.fields[index] ?? "";
     const example = imp.sample?.[index];
     const hintId = `${id}-example`;
@@ -295,14 +299,15 @@ function reportParts(report, { shownProblems = true } = {}) {
 function previewStep(ctx, body, imp) {
   const preview = imp.preview ?? {};
   const totals = el("dl", { className: "facts import-totals" },
-    fact(t("Records in the file"), Number(preview.records ?? 0).toLocaleString("en")),
-    ...OUTCOMES.map((o) => fact(t(o.label), Number(preview[o.key] ?? 0).toLocaleString("en"))));
+    fact(t("Records in the file"), Number(preview.records ?? 0).toLocaleString(currentLocale())),
+    ...OUTCOMES.map((o) => fact(t(o.label), // i18n: OUTCOMES in intake.js
+      Number(preview[o.key] ?? 0).toLocaleString(currentLocale()))));
   const duplicates = (preview.duplicate ?? 0) + (preview.likely_duplicate ?? 0);
   const radios = POLICIES.map((p, i) => el("div", { className: "check" },
     el("input", { type: "radio", name: "policy", id: `policy-${p.value}`, value: p.value, checked: i === 0,
       "aria-describedby": `policy-${p.value}-hint` }),
-    el("label", { for: `policy-${p.value}`, text: t(p.label) }),
-    el("p", { className: "hint", id: `policy-${p.value}-hint`, text: t(p.hint) })));
+    el("label", { for: `policy-${p.value}`, text: t(p.label) }), // i18n: POLICIES in intake.js
+    el("p", { className: "hint", id: `policy-${p.value}-hint`, text: t(p.hint) }))); // i18n: POLICIES in intake.js
   const importable = (preview.new ?? 0) + duplicates;
   const submit = el("button", { type: "submit", className: "button",
     text: tn(importable, "Import {count} record", "Import {count} records") });
@@ -331,7 +336,7 @@ function previewStep(ctx, body, imp) {
 function doneStep(imp) {
   const result = imp.result ?? {};
   const parts = [heading(t("Import finished")),
-    el("dl", { className: "facts import-totals" }, ...resultFigures(result).map((f) => fact(f.label, f.value.toLocaleString("en")))),
+    el("dl", { className: "facts import-totals" }, ...resultFigures(result).map((f) => fact(f.label, f.value.toLocaleString(currentLocale())))),
     el("p", { className: "actions" }, el("a", { className: "button", href: "#/books?sort=-created_at", text: t("See the new books") }),
       imp.rejected_records ? el("a", { className: "button secondary", href: rejectedRecordsUrl(imp.id), download: "",
         text: t("Download the rejected records") }) : null),

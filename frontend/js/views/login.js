@@ -9,6 +9,7 @@ import { groupErrors } from "../bookform.js";
 import { loginFormErrors, loginProblem } from "../accounts.js";
 import { safeNextHash } from "../router.js";
 import { currentUser, setUser, displayName } from "../session.js";
+import { t } from "../i18n.js";
 
 const FIELDS = ["email", "password"];
 
@@ -41,17 +42,17 @@ async function submit(ctx, view, next) {
 
   const missing = loginFormErrors({ email, password });
   if (Object.keys(missing.fields).length) {
-    showFieldErrors(r.form, r.summary, missing, { order: FIELDS, heading: () => "There is a problem" });
+    showFieldErrors(r.form, r.summary, missing, { order: FIELDS, heading: () => t("There is a problem") });
     return;
   }
 
   r.form.setAttribute("aria-busy", "true");
   r.submit.disabled = true;
-  r.submit.textContent = "Logging in…";
+  r.submit.textContent = t("Logging in…");
   try {
     const answer = await login(email, password);
     setUser(answer.user, { card: answer.member ?? null });
-    ctx.navigate(next, { message: `You are logged in as ${displayName(answer.user)}.`, replace: true });
+    ctx.navigate(next, { message: t("You are logged in as {name}.", { name: displayName(answer.user) }), replace: true });
   } catch (error) {
     if (ctx.signal.aborted) return;
     r.form.elements.password.value = "";
@@ -59,12 +60,12 @@ async function submit(ctx, view, next) {
     clearFieldErrors(view);
     showFieldErrors(r.form, r.summary, grouped, {
       order: FIELDS,
-      heading: () => "There is a problem",
+      heading: () => t("There is a problem"),
       fallback: loginProblem(error),
     });
   } finally {
     r.form.removeAttribute("aria-busy");
     r.submit.disabled = false;
-    r.submit.textContent = "Log in";
+    r.submit.textContent = t("Log in");
   }
 }

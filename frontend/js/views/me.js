@@ -7,10 +7,9 @@ import { getMyMember, listLoans, listHolds, getMyCalendar, resetMyCalendar, getP
   updateMyContact } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoading, confirmDialog, inlineProblem } from "../dom.js";
 import { sortLoans, sortHolds } from "../circulation.js";
-import { countLabel } from "../format.js";
 import { loanItem, holdItem } from "./circitems.js";
 import { memberPatchBody } from "../accounts.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { currentCard, currentUser, displayName, getSession, setUser } from "../session.js";
 import { busy, clearFieldErrors, contactFields, errorSummary, field, languageField, showFormProblem } from "./formparts.js";
 import { noticeChoicesPanel } from "./noticechoices.js";
@@ -21,7 +20,7 @@ export async function render(ctx) {
   const r = refs(view);
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");
-  showLoading(r.body, "Loading your loans…");
+  showLoading(r.body, t("Loading your loans…"));
   ctx.ready();
 
   // /auth/me said whether there is a card: without one, offer the ways to get one rather than ask for it (a 404).
@@ -52,14 +51,14 @@ export async function render(ctx) {
     doneLoading(r.body);
     return;
   }
-  r.lede.textContent = `Library card ${card.card_number}, ${card.name}.`;
+  r.lede.textContent = t("Library card {card}, {name}.", { card: card.card_number, name: card.name });
   const body = clone("tpl-me-body");
   r.body.replaceChildren(body);
   body.append(contactPanel(ctx, card));
   doneLoading(r.body);
   if (card.status === "suspended") {
     body.prepend(el("p", { className: "inline-problem" },
-      el("strong", { text: "Your card is suspended." }), " You cannot borrow or renew until it is reactivated. Please ask at the desk."));
+      el("strong", { text: t("Your card is suspended.") }), " You cannot borrow or renew until it is reactivated. Please ask at the desk."));
   }
   const page = { ctx, view, body, card };
   body.append(noticeChoicesPanel(ctx));
@@ -74,19 +73,20 @@ function say(page, message) {
 async function loadLoans(page, { focus = false } = {}) {
   const { ctx, body, card } = page;
   const r = refs(body);
-  showLoading(r.loans, "Loading loans…");
+  showLoading(r.loans, t("Loading loans…"));
   try {
     const loans = await listLoans({ member_id: card.id, active: true, per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
-    r["loans-heading"].textContent = `On loan (${loans.total})`;
+    r["loans-heading"].textContent = t("On loan ({count})", { count: loans.total });
     if (loans.items.length === 0) {
-      showEmpty(r.loans, "You have nothing on loan.", "", el("a", { href: "#/books?available=true", text: "Find a book that is available now" }));
+      showEmpty(r.loans, t("You have nothing on loan."), "", el("a", { href: "#/books?available=true", text: t("Find a book that is available now") }));
     } else {
       const overdue = loans.items.filter((l) => l.overdue).length;
       const parts = [];
       if (overdue) {
-        parts.push(el("p", { className: "inline-problem" }, el("strong", { text: `${countLabel(overdue, "loan")} overdue.` }),
-          " Please return or renew ", overdue === 1 ? "it" : "them", " as soon as you can."));
+        parts.push(el("p", { className: "inline-problem" },
+          el("strong", { text: tn(overdue, "{count} loan overdue.", "{count} loans overdue.") }), " ",
+          tn(overdue, "Please return or renew it as soon as you can.", "Please return or renew them as soon as you can.")));
       }
       parts.push(el("ul", { className: "cards loan-list" }, ...sortLoans(loans.items).map((loan) =>
         loanItem(loan, { say: (message) => say(page, message), changed: () => loadLoans(page, { focus: true }) }))));
@@ -96,7 +96,7 @@ async function loadLoans(page, { focus = false } = {}) {
     if (focus) r["loans-heading"].focus();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
-    r["loans-heading"].textContent = "On loan";
+    r["loans-heading"].textContent = t("On loan");
     showProblem(r.loans, error, () => loadLoans(page, { focus: true }));
   }
 }
@@ -104,7 +104,7 @@ async function loadLoans(page, { focus = false } = {}) {
 async function loadHolds(page, { focus = false } = {}) {
   const { ctx, view, body, card } = page;
   const r = refs(body);
-  showLoading(r.holds, "Loading holds…");
+  showLoading(r.holds, t("Loading holds…"));
   try {
     const options = { signal: ctx.signal };
     const [ready, waiting] = await Promise.all([
@@ -113,9 +113,9 @@ async function loadHolds(page, { focus = false } = {}) {
     ]);
     if (ctx.signal.aborted) return;
     const holds = sortHolds([...ready.items, ...waiting.items]);
-    r["holds-heading"].textContent = `Holds (${ready.total + waiting.total})`;
+    r["holds-heading"].textContent = t("Holds ({count})", { count: ready.total + waiting.total });
     if (holds.length === 0) {
-      showEmpty(r.holds, "You have no holds.", "Place a hold on a book’s page when all its copies are out; you will be told when one is ready for you.");
+      showEmpty(r.holds, t("You have no holds."), t("Place a hold on a book’s page when all its copies are out; you will be told when one is ready for you."));
     } else {
       r.holds.replaceChildren(el("ul", { className: "cards hold-list" }, ...holds.map((hold) =>
         holdItem(hold, { mine: true, host: view, say: (message) => say(page, message), changed: () => loadHolds(page, { focus: true }) }))));
@@ -124,7 +124,7 @@ async function loadHolds(page, { focus = false } = {}) {
     if (focus) r["holds-heading"].focus();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
-    r["holds-heading"].textContent = "Holds";
+    r["holds-heading"].textContent = t("Holds");
     showProblem(r.holds, error, () => loadHolds(page, { focus: true }));
   }
 }
@@ -137,7 +137,7 @@ function setUpCalendar({ ctx, view, body }) {
     r["calendar-url"].value = url;
     r.calendar.hidden = false;
     r["calendar-show"].hidden = true;
-    r["calendar-status"].textContent = "Copy the address into your calendar app. Anyone with it can see your due dates.";
+    r["calendar-status"].textContent = t("Copy the address into your calendar app. Anyone with it can see your due dates.");
     r["calendar-url"].focus();
     r["calendar-url"].select();
   };
@@ -152,7 +152,7 @@ function setUpCalendar({ ctx, view, body }) {
     try {
       showUrl((await getMyCalendar({ signal: ctx.signal })).url);
     } catch (error) {
-      failed("Could not get your calendar link", error);
+      failed(t("Could not get your calendar link"), error);
     } finally {
       r["calendar-show"].disabled = false;
     }
@@ -160,9 +160,9 @@ function setUpCalendar({ ctx, view, body }) {
 
   r["calendar-reset"].addEventListener("click", async () => {
     const ok = await confirmDialog(view, {
-      title: "Make a new calendar link?",
-      text: "The old link stops working at once: calendars subscribed to it will stop updating until you add the new one.",
-      confirmLabel: "Make a new link",
+      title: t("Make a new calendar link?"),
+      text: t("The old link stops working at once: calendars subscribed to it will stop updating until you add the new one."),
+      confirmLabel: t("Make a new link"),
       opener: r["calendar-reset"],
     });
     if (!ok) return;
@@ -171,7 +171,7 @@ function setUpCalendar({ ctx, view, body }) {
     try {
       showUrl((await resetMyCalendar({ signal: ctx.signal })).url);
     } catch (error) {
-      failed("Could not make a new calendar link", error);
+      failed(t("Could not make a new calendar link"), error);
     } finally {
       r["calendar-reset"].disabled = false;
     }
@@ -182,11 +182,11 @@ function setUpCalendar({ ctx, view, body }) {
     try {
       if (!navigator.clipboard?.writeText) throw new Error("no clipboard");
       await navigator.clipboard.writeText(input.value);
-      r["calendar-status"].textContent = "Copied the calendar address to the clipboard.";
+      r["calendar-status"].textContent = t("Copied the calendar address to the clipboard.");
     } catch {
       input.focus();
       input.select();
-      r["calendar-status"].textContent = "The address is selected: press Ctrl+C (or ⌘C) to copy it.";
+      r["calendar-status"].textContent = t("The address is selected: press Ctrl+C (or ⌘C) to copy it.");
     }
   });
 }
@@ -196,9 +196,9 @@ function setUpCalendar({ ctx, view, body }) {
 async function drawNoCard(ctx, view) {
   const r = refs(view);
   const user = currentUser();
-  showEmpty(r.body, "You don’t have a library card yet.",
+  showEmpty(r.body, t("You don’t have a library card yet."),
     t("Staff at the library desk can link a card to your account: tell them the email you log in with, {email}. Your loans, holds and due dates then show here.", { email: user.email }),
-    el("a", { href: "#/books", text: "Browse the catalog" }));
+    el("a", { href: "#/books", text: t("Browse the catalog") }));
   let settings = null;
   try {
     settings = await getPublicSettings({ signal: ctx.signal });

@@ -13,11 +13,11 @@ import { drawManage, drawPending } from "./memberaccount.js";
 
 /** Load the member and draw them; a 404 shows the not-found view. */
 export async function render(ctx) {
-  showLoading(ctx.root, "Loading member…");
+  showLoading(ctx.root, t("Loading member…"));
   const member = await loadForView(
     ctx,
     (options) => getMember(ctx.params.id, options),
-    { title: "Member not found", detail: "There is no member with this number." },
+    { title: t("Member not found"), detail: t("There is no member with this number.") },
     () => render(ctx),
   );
   if (member === undefined) return;
@@ -47,14 +47,14 @@ function drawMember(page) {
   r.name.textContent = member.name;
   const suspended = member.status === "suspended";
   const pending = member.status === "pending";
-  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ?? member.status;
+  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ? t(MEMBER_STATUS_LABELS[member.status]) : member.status; // i18n: MEMBER_STATUS_LABELS
   r.status.classList.toggle("is-disabled", suspended);
   r.facts.replaceChildren(
-    fact("Card number", member.card_number ?? t("None yet")),
-    fact("Email", member.email || "—"),
-    fact("Phone", member.phone || "—"),
+    fact(t("Card number"), member.card_number ?? t("None yet")),
+    fact(t("Email"), member.email || "—"),
+    fact(t("Phone"), member.phone || "—"),
     fact(t("Login"), member.user_email ? t("{email}: they see their loans under “My loans”", { email: member.user_email }) : t("None")),
-    fact(pending ? t("Signed up") : "Member since", formatDate(member.created_at)),
+    fact(pending ? t("Signed up") : t("Member since"), formatDate(member.created_at)),
     el("div", { className: "fact" }, el("dt", { text: t("E-mails") }),
       el("dd", {}, el("a", { href: `#/notices?member=${member.id}`, text: t("Notices sent to {name}", { name: member.name }) }))),
   );
@@ -66,7 +66,7 @@ function drawMember(page) {
     el("a", { href: `#/desk/loans?member=${member.id}`, text: t("Loans as a list (CSV)") }), " · ",
     el("a", { href: `#/desk/labels?kind=card&member=${member.id}`, text: t("Print a library card") }));
   r.desk.hidden = suspended;
-  r["toggle-status"].textContent = suspended ? "Reactivate card" : "Suspend card";
+  r["toggle-status"].textContent = suspended ? t("Reactivate card") : t("Suspend card");
   drawPending(page);
 }
 
@@ -80,10 +80,12 @@ async function toggleStatus(page) {
   try {
     page.member = await updateMember(page.member.id, { status });
     drawMember(page);
-    setText(r.notice, status === "suspended" ? `Suspended ${page.member.name}’s card: they cannot borrow until it is reactivated.` : `Reactivated ${page.member.name}’s card.`);
+    setText(r.notice, status === "suspended"
+      ? t("Suspended {name}’s card: they cannot borrow until it is reactivated.", { name: page.member.name })
+      : t("Reactivated {name}’s card.", { name: page.member.name }));
   } catch (error) {
     if (ctx.signal.aborted || error.status === 401) return;
-    r.problem.replaceChildren(inlineProblem("Could not change the card’s status", error));
+    r.problem.replaceChildren(inlineProblem(t("Could not change the card’s status"), error));
   } finally {
     button.disabled = false;
     button.focus();
@@ -99,12 +101,12 @@ function say(page, message) {
 async function loadLoans(page, { focus = false } = {}) {
   const { ctx, view, member } = page;
   const r = refs(view);
-  showLoading(r.loans, "Loading loans…");
+  showLoading(r.loans, t("Loading loans…"));
   try {
     const loans = await listLoans({ member_id: member.id, active: true, per_page: 100 }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
-    r["loans-heading"].textContent = `On loan (${loans.total})`;
-    if (loans.items.length === 0) showEmpty(r.loans, "Nothing on loan.");
+    r["loans-heading"].textContent = t("On loan ({count})", { count: loans.total });
+    if (loans.items.length === 0) showEmpty(r.loans, t("Nothing on loan."));
     else {
       r.loans.replaceChildren(el("ul", { className: "cards loan-list" }, ...sortLoans(loans.items).map((loan) => loanItem(loan, {
         staff: true,
@@ -127,7 +129,7 @@ async function loadLoans(page, { focus = false } = {}) {
 async function loadHolds(page, { focus = false } = {}) {
   const { ctx, view, member } = page;
   const r = refs(view);
-  showLoading(r.holds, "Loading holds…");
+  showLoading(r.holds, t("Loading holds…"));
   try {
     const options = { signal: ctx.signal };
     const [ready, waiting] = await Promise.all([
@@ -136,8 +138,8 @@ async function loadHolds(page, { focus = false } = {}) {
     ]);
     if (ctx.signal.aborted) return;
     const holds = sortHolds([...ready.items, ...waiting.items]);
-    r["holds-heading"].textContent = `Holds (${ready.total + waiting.total})`;
-    if (holds.length === 0) showEmpty(r.holds, "No open holds.");
+    r["holds-heading"].textContent = t("Holds ({count})", { count: ready.total + waiting.total });
+    if (holds.length === 0) showEmpty(r.holds, t("No open holds."));
     else {
       r.holds.replaceChildren(el("ul", { className: "cards hold-list" }, ...holds.map((hold) => holdItem(hold, {
         host: view, showMember: false, say: (message) => say(page, message), changed: () => loadHolds(page, { focus: true }),

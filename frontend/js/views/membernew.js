@@ -9,7 +9,7 @@ import { groupErrors } from "../bookform.js";
 import { newMemberBody } from "../circulation.js";
 import { memberLoginBody, renameErrors } from "../accounts.js";
 import { handOverPasswordLink } from "../state.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 
 const FIELDS = ["card_number", "name", "email", "phone", "language", "login_mode", "login_email", "temporary_password"];
 const ERROR_NAMES = { "login.email": "login_email", "login.temporary_password": "temporary_password", login: "login_mode" };
@@ -66,15 +66,15 @@ async function save(ctx, view) {
     if (ctx.signal.aborted || error.status === 401) return;
     const grouped = groupErrors(renameErrors(error.errors, ERROR_NAMES), FIELDS);
     if (error.status === 409 && !Object.keys(grouped.fields).length) {
-      grouped.fields.card_number = [error.detail || "This card number is already in use."];
+      grouped.fields.card_number = [error.detail || t("This card number is already in use.")];
     }
     const invalid = error.status === 422 || error.status === 409;
     showFieldErrors(r.form, r.summary, grouped, {
       order: FIELDS,
       fallback: error.detail || error.title,
       heading: (count) => (invalid
-        ? count === 1 ? "There is a problem with this member" : `There are ${count} problems with this member`
-        : `The member could not be added: ${error.title || "error"}`),
+        ? tn(count, "There is a problem with this member", "There are {count} problems with this member")
+        : t("The member could not be added: {title}", { title: error.title || t("error") })),
     });
   } finally {
     r.form.removeAttribute("aria-busy");

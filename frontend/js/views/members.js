@@ -30,7 +30,7 @@ export async function render(ctx) {
 function mount(ctx) {
   const view = clone("tpl-members");
   const r = refs(view);
-  r.status.append(...MEMBER_STATUSES.map((status) => new Option(MEMBER_STATUS_LABELS[status], status)));
+  r.status.append(...MEMBER_STATUSES.map((status) => new Option(t(MEMBER_STATUS_LABELS[status]), status))); // i18n: MEMBER_STATUS_LABELS
   r.form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(r.form);
@@ -42,7 +42,7 @@ function mount(ctx) {
 
 async function loadMembers(ctx, view, state, { retry = false } = {}) {
   const r = refs(view);
-  showLoading(r.results, "Loading members…");
+  showLoading(r.results, t("Loading members…"));
   try {
     const envelope = await listMembers(memberListApiParams(state), { signal: ctx.signal });
     if (ctx.signal.aborted) return;
@@ -51,11 +51,11 @@ async function loadMembers(ctx, view, state, { retry = false } = {}) {
       r.results.replaceChildren(el("ul", { className: "member-list" }, ...envelope.items.map(memberItem)));
       doneLoading(r.results);
     } else if (info.outOfRange) {
-      showEmpty(r.results, "This page is past the end of the list.", "", el("a", { href: memberListHash(state, { page: 1 }), text: "Go to the first page" }));
+      showEmpty(r.results, t("This page is past the end of the list."), "", el("a", { href: memberListHash(state, { page: 1 }), text: t("Go to the first page") }));
     } else if (state.q || state.status) {
-      showEmpty(r.results, "No members found.", "Nobody matches this search.", el("a", { href: "#/members/new", text: "Add a new member" }));
+      showEmpty(r.results, t("No members found."), t("Nobody matches this search."), el("a", { href: "#/members/new", text: t("Add a new member") }));
     } else {
-      showEmpty(r.results, "No members yet.", "", el("a", { href: "#/members/new", text: "Add the first member" }));
+      showEmpty(r.results, t("No members yet."), "", el("a", { href: "#/members/new", text: t("Add the first member") }));
     }
     const summary = resultsSummary(info, "member");
     r.summary.textContent = summary;
@@ -64,7 +64,7 @@ async function loadMembers(ctx, view, state, { retry = false } = {}) {
     if ((ctx.sameView || retry) && focusLost()) r.summary.focus();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
-    r.summary.textContent = "Could not load members";
+    r.summary.textContent = t("Could not load members");
     r.pager.replaceChildren();
     showProblem(r.results, error, () => loadMembers(ctx, view, state, { retry: true }));
   }
@@ -76,7 +76,7 @@ function memberItem(member) {
   r.link.href = `#/members/${member.id}`;
   r.link.textContent = member.name;
   r.card.textContent = member.card_number ?? t("No card number yet");
-  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ?? member.status;
+  r.status.textContent = MEMBER_STATUS_LABELS[member.status] ? t(MEMBER_STATUS_LABELS[member.status]) : member.status; // i18n: MEMBER_STATUS_LABELS
   r.status.classList.toggle("is-disabled", member.status === "suspended");
   r.status.classList.toggle("badge-overdue", member.status === "pending");
   r.loans.textContent = tn(member.active_loans, "{count} book on loan", "{count} books on loan");

@@ -7,6 +7,7 @@ import { availabilitySummary } from "../circulation.js";
 import { languageName } from "../languages.js";
 import { pageInfo } from "../query.js";
 import { highlightSegments } from "../search.js";
+import { currentLocale, t } from "../i18n.js";
 
 /** Text as text nodes, with the parts the search terms matched in <mark> elements (never HTML). */
 export function highlightNodes(text, terms = []) {
@@ -34,7 +35,7 @@ export function bookItem(book, terms = []) {
   r.subtitle.hidden = !book.subtitle;
   const authors = authorLine(book.authors);
   fillHighlighted(r.authors, authors, terms);
-  if (authors) r.authors.prepend("by ");
+  if (authors) r.authors.prepend(`${t("by")} `);
   r.authors.hidden = !authors;
   const meta = [book.published_year, languageName(book.language)].filter((v) => v !== null && v !== undefined && v !== "");
   r.meta.replaceChildren(meta.join(" · "));
@@ -80,7 +81,8 @@ export function renderPager(container, info, hrefFor, { links = null, estimate =
   }
   const node = clone("tpl-pager");
   const r = refs(node);
-  r.status.textContent = `Page ${info.page.toLocaleString("en")} of ${estimate ? "about " : ""}${info.pages.toLocaleString("en")}`;
+  const pages = { page: info.page.toLocaleString(currentLocale()), pages: info.pages.toLocaleString(currentLocale()) };
+  r.status.textContent = estimate ? t("Page {page} of about {pages}", pages) : t("Page {page} of {pages}", pages);
   for (const [link, href] of [
     [r.prev, prev],
     [r.next, next],

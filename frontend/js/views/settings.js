@@ -36,13 +36,16 @@ function limitsHint(spec) {
 
 function control(spec) {
   const id = `setting-${spec.key}`;
-  const help = [spec.help ? t(spec.help) : "", limitsHint(spec)].filter(Boolean).join(" ");
-  if (spec.type === "boolean") return checkField({ id, name: spec.key, label: t(spec.label), hint: help });
-  if (spec.type === "language") return selectField({ id, name: spec.key, label: t(spec.label), hint: help, options: LANGUAGE_NAMES });
+  const help = [spec.help ? t(spec.help) : "", limitsHint(spec)] // i18n: labels marked with msg() in settingsform.js
+   .filter(Boolean).join(" ");
+  if (spec.type === "boolean") return checkField({ id, name: spec.key, label: t(spec.label), hint: help }); // i18n: settingsform.js
+  if (spec.type === "language") { // i18n: settingsform.js
+    return selectField({ id, name: spec.key, label: t(spec.label), hint: help, options: LANGUAGE_NAMES });
+  }
   const attributes = spec.type === "integer"
     ? { inputmode: "numeric", autocomplete: "off", maxlength: "6", className: "short" }
     : { autocomplete: "off", maxlength: String(spec.max ?? 200) };
-  return field({ id, name: spec.key, label: t(spec.label), hint: help, ...attributes });
+  return field({ id, name: spec.key, label: t(spec.label), hint: help, ...attributes }); // i18n: settingsform.js
 }
 
 function draw() {
@@ -54,7 +57,7 @@ function draw() {
     errorSummary(2),
     el("form", { className: "stack-form settings-form", novalidate: true, dataset: { ref: "form" } },
       ...sections().map((section) => el("fieldset", { className: "panel settings-section" },
-        el("legend", { text: t(section.name) }),
+        el("legend", { text: t(section.name) }), // i18n: settingsform.js
         ...section.fields.map(control))),
       el("div", { className: "actions form-actions" },
         el("button", { type: "submit", className: "button", dataset: { ref: "submit" }, text: t("Save settings") }))));

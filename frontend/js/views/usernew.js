@@ -8,6 +8,7 @@ import { showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
 import { newUserBody } from "../accounts.js";
 import { ROLES, roleLabel, displayName } from "../session.js";
+import { t, tn } from "../i18n.js";
 
 const FIELDS = ["email", "display_name", "role", "password"];
 
@@ -50,8 +51,8 @@ async function save(ctx, view) {
       order: FIELDS,
       fallback: error.detail || error.title,
       heading: (count) => (invalid
-        ? count === 1 ? "There is a problem with this user" : `There are ${count} problems with this user`
-        : `The user could not be added: ${error.title || "error"}`),
+        ? tn(count, "There is a problem with this user", "There are {count} problems with this user")
+        : t("The user could not be added: {title}", { title: error.title || t("error") })),
     });
   } finally {
     r.form.removeAttribute("aria-busy");

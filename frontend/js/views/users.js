@@ -49,7 +49,7 @@ function mount(ctx) {
 
 async function loadUsers(ctx, view, state, { retry = false } = {}) {
   const r = refs(view);
-  showLoading(r.results, "Loading users…");
+  showLoading(r.results, t("Loading users…"));
   try {
     const envelope = await listUsers(userListApiParams(state), { signal: ctx.signal });
     if (ctx.signal.aborted) return;
@@ -58,11 +58,11 @@ async function loadUsers(ctx, view, state, { retry = false } = {}) {
       r.results.replaceChildren(el("ul", { className: "cards user-list" }, ...envelope.items.map(userItem)));
       doneLoading(r.results);
     } else if (info.outOfRange) {
-      showEmpty(r.results, "This page is past the end of the list.", "", el("a", { href: userListHash(state, { page: 1 }), text: "Go to the first page" }));
+      showEmpty(r.results, t("This page is past the end of the list."), "", el("a", { href: userListHash(state, { page: 1 }), text: t("Go to the first page") }));
     } else if (state.requested && !state.q && !state.role) {
       showEmpty(r.results, t("Nobody is waiting for a new password."));
     } else {
-      showEmpty(r.results, "No users found.", state.q || state.role || state.requested ? "Nobody matches this search." : "");
+      showEmpty(r.results, t("No users found."), state.q || state.role || state.requested ? "Nobody matches this search." : "");
     }
     const summary = resultsSummary(info, "user");
     r.summary.textContent = summary;
@@ -71,7 +71,7 @@ async function loadUsers(ctx, view, state, { retry = false } = {}) {
     if ((ctx.sameView || retry) && focusLost()) r.summary.focus();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
-    r.summary.textContent = "Could not load users";
+    r.summary.textContent = t("Could not load users");
     r.pager.replaceChildren();
     showProblem(r.results, error, () => loadUsers(ctx, view, state, { retry: true }));
   }
@@ -89,13 +89,13 @@ function userItem(user) {
   r.name.href = `#/admin/users/${user.id}`;
   r.email.textContent = user.email;
   r.role.textContent = roleLabel(user.role);
-  setText(r.you, user.id === currentUser()?.id ? "You" : "");
-  r.status.textContent = user.is_active ? "Active" : "Disabled";
+  setText(r.you, user.id === currentUser()?.id ? t("You") : "");
+  r.status.textContent = user.is_active ? t("Active") : t("Disabled");
   r.status.classList.toggle("is-disabled", !user.is_active);
   setText(r.requested, user.password_reset_requested_at ? t("Asked for a new password") : "");
   r.facts.replaceChildren(
-    fact("Added", formatDate(user.created_at)),
-    fact("Last login", user.last_login_at ? formatDateTime(user.last_login_at) : "Never"),
+    fact(t("Added"), formatDate(user.created_at)),
+    fact(t("Last login"), user.last_login_at ? formatDateTime(user.last_login_at) : "Never"),
   );
   return node;
 }

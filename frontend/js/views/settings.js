@@ -39,8 +39,9 @@ function control(spec) {
   const help = [spec.help ? t(spec.help) : "", limitsHint(spec)] // i18n: labels marked with msg() in settingsform.js
    .filter(Boolean).join(" ");
   if (spec.type === "boolean") return checkField({ id, name: spec.key, label: t(spec.label), hint: help }); // i18n: settingsform.js
-  if (spec.type === "language") { // i18n: settingsform.js
-    return selectField({ id, name: spec.key, label: t(spec.label), hint: help, options: LANGUAGE_NAMES });
+  if (spec.type === "language") {
+    const label = t(spec.label); // i18n: settingsform.js
+    return selectField({ id, name: spec.key, label, hint: help, options: LANGUAGE_NAMES });
   }
   const attributes = spec.type === "integer"
     ? { inputmode: "numeric", autocomplete: "off", maxlength: "6", className: "short" }

@@ -50,25 +50,45 @@ def copies_out(copies):
                                            "created_at", "updated_at")}, "due_at": due.get(c.id)} for c in copies]
 
 
-def loans_out(loans):
+def visible_member(member, is_open):
+    """The member of a loan or hold as the caller may see them: anyone allowed to see an open one sees its member;
+    a closed one names its member only to that member (reading history is private; services/privacy.py)."""
+    if member is None or is_open:
+        return member
+    user = g.principal.user
+    return member if user is not None and member.user_id == user.id else None
+
+
+def loans_out(loans, returned=False):
+    """returned: the answer to a check-in, which names the member the copy came back from."""
     now = clock.now()
     max_renewals = rules().max_renewals
-    return [{
-        "id": loan.id, "copy_id": loan.copy_id, "barcode": loan.copy.barcode, "book_id": loan.copy.book_id,
-        "book_title": loan.copy.book.title, "member_id": loan.member_id, "member_name": loan.member.name,
-        "card_number": loan.member.card_number, "loaned_at": loan.loaned_at, "due_at": loan.due_at,
-        "returned_at": loan.returned_at, "renewals": loan.renewals, "max_renewals": max_renewals,
-        "overdue": loan.returned_at is None and loan.due_at < now,
-    } for loan in loans]
+    out = []
+    for loan in loans:
+        member = loan.returned_from if returned else visible_member(loan.member, loan.returned_at is None)
+        out.append({
+            "id": loan.id, "copy_id": loan.copy_id, "barcode": loan.copy.barcode, "book_id": loan.copy.book_id,
+            "book_title": loan.copy.book.title, "member_id": member.id if member else None,
+            "member_name": member.name if member else None, "card_number": member.card_number if member else None,
+            "loaned_at": loan.loaned_at, "due_at": loan.due_at, "returned_at": loan.returned_at,
+            "renewals": loan.renewals, "max_renewals": max_renewals,
+            "overdue": loan.returned_at is None and loan.due_at < now,
+        })
+    return out
 
 
 def holds_out(holds):
     positions = circulation.queue_positions(holds)
-    return [{
-        "id": h.id, "book_id": h.book_id, "book_title": h.book.title, "member_id": h.member_id,
-        "member_name": h.member.name, "placed_at": h.placed_at, "status": h.status, "position": positions.get(h.id),
-        "copy_id": h.copy_id, "copy_barcode": h.copy.barcode if h.copy else None, "pickup_by": h.pickup_by,
-    } for h in holds]
+    out = []
+    for h in holds:
+        member = visible_member(h.member, h.status in ("waiting", "ready"))
+        out.append({
+            "id": h.id, "book_id": h.book_id, "book_title": h.book.title, "member_id": member.id if member else None,
+            "member_name": member.name if member else None, "placed_at": h.placed_at, "status": h.status,
+            "position": positions.get(h.id), "copy_id": h.copy_id, "copy_barcode": h.copy.barcode if h.copy else None,
+            "pickup_by": h.pickup_by,
+        })
+    return out
 
 
 def members_out(members):
@@ -83,7 +103,7 @@ def members_out(members):
 
 def return_out(loan, hold):
     db.session.refresh(loan)
-    return {"loan": loans_out([loan])[0], "hold": holds_out([hold])[0] if hold else None}
+    return {"loan": loans_out([loan], returned=True)[0], "hold": holds_out([hold])[0] if hold else None}
 
 
 # --- copies ---------------------------------------------------------------------------------------
@@ -306,7 +326,7 @@ class Calendar(MethodView):
 
 def get_loan_or_404(loan_id):
     loan = db.session.get(Loan, loan_id)
-    if loan is None or (not is_staff() and loan.member.user_id != g.principal.user.id):
+    if loan is None or (not is_staff() and (loan.member is None or loan.member.user_id != g.principal.user.id)):
         raise Problem(404, f"No loan with id {loan_id}.")
     return loan
 
@@ -317,11 +337,14 @@ class LoanList(MethodView):
     @blp.arguments(LoanQuery, location="query")
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
-        """Loans, filtered; members see only their own whatever the filters"""
+        """Loans, filtered; members see only their own whatever the filters; staff see a member's current loans
+        only (past ones are the member's private reading history)"""
         query = select(Loan)
         if not is_staff():  # a member's own loans, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
+        elif args.get("member_id"):
+            query = query.where(Loan.returned_at.is_(None))
         if args.get("active") is not None:
             query = query.where(Loan.returned_at.is_(None) if args["active"] else Loan.returned_at.is_not(None))
         if args.get("overdue"):
@@ -392,7 +415,7 @@ class Returns(MethodView):
 
 def get_hold_or_404(hold_id):
     hold = db.session.get(Hold, hold_id)
-    if hold is None or (not is_staff() and hold.member.user_id != g.principal.user.id):
+    if hold is None or (not is_staff() and (hold.member is None or hold.member.user_id != g.principal.user.id)):
         raise Problem(404, f"No hold with id {hold_id}.")
     return hold
 
@@ -403,11 +426,13 @@ class HoldList(MethodView):
     @blp.arguments(HoldQuery, location="query")
     @blp.response(200, HoldPage, headers=LINK_HEADER)
     def get(self, args):
-        """Holds, filtered; members see only their own"""
+        """Holds, filtered; members see only their own; staff see a member's open holds only"""
         query = select(Hold)
         if not is_staff():  # a member's own holds, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
+        elif args.get("member_id"):
+            query = query.where(Hold.status.in_(("waiting", "ready")))
         for key, column in (("status", Hold.status), ("book_id", Hold.book_id), ("member_id", Hold.member_id)):
             if args.get(key):
                 query = query.where(column == args[key])

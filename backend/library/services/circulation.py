@@ -25,7 +25,7 @@ from .. import clock
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member
-from . import audit
+from . import audit, privacy
 
 
 @dataclass(frozen=True)
@@ -284,6 +284,7 @@ def return_loan(loan: Loan, rules: Rules) -> tuple[Loan, Hold | None]:
     copy = db.session.scalars(select(Copy).where(Copy.id == loan.copy_id).with_for_update()).one()
     hold = _shelve(copy, now, rules)
     audit.record("loan.return", resource=loan, summary={"barcode": copy.barcode, "hold_id": hold.id if hold else None})
+    privacy.loan_closed(loan)  # the card number leaves the audit trail; anonymised if the member keeps no history
     _commit_or_conflict("The copy changed meanwhile; try again.")
     db.session.refresh(loan)
     return loan, hold

@@ -3,13 +3,14 @@ then each panel checked against them (grouping, the year-earlier comparison, the
 
 import csv
 import io
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from library.extensions import db
-from library.models import Copy
+from library.models import Copy, Hold, Loan, LoanDay, Member
 
 from .test_books import assert_problem
 from .test_circulation import clock, desk  # noqa: F401 - fixtures
@@ -252,3 +253,39 @@ def test_statistics_are_for_staff_and_name_nobody(desk, clock, as_role, anon):
         for query in ("", "?kind=titles&by=subject&from=2026-11-01&months=1", "?kind=authors", "?kind=subjects"):
             body = desk.get(f"/api/v1/stats/{path}{query}").get_data(as_text=True)
             assert "Secret Reader" not in body and member["card_number"] not in body and "secret@" not in body
+
+
+# --- the demo's history -------------------------------------------------------------------------------
+
+def test_seed_demo_history_is_plausible_consistent_and_made_once(app, desk):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo", "--history", "--history-days", "120"])
+    assert first.exit_code == 0, first.output
+    assert "Added 200 demo book(s)." in first.output and "loans over 120 days" in first.output
+    with app.app_context():
+        loans = db.session.execute(select(Loan.copy_id, Loan.member_id, Loan.loaned_at, Loan.returned_at)
+                                   .order_by(Loan.copy_id, Loan.loaned_at)).all()
+        assert 500 <= len(loans) <= 600  # five a day the library is open
+        assert all(loan.loaned_at.weekday() != 6 for loan in loans)  # closed on Sundays
+        for earlier, later in zip(loans, loans[1:]):  # a copy is never lent twice at once
+            if earlier.copy_id == later.copy_id:
+                assert earlier.returned_at is not None and earlier.returned_at <= later.loaned_at
+        out = [loan for loan in loans if loan.returned_at is None]
+        assert out and max(Counter(loan.member_id for loan in out).values()) <= 5
+        assert db.session.scalar(select(func.count()).select_from(Copy).where(Copy.status == "on_loan")) == len(out)
+        forgetful = set(db.session.scalars(select(Member.id).where(Member.keep_history.is_(False))))
+        assert len(forgetful) == 2 and all(loan.member_id not in forgetful for loan in loans if loan.returned_at)
+        assert any(loan.member_id is None for loan in loans)  # their closed loans are anonymised
+        # The triggers' counts agree with the loans.
+        days = db.session.execute(select(func.sum(LoanDay.loans), func.sum(LoanDay.returns))).one()
+        assert tuple(days) == (len(loans), len(loans) - len(out))
+        last = dict(db.session.execute(select(Loan.copy_id, func.max(Loan.loaned_at)).group_by(Loan.copy_id)).all())
+        assert dict(db.session.execute(select(Copy.id, Copy.last_loaned_at).where(Copy.last_loaned_at.is_not(None))).all()) == last
+        holds = dict(db.session.execute(select(Hold.status, func.count()).group_by(Hold.status)).all())
+        assert holds.get("waiting", 0) >= 1 and holds.get("ready", 0) >= 1
+    now = desk.get("/api/v1/stats/current").get_json()
+    assert now["on_loan"] == len(out) and now["members"] == 60 and now["active_members"] >= 55
+    again = runner.invoke(args=["seed-demo", "--history"])
+    assert again.exit_code == 0 and "no history added" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Loan)) == len(loans)

@@ -30,7 +30,7 @@ def stats_snapshot(desk):
     period = "from=2026-11-01&to=2026-11-30"
     return (desk.get(f"/api/v1/stats/circulation?{period}&group=month").get_json()["totals"],
             desk.get(f"/api/v1/stats/top?kind=titles&{period}").get_json()["items"],
-            desk.get(f"/api/v1/stats/collection?by=subject&{period}").get_json()["items"],
+            desk.get("/api/v1/stats/collection?by=subject").get_json()["items"],
             {k: v for k, v in desk.get("/api/v1/stats/current").get_json().items() if k != "at"})
 
 

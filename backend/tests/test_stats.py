@@ -182,24 +182,29 @@ def test_the_collection_by_subject_language_and_decade_and_how_much_circulates(d
     desk.patch(f"/api/v1/copies/{lost['id']}", json={"status": "lost"})
     desk.patch(f"/api/v1/copies/{gone['id']}", json={"status": "withdrawn"})
     card = desk.member()["card_number"]
-    lend(desk, clock, c1, card, "2026-10-20T10:00", back="2026-10-25T10:00")  # before the period
+    lend(desk, clock, c1, card, "2025-10-20T10:00", back="2025-10-25T10:00")  # 13 months before "now"
     lend(desk, clock, a1, card, "2026-11-02T10:00", back="2026-11-03T10:00")
     lend(desk, clock, a1, card, "2026-11-04T10:00")
-    lend(desk, clock, b1, card, "2026-11-05T10:00", back="2026-11-06T10:00")
-    period = "from=2026-11-01&to=2026-11-30"
+    lend(desk, clock, b1, card, "2026-06-05T10:00", back="2026-06-06T10:00")
+    at(clock, "2026-11-27T09:00")
 
-    def groups(by):
-        body = desk.get(f"/api/v1/stats/collection?by={by}&{period}").get_json()
-        assert body["by"] == by and body["from"] == "2026-11-01"
-        return [(i["group"], i["copies"], i["lent"], i["loans"]) for i in body["items"]]
+    def groups(by, months=12):
+        body = desk.get(f"/api/v1/stats/collection?by={by}&months={months}").get_json()
+        assert (body["by"], body["months"]) == (by, months)
+        return [(i["group"], i["copies"], i["on_loan"], i["lent"]) for i in body["items"]]
 
-    assert groups("language") == [("en", 3, 1, 2), ("fr", 1, 1, 1), (None, 1, 0, 0)]
-    assert groups("decade") == [("1960", 3, 2, 3), ("2000", 1, 0, 0), (None, 1, 0, 0)]
-    assert groups("subject") == [("Fiction", 2, 1, 1), ("Science fiction", 2, 1, 2), ("Classics", 1, 1, 1),
+    assert groups("language") == [("en", 3, 1, 1), ("fr", 1, 0, 1), (None, 1, 0, 0)]
+    assert groups("language", months=24) == [("en", 3, 1, 2), ("fr", 1, 0, 1), (None, 1, 0, 0)]
+    assert groups("language", months=3) == [("en", 3, 1, 1), ("fr", 1, 0, 0), (None, 1, 0, 0)]
+    assert groups("decade") == [("1960", 3, 1, 2), ("2000", 1, 0, 0), (None, 1, 0, 0)]
+    assert groups("subject") == [("Fiction", 2, 0, 1), ("Science fiction", 2, 1, 1), ("Classics", 1, 0, 1),
                                  ("Poetry", 1, 0, 0)]
-    rows = rows_of(desk.get(f"/api/v1/stats/collection.csv?by=decade&{period}"))
-    assert rows == [["decade", "copies", "copies_lent", "loans"], ["1960", "3", "2", "3"], ["2000", "1", "0", "0"],
-                    ["", "1", "0", "0"]]
+    body = desk.get("/api/v1/stats/collection?by=subject").get_json()
+    assert body["since"].startswith("2025-11-27") and body["months"] == 12
+    assert "months" in assert_problem(desk.get("/api/v1/stats/collection?months=0"), 422)["errors"]
+    rows = rows_of(desk.get("/api/v1/stats/collection.csv?by=decade&months=12"))
+    assert rows == [["decade", "copies", "on_loan", "lent_in_12_months"], ["1960", "3", "1", "2"],
+                    ["2000", "1", "0", "0"], ["", "1", "0", "0"]]
 
 
 # --- weeding candidates -------------------------------------------------------------------------------

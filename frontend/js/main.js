@@ -23,6 +23,8 @@ import * as meView from "./views/me.js";
 import * as membersView from "./views/members.js";
 import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
+import * as statsView from "./views/stats.js";
+import * as historyView from "./views/history.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 
@@ -38,10 +40,12 @@ const routes = [
   { pattern: LOGIN_PATH, view: loginView, nav: "login", exact: true },
   { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
   { pattern: "/me", view: meView, nav: "me", exact: true, access: "user" },
+  { pattern: "/me/history", view: historyView, nav: "me", access: "user" },
   { pattern: "/desk", view: deskView, nav: "desk", exact: true, access: "staff" },
   { pattern: "/members", view: membersView, nav: "members", exact: true, access: "staff" },
   { pattern: "/members/new", view: memberNewView, nav: "members", access: "staff" },
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
+  { pattern: "/stats", view: statsView, nav: "stats", exact: true, access: "staff" },
   { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
   { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
 ];

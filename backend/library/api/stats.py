@@ -116,9 +116,8 @@ class Collection(MethodView):
     @blp.arguments(CollectionQuery, location="query")
     @blp.response(200, CollectionOut)
     def get(self, args):
-        """The collection by subject, language or decade, and how much of each was lent in a period"""
-        period = args["period"]
-        return {"from": period.start, "to": period.end, "by": args["by"], "items": stats.collection(args["by"], period)}
+        """The collection by subject, language or decade: copies, on loan now, lent in the last `months` months"""
+        return stats.collection(args["by"], args["months"])
 
 
 @blp.route("/collection.csv")
@@ -128,10 +127,10 @@ class CollectionCsv(MethodView):
     @blp.arguments(CollectionQuery, location="query")
     def get(self, args):
         """The collection by subject, language or decade as a CSV file"""
-        by, period = args["by"], args["period"]
-        rows = ([item["group"] or "", item["copies"], item["lent"], item["loans"]]
-                for item in stats.collection(by, period))
-        return csv_response(f"collection-by-{by}-{_span(period)}.csv", [by, "copies", "copies_lent", "loans"], rows)
+        by, months = args["by"], args["months"]
+        rows = ([item["group"] or "", item["copies"], item["on_loan"], item["lent"]]
+                for item in stats.collection(by, months)["items"])
+        return csv_response(f"collection-by-{by}.csv", [by, "copies", "on_loan", f"lent_in_{months}_months"], rows)
 
 
 # --- weeding candidates -------------------------------------------------------------------------------

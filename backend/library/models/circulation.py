@@ -32,7 +32,7 @@ class Copy(Timestamped, db.Model):
     __tablename__ = "copy"
     __table_args__ = (
         CheckConstraint(_in("status", COPY_STATUSES), name="status_known"),
-        Index("ix_copy_book_status", "book_id", "status"),
+        Index("ix_copy_book_status", "book_id", "status", "last_loaned_at"),  # availability; the collection's use
         Index("ix_copy_status_last_loaned", "status", "last_loaned_at", "id", "created_at"),  # the weeding list
     )
 

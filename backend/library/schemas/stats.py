@@ -60,8 +60,13 @@ class TopQuery(PeriodQuery):
     limit = fields.Integer(load_default=10, validate=validate.Range(1, 100), metadata={"description": "At most 100"})
 
 
-class CollectionQuery(PeriodQuery):
+class CollectionQuery(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
     by = fields.String(load_default="subject", validate=validate.OneOf(COLLECTION_BY))
+    months = fields.Integer(load_default=12, validate=validate.Range(1, 120),
+                            metadata={"description": "Count copies lent in this many months up to now"})
 
 
 class WeedingQuery(PageQuery):
@@ -130,14 +135,15 @@ class CollectionGroup(ma.Schema):
     group = fields.String(allow_none=True, **_COUNT, metadata={
         "description": "Subject, language code or decade (1990); null: books without one"})
     copies = fields.Integer(**_COUNT, metadata={"description": "Copies on the shelves or out (not lost or withdrawn)"})
-    lent = fields.Integer(**_COUNT, metadata={"description": "Of those, how many were lent in the period"})
-    loans = fields.Integer(**_COUNT, metadata={"description": "Loans of those copies in the period"})
+    on_loan = fields.Integer(**_COUNT, metadata={"description": "Of those, on loan now"})
+    lent = fields.Integer(**_COUNT, metadata={"description": "Of those, lent at least once since `since`"})
 
 
-CollectionOut = ma.Schema.from_dict(_period_fields(
-    by=fields.String(**_COUNT, metadata={"enum": list(COLLECTION_BY)}),
-    items=fields.List(fields.Nested(CollectionGroup), **_COUNT),
-), name="CollectionOut")
+class CollectionOut(ma.Schema):
+    by = fields.String(**_COUNT, metadata={"enum": list(COLLECTION_BY)})
+    months = fields.Integer(**_COUNT)
+    since = fields.AwareDateTime(**_COUNT, metadata={"description": "`months` months ago"})
+    items = fields.List(fields.Nested(CollectionGroup), **_COUNT)
 
 
 class WeedingItem(ma.Schema):

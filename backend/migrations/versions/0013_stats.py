@@ -1,5 +1,6 @@
 """stats: loans and returns per day (loan_day, kept by triggers on loan), each copy's last loan and each member's
-last month of borrowing (kept by the same triggers), indexes for loans by period and copy; reading-history privacy
+last month of borrowing (kept by the same triggers), indexes for loans by period and copy and for the collection's
+groups; reading-history privacy
 (a closed loan or hold may lose its member: member_id nullable, with checks that an open one keeps it;
 member.keep_history). Everything is backfilled from the loans already there.
 
@@ -177,6 +178,12 @@ def _stats_objects(sqlite):
     op.create_index('ix_loan_loaned_at_copy', 'loan', ['loaned_at', 'copy_id'])
     op.create_index('ix_loan_copy_loaned_at', 'loan', ['copy_id', 'loaned_at'])
     op.create_index('ix_copy_status_last_loaned', 'copy', ['status', 'last_loaned_at', 'id', 'created_at'])
+    # The collection by language, decade or subject walks books (or subject links) in the group's order and reads
+    # each book's copies from one index: copies by book with their status and last loan; subject links by subject.
+    op.drop_index('ix_copy_book_status', table_name='copy')
+    op.create_index('ix_copy_book_status', 'copy', ['book_id', 'status', 'last_loaned_at'])
+    op.drop_index('ix_book_subject_subject_id', table_name='book_subject')
+    op.create_index('ix_book_subject_subject_book', 'book_subject', ['subject_id', 'book_id'])
 
 
 def upgrade():
@@ -200,6 +207,10 @@ def downgrade():
     ).scalar()
     if anonymised:
         raise RuntimeError(f"{anonymised} anonymised loans and holds have no member to give back; 0006 needs one")
+    op.drop_index('ix_book_subject_subject_book', table_name='book_subject')
+    op.create_index('ix_book_subject_subject_id', 'book_subject', ['subject_id'])
+    op.drop_index('ix_copy_book_status', table_name='copy')
+    op.create_index('ix_copy_book_status', 'copy', ['book_id', 'status'])
     op.drop_index('ix_copy_status_last_loaned', table_name='copy')
     op.drop_index('ix_loan_copy_loaned_at', table_name='loan')
     op.drop_index('ix_loan_loaned_at_copy', table_name='loan')

@@ -6,6 +6,7 @@ import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoad
 import { sortLoans, sortHolds, deskHash, MEMBER_STATUS_LABELS } from "../circulation.js";
 import { formatDate } from "../format.js";
 import { loanItem, holdItem } from "./circitems.js";
+import { memberPrivacyControl } from "./history.js";
 
 /** Load the member and draw them; a 404 shows the not-found view. */
 export async function render(ctx) {
@@ -21,6 +22,7 @@ export async function render(ctx) {
   const page = { ctx, view, member };
   drawMember(page);
   refs(view)["toggle-status"].addEventListener("click", () => toggleStatus(page));
+  view.append(memberPrivacyControl(member, { signal: ctx.signal, say: (message) => say(page, message) }));
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");
   ctx.ready();

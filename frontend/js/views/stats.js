@@ -72,7 +72,7 @@ function mount(ctx) {
     el("input", { id: `stats-${name}`, name, type: "date", min: "2000-01-01", max: "2100-12-31",
       "aria-describedby": `stats-${name}-problem` }),
     el("p", { className: "field-error", id: `stats-${name}-problem`, hidden: true }));
-  parts.form = el("form", { className: "finder stats-period", "aria-label": t("Period"), novalidate: true },
+  parts.form = el("form", { className: "finder stats-period", "aria-label": t("Choose the period"), novalidate: true },
     el("div", { className: "filter-row" },
       el("div", { className: "field" }, el("label", { for: "stats-period", text: t("Period") }), periodSelect),
       dateField("from", t("From")),
@@ -92,7 +92,8 @@ function mount(ctx) {
   parts.panels = {};
   const panel = (key, title, controls = []) => {
     const body = el("div", { className: "panel-body" });
-    const csv = el("a", { className: "button secondary small", download: "", text: t("Download CSV") });
+    const csv = el("a", { className: "button secondary small", download: "" }, t("Download CSV"),
+      el("span", { className: "visually-hidden", text: ` (${title})` }));
     const heading = el("h2", { id: `stats-${key}-heading`, tabindex: "-1", text: title });
     const section = el("section", { className: "panel stats-panel", "aria-labelledby": heading.id },
       el("div", { className: "panel-head" }, heading, el("div", { className: "panel-tools" }, ...controls, csv)), body);
@@ -438,7 +439,7 @@ function loadWeeding(ctx, view, state) {
     const intro = t("Copies on the shelf, in the library for longer than {months} and not lent since: never lent first, then the longest idle.",
       { months: tn(state.months, "{count} month", "{count} months") });
     if (!page.items.length) {
-      showEmpty(body, info.outOfRange ? t("This page is past the end of the list.") : t("Every copy has been lent lately."),
+      showEmpty(body, info.outOfRange ? t("This page is past the end of the list.") : t("No copy has been idle that long."),
         info.outOfRange ? "" : intro);
       return;
     }
@@ -446,7 +447,7 @@ function loadWeeding(ctx, view, state) {
     const when = (iso) => (iso ? S.dayText(iso.slice(0, 10), locale) : t("Never"));
     const headers = [t("Title"), t("Barcode"), t("Where"), t("Added"), t("Last lent"), t("Loans ever")];
     const rows = page.items.map((item) => [el("a", { href: `#/books/${item.book_id}`, text: item.title }),
-      el("span", { className: "mono", text: item.barcode }), [item.location, item.call_number].filter(Boolean).join(" · ") || "–",
+      el("span", { className: "mono nowrap", text: item.barcode }), [item.location, item.call_number].filter(Boolean).join(" · ") || "–",
       when(item.acquired_at), when(item.last_loaned_at), number(item.loans)]);
     body.replaceChildren(
       el("p", { className: "hint-text", text: `${intro} ${tn(info.total, "{count} copy.", "{count} copies.")}` }),

@@ -144,31 +144,30 @@ def checks(stats_runs):
     return out
 
 
+def _rows(stats_runs, measured, missing):
+    """One line per scenario: measured(db, name, entry) or missing(db, name, why)."""
+    for run_ in stats_runs:
+        for name, entry in run_["scenarios"].items():
+            yield missing(run_["db"], name, entry["missing"]) if "missing" in entry else measured(run_["db"], name, entry)
+
+
 def table(stats_runs):
     lines = [f"{'db':<10} {'stats scenario':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>6} "
              f"{'other CPU':>9}"]
-    for run_ in stats_runs:
-        loans = run_["loans"]
-        lines.append(f"{run_['db']:<10} {run_['dataset']['books']:,} books, {loans['loans']:,} loans "
-                     f"({loans['active']:,} out, {loans['anonymised']:,} anonymised)")
-        for name, e in run_["scenarios"].items():
-            if "missing" in e:
-                lines.append(f"{run_['db']:<10} {name:<28} MISSING: {e['missing'][:70]}")
-                continue
-            lines.append(f"{run_['db']:<10} {name:<28} {e['rps']:>8,.0f} {e['p50_ms']:>8.2f} {e['p99_ms']:>8.2f} "
-                         f"{e['max_ms']:>8.2f} {e['errors']:>6} {e['cpu_share']['other']:>9.0%}")
+    lines += [f"{run_['db']:<10} {run_['dataset']['books']:,} books, {run_['loans']['loans']:,} loans "
+              f"({run_['loans']['active']:,} out, {run_['loans']['anonymised']:,} anonymised)" for run_ in stats_runs]
+    lines += _rows(stats_runs,
+                   lambda db, name, e: f"{db:<10} {name:<28} {e['rps']:>8,.0f} {e['p50_ms']:>8.2f} {e['p99_ms']:>8.2f} "
+                                       f"{e['max_ms']:>8.2f} {e['errors']:>6} {e['cpu_share']['other']:>9.0%}",
+                   lambda db, name, why: f"{db:<10} {name:<28} MISSING: {why[:70]}")
     return "\n".join(lines)
 
 
 def markdown_table(stats_runs):
     lines = ["| db | stats scenario | p50 ms | p99 ms | max ms | req/s (1 connection) | target |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
-    for run_ in stats_runs:
-        for name, e in run_["scenarios"].items():
-            if "missing" in e:
-                lines.append(f"| {run_['db']} | {name} | missing | | | | |")
-                continue
-            lines.append(f"| {run_['db']} | {name} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {e['max_ms']:.2f} | "
-                         f"{e['rps']:,.0f} | {'p99 ≤ 100 ms' if e.get('target') else '—'} |")
+    lines += _rows(stats_runs,
+                   lambda db, name, e: f"| {db} | {name} | {e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {e['max_ms']:.2f} | "
+                                       f"{e['rps']:,.0f} | {'p99 ≤ 100 ms' if e.get('target') else '—'} |",
+                   lambda db, name, why: f"| {db} | {name} | missing | | | | |")
     return "\n".join(lines)
-

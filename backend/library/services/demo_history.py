@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from ..extensions import db
 from ..models import Copy, Loan, Member
+from ..models import stats
 from . import privacy
 
 SEED = 20261130
@@ -165,9 +166,9 @@ def _acquired_before(copies, start: datetime, rng: random.Random) -> None:
 def add_history(copy_ids: Sequence[int] | None, member_ids: Sequence[int] | None, plan: Plan,
                 now: datetime) -> Made:
     """Write the planned loans for these copies and members (None: all copies on the shelf, all active members):
-    the copies still out are set on loan, the copies lent are dated as acquired before the history, and the
-    closed loans of members who keep no history are anonymised. (The loan triggers count the days, the copies'
-    last loans and the members' last month.) Commits."""
+    the copies still out are set on loan, the copies lent are dated as acquired before the history, the loan
+    triggers' counts (days, copies' last loans, members' last month) are made once for all, and the closed loans of
+    members who keep no history are anonymised. Commits."""
     rng = random.Random(plan.seed)
     copy_query = select(Copy.id, Copy.book_id).where(Copy.status == "available").order_by(Copy.id)
     if copy_ids is not None:
@@ -181,6 +182,8 @@ def add_history(copy_ids: Sequence[int] | None, member_ids: Sequence[int] | None
     if not copies or not members:
         return made
     forget = {member for member, keep in members.items() if not keep}
+    connection = db.session.connection()
+    stats.pause_stats(connection)  # one recount at the end instead of the triggers' work for each loan
     out: list[int] = []
     batch: list[dict] = []
     for row in plan_loans(copies, sorted(members), plan, now, rng):
@@ -201,6 +204,7 @@ def add_history(copy_ids: Sequence[int] | None, member_ids: Sequence[int] | None
         db.session.execute(update(Copy).where(Copy.id.in_(out[start:start + BATCH])).values(status="on_loan")
                            .execution_options(synchronize_session=False))
     _acquired_before(copies, now - timedelta(days=plan.days), rng)
+    stats.recount_stats(connection)
     for member_id in sorted(forget):  # as their returns would have: closed loans anonymised
         privacy.forget(member_id)
     db.session.commit()

@@ -78,9 +78,11 @@ def _rebuild_sqlite(table, ddl, columns, indexes, anonymisable):
 
 
 # Triggers on loan keep loan_day (loans and returns per UTC day), copy.last_loaned_at and member.last_borrowed_month
-# right for every write (the app, the demo and benchmark generators, SQL by hand), as the search index's do.
+# right for every write (the app, SQL by hand), as the search index's do. A bulk writer (the history generator) pauses
+# them for its own transaction with a row in loan_stats_pause, and recounts once at the end.
+PAUSED = "EXISTS (SELECT 1 FROM loan_stats_pause)"
 SQLITE_TRIGGERS = {
-    "loan_stats_ai": """AFTER INSERT ON loan BEGIN
+    "loan_stats_ai": f"""AFTER INSERT ON loan WHEN NOT {PAUSED} BEGIN
         INSERT INTO loan_day (day, loans, returns) VALUES (substr(NEW.loaned_at, 1, 10), 1, 0)
             ON CONFLICT (day) DO UPDATE SET loans = loans + 1;
         INSERT INTO loan_day (day, loans, returns) SELECT substr(NEW.returned_at, 1, 10), 0, 1
@@ -91,8 +93,8 @@ SQLITE_TRIGGERS = {
             WHERE id = NEW.member_id
             AND (last_borrowed_month IS NULL OR last_borrowed_month < date(NEW.loaned_at, 'start of month'));
     END""",
-    "loan_stats_au": """AFTER UPDATE OF loaned_at, returned_at ON loan
-        WHEN OLD.loaned_at IS NOT NEW.loaned_at OR OLD.returned_at IS NOT NEW.returned_at BEGIN
+    "loan_stats_au": f"""AFTER UPDATE OF loaned_at, returned_at ON loan
+        WHEN (OLD.loaned_at IS NOT NEW.loaned_at OR OLD.returned_at IS NOT NEW.returned_at) AND NOT {PAUSED} BEGIN
         UPDATE loan_day SET loans = loans - 1 WHERE day = substr(OLD.loaned_at, 1, 10);
         UPDATE loan_day SET returns = returns - 1 WHERE day = substr(OLD.returned_at, 1, 10);
         INSERT INTO loan_day (day, loans, returns) VALUES (substr(NEW.loaned_at, 1, 10), 1, 0)
@@ -102,7 +104,7 @@ SQLITE_TRIGGERS = {
         UPDATE copy SET last_loaned_at = (SELECT max(loaned_at) FROM loan WHERE copy_id = NEW.copy_id)
             WHERE id = NEW.copy_id;
     END""",
-    "loan_stats_ad": """AFTER DELETE ON loan BEGIN
+    "loan_stats_ad": f"""AFTER DELETE ON loan WHEN NOT {PAUSED} BEGIN
         UPDATE loan_day SET loans = loans - 1 WHERE day = substr(OLD.loaned_at, 1, 10);
         UPDATE loan_day SET returns = returns - 1 WHERE day = substr(OLD.returned_at, 1, 10);
         UPDATE copy SET last_loaned_at = (SELECT max(loaned_at) FROM loan WHERE copy_id = OLD.copy_id)
@@ -111,8 +113,8 @@ SQLITE_TRIGGERS = {
 }
 PG_FUNCTION = """CREATE FUNCTION loan_stats_sync() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.loaned_at IS NOT DISTINCT FROM OLD.loaned_at
-            AND NEW.returned_at IS NOT DISTINCT FROM OLD.returned_at THEN
+    IF (TG_OP = 'UPDATE' AND NEW.loaned_at IS NOT DISTINCT FROM OLD.loaned_at
+            AND NEW.returned_at IS NOT DISTINCT FROM OLD.returned_at) OR EXISTS (SELECT 1 FROM loan_stats_pause) THEN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -152,6 +154,10 @@ def _stats_objects(sqlite):
     sa.Column('loans', sa.Integer(), nullable=False),
     sa.Column('returns', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_loan_day'))
+    )
+    op.create_table('loan_stats_pause',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_loan_stats_pause'))
     )
     op.add_column('copy', sa.Column('last_loaned_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('member', sa.Column('keep_history', sa.Boolean(), server_default=sa.true(), nullable=False))
@@ -224,6 +230,7 @@ def downgrade():
     op.drop_column('member', 'last_borrowed_month')  # SQLite 3.35+ drops a plain column in place
     op.drop_column('member', 'keep_history')
     op.drop_column('copy', 'last_loaned_at')
+    op.drop_table('loan_stats_pause')
     op.drop_table('loan_day')
     if sqlite:
         _rebuild_sqlite('hold', SQLITE_HOLD, SQLITE_HOLD_COLUMNS, SQLITE_HOLD_INDEXES, None)

@@ -78,6 +78,7 @@ def populate(database_url: str, loans: int, years: int, members: int, seed: int)
         else:
             with db.engine.connect() as conn:
                 conn.exec_driver_sql("ANALYZE")
+                conn.commit()
         db.engine.dispose()
     return {"copies_added": copies, "members_added": added_members, "loans": made.loans, "active": made.active,
             "overdue": made.overdue, "anonymised": made.anonymised, "years": years,

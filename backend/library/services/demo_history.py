@@ -77,7 +77,8 @@ class _Weighted:
 
 def _at(day: date, rng: random.Random) -> datetime:
     """A moment in opening hours on day."""
-    return datetime.combine(day, time(OPENS), tzinfo=timezone.utc) + timedelta(seconds=rng.random() * (CLOSES - OPENS) * 3600)
+    opening = datetime.combine(day, time(OPENS), tzinfo=timezone.utc)
+    return opening + timedelta(seconds=rng.random() * (CLOSES - OPENS) * 3600)
 
 
 def _terms(loaned: datetime, plan: Plan, rng: random.Random) -> tuple[datetime, datetime, int]:
@@ -152,21 +153,21 @@ def _free_copy(by_book, books, all_copies, free_at, when, rng):
     return None
 
 
-def _acquired_before(copies, start: datetime, rng: random.Random) -> None:
-    """Copies lent in the history were in the library before it began: date their acquisition up to three years
-    before its start (only those added later than that)."""
-    rows = [{"copy": copy_id, "acquired": start - timedelta(days=rng.uniform(1, 3 * 365))} for copy_id, _ in copies]
-    column = Copy.__table__.c
+def _there_before(model, ids, start: datetime, rng: random.Random) -> None:
+    """Copies lent and members borrowing in the history were there before it began: date their creation up to
+    three years before its start (only those created later than that)."""
+    rows = [{"key": key, "since": start - timedelta(days=rng.uniform(1, 3 * 365))} for key in ids]
+    column = model.__table__.c
     for first in range(0, len(rows), BATCH):
-        db.session.execute(update(Copy.__table__).where(column.id == bindparam("copy"),
-                                                        column.created_at > bindparam("acquired"))
-                           .values(created_at=bindparam("acquired")), rows[first:first + BATCH])
+        db.session.execute(update(model.__table__).where(column.id == bindparam("key"),
+                                                         column.created_at > bindparam("since"))
+                           .values(created_at=bindparam("since")), rows[first:first + BATCH])
 
 
 def add_history(copy_ids: Sequence[int] | None, member_ids: Sequence[int] | None, plan: Plan,
                 now: datetime) -> Made:
     """Write the planned loans for these copies and members (None: all copies on the shelf, all active members):
-    the copies still out are set on loan, the copies lent are dated as acquired before the history, the loan
+    the copies still out are set on loan, the copies and members are dated as there before the history, the loan
     triggers' counts (days, copies' last loans, members' last month) are made once for all, and the closed loans of
     members who keep no history are anonymised. Commits."""
     rng = random.Random(plan.seed)
@@ -203,7 +204,8 @@ def add_history(copy_ids: Sequence[int] | None, member_ids: Sequence[int] | None
     for start in range(0, len(out), BATCH):
         db.session.execute(update(Copy).where(Copy.id.in_(out[start:start + BATCH])).values(status="on_loan")
                            .execution_options(synchronize_session=False))
-    _acquired_before(copies, now - timedelta(days=plan.days), rng)
+    _there_before(Copy, [copy_id for copy_id, _ in copies], now - timedelta(days=plan.days), rng)
+    _there_before(Member, sorted(members), now - timedelta(days=plan.days), rng)
     stats.recount_stats(connection)
     for member_id in sorted(forget):  # as their returns would have: closed loans anonymised
         privacy.forget(member_id)

@@ -1,13 +1,14 @@
 """Statistics for the staff dashboard, counted by the database from the loan history. Loans and returns over time
 come from loan_day (per-day counts that triggers on loan keep), so a year's chart reads 365 rows; the most borrowed
-are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0013);
-the collection and the weeding list read copies by their last loan (kept by the same triggers). Nothing here names a member: loans
-are counted, never who made them, so anonymised loans count like any other.
+are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0013); the collection and
+the weeding list read copies by their last loan (kept by the same triggers). Nothing here names a member: loans are
+counted, never who made them, so anonymised loans count like any other.
 
 Periods are whole days in UTC, both ends included. The comparison period is a year earlier: 52 weeks for days and
 weeks (so Mondays meet Mondays), the same calendar months for months.
 """
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -85,7 +86,8 @@ def bucket_count(period: Period, group: str) -> int:
     if group == "day":
         return period.days
     if group == "week":
-        return ((period.end - timedelta(days=period.end.weekday())) - (period.start - timedelta(days=period.start.weekday()))).days // 7 + 1
+        mondays = [day - timedelta(days=day.weekday()) for day in (period.start, period.end)]
+        return (mondays[1] - mondays[0]).days // 7 + 1
     return (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
 
 
@@ -99,7 +101,8 @@ def _series(period: Period, group: str) -> list[dict]:
     out = []
     for start, end in buckets(period, group):
         counts = [days.get(start + timedelta(days=n), (0, 0)) for n in range((end - start).days + 1)]
-        out.append({"start": start, "end": end, "loans": sum(c[0] for c in counts), "returns": sum(c[1] for c in counts)})
+        out.append({"start": start, "end": end, "loans": sum(c[0] for c in counts),
+                    "returns": sum(c[1] for c in counts)})
     return out
 
 
@@ -109,7 +112,8 @@ def circulation(period: Period, group: str) -> dict:
     now, then = _series(period, group), _series(previous, group)
     items = [{**bucket, "previous_start": old["start"], "previous_end": old["end"], "previous_loans": old["loans"],
               "previous_returns": old["returns"]} for bucket, old in zip(now, then)]
-    totals = {key: sum(item[key] for item in items) for key in ("loans", "returns", "previous_loans", "previous_returns")}
+    totals = {key: sum(item[key] for item in items)
+              for key in ("loans", "returns", "previous_loans", "previous_returns")}
     return {"from": period.start, "to": period.end, "group": group, "previous_from": previous.start,
             "previous_to": previous.end, "totals": totals, "items": items}
 
@@ -172,25 +176,32 @@ def top(kind: str, period: Period, limit: int) -> list[dict]:
 
 # --- the collection and how it circulates -------------------------------------------------------------
 
-# One pass over the collection: books (or subject links) in the group's order, each book's copies from the copies'
-# (book_id, status, last_loaned_at) index, so neither the copies' rows nor a sort are read. SQLite is told the
-# indexes (its planner would start from copies by status and sort); PostgreSQL plans it well as it is.
+# One pass over the collection without reading the copies' rows: each book's copies come from the copies'
+# (book_id, status, last_loaned_at) index. By language or decade the books are walked in the group's order (a
+# language's books come in id order, so the copies' index is read in order too); by subject the copies are walked in
+# book order and each one's subjects read from the links' (book_id, subject_id) key, also in order. SQLite is told
+# the indexes and the order (its planner would start from copies by status and sort, or probe at random);
+# PostgreSQL hashes and plans it well as it is.
 COLLECTION_SQL = """
 SELECT {key} AS grp, count(*) AS copies, count(*) FILTER (WHERE c.status = 'on_loan') AS on_loan,
        count(*) FILTER (WHERE c.last_loaned_at >= :since) AS lent
-FROM {groups}
-JOIN copy c {copy_index} ON c.book_id = {book_id}
+FROM {source}
 WHERE c.status NOT IN ('lost', 'withdrawn')
 GROUP BY {key}"""
-COLLECTION_GROUPS = {  # by: (key, groups, the groups' book id, SQLite's index for the groups)
-    "language": ("b.language", "book b {index}", "b.id", "ix_book_language"),
-    "decade": ("b.published_year", "book b {index}", "b.id", "ix_book_published_year"),
-    "subject": ("bs.subject_id", "book_subject bs {index}", "bs.book_id", "ix_book_subject_subject_book"),
+COLLECTION_SOURCES = {  # by: (key, what to walk; {book_index}, {copy_index} and {then} are SQLite's hints)
+    "language": ("b.language", "book b {book_index} JOIN copy c {copy_index} ON c.book_id = b.id"),
+    "decade": ("b.published_year", "book b {book_index} JOIN copy c {copy_index} ON c.book_id = b.id"),
+    "subject": ("bs.subject_id", "copy c {copy_index} {then} book_subject bs ON bs.book_id = c.book_id"),
 }
+BOOK_INDEX = {"language": "ix_book_language", "decade": "ix_book_published_year"}
+
+
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
 
 
 def _indexed_by(name: str) -> str:
-    return f"INDEXED BY {name}" if db.session.get_bind().dialect.name == "sqlite" else ""
+    return f"INDEXED BY {name}" if _sqlite() else ""
 
 
 def collection(by: str, months: int) -> dict:
@@ -198,9 +209,11 @@ def collection(by: str, months: int) -> dict:
     many are on loan now and how many were lent in the last `months` months; the largest groups first. A book with
     two subjects counts in both; books without a language, a year or a subject form a group of their own (null)."""
     since = months_before(clock.now(), months)
-    key, groups, book_id, index = COLLECTION_GROUPS[by]
-    statement = text(COLLECTION_SQL.format(key=key, groups=groups.format(index=_indexed_by(index)), book_id=book_id,
-                                           copy_index=_indexed_by("ix_copy_book_status")))
+    key, source = COLLECTION_SOURCES[by]
+    source = source.format(book_index=_indexed_by(BOOK_INDEX[by]) if by in BOOK_INDEX else "",
+                           copy_index=_indexed_by("ix_copy_book_status"),
+                           then="CROSS JOIN" if _sqlite() else "JOIN")  # SQLite's CROSS JOIN keeps this order
+    statement = text(COLLECTION_SQL.format(key=key, source=source))
     rows = db.session.execute(statement.bindparams(bindparam("since", type_=UTCDateTime)), {"since": since}).all()
     counted: dict = {}
     for group, copies, on_loan, lent in rows:
@@ -224,14 +237,10 @@ def collection(by: str, months: int) -> dict:
 # --- weeding candidates -------------------------------------------------------------------------------
 
 def months_before(day: datetime, months: int) -> datetime:
+    """The same moment `months` calendar months earlier (31 March less one month is 28 or 29 February)."""
     month = day.month - months
     year, month = day.year + (month - 1) // 12, (month - 1) % 12 + 1
-    for last in (day.day, 30, 29, 28):
-        try:
-            return day.replace(year=year, month=month, day=min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _weeding(months: int):
@@ -247,7 +256,8 @@ def _weeding(months: int):
 
 
 def _count(query) -> int:
-    return db.session.scalar(select(func.count()).select_from(query.with_only_columns(Copy.id).order_by(None).subquery()))
+    counted = query.with_only_columns(Copy.id).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(counted))
 
 
 def weeding_count(months: int) -> int:

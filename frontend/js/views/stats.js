@@ -45,10 +45,10 @@ export async function render(ctx) {
     ctx.root.removeAttribute("aria-busy");
   }
   views.set(view, state);
-  fillForm(view, state);
-  ctx.ready();
   const changed = (...keys) => !before || keys.some((key) => before[key] !== state[key]);
   const period = ["period", "from", "to", "group"];
+  fillForm(view, state, { periodChanged: changed(...period) });
+  ctx.ready();
   const loads = [];
   if (!before) loads.push(loadNow(ctx, view));
   if (changed(...period, "series")) loads.push(loadCirculation(ctx, view, state));
@@ -111,7 +111,7 @@ function mount(ctx) {
   const lentSelect = el("select", { id: "stats-lent", name: "lent" },
     ...S.LENT_MONTHS.map((months) => new Option(tn(months, "{count} month", "{count} months"), String(months))));
   panel("now", t("Right now"));
-  panel("circulation", t("Loans and returns"), [choice("series", seriesLabels, t("Show"))]);
+  panel("circulation", t("Loans and returns"), [choice("series", seriesLabels, t("Chart of"))]);
   panel("top", t("Most borrowed"), [choice("top", TOP_LABELS(), t("Most borrowed"))]);
   panel("collection", t("The collection and how much of it is lent"), [choice("by", BY_LABELS(), t("Group by")),
     el("div", { className: "field inline-field" }, el("label", { for: "stats-lent", text: t("Lent in the last") }), lentSelect)]);
@@ -170,7 +170,7 @@ function showFieldProblem(view, problem) {
   }
 }
 
-function fillForm(view, state) {
+function fillForm(view, state, { periodChanged }) {
   const { form } = view.parts;
   const range = S.periodRange(state);
   form.elements.period.value = state.period;
@@ -192,8 +192,10 @@ function fillForm(view, state) {
   panels.top.csv.href = statsCsvUrl("top", { ...params.top, limit: 100 });
   panels.collection.csv.href = statsCsvUrl("collection", params.collection);
   panels.weeding.csv.href = statsCsvUrl("weeding", { months: state.months });
-  view.parts.periodText.textContent = t("{period}, compared with the same days a year earlier.", {
-    period: S.rangeText(range.from, range.to, currentLocale(), { day: "numeric", month: "long", year: "numeric" }) });
+  if (periodChanged) { // the loans panel says exactly which days it compares with, once it has them
+    view.parts.periodText.textContent = t("{period}, compared with the same days a year earlier.", {
+      period: S.rangeText(range.from, range.to, currentLocale(), { day: "numeric", month: "long", year: "numeric" }) });
+  }
 }
 
 /** Load one panel's numbers and draw them; a failure shows the problem with a retry in that panel only. */

@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test test-python test-frontend bench clean
+.PHONY: run test test-python test-frontend test-tools bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Library needs Python 3.11 or newer (set PYTHON=...)")'
@@ -37,8 +37,19 @@ run: $(VENV)/.installed-run
 
 test: test-python test-frontend
 
-test-python: $(VENV)/.installed-test
+test-python: $(VENV)/.installed-test test-tools
 	cd backend && ../$(BIN)/python -m pytest
+
+# Lighthouse for tests/test_lighthouse.py: a dev dependency pinned in frontend/package-lock.json, installed with
+# `npm ci` (again only when the lock file changes); nothing of it is served (nginx refuses /node_modules/).
+LIGHTHOUSE_STAMP := frontend/node_modules/.installed
+test-tools:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(LIGHTHOUSE_STAMP); \
+	else echo "SKIPPED installing Lighthouse: npm is not installed (its test skips, or fails under CI)"; fi
+
+$(LIGHTHOUSE_STAMP): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 test-frontend:
 	@if command -v node >/dev/null 2>&1; then node --test frontend/tests/; \
@@ -52,4 +63,4 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) backend/data backend/test-output
+	rm -rf $(VENV) backend/data backend/test-output frontend/node_modules

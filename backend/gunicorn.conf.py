@@ -5,6 +5,9 @@ Runs `gunicorn -c gunicorn.conf.py 'library:create_app()'`; command-line flags o
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 
@@ -31,16 +34,28 @@ max_requests_jitter = 10000
 # SQLite version connection of the response cache) is opened lazily after the fork.
 preload_app = True
 
+# Request limits at least as generous as nginx's (large_client_header_buffers 4 8k: a request line or a
+# header line up to 8 KiB, 32 KiB of headers in all), so that nginx, which answers problem+json, is the one
+# that refuses an oversized request; gunicorn's own 414/431 pages are HTML. 8190 is gunicorn's maximum line.
+limit_request_line = 8190
+limit_request_field_size = 0  # no limit of its own: nginx's 8 KiB per line applies
+limit_request_fields = 32768  # gunicorn's maximum; nginx's 32 KiB bound the count anyway
+
 # Forwarded headers are handled by Flask's ProxyFix (LIBRARY_PROXY_HOPS), not by gunicorn;
 # gunicorn trusts X-Forwarded-Proto only from loopback.
 forwarded_allow_ips = "127.0.0.1,::1"
 
 accesslog = "-"
 errorlog = "-"
-# gunicorn's default line plus the request time and the worker's pid (which worker served what,
-# e.g. to see that state shared across workers really lives in the database). No bodies are logged.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms worker=%(p)s'
+# gunicorn's default line plus the request time, the worker's pid (which worker served what, e.g. to see
+# that state shared across workers really lives in the database) and the request id (X-Request-ID: from
+# nginx, or made by the app), which the app's own log lines of that request carry too. No bodies are logged.
+access_log_format = ('%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms worker=%(p)s '
+                     'request_id=%({x-request-id}o)s')
 loglevel = os.environ.get("LIBRARY_LOG_LEVEL", "info").lower()
+# LIBRARY_LOG_FORMAT=json: gunicorn's error and access logs as JSON lines, like the app's (library/logs.py).
+if os.environ.get("LIBRARY_LOG_FORMAT", "").strip().lower() == "json":
+    logger_class = "library.logs.JsonGunicornLogger"
 
 # The worker heartbeat file: on tmpfs, since a disk-backed /tmp (Docker overlay) can stall workers.
 if os.path.isdir("/dev/shm"):
@@ -48,3 +63,28 @@ if os.path.isdir("/dev/shm"):
 
 # gunicorn >= 25 opens a control socket in ~/.gunicorn by default; nothing here uses it.
 control_socket_disable = True
+
+# Metrics (prometheus_client's multiprocess mode): each worker writes its values to files in one folder, which a
+# scrape of any worker adds up. A fresh folder per start (made before the app is imported, which reads the
+# variable); an operator's PROMETHEUS_MULTIPROC_DIR is emptied instead. A worker that exits is marked dead, so its
+# live gauges (connections in use) stop counting.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_dir:
+    Path(_metrics_dir).mkdir(parents=True, exist_ok=True)
+    for _stale in Path(_metrics_dir).glob("*.db"):
+        _stale.unlink()
+    _own_metrics_dir = None
+else:
+    _metrics_dir = _own_metrics_dir = tempfile.mkdtemp(prefix="library-metrics.")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(_own_metrics_dir, ignore_errors=True)

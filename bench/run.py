@@ -36,7 +36,7 @@ REPO_DIR = BENCH_DIR.parent
 sys.path.insert(0, str(REPO_DIR / "backend"))
 sys.path.insert(0, str(REPO_DIR))
 
-from bench import generate  # noqa: E402
+from bench import generate, intake  # noqa: E402
 from library.serve import (BACKEND_DIR, FRONTEND_DIR, free_port, render_nginx_config, render_template,  # noqa: E402
                            start_gunicorn, start_nginx, stop, wait_for_http)
 
@@ -292,7 +292,9 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
     log(f"{db} {size:,}: import-books {csv_path.name}")
     meter = CpuMeter(cpu_roots).start()
     started = time.monotonic()
-    result = flask(env, "import-books", str(csv_path))
+    seconds, peak_rss_mib, stdout = intake.measured([sys.executable, "-m", "flask", "--app", "library", "import-books",
+                                                     str(csv_path)], env)
+    result = subprocess.CompletedProcess([], 0, stdout, "")
     seconds = time.monotonic() - started
     cpu = meter.stop()
     match = re.search(r"Read (\d+) rows: added (\d+), skipped (\d+) in ([\d.]+) s", result.stdout)
@@ -301,7 +303,7 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
     rows, added, skipped, own_seconds = int(match[1]), int(match[2]), int(match[3]), float(match[4])
     if db == "postgresql":  # planner statistics, as autovacuum would gather soon after a bulk load
         pg.sql("analyze", name)
-    facts = {"rows": rows, "added": added, "skipped": skipped, "seconds": round(seconds, 1),
+    facts = {"rows": rows, "added": added, "skipped": skipped, "seconds": round(seconds, 1), "peak_rss_mib": peak_rss_mib,
              "rows_per_s": round(rows / seconds), "importer_seconds": own_seconds,
              "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reused": False,
              "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), "schema": schema_fingerprint()}
@@ -314,6 +316,26 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
     if skipped:
         log(f"warning: {skipped} rows skipped:\n{result.stderr[-1500:]}")
     return url, facts
+
+
+def intake_figures(db, size, csv_path, tag, url, pg):
+    """MARC import into a fresh database, and exports of the imported catalog (bench/intake.py)."""
+    marc_path = csv_path.with_suffix(".mrc")
+    if db == "sqlite":
+        fresh = CACHE_DIR / f"{db}-{tag}-marc.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+        fresh_url = f"sqlite:///{fresh}"
+    else:
+        name = f"library_{tag.replace('-', '_')}_marc"
+        pg.recreate(name)
+        fresh_url = pg.url(name)
+    log(f"{db} {size:,}: intake (MARC import, exports)")
+    facts = intake.run_all(db, size, csv_path, marc_path, url, fresh_url, app_env)
+    log(f"{db} {size:,}: MARC import {facts['import_marc']['rows_per_s']:,} records/s, peak "
+        f"{facts['import_marc']['peak_rss_mib']} MiB; export csv peak {facts['export_csv']['peak_rss_mib']} MiB, "
+        f"mrc peak {facts['export_mrc']['peak_rss_mib']} MiB")
+    return facts
 
 
 # --- the servers -----------------------------------------------------------------------------------------------
@@ -619,7 +641,12 @@ def table(results):
     for r in results["runs"]:
         imp = r["import"]
         lines.append(f"{r['db']:<10} {r['size']:>9,} {'import':<25} {imp['rows_per_s']:>8,} rows/s in "
-                     f"{imp['seconds']:,.0f} s" + (" (reused)" if imp.get("reused") else ""))
+                     f"{imp['seconds']:,.0f} s" + (f", peak {imp['peak_rss_mib']} MiB" if imp.get("peak_rss_mib") else "")
+                     + (" (reused)" if imp.get("reused") else ""))
+        for name, e in (imp.get("intake") or {}).items():
+            rate = f"{e['rows_per_s']:>8,} rows/s" if "rows_per_s" in e else f"{e['books_per_s']:>8,} books/s"
+            lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} {rate} in {e['seconds']:,.1f} s, "
+                         f"peak {e['peak_rss_mib']} MiB")
         for name, e in [*r["scenarios"].items(), *r["references"].items()]:
             if "missing" in e:
                 lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} MISSING: {e['missing'][:70]}")
@@ -677,6 +704,8 @@ def main(argv=None):
                         help="reuse databases already imported in bench/.cache (only the server phase runs); "
                              "optionally only for these comma-separated sizes, e.g. --reuse 1000000")
     parser.add_argument("--import-only", action="store_true", help="generate and import, measure nothing")
+    parser.add_argument("--no-intake", action="store_true",
+                        help="skip the intake figures (MARC import rows/s and peak memory, export memory)")
     parser.add_argument("--scenarios", default="",
                         help="comma-separated subset of scenarios (default: all); \"stats\" names every stats_* one")
     parser.add_argument("--loans", type=int, default=1_000_000,
@@ -731,6 +760,8 @@ def main(argv=None):
             for db in dbs:
                 reuse = args.reuse == "all" or str(size) in args.reuse.replace("_", "").split(",")
                 url, imported = prepare_database(db, size, csv_path, tag, reuse, pg, args.cpu_roots)
+                if not args.no_intake:
+                    imported["intake"] = intake_figures(db, size, csv_path, tag, url, pg)
                 if args.import_only:
                     results["runs"].append({"db": db, "size": size, "import": imported, "scenarios": {},
                                             "references": {}})

@@ -24,6 +24,7 @@ class Rule:
     scope: str | None = None  # a token also needs this scope (besides read/write by method)
     session_only: bool = False  # browser-session endpoints (logout, password change)
     csrf: bool = True  # login has no session yet: SameSite=Strict and the JSON-only rule protect it
+    identify: bool = True  # False: the view checks a credential of its own (the metrics scrape token)
 
 
 PUBLIC = Rule("public", None)
@@ -32,9 +33,13 @@ USER = Rule("user", frozenset({"admin", "librarian", "member"}))
 USER_SESSION = Rule("user_session", frozenset({"admin", "librarian", "member"}), session_only=True)
 STAFF = Rule("staff", frozenset({"admin", "librarian"}))
 ADMIN = Rule("admin", frozenset({"admin"}), scope="admin")
+METRICS = Rule("metrics", None, csrf=False, identify=False)
+
+# What a user with a temporary password may do until they choose their own (besides what anyone may do).
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.Me", "auth.Csrf", "auth.Password", "auth.Logout"})
 
 # Endpoints that are not ours to decorate.
-OTHER_RULES = {"api-docs.openapi_json": PUBLIC, "frontend.static_file": PUBLIC}
+OTHER_RULES = {"api-docs.openapi_json": PUBLIC, "frontend.static_file": PUBLIC, "frontend.cover_file": PUBLIC}
 
 
 def access(rule: Rule):
@@ -86,11 +91,15 @@ def authorize_request():
     if request.url_rule is None or request.method == "OPTIONS":
         return None  # routing answers 404/405; OPTIONS is Flask's automatic answer
     rule = endpoint_rule(request.endpoint, request.method)
+    if rule is not None and not rule.identify:
+        return None
     g.principal = principal = _identify()
     if rule is None:
         _deny(403, "This endpoint has no access rule.")
     if rule.roles is not None:
         _check_role(rule, principal)
+        if principal.user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            _deny(403, "Your password is a temporary one: change it first (POST /api/v1/auth/password).")
     if principal.via == "session" and rule.csrf and request.method not in READ_METHODS:
         auth.check_csrf(request.headers.get("X-CSRFToken"), principal.session, current_app.config["SECRET_KEY"])
     return None

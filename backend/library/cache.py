@@ -26,6 +26,7 @@ from flask import current_app
 from werkzeug.http import http_date, parse_etags, unquote_etag
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
+from . import metrics
 from .extensions import db
 
 MAX_BODY = 256 * 1024  # larger bodies are not kept
@@ -38,6 +39,7 @@ class Entry:
     version: object
     body: bytes
     headers: list
+    route: str = "unmatched"  # the route template, for the metrics of a hit
 
 
 class ResponseCache:
@@ -101,13 +103,13 @@ class ResponseCache:
             self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, version, response) -> None:
+    def put(self, key: tuple, version, response, route: str = "unmatched") -> None:
         body = response.get_data()
         if version is None or len(body) > MAX_BODY:
             return
         headers = [(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers]
         with self.lock:
-            self.entries[key] = Entry(version, body, headers)
+            self.entries[key] = Entry(version, body, headers, route)
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
@@ -141,6 +143,8 @@ class CacheMiddleware:
                 version = environ[VERSION_KEY] = self.cache.version(self.engine)  # `conditional` reuses it
                 entry = self.cache.get(key, version) if version is not None else None
                 if entry is not None:
+                    environ[metrics.ROUTE_KEY] = entry.route
+                    metrics.cache_lookup(hit=True)
                     return self._answer(entry, environ, start_response)
         return self.wsgi_app(environ, start_response)
 

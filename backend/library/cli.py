@@ -29,45 +29,82 @@ def register(app):
                        f"overdue, {made.anonymised} anonymised) and a few holds.")
 
     register_accounts(app)
+    register_backups(app)
 
     @app.cli.command("import-books")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--format", "file_format", type=click.Choice(["auto", "csv", "marc", "marcxml"]), default="auto",
+                  show_default=True, help="auto: recognised from the content (and the extension).")
+    @click.option("--dry-run", is_flag=True, help="Only say what would happen to each record; write nothing.")
+    @click.option("--duplicates", type=click.Choice(["skip", "add-copies", "add-anyway"]), default="skip",
+                  show_default=True, help="What a book already in the catalog (same ISBN, or likely the same) becomes.")
     @click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 50_000))
-    def import_books(path, batch_size):
-        """Import books from a CSV file (title, subtitle, authors ";", isbn, publisher, year, language, subjects ";",
-        description); the search index is built once at the end."""
+    def import_books(path, file_format, dry_run, duplicates, batch_size):
+        """Import books from MARC 21 (ISO 2709 .mrc, MARC-8 or UTF-8), MARCXML or CSV (columns title, subtitle,
+        authors ";", isbn, other_isbns, edition, publisher, year, language, subjects ";", description, call_number,
+        barcodes ";", copy_locations, copy_call_numbers, copy_statuses); the search index is built once at the end."""
         import time
+        from pathlib import Path
 
-        from .services import importer
+        from .services import audit, bookcsv, importer, imports, marc
 
-        with open(path, newline="", encoding="utf-8") as stream:
-            total = sum(1 for _ in stream) - 1
+        with open(path, "rb") as binary:
+            head = binary.read(4096)
+        try:
+            detected = imports.sniff(head, path)
+        except imports.ImportProblem as error:
+            raise click.ClickException(str(error)) from None
+        file_format = detected if file_format == "auto" else file_format
+        mapping = None
+        if file_format == "csv":
+            with open(path, "rb") as binary:
+                header, _ = bookcsv.read_header(binary)
+            mapping = bookcsv.suggest_mapping(header)
+            if "title" not in mapping["fields"]:
+                raise click.ClickException(
+                    f"The header must name columns from {', '.join(importer.COLUMNS)} (title required); it has "
+                    f"{', '.join(header) or 'nothing'}. Other headers can be mapped on the Import page.")
+            ignored = [name for name, target in zip(header, mapping["fields"]) if target is None]
+            if ignored:
+                click.echo(f"Columns left out (not a known field): {', '.join(ignored)}", err=True)
+        total = imports.estimate_records(file_format, Path(path))
+        unit = "rows" if file_format == "csv" else "records"
         started = time.monotonic()
-        with open(path, newline="", encoding="utf-8") as stream, \
-                click.progressbar(length=max(total, 0), label="Importing", show_pos=True) as bar:
-            try:
-                reader = importer.read_csv(stream)
-            except ValueError as error:
-                raise click.ClickException(str(error)) from None
+        after_id = importer.last_book_id()
+        with click.progressbar(length=total, label="Checking" if dry_run else "Importing", show_pos=True,
+                               file=click.get_text_stream("stderr")) as bar:
             done = [0]
 
-            def progress(rows):
-                bar.update(rows - done[0])
-                done[0] = rows
+            def progress(_report, records, _written):
+                bar.update(max(0, min(records, total) - done[0]))
+                done[0] = min(records, total)
 
-            def indexing():
-                bar.render_finish()
+            try:
+                report = importer.plan_and_write(
+                    imports.records_of(file_format, Path(path), mapping), policy=duplicates.replace("-", "_"),
+                    dry_run=dry_run, batch_size=batch_size, on_batch=progress)
+            except marc.FileError as error:
+                raise click.ClickException(str(error)) from None
+        if not dry_run:
+            if report.added:
                 click.echo("Building the search index for the new books...")
-
-            result = importer.import_rows(reader, batch_size=batch_size, progress=progress, indexing=indexing)
-        if result.added:
-            click.echo("Updating the query planner's statistics...")
-            importer.analyze()
+            importer.finish(after_id)
+            audit.record("book.import", summary={"file": Path(path).name, **{
+                name: getattr(report, name) for name in report.COUNTERS}})
+            db.session.commit()
+            if report.added:
+                click.echo("Updating the query planner's statistics...")
+                importer.analyze()
         seconds = max(time.monotonic() - started, 1e-9)
-        for line, message in result.problems:
-            click.echo(f"line {line}: {message}", err=True)
-        click.echo(f"Read {result.rows} rows: added {result.added}, skipped {result.skipped} "
-                   f"in {seconds:.1f} s ({result.rows / seconds:,.0f} rows/s).")
+        for line in report_lines(report):
+            click.echo(line, err=True)
+        if dry_run:
+            click.echo(f"Checked {report.records} {unit}: {report.new} new, {report.duplicate} duplicate, "
+                       f"{report.likely_duplicate} likely duplicate, {report.invalid} invalid; nothing was written.")
+        else:
+            click.echo(f"Read {report.records} {unit}: added {report.added}, skipped {report.records - report.added} "
+                       f"in {seconds:.1f} s ({report.records / seconds:,.0f} {unit}/s); {report.copies_added} copies "
+                       "added.")
 
     @app.cli.command("reindex")
     def reindex():
@@ -79,6 +116,7 @@ def register(app):
 
         connection = db.session.connection()
         search_index.rebuild_index(connection)
+        search_index.drop_archived(connection)
         search.rebuild_words(connection, title_keys=True)
         db.session.commit()
         click.echo("Search index rebuilt.")
@@ -92,23 +130,69 @@ def register(app):
         members, loans = privacy.sweep()
         click.echo(f"Anonymised {loans} loan(s) of {members} member(s).")
 
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Run one round (due tasks, queued jobs) and exit.")
+    @click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.1, 60),
+                  help="Seconds between rounds when there is nothing to do.")
+    @click.option("--beat-file", type=click.Path(dir_okay=False),
+                  help="Touch this file every round (a container healthcheck reads its age).")
+    def worker(once, poll, beat_file):
+        """Run background work: jobs (imports ...) and periodic tasks (clean-up ...), until Ctrl-C or SIGTERM.
+        Several workers may run at once."""
+        from .services.worker import Worker
+
+        Worker(app, poll=poll, beat_file=beat_file).run(once=once)
+    @app.cli.command("prune-covers")
+    @click.option("--hours", default=24, show_default=True, type=click.IntRange(0, 24 * 365),
+                  help="Keep unused cover files younger than this (an upload or a lookup not saved yet).")
+    def prune_covers(hours):
+        """Delete cover images that no book uses any more (for cron, like expire-holds)."""
+        from sqlalchemy import select
+
+        from .extensions import db
+        from .models import Book
+        from .services import covers
+
+        used = set(db.session.scalars(select(Book.cover_id).where(Book.cover_id.is_not(None))))
+        removed = covers.current_store().prune(used, older_than=hours * 3600)
+        click.echo(f"Removed {removed} unused cover file(s).")
+
     @app.cli.command("expire-holds")
     def expire_holds():
-        """Expire holds not picked up in time (their copies pass to the next in line); for cron."""
+        """Clear the holds not picked up in time, as Clear on the hold shelf list does (each copy passes to the
+        next in line or back to the shelf); for libraries that want it from cron rather than at the desk."""
         from .services import circulation, settings
 
         count = circulation.expire_holds(settings.rules())
         click.echo(f"Expired {count} hold(s).")
 
 
+def report_lines(report) -> list[str]:
+    """The report's problems, duplicates and warnings as lines, in file order ("line 5: isbn: ...")."""
+    lines = []
+    for problem in report.problems:
+        where = f"line {problem['line']}" if problem.get("line") else f"record {problem['record']}"
+        lines.append((problem["record"], f"{where}: {'; '.join(problem['reasons'])}"))
+    for dup in report.duplicates:
+        where = f"line {dup['line']}" if dup.get("line") else f"record {dup['record']}"
+        what = "isbn: duplicate of" if dup["kind"] == "duplicate" else "likely duplicate (title and first author) of"
+        other = (f"record {dup['record_of_file']} of the file" if dup.get("record_of_file") else
+                 "a record earlier in the file" if dup["in_file"] else f"book {dup['book_id']} in the catalog")
+        lines.append((dup["record"], f"{where}: {what} {other}"))
+    for note in report.notes:
+        where = f"line {note['line']}" if note.get("line") else f"record {note['record']}"
+        lines.append((note["record"], f"{where}: warning: {note['message']}"))
+    return [text for _, text in sorted(lines, key=lambda pair: pair[0])]
+
+
 def register_accounts(app):
-    """create-user, ensure-admin and create-token."""
+    """create-user, ensure-admin, create-token and reset-password."""
     import os
     import secrets
     import sys
 
     from .models import User
-    from .services import auth, passwords
+    from .services import audit, auth, passwordlinks, passwords
     from .services.auth import ROLE_SCOPES, SCOPES
 
     def make_user(email, role, name, password):
@@ -174,3 +258,109 @@ def register_accounts(app):
         token, raw = auth.create_token(user, name[:100], wanted, days, frozenset(SCOPES))
         click.echo(f"Token {token.id} for {user.email}, scopes {token.scopes}, expires {token.expires_at:%Y-%m-%d}:")
         click.echo(raw)
+
+    @app.cli.command("reset-password")
+    @click.argument("email")
+    @click.option("--password-stdin", is_flag=True, help="Set the password read from standard input instead.")
+    @click.option("--temporary", is_flag=True, help="With --password-stdin: the user must change it at first login.")
+    @click.option("--base-url", default=None,
+                  help="The address people open the library at; the link starts with it (default LIBRARY_PUBLIC_URL).")
+    def reset_password(email, password_stdin, temporary, base_url):
+        """Print a one-time link for a user to set a new password (it works once, for 24 hours), or set one with
+        --password-stdin. Once the password is set, the user's sessions and API tokens end."""
+        user = auth.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No user with email {email}.")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+            if problems := passwords.problems(password):
+                raise click.ClickException(" ".join(problems))
+            passwordlinks.set_password(user, password, app.config["LIBRARY_ARGON2"])
+            user.must_change_password = temporary
+            audit.record("auth.password_set_by_operator", resource=user, summary={"temporary": temporary})
+            db.session.commit()
+            click.echo(f"Set a new password for {user.email}; their sessions and tokens have ended.")
+            return
+        if not user.is_active:
+            raise click.ClickException(f"The account {user.email} is disabled; enable it first.")
+        link, raw = passwordlinks.make_link(user, "reset")
+        db.session.commit()
+        click.echo(f"A one-time link for {user.email}, valid until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
+        click.echo(passwordlinks.link_url(base_url or app.config["LIBRARY_PUBLIC_URL"], raw))
+
+
+def register_backups(app):
+    """backup, restore and backup-schedule (services/backup.py does the work)."""
+    import time
+    from datetime import datetime, timezone
+
+    from .services import backup
+
+    def run_backup(destination):
+        try:
+            result = backup.create(db.engine, app.config["LIBRARY_DATA_DIR"], destination)
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        manifest = result.manifest
+        rows = sum(manifest["counts"].values())
+        files = sum(name.startswith("files/") for name in manifest["members"])
+        click.echo(f"Backed up {rows} rows in {len(manifest['counts'])} tables and {files} file(s), schema "
+                   f"{manifest['schema_revision']}, in {manifest['seconds']:.1f} s: {result.path}")
+        return result
+
+    @app.cli.command("backup")
+    @click.argument("path", required=False, type=click.Path(dir_okay=True, file_okay=True))
+    def backup_command(path):
+        """Back up the database (consistently, while the app runs) and LIBRARY_DATA_DIR's files into PATH: a
+        folder (default LIBRARY_BACKUP_DIR; the archive is named by the time) or a .tar.gz file."""
+        run_backup(path or app.config["LIBRARY_BACKUP_DIR"])
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def restore_command(path):
+        """Restore a backup into the database of DATABASE_URL, which must be empty, and its files into
+        LIBRARY_DATA_DIR; then migrate it to this version's schema. A backup of a newer schema is refused."""
+        from flask_migrate import upgrade
+
+        from .services import revisions
+
+        try:
+            manifest = backup.restore(path, db.engine, app.config["LIBRARY_DATA_DIR"])
+        except backup.BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Restored the backup of {manifest['created_at']} ({sum(manifest['counts'].values())} rows, "
+                   f"schema {manifest['schema_revision']}).")
+        if manifest["schema_revision"] != revisions.head():
+            click.echo(f"Migrating the schema to {revisions.head()}...")
+            upgrade()
+        problems = backup.integrity(db.engine)
+        if problems:
+            raise click.ClickException("The restored database has problems: " + "; ".join(problems[:10]))
+        click.echo("Integrity check: clean. Start Library on this database.")
+
+    @app.cli.command("backup-schedule")
+    @click.option("--every", "every_hours", type=click.FloatRange(min=0.01), default=None,
+                  help="Hours between backups (default LIBRARY_BACKUP_EVERY_HOURS).")
+    @click.option("--keep", type=click.IntRange(min=1), default=None, help="Backups kept (default LIBRARY_BACKUP_KEEP).")
+    @click.option("--once", is_flag=True, help="One backup and pruning, then exit (for cron).")
+    def backup_schedule(every_hours, keep, once):
+        """Back up into LIBRARY_BACKUP_DIR now and then every few hours, keeping the newest few (the compose
+        `backup` service runs this)."""
+        every = (every_hours or app.config["LIBRARY_BACKUP_EVERY_HOURS"]) * 3600
+        keep = keep or app.config["LIBRARY_BACKUP_KEEP"]
+        directory = app.config["LIBRARY_BACKUP_DIR"]
+        while True:
+            started = time.monotonic()
+            try:
+                run_backup(directory)
+                for old in backup.prune(directory, keep):
+                    click.echo(f"Removed the old backup {old.name}")
+            except click.ClickException as error:  # e.g. the database restarting: try again next time
+                click.echo(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} backup failed: {error.message}", err=True)
+                if once:
+                    raise
+            finally:
+                db.session.remove()
+            if once:
+                return
+            time.sleep(max(0.0, every - (time.monotonic() - started)))

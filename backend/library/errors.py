@@ -7,8 +7,10 @@ import marshmallow as ma
 from flask import current_app, json
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .logs import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("library")
@@ -29,6 +31,8 @@ class ProblemSchema(ma.Schema):
         values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Messages per field; nested fields are joined with dots (authors.0.name)"},
     )
+    request_id = ma.fields.String(metadata={"description": "The request's id (also in the X-Request-ID header "
+                                                           "and the server's log lines): quote it in a report"})
 
 
 class Problem(HTTPException):
@@ -88,11 +92,33 @@ def problem_response(status, detail=None, errors=None, headers=None, **extra):
         body["detail"] = detail
     if errors:
         body["errors"] = errors
+    if request_id := current_request_id():
+        body["request_id"] = request_id
     body.update(extra)
     response = current_app.response_class(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response
+
+
+def rollback():
+    """Roll back the request's session for an error response. On a connection that died (a PostgreSQL restart)
+    the rollback itself fails: the session is then closed, which gives the connection back to be discarded, so
+    the error still gets its problem+json answer instead of an empty 500."""
+    from .extensions import db
+
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        log.warning("rollback failed on a lost database connection; discarding it")
+        try:
+            db.session.close()
+        except DBAPIError:
+            pass
+
+
+def database_unavailable():
+    return problem_response(503, "The database is unavailable; try again shortly.", headers={"Retry-After": "5"})
 
 
 class LibraryApi(Api):
@@ -101,9 +127,7 @@ class LibraryApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
-        from .extensions import db
-
-        db.session.rollback()  # an error response never leaves half-made changes pending
+        rollback()  # an error response never leaves half-made changes pending
         headers = {}
         errors = None
         detail = error.description
@@ -143,24 +167,26 @@ class LibraryApi(Api):
 def register_error_handlers(app):
     """Errors that are not HTTPExceptions: database conflicts and anything unexpected."""
 
-    from .extensions import db
-
     @app.errorhandler(IntegrityError)
     def integrity_error(error):
-        db.session.rollback()
+        rollback()
         log.info("integrity error: %s", error.orig)
         return problem_response(409, "The request conflicts with existing data.")
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)  # psycopg: "the connection is closed"
     def operational_error(error):
-        db.session.rollback()
+        rollback()
         log.exception("database error")
-        return problem_response(503, "The database is unavailable; try again shortly.", headers={"Retry-After": "5"})
+        return database_unavailable()
 
     @app.errorhandler(Exception)
     def unexpected_error(error):
         # HTTPExceptions never get here: Flask picks the Api's more specific handler.
-        db.session.rollback()
+        rollback()
+        if isinstance(error, DBAPIError) and error.connection_invalidated:  # the connection died mid-request
+            log.warning("database connection lost: %s", type(error.orig).__name__)
+            return database_unavailable()
         log.exception("unhandled error")
         return problem_response(500, "An unexpected error occurred.")
 

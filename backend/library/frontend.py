@@ -19,6 +19,17 @@ SECURITY_HEADERS = {
 }
 
 
+@blp.route("/covers/<path:filename>")
+def cover_file(filename):
+    """Book covers (what nginx serves from the data volume), for the fallback path."""
+    root = Path(current_app.config["LIBRARY_DATA_DIR"]) / "covers"
+    if not (root / filename).is_file():
+        return problem_response(404, "No such cover.")
+    response = send_from_directory(root, filename, max_age=31536000)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 @blp.route("/", defaults={"filename": "index.html"})
 @blp.route("/<path:filename>")
 def static_file(filename):

@@ -4,7 +4,9 @@
 
 nginx (when installed) listens on 127.0.0.1:$PORT, serves frontend/ and proxies /api to gunicorn on
 a free loopback port. Without nginx, gunicorn listens on $PORT itself and Flask serves frontend/.
-Ctrl-C stops everything started here. The functions are reused by the integration tests.
+Beside them runs the background worker (`flask --app library worker`: imports, hold expiry ...).
+Ctrl-C stops everything started here; what dies on its own (a kill -9 of gunicorn's master) is started
+again. The functions are reused by the integration tests.
 """
 
 import os
@@ -19,12 +21,22 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 NGINX_DIR = REPO_DIR / "nginx"
 FRONTEND_DIR = REPO_DIR / "frontend"
-TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT")
+TEMPLATE_VARIABLES = ("NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT", "NGINX_SERVER_NAME")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def server_names(public_url):
+    """nginx's server_name for a public URL: its host, then the loopback names (as the compose image's
+    nginx/entrypoint/15-library-server-name.envsh derives them); other hosts get the default server's 421."""
+    host = urlsplit(public_url).netloc.rsplit("@", 1)[-1]
+    host = host[:host.index("]") + 1] if host.startswith("[") else host.split(":", 1)[0]
+    return " ".join(dict.fromkeys([host or "localhost", *LOOPBACK_NAMES]))
 
 
 def free_port():
@@ -50,15 +62,28 @@ def _world_readable(static_root, run_dir):
     return copy
 
 
-def render_nginx_config(run_dir, port, upstream, static_root):
+def covers_root(env=None):
+    """The covers folder the backend writes (LIBRARY_DATA_DIR/covers), made now so nginx can serve it."""
+    env = os.environ if env is None else env
+    root = Path(env.get("LIBRARY_DATA_DIR") or BACKEND_DIR / "data") / "covers"
+    root.mkdir(parents=True, exist_ok=True)
+    return root.resolve()
+
+
+def render_nginx_config(run_dir, port, upstream, static_root, covers=None, public_url=None):
     """Lay out an nginx run folder (nginx.conf, conf.d/, snippets/, tmp/); return the nginx.conf path.
 
-    nginx listens on 127.0.0.1:port only. Everything is made world-readable, since nginx
-    workers started by root run as `nobody`.
+    nginx listens on 127.0.0.1:port only and serves the host of public_url (default: http://127.0.0.1:port)
+    and the loopback names; upstream is gunicorn's host:port, or a list of them (several app servers behind one
+    upstream, a `server` line each). Everything is made world-readable, since nginx workers started by root run
+    as `nobody` (the covers folder too: the backend writes its files 0644).
     """
     run_dir = Path(run_dir)
     static_root = _world_readable(Path(static_root).resolve(), run_dir)
-    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": upstream, "STATIC_ROOT": static_root}
+    servers = ";\n    server ".join([upstream] if isinstance(upstream, str) else upstream)
+    values = {"NGINX_PORT": f"127.0.0.1:{port}", "BACKEND_UPSTREAM": servers, "STATIC_ROOT": static_root,
+              "COVERS_ROOT": covers or covers_root(),
+              "NGINX_SERVER_NAME": server_names(public_url or f"http://127.0.0.1:{port}")}
     (run_dir / "conf.d").mkdir(parents=True, exist_ok=True)
     (run_dir / "tmp").mkdir(exist_ok=True)
     template = (NGINX_DIR / "templates" / "default.conf.template").read_text()
@@ -101,6 +126,11 @@ def start_nginx(run_dir, *, log_path=None):
     return _spawn([*base, "-g", "daemon off;"], log_path)
 
 
+def start_worker(*, env=None, log_path=None):
+    """Start `flask --app library worker` (background jobs and periodic tasks) in backend/."""
+    return _spawn([sys.executable, "-m", "flask", "--app", "library", "worker"], log_path, cwd=BACKEND_DIR, env=env)
+
+
 def wait_for_http(url, timeout=30.0, procs=()):
     """Poll url until it answers 200; fail early if one of procs exits."""
     deadline = time.monotonic() + timeout
@@ -131,10 +161,47 @@ def stop(proc, timeout=10.0):
         proc.wait()
 
 
+class Supervised:
+    """A process `make run` keeps running: started by start(), started again when it dies on its own (a kill -9
+    of gunicorn's master, say), at most RESTARTS times in WINDOW seconds (then it is a crash loop: give up)."""
+
+    RESTARTS, WINDOW = 5, 60.0
+
+    def __init__(self, name, start):
+        self.name, self.start = name, start
+        self.proc = start()
+        self.restarts = []
+
+    def check(self):
+        """Restart the process if it has exited; False when it keeps dying."""
+        if self.proc.poll() is None:
+            return True
+        code = self.proc.returncode
+        kill_group(self.proc)  # a master killed outright leaves its workers behind, holding the port
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < self.WINDOW] + [now]
+        if len(self.restarts) > self.RESTARTS:
+            print(f"error: {self.name} keeps exiting (last code {code}); giving up", file=sys.stderr, flush=True)
+            return False
+        print(f"{self.name} exited with code {code}; starting it again", file=sys.stderr, flush=True)
+        self.proc = self.start()
+        return True
+
+
+def kill_group(proc):
+    """SIGKILL what is left of the process group of proc (started with start_new_session: its own group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def main():
     port = int(os.environ.get("PORT", "8000"))
     env = dict(os.environ)
-    procs = []
+    # Absolute URLs (page links, the calendar feed) name this address unless the operator set another.
+    env.setdefault("LIBRARY_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    services = []
     run_dir = tempfile.mkdtemp(prefix="library-run.")
     # SIGTERM behaves like Ctrl-C (SIGINT), so both reach the cleanup below.
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -143,31 +210,38 @@ def main():
         if shutil.which("nginx"):
             backend = f"127.0.0.1:{free_port()}"
             env["LIBRARY_PROXY_HOPS"] = "1"  # nginx is the one trusted proxy
-            procs.append(start_gunicorn(backend, env=env))
-            render_nginx_config(run_dir, port, backend, FRONTEND_DIR)
-            procs.append(start_nginx(run_dir))
+            services.append(Supervised("gunicorn", lambda: start_gunicorn(backend, env=env)))
+            try:  # nginx starts once gunicorn answers, so its log is not filled with refused connections
+                wait_for_http(f"http://{backend}/api/health", timeout=30, procs=[s.proc for s in services])
+            except TimeoutError:
+                pass  # said below, through nginx
+            render_nginx_config(run_dir, port, backend, FRONTEND_DIR, covers_root(env), env["LIBRARY_PUBLIC_URL"])
+            services.append(Supervised("nginx", lambda: start_nginx(run_dir)))
         else:
             print("nginx not found: gunicorn serves the API and the frontend itself", file=sys.stderr)
             env["LIBRARY_PROXY_HOPS"] = "0"  # clients talk to gunicorn directly: trust no X-Forwarded-*
             env.setdefault("LIBRARY_FRONTEND_DIR", str(FRONTEND_DIR))
-            procs.append(start_gunicorn(f"127.0.0.1:{port}", env=env))
+            services.append(Supervised("gunicorn", lambda: start_gunicorn(f"127.0.0.1:{port}", env=env)))
         url = f"http://127.0.0.1:{port}/"
         try:
-            wait_for_http(url + "api/health", timeout=30, procs=procs)
+            wait_for_http(url + "api/health", timeout=30, procs=[s.proc for s in services])
         except TimeoutError as exc:
             print(f"warning: {exc} (database not migrated? run `flask --app library db upgrade`)", file=sys.stderr)
+        services.append(Supervised("worker", lambda: start_worker(env=env)))
         print(f"Library is running at {url}  (Ctrl-C to stop)", flush=True)
-        while all(proc.poll() is None for proc in procs):
+        # Supervise: whatever dies on its own (gunicorn's master killed, an OOM kill) is started again.
+        while all(service.check() for service in services):
             time.sleep(0.5)
-        return 1  # something died on its own
+        return 1
     except KeyboardInterrupt:
         return 0
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        for proc in reversed(procs):
-            stop(proc)
+        for service in reversed(services):
+            stop(service.proc)
+            kill_group(service.proc)
         shutil.rmtree(run_dir, ignore_errors=True)
 
 

@@ -180,3 +180,36 @@ def act_as(page, signed_in, role):
     page.context.add_cookies(signed_in(role))
 
 
+
+
+def check_views(page, name, ready):
+    """axe at phone and desktop widths, nothing wider than the window (no action off screen on a phone), and a
+    screenshot `name-<size>` at each; `ready` is a locator to wait for after each resize."""
+    for size, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        expect(ready).to_be_visible()
+        expect(page.locator("[aria-busy=true]")).to_have_count(0)
+        check_axe(page, f"{name} ({size})")
+        wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert wide <= 0, f"{name} ({size}): the page is {wide}px wider than the window"
+        screenshot(page, f"{name}-{size}")
+    page.set_viewport_size(VIEWPORTS["desktop"])
+
+
+def go(page, stack, route):
+    """Open a hash route afresh (a reload, so the view is drawn from the server's state)."""
+    page.goto(f"{stack.url}/{route}")
+    page.reload()
+
+
+def desk_scan(page, barcode):
+    """Type a barcode into the desk's focused barcode field and send it."""
+    expect(page.get_by_role("textbox", name=re.compile(r"^(2 )?Barcode to"))).to_be_focused()
+    page.keyboard.type(barcode)
+    page.keyboard.press("Enter")
+
+
+def link_token(url):
+    """A password link as the app shows it: the public address, the set-a-password route, a 43-character secret."""
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/#/reset-password\?token=[A-Za-z0-9_-]{43}", url), url
+    return url

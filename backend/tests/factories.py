@@ -32,3 +32,17 @@ def create_book(client, **overrides):
     response = client.post("/api/v1/books", json=book_payload(**overrides))
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+def image_bytes(fmt="JPEG", size=(300, 450), color=(180, 60, 40), **save_options):
+    """An image file of the given format (JPEG, PNG, WEBP, GIF ...), made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", size, color)
+    for x in range(0, size[0], 10):  # a little detail, so encoders have something to keep
+        image.putpixel((x, x * size[1] // max(size[0], 1) % size[1]), (255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **save_options)
+    return buffer.getvalue()

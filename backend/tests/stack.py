@@ -1,4 +1,5 @@
-"""The real topology on loopback, for integration and browser tests: nginx -> gunicorn (4 workers) -> PostgreSQL.
+"""The real topology on loopback, for integration and browser tests: nginx -> gunicorn (4 workers) -> PostgreSQL,
+with the background worker beside them, and a local SMTP server (stack.mail) that catches the notices it sends.
 
     def test_something(stack):
         requests.get(stack.url + "/api/v1/books")        # through nginx, as a browser would
@@ -24,8 +25,9 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from library.serve import (BACKEND_DIR, FRONTEND_DIR, free_port, render_nginx_config, start_gunicorn,
-                           start_nginx, stop, wait_for_http)
+from tests.mailcatcher import MailCatcher
+from library.serve import (BACKEND_DIR, FRONTEND_DIR, covers_root, free_port, render_nginx_config, start_gunicorn,
+                           start_nginx, start_worker, stop, wait_for_http)
 
 GUNICORN_WORKERS = 4
 ROLES = ("admin", "librarian", "member")
@@ -67,12 +69,17 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.backend_url = f"http://127.0.0.1:{backend_port}"
         self.gunicorn_log = self.dir / "gunicorn.log"
+        self.worker_log = self.dir / "worker.log"
         self.nginx_log = self.dir / "nginx.log"
+        # A local SMTP server catches the notices the worker sends (stack.mail.messages); links in them use self.url.
+        self.mail = MailCatcher()
         self.env = {**os.environ, "DATABASE_URL": database_url, "LIBRARY_ENV": "testing",
-                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48)}
+                    "LIBRARY_PROXY_HOPS": "1", "SECRET_KEY": secrets.token_urlsafe(48), "LIBRARY_PUBLIC_URL": self.url,
+                    "LIBRARY_DATA_DIR": str(self.dir / "data"),  # covers, served by nginx from data/covers
+                    **self.mail.env()}
         for name in ("LIBRARY_FRONTEND_DIR", "WEB_CONCURRENCY", "GUNICORN_BIND"):
             self.env.pop(name, None)
-        self._gunicorn = self._nginx = None
+        self._gunicorn = self._nginx = self._worker = None
         self.users = {}
         # Each login of login() comes from its own loopback address (127.0.2.1 ... 127.0.2.254, in turn),
         # so the fixtures' logins never use up nginx's per-IP login limit (10/min after a burst of 20),
@@ -117,27 +124,35 @@ class Stack:
                                             env=self.env, log_path=self.gunicorn_log)
         wait_for_http(self.backend_url + "/api/health", timeout=60, procs=[self._gunicorn])
 
+    def start_worker(self):
+        """Start the background worker (jobs and periodic tasks), as `make run` and compose do."""
+        if self._worker is None or self._worker.poll() is not None:
+            self._worker = start_worker(env=self.env, log_path=self.worker_log)
+
     def stop_backend(self):
         """Stop gunicorn; nginx stays up (and answers /api with 502)."""
         stop(self._gunicorn)
 
     def start_nginx(self):
         run_dir = self.dir / "nginx"
-        render_nginx_config(run_dir, self.port, self.backend_url.removeprefix("http://"), FRONTEND_DIR)
+        render_nginx_config(run_dir, self.port, self.backend_url.removeprefix("http://"), FRONTEND_DIR,
+                            covers_root(self.env), self.url)
         self._nginx = start_nginx(run_dir, log_path=self.nginx_log)
         wait_for_http(self.url + "/api/health", timeout=30, procs=[self._nginx])
 
     def log_tails(self, lines=40):
         """The last lines of the gunicorn, nginx error and nginx access logs."""
         parts = []
-        for path in (self.gunicorn_log, self.nginx_log, self.dir / "nginx" / "access.log"):
+        for path in (self.gunicorn_log, self.worker_log, self.nginx_log, self.dir / "nginx" / "access.log"):
             text = path.read_text(errors="replace").splitlines()[-lines:] if path.exists() else ["(no log)"]
             parts.append(f"--- {path.name} (last {lines} lines) ---\n" + "\n".join(text))
         return "\n".join(parts)
 
     def close(self):
         stop(self._nginx)
+        stop(self._worker)
         stop(self._gunicorn)
+        self.mail.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -155,7 +170,9 @@ def stack(request):
         stack.flask("db", "upgrade")
         stack.flask("seed-demo")
         stack.create_users()
+        stack.mail.start()
         stack.start_backend()
+        stack.start_worker()
         stack.start_nginx()
     except (RuntimeError, TimeoutError) as exc:
         tails = stack.log_tails()

@@ -1,6 +1,7 @@
 """Accounts, roles, sessions, tokens, CSRF, throttling and audit (SECURITY-CHECKLIST rows A, N, S, C-02/03)."""
 
 import hashlib
+import json
 import logging
 import re
 from datetime import datetime, timedelta, timezone
@@ -53,6 +54,13 @@ def login(app, email, password=PASSWORD, client=None, **kwargs):
     return client
 
 
+def assert_visitor(client):
+    """GET /auth/me answers as to a visitor: the client's session (if it had one) is over."""
+    response = client.get("/api/v1/auth/me")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"user": None, "member": None, "csrf_token": None}
+
+
 def session_cookie(client):
     cookie = client.get_cookie("library_session") or client.get_cookie("__Host-session")
     return cookie.value if cookie else None
@@ -67,6 +75,7 @@ EXPECTED = {  # rule name -> who may: the policy, written out independently of t
     "user_session": {"member", "librarian", "admin"},
     "staff": {"librarian", "admin"},
     "admin": {"admin"},
+    "metrics": {None, "member", "librarian", "admin"},  # the view checks its own scrape token
 }
 
 
@@ -92,8 +101,9 @@ def test_permission_matrix(app, as_role, role):
     author_id = book["authors"][0]["id"]
     missing = 2**31 - 1  # ids that exist nowhere: the rule still decides before the 404
     ids = {"book_id": book["id"], "author_id": author_id, "user_id": owner.user_id, "token_id": missing,
-           "copy_id": missing, "member_id": missing, "loan_id": missing, "hold_id": missing, "token": "x" * 43,
-           "filename": "swagger-ui.css"}
+           "copy_id": missing, "member_id": missing, "loan_id": missing, "hold_id": missing, "job_id": missing,
+           "import_id": missing, "token": "x" * 43, "filename": "swagger-ui.css", "isbn": "9780306406157",
+           "notice_id": missing, "kind": "hold_ready"}
     checked = 0
     for rule, method in api_routes(app):
         url = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(ids[m.group(1)]), rule.rule)
@@ -122,7 +132,7 @@ def test_spec_shows_each_rule(app):
     assert spec["paths"]["/api/v1/books"]["get"]["security"] == []
     assert "429" in spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
     assert spec["paths"]["/api/v1/auth/password"]["post"]["security"] == [{"sessionCookie": []}]
-    assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie"}
+    assert set(spec["components"]["securitySchemes"]) == {"bearerAuth", "sessionCookie", "metricsToken"}
 
 
 # --- mass assignment (A-05) and data exposure (A-06) -------------------------------------------------
@@ -228,8 +238,30 @@ def test_login_sets_a_strict_http_only_cookie_and_logout_revokes_it(app, make_us
     assert client.post("/api/v1/auth/logout", headers={"X-CSRFToken": client.csrf}).status_code == 204
     replay = app.test_client()
     replay.set_cookie("library_session", raw)
-    assert_problem(replay.get("/api/v1/auth/me"), 401)
+    assert_visitor(replay)
     assert_problem(replay.post("/api/v1/books", json=book_payload()), 401)
+
+
+def test_me_answers_a_visitor_and_says_whether_the_user_has_a_library_card(app, anon, as_role, make_user):
+    """A visitor is not an error: 200 with user null (the SPA asks on every page load). A user learns whether they
+    have a card (so the SPA asks GET /members/me only then), also at login."""
+    assert_visitor(anon)
+    spec = anon.get("/api/openapi.json").get_json()
+    me = spec["paths"]["/api/v1/auth/me"]["get"]
+    assert me["security"] == [] and "401" not in me["responses"]
+
+    staff = as_role("librarian")
+    body = staff.get("/api/v1/auth/me").get_json()
+    assert body["user"]["id"] == staff.user_id and body["member"] is None and body["via"] == "token"
+
+    user_id = make_user("member")
+    card = staff.post("/api/v1/members", json={"card_number": "CARD-1", "name": "Ann Reader", "user_id": user_id})
+    assert card.status_code == 201, card.get_json()
+    browser = login(app, email_of(app, user_id))
+    answer = browser.post("/api/v1/auth/login", json={"email": email_of(app, user_id), "password": PASSWORD})
+    assert answer.get_json()["member"] == {"id": card.get_json()["id"], "status": "active"}
+    assert staff.patch(f"/api/v1/members/{card.get_json()['id']}", json={"status": "suspended"}).status_code == 200
+    assert browser.get("/api/v1/auth/me").get_json()["member"] == {"id": card.get_json()["id"], "status": "suspended"}
 
 
 def test_over_https_the_cookie_is_host_prefixed_and_secure(make_app, make_user):
@@ -251,10 +283,10 @@ def test_a_new_session_id_at_each_login_and_after_a_role_change(app, make_user, 
     assert first != second
     stale = app.test_client()
     stale.set_cookie("library_session", first)
-    assert_problem(stale.get("/api/v1/auth/me"), 401)  # the session replaced at login is over
+    assert_visitor(stale)  # the session replaced at login is over
 
     as_role("admin").patch(f"/api/v1/users/{user_id}", json={"role": "member"})
-    assert_problem(client.get("/api/v1/auth/me"), 401)  # a new role means logging in again
+    assert_visitor(client)  # a new role means logging in again
     assert login(app, email).get("/api/v1/auth/me").get_json()["user"]["role"] == "member"
 
 
@@ -264,7 +296,7 @@ def test_idle_and_absolute_session_expiry(app, make_user, clock):
     clock.advance(minutes=29)
     assert idle.get("/api/v1/auth/me").status_code == 200
     clock.advance(minutes=30, seconds=1)
-    assert_problem(idle.get("/api/v1/auth/me"), 401)
+    assert_visitor(idle)
 
     busy = login(app, email)
     start = clock.now
@@ -272,7 +304,7 @@ def test_idle_and_absolute_session_expiry(app, make_user, clock):
         clock.advance(minutes=5)  # active every 5 minutes ...
         assert busy.get("/api/v1/auth/me").status_code == 200
     clock.now = start + timedelta(hours=12, minutes=1)  # ... but not past 12 hours
-    assert_problem(busy.get("/api/v1/auth/me"), 401)
+    assert_visitor(busy)
 
 
 def test_disabling_a_user_ends_sessions_and_tokens_at_once(app, make_user, make_token, as_role):
@@ -286,8 +318,9 @@ def test_disabling_a_user_ends_sessions_and_tokens_at_once(app, make_user, make_
     admin = as_role("admin")
     assert len(admin.get(f"/api/v1/users/{user_id}/sessions").get_json()) == 2
     assert admin.patch(f"/api/v1/users/{user_id}", json={"is_active": False}).status_code == 200
-    for client in [*browsers, token]:
-        assert_problem(client.get("/api/v1/auth/me"), 401)
+    for browser in browsers:
+        assert_visitor(browser)
+    assert_problem(token.get("/api/v1/auth/me"), 401)
     assert admin.get(f"/api/v1/users/{user_id}/sessions").get_json() == []
     response = app.test_client().post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert_problem(response, 401)
@@ -297,7 +330,7 @@ def test_admin_can_end_a_users_sessions(app, make_user, as_role):
     user_id = make_user("member")
     browser = login(app, email_of(app, user_id))
     assert as_role("admin").delete(f"/api/v1/users/{user_id}/sessions").status_code == 204
-    assert_problem(browser.get("/api/v1/auth/me"), 401)
+    assert_visitor(browser)
 
 
 def test_admins_cannot_demote_or_disable_themselves(as_role):
@@ -325,8 +358,8 @@ def test_password_change_needs_the_current_one_and_ends_other_sessions_and_token
                       headers={"X-CSRFToken": me.csrf})
     assert changed.status_code == 200
     assert me.get("/api/v1/auth/me").status_code == 200  # this browser has a fresh session
-    for client in (other, token):
-        assert_problem(client.get("/api/v1/auth/me"), 401)
+    assert_visitor(other)
+    assert_problem(token.get("/api/v1/auth/me"), 401)
     assert_problem(app.test_client().post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}), 401)
     login(app, email, new)
     # A token cannot change the password: it needs the browser session.
@@ -451,7 +484,9 @@ def test_failed_logins_back_off_and_at_most_100_an_hour_are_evaluated(app, make_
     assert _attempt(client, email, PASSWORD).status_code == 200
 
 
-def test_backoff_applies_to_the_account_whatever_the_address(app, make_user, clock):
+def test_backoff_cannot_be_escaped_with_a_spoofed_forwarded_for(app, make_user, clock):
+    """The back-off is per account and client address (test_hardening.py has the owner's side); without a
+    trusted proxy, X-Forwarded-For is the client's own word and changes nothing."""
     email = email_of(app, make_user("member"))
     client = app.test_client()
     for n in range(5):
@@ -478,7 +513,7 @@ def test_unknown_email_and_wrong_password_answer_alike(app, make_user):
     answers = [_attempt(client, e, "wrong password") for e in (email, "nobody@example.org", disabled)]
     answers.append(_attempt(client, disabled, PASSWORD))
     assert {r.status_code for r in answers} == {401}
-    assert len({r.get_data() for r in answers}) == 1
+    assert len({json.dumps({k: v for k, v in r.get_json().items() if k != "request_id"}) for r in answers}) == 1
     assert len({tuple(sorted(k for k, _ in r.headers if k not in ("Content-Length",))) for r in answers}) == 1
 
 

@@ -90,3 +90,41 @@ def test_subjects_list_with_counts_and_search(client):
     ]
     assert [s["name"] for s in client.get("/api/v1/subjects?q=poe").get_json()["items"]] == ["Poetry"]
     assert_problem(client.get("/api/v1/subjects?per_page=1000"), 422)
+
+
+def test_merging_two_authors_moves_the_books_keeps_order_and_is_audited(client, as_role, anon):
+    tolkien = create_book(client, title="The Hobbit", authors=[{"name": "J. R. R. Tolkien"}])["authors"][0]
+    typo_book = create_book(client, title="Beren and Luthien", authors=[{"name": "J.R.R. Tolkein"}])
+    typo = typo_book["authors"][0]
+    both = create_book(client, title="Letters", authors=[{"name": "J.R.R. Tolkein"}, {"name": "Christopher Tolkien"},
+                                                          {"name": "J. R. R. Tolkien"}])
+    merged = client.post(f"/api/v1/authors/{tolkien['id']}/merge", json={"duplicate_id": typo["id"]})
+    assert merged.status_code == 200, merged.get_json()
+    assert merged.get_json()["id"] == tolkien["id"] and merged.get_json()["book_count"] == 3
+    assert_problem(client.get(f"/api/v1/authors/{typo['id']}"), 404)
+    assert [a["name"] for a in anon.get(f"/api/v1/books/{typo_book['id']}").get_json()["authors"]] == ["J. R. R. Tolkien"]
+    # A book that named both keeps the survivor once, in the duplicate's (earlier) place.
+    assert [a["name"] for a in anon.get(f"/api/v1/books/{both['id']}").get_json()["authors"]] == [
+        "J. R. R. Tolkien", "Christopher Tolkien"]
+    assert [b["title"] for b in anon.get("/api/v1/books", query_string={"q": "tolkein"}).get_json()["items"]] == []
+    assert sorted(b["title"] for b in anon.get(f"/api/v1/authors/{tolkien['id']}/books").get_json()["items"]) == [
+        "Beren and Luthien", "Letters", "The Hobbit"]
+    assert anon.get("/api/v1/books", query_string={"sort": "author", "q": "letters"}).get_json()["total"] == 1
+    events = as_role("admin").get("/api/v1/audit", query_string={"action": "author.merge"}).get_json()["items"]
+    assert events[0]["resource_id"] == tolkien["id"]
+    assert events[0]["summary"]["merged"] == {"id": typo["id"], "name": "J.R.R. Tolkein"}
+    assert sorted(events[0]["summary"]["books"]) == sorted([typo_book["id"], both["id"]])
+
+
+@pytest.mark.parametrize("duplicate", ["self", "missing"])
+def test_merge_refuses_itself_and_unknown_authors(client, duplicate):
+    author = create_book(client)["authors"][0]
+    duplicate_id = author["id"] if duplicate == "self" else 2**31 - 1
+    body = assert_problem(client.post(f"/api/v1/authors/{author['id']}/merge", json={"duplicate_id": duplicate_id}), 422)
+    assert "duplicate_id" in body["errors"]
+
+
+def test_only_staff_merge_authors(client, as_role):
+    first, second = create_book(client)["authors"][0], create_book(client)["authors"][0]
+    response = as_role("member").post(f"/api/v1/authors/{first['id']}/merge", json={"duplicate_id": second["id"]})
+    assert_problem(response, 403)

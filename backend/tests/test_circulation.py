@@ -134,9 +134,13 @@ def test_checkout_due_date_renewals_and_return(desk, clock):
     assert desk.get(f"/api/v1/books/{book['id']}").get_json()["availability"] == {"available": 0, "total": 1, "holds": 0}
 
     clock.advance(days=10)
-    renewed = desk.post(f"/api/v1/loans/{loan['id']}/renew").get_json()
-    assert renewed["renewals"] == 1 and renewed["due_at"].startswith((clock.now + timedelta(days=21)).date().isoformat())
-    assert desk.post(f"/api/v1/loans/{loan['id']}/renew").get_json()["renewals"] == 2
+    due = clock.now - timedelta(days=10) + timedelta(days=21)
+    assert loan["renewable"] and loan["renewal_due_at"].startswith((due + timedelta(days=21)).date().isoformat())
+    renewed = desk.post(f"/api/v1/loans/{loan['id']}/renew").get_json()  # a loan period from the due date
+    assert renewed["renewals"] == 1 and renewed["due_at"].startswith((due + timedelta(days=21)).date().isoformat())
+    again = desk.post(f"/api/v1/loans/{loan['id']}/renew").get_json()
+    assert again["renewals"] == 2 and again["due_at"].startswith((due + timedelta(days=42)).date().isoformat())
+    assert not again["renewable"] and "limit" in again["renewal_refusal"]
     assert "limit" in assert_problem(desk.post(f"/api/v1/loans/{loan['id']}/renew"), 409)["detail"]
 
     returned = desk.give_back(copy["barcode"]).get_json()
@@ -206,38 +210,44 @@ def test_holds_queue_capture_pickup_and_expiry(desk, clock):
     assert_problem(desk.hold(book["id"], first["card_number"]), 409)  # one open hold per member and book
     assert desk.get(f"/api/v1/books/{book['id']}").get_json()["availability"]["holds"] == 2
 
-    loan_id = desk.get(f"/api/v1/loans?copy_id={copy['id']}&active=true").get_json()["items"][0]["id"]
-    assert "waiting" in assert_problem(desk.post(f"/api/v1/loans/{loan_id}/renew"), 409)["detail"]
+    loan = desk.get(f"/api/v1/loans?copy_id={copy['id']}&active=true").get_json()["items"][0]
+    assert not loan["renewable"] and "waiting" in loan["renewal_refusal"]
+    assert "waiting" in assert_problem(desk.post(f"/api/v1/loans/{loan['id']}/renew"), 409)["detail"]
 
     returned = desk.give_back(copy["barcode"]).get_json()
+    assert returned["action"] == "returned" and returned["cleared"] is None
     assert returned["hold"]["id"] == h1["id"] and returned["hold"]["status"] == "ready"
     assert returned["hold"]["pickup_by"].startswith((clock.now + timedelta(days=7)).date().isoformat())
     assert desk.get(f"/api/v1/copies/{copy['id']}").get_json()["status"] == "on_hold_shelf"
     assert "hold shelf" in assert_problem(desk.checkout(copy["barcode"], second["card_number"]), 409)["detail"]
 
-    clock.advance(days=7, minutes=1)  # first never came: the copy passes to the second in line
-    assert desk.get(f"/api/v1/holds/{h1['id']}").get_json()["status"] == "ready"  # reads change nothing
-    assert desk.checkout(copy["barcode"], first["card_number"]).status_code == 409  # expired on the next write
-    assert desk.get(f"/api/v1/holds/{h1['id']}").get_json()["status"] == "expired"
-    ready = desk.get(f"/api/v1/holds/{h2['id']}").get_json()
-    assert ready["status"] == "ready" and ready["copy_id"] == copy["id"]
+    clock.advance(days=7, minutes=1)  # first never came: the hold stays on the shelf until staff clear it
+    refused = assert_problem(desk.checkout(copy["barcode"], second["card_number"]), 409)["detail"]
+    assert "First" in refused and "clear" in refused
+    assert desk.get(f"/api/v1/holds/{h1['id']}").get_json()["status"] == "ready"
+    cleared = desk.post(f"/api/v1/holds/{h1['id']}/clear").get_json()
+    assert cleared["cleared"]["status"] == "expired" and cleared["copy"]["status"] == "on_hold_shelf"
+    assert cleared["hold"]["id"] == h2["id"] and cleared["hold"]["copy_id"] == copy["id"]  # now for the second
+    assert_problem(desk.post(f"/api/v1/holds/{h1['id']}/clear"), 409)
     assert desk.checkout(copy["barcode"], second["card_number"]).status_code == 201
     assert desk.get(f"/api/v1/holds/{h2['id']}").get_json()["status"] == "fulfilled"
 
 
-def test_a_hold_on_a_book_with_a_copy_on_the_shelf_is_ready_at_once(desk):
+def test_a_hold_on_a_book_with_a_copy_on_the_shelf_waits_for_the_copy_to_be_pulled(desk):
     book, (copy,) = desk.book_with_copies(1)
     member = desk.member()
     hold = desk.hold(book["id"], member["card_number"]).get_json()
-    assert hold["status"] == "ready" and hold["copy_id"] == copy["id"]
-    assert desk.get(f"/api/v1/books?available=true&q={book['title']}").get_json()["total"] == 0
+    assert hold["status"] == "waiting" and hold["copy_id"] is None and hold["position"] == 1
+    assert desk.get(f"/api/v1/copies/{copy['id']}").get_json()["status"] == "available"
+    assert desk.get(f"/api/v1/books?available=true&q={book['title']}").get_json()["total"] == 1
 
 
-def test_cancelling_a_ready_hold_passes_the_copy_on_and_new_copies_serve_the_queue(desk):
+def test_cancelling_a_ready_hold_passes_the_copy_on_and_new_copies_join_the_pull_list(desk):
     book, (copy,) = desk.book_with_copies(1)
     first, second = desk.member(), desk.member()
     h1 = desk.hold(book["id"], first["card_number"]).get_json()
     h2 = desk.hold(book["id"], second["card_number"]).get_json()
+    assert desk.post("/api/v1/holds/capture", json={"barcode": copy["barcode"]}).get_json()["id"] == h1["id"]
     assert desk.delete(f"/api/v1/holds/{h1['id']}").status_code == 204
     assert desk.get(f"/api/v1/holds/{h2['id']}").get_json()["status"] == "ready"
     assert_problem(desk.delete(f"/api/v1/holds/{h1['id']}"), 409)
@@ -245,8 +255,9 @@ def test_cancelling_a_ready_hold_passes_the_copy_on_and_new_copies_serve_the_que
     h3 = desk.hold(book["id"], third["card_number"]).get_json()
     assert h3["status"] == "waiting"
     new_copy = desk.add_copy(book["id"])
-    assert new_copy["status"] == "on_hold_shelf"
-    assert desk.get(f"/api/v1/holds/{h3['id']}").get_json()["copy_id"] == new_copy["id"]
+    assert new_copy["status"] == "available"
+    pulls = desk.get("/api/v1/pull-list").get_json()["items"]
+    assert [(p["hold_id"], p["copy_id"]) for p in pulls if p["book_id"] == book["id"]] == [(h3["id"], new_copy["id"])]
 
 
 def test_holds_limit(desk, app):

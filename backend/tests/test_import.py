@@ -46,8 +46,10 @@ def test_import_books_from_csv(database_url, tmp_path, anon, scalar):
     assert anon.get("/api/v1/books?q=commas").get_json()["items"][0]["authors"][0]["sort_name"] == "Author, Inverted"
 
     again = run_import(database_url, path)
-    assert "added 2, skipped 6" in again.stdout  # rows with an ISBN are not imported twice; the two without are
-    assert scalar(select(func.count()).select_from(BookAuthor)) >= 6
+    # Nothing is imported twice: rows with an ISBN by their ISBN, the two without by their title and first author.
+    assert "added 0, skipped 8" in again.stdout
+    assert "line 3: likely duplicate (title and first author) of book" in again.stderr
+    assert scalar(select(func.count()).select_from(BookAuthor)) == 5
 
 
 def test_import_refuses_an_unknown_header(database_url, tmp_path):
@@ -55,3 +57,32 @@ def test_import_refuses_an_unknown_header(database_url, tmp_path):
     path.write_text("name,writer\nx,y\n", encoding="utf-8")
     result = run_import(database_url, path)
     assert result.returncode != 0 and "header" in result.stderr
+
+
+def test_import_books_reads_marc_with_a_dry_run_first(database_url, tmp_path, scalar):
+    from . import marcfiles as mf
+
+    path = tmp_path / "koha.mrc"
+    path.write_bytes(mf.iso2709(mf.koha_record("The Dispossessed", "Le Guin, Ursula K.", ["9780060512750"], ["B-1"]),
+                                mf.koha_record("Truncated", "A, B", [], [])) [:-40])
+    dry = run_import(database_url, path, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "Checked 2 records: 1 new, 0 duplicate, 0 likely duplicate, 1 invalid; nothing was written." in dry.stdout
+    assert "record 2: the file ends in the middle of this record" in dry.stderr
+    assert scalar(select(func.count()).select_from(Book)) == 0
+    real = run_import(database_url, path)
+    assert "Read 2 records: added 1, skipped 1" in real.stdout and "1 copies added" in real.stdout
+    assert scalar(select(func.count()).select_from(Book)) == 1
+
+
+def test_a_broken_file_is_a_message_and_exit_status_1_never_a_traceback(database_url, tmp_path):
+    from . import marcfiles as mf
+
+    for name, body, message in (("books.xml", mf.zip_bomb(), "zip archive"), ("empty.csv", b"", "empty"),
+                                ("laughs.xml", mf.billion_laughs(), "DTD or entities"),
+                                ("junk.bin", b"\x00\x01\x02" * 100, "neither MARC")):
+        path = tmp_path / name
+        path.write_bytes(body)
+        result = run_import(database_url, path)
+        assert result.returncode == 1 and message in result.stderr, (name, result.stderr)
+        assert "Traceback" not in result.stderr

@@ -1,5 +1,6 @@
 """The API index, health, docs, seed-demo and migrations."""
 
+import re
 import subprocess
 import sys
 
@@ -95,6 +96,18 @@ def test_demo_books_are_valid_and_varied():
     assert len({b["language"] for b in books}) >= 5
     assert len({a["name"] for b in books for a in b["authors"]}) > 50
     assert demo_books() == books  # deterministic
+
+
+def test_demo_titles_are_grammatical():
+    """"A Endless History of Birds" was one: the indefinite article follows the next word's sound."""
+    from library.services.demo import ADJECTIVES, demo_books, with_article
+
+    titles = [b["title"] for b in demo_books()]
+    wrong = [t for t in titles if re.search(r"\bA [AEIOU]|\bAn [^AEIOU]", t)]
+    assert wrong == []
+    assert "An Endless History of Birds" in titles
+    assert [with_article(a) for a in ("Endless", "Quiet", "Old")] == ["An Endless", "A Quiet", "An Old"]
+    assert all(re.fullmatch(r"(A [^AEIOU]|An [AEIOU])\w+", with_article(a)) for a in ADJECTIVES)
 
 
 def test_migrations_downgrade_and_upgrade_again(database_url, tmp_path):

@@ -1,6 +1,9 @@
 """Settings on SQLite and PostgreSQL: admins change them in the app, the environment gives the defaults,
 circulation follows them at once, each change is audited."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from .test_books import assert_problem
@@ -8,9 +11,10 @@ from .test_circulation import desk  # noqa: F401 - the fixture
 
 
 def test_defaults_come_from_the_environment_until_an_admin_saves_a_value(make_app, as_role):
-    app = make_app(LIBRARY_LOAN_DAYS=14, LIBRARY_NAME="Hill School Library")
+    app = make_app(LIBRARY_LOAN_DAYS=14, LIBRARY_NAME="Hill School Library", LIBRARY_SELF_REGISTRATION=True)
     anon = app.test_client()
-    assert anon.get("/api/v1/settings/public").get_json() == {"library_name": "Hill School Library"}
+    assert anon.get("/api/v1/settings/public").get_json() == {"library_name": "Hill School Library",
+                                                              "self_registration": True}
     assert anon.get("/api/v1/loan-rules").get_json()["loan_days"] == 14
 
 
@@ -22,7 +26,8 @@ def test_admin_changes_settings_and_each_change_is_audited(as_role, anon):
                                                    "max_renewals": before["max_renewals"]})
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["library_name"] == "Riverside Library" and answer.get_json()["loan_days"] == 28
-    assert anon.get("/api/v1/settings/public").get_json() == {"library_name": "Riverside Library"}
+    assert anon.get("/api/v1/settings/public").get_json() == {"library_name": "Riverside Library",
+                                                              "self_registration": False}
     assert anon.get("/api/v1/loan-rules").get_json()["loan_days"] == 28
     events = admin.get("/api/v1/audit?action=settings.update").get_json()["items"]
     assert len(events) == 1
@@ -65,3 +70,24 @@ def test_only_admins_read_or_change_settings(as_role, anon):
     assert_problem(as_role("librarian").patch("/api/v1/settings", json={"loan_days": 3}), 403)
     assert_problem(as_role("member").get("/api/v1/settings"), 403)
     assert as_role("admin", scopes=["read", "write"]).get("/api/v1/settings").status_code == 403  # no admin scope
+
+
+def test_every_setting_is_on_the_settings_page():
+    """An admin can change every setting in the app: each REGISTRY entry has a field in the page's table
+    (frontend/js/settingsform.js), and the table names no setting the API does not have."""
+    from library.services.settings import REGISTRY
+
+    table = (Path(__file__).resolve().parents[2] / "frontend" / "js" / "settingsform.js").read_text()
+    keys = set(re.findall(r'\bkey: "([a-z_]+)"', table))
+    assert keys == set(REGISTRY)
+
+
+def test_every_audited_action_has_a_name_on_the_audit_page():
+    """The audit trail page names each action the backend records (frontend/js/auditlog.js), rather than
+    showing a raw code such as hold.capture."""
+    root = Path(__file__).resolve().parents[2]
+    recorded = set()
+    for module in (root / "backend" / "library").rglob("*.py"):
+        recorded |= set(re.findall(r'\brecord\(\s*"([a-z_]+\.[a-z_]+)"', module.read_text()))
+    named = set(re.findall(r'"([a-z_]+\.[a-z_]+)": "', (root / "frontend" / "js" / "auditlog.js").read_text()))
+    assert recorded and recorded <= named, sorted(recorded - named)

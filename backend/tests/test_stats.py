@@ -120,8 +120,10 @@ def test_now_members_on_loan_overdue_and_holds(desk, clock):
     lend(desk, clock, third, reader["card_number"], "2026-11-20T10:00")
     lend(desk, clock, fourth, barred["card_number"], "2026-11-20T11:00", back="2026-11-21T11:00")
     desk.patch(f"/api/v1/members/{barred['id']}", json={"status": "suspended"})
-    assert desk.hold(book["id"], idle["card_number"]).get_json()["status"] == "ready"  # the second copy, pulled
+    assert desk.hold(book["id"], idle["card_number"]).get_json()["status"] == "waiting"
     assert desk.hold(book["id"], lapsed["card_number"]).get_json()["status"] == "waiting"
+    captured = desk.post("/api/v1/holds/capture", json={"barcode": second["barcode"]})  # pulled: on the hold shelf
+    assert captured.status_code == 200 and captured.get_json()["status"] == "ready"
     at(clock, "2026-11-27T09:00")
 
     now = desk.get("/api/v1/stats/current").get_json()

@@ -4,6 +4,7 @@
 import { buildHash } from "./router.js";
 import { ROLES, roleLabel, tokenScopesFor } from "./session.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
+import { t, tn } from "./i18n.js";
 
 export const INCORRECT_LOGIN = "Incorrect email or password.";
 
@@ -36,7 +37,7 @@ export function loginFormErrors({ email = "", password = "" } = {}) {
 const ACCESS_NEEDS = {
   catalog: { who: "a librarian", what: "Adding, editing and deleting books needs a librarian or admin account." },
   staff: { who: "a librarian", what: "The circulation desk and member records need a librarian or admin account." },
-  admin: { who: "an admin", what: "Managing users needs an admin account." },
+  admin: { who: "an admin", what: "Managing users and settings and reading the audit trail need an admin account." },
   user: { who: null, what: "Your account and your loans are shown once you have logged in." },
 };
 
@@ -64,12 +65,13 @@ export function accessMessage(access, user) {
 
 export const USER_LIST_DEFAULTS = Object.freeze({ page: 1 });
 
-/** Normalise the parsed hash query into { q, role, page }; an unknown role is ignored. */
+/** Normalise the parsed hash query into { q, role, requested, page }; an unknown role is ignored. */
 export function userListState(query = {}) {
   const q = typeof query.q === "string" ? query.q.trim() : "";
   return {
     q,
     role: ROLES.includes(query.role) ? query.role : "",
+    requested: query.requested === "1",
     page: toPositiveInt(query.page, 1),
   };
 }
@@ -79,6 +81,7 @@ export function userListApiParams(state) {
   const params = { page: state.page, per_page: DEFAULT_PER_PAGE };
   if (state.q) params.q = state.q;
   if (state.role) params.role = state.role;
+  if (state.requested) params.reset_requested = true;
   return params;
 }
 
@@ -86,7 +89,8 @@ export function userListApiParams(state) {
 export function userListHash(state, changes = {}) {
   const next = { ...state, ...changes };
   if (Object.keys(changes).some((k) => k !== "page") && !("page" in changes)) next.page = 1;
-  return buildHash("/admin/users", { q: next.q, role: next.role, page: next.page }, USER_LIST_DEFAULTS);
+  return buildHash("/admin/users", { q: next.q, role: next.role, requested: next.requested ? "1" : "", page: next.page },
+    USER_LIST_DEFAULTS);
 }
 
 /** Only the fields of a user edit that differ from the user: {display_name?, role?, is_active?}. */
@@ -100,13 +104,47 @@ export function userPatchBody(user, { display_name, role, is_active }) {
 }
 
 /** The POST /users body from the add-a-user form (the server validates). */
-export function newUserBody({ email, display_name, role, password }) {
+export function newUserBody({ email, display_name, role, password, must_change_password = true }) {
   return {
     email: String(email ?? "").trim(),
     display_name: String(display_name ?? "").trim(),
     role: role || "member",
     password: String(password ?? ""),
+    must_change_password: Boolean(must_change_password),
   };
+}
+
+// ---- Member logins ----
+
+export const LOGIN_MODES = Object.freeze(["none", "link", "temporary"]);
+
+/**
+ * The `login` part of a new card from the form: none, a link for the member to set their password, or a
+ * temporary password. The login email defaults to the card's contact email.
+ */
+export function memberLoginBody({ mode = "none", login_email = "", email = "", temporary_password = "" } = {}) {
+  if (mode !== "link" && mode !== "temporary") return null;
+  const body = { email: String(login_email ?? "").trim() || String(email ?? "").trim() };
+  if (mode === "temporary") body.temporary_password = String(temporary_password ?? "");
+  return body;
+}
+
+/** Only the fields of a member edit that differ from the member: {name?, card_number?, email?, phone?}. */
+export function memberPatchBody(member, values, keys = ["name", "card_number", "email", "phone"]) {
+  const body = {};
+  for (const key of keys) {
+    if (!(key in values)) continue;
+    const value = String(values[key] ?? "").trim();
+    const optional = key === "email" || key === "phone";
+    const next = optional && value === "" ? null : value;
+    if (next !== (member?.[key] ?? (optional ? null : ""))) body[key] = next;
+  }
+  return body;
+}
+
+/** Whether the signed-in user must choose a new password before anything else. */
+export function mustChangePassword(user) {
+  return Boolean(user?.must_change_password);
 }
 
 // ---- API tokens ----
@@ -133,4 +171,19 @@ export function tokenBody({ name, scopes = [], expires_in_days }, role) {
 /** "read, write" for a token's scopes. */
 export function scopesText(scopes) {
   return (scopes ?? []).length ? scopes.join(", ") : "none";
+}
+
+/** Field errors under other names, e.g. {"login.email": ["…"]} -> {login_email: ["…"]} for the form's controls. */
+export function renameErrors(errors, names) {
+  const renamed = {};
+  for (const [key, messages] of Object.entries(errors ?? {})) renamed[names[key] ?? key] = messages;
+  return renamed;
+}
+
+/** "Too many requests: try again in 2 minutes." for a 429, from its Retry-After (seconds; minutes above 90 s). */
+export function tooManyRequests(error) {
+  const wait = Number(error?.retryAfter);
+  if (!Number.isFinite(wait) || wait <= 0) return t("Too many requests: try again later.");
+  if (wait <= 90) return tn(Math.ceil(wait), "Too many requests: try again in {count} second.", "Too many requests: try again in {count} seconds.");
+  return tn(Math.ceil(wait / 60), "Too many requests: try again in {count} minute.", "Too many requests: try again in {count} minutes.");
 }

@@ -12,6 +12,7 @@ export const BOOK_FIELDS = Object.freeze([
   "language",
   "subjects",
   "cover_url",
+  "cover_id",
   "description",
 ]);
 
@@ -54,8 +55,26 @@ export function bookToFormValues(book = null) {
     language: text(book?.language),
     subjects: joinList(book?.subjects),
     cover_url: text(book?.cover_url),
+    cover_id: text(book?.cover?.id ?? book?.cover_id),
     description: text(book?.description),
   };
+}
+
+/**
+ * Form values from an ISBN lookup's prefilled book (GET /lookup/isbn/{isbn}: its `book`, in BookIn's shape),
+ * over the values already in the form: what the lookup found replaces them, what it did not find is kept.
+ */
+export function lookupToFormValues(found, current = bookToFormValues()) {
+  const prefilled = bookToFormValues({
+    ...found,
+    authors: (found?.authors ?? []).map((a) => ({ name: a.name })),
+    isbn_formatted: null,
+  });
+  const values = { ...current };
+  for (const [key, value] of Object.entries(prefilled)) {
+    if (value !== "") values[key] = value;
+  }
+  return values;
 }
 
 /**
@@ -86,6 +105,7 @@ export function formValuesToPayload(values, original = null) {
   payload.language = orNull("language");
   payload.subjects = splitList(values.subjects);
   payload.cover_url = orNull("cover_url");
+  payload.cover_id = orNull("cover_id");
   payload.description = orNull("description");
   return payload;
 }

@@ -6,6 +6,7 @@
 import { buildHash } from "./router.js";
 import { formatDate, countLabel } from "./format.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
+import { t } from "./i18n.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -70,11 +71,26 @@ export function copyStatusLabel(status) {
   return COPY_STATUS_LABELS[status] ?? String(status ?? "");
 }
 
-/** What staff may do to a copy: mark it lost or withdraw it, or put a lost/withdrawn copy back. */
+/**
+ * What staff may do to a copy's status: withdraw it or mark it lost, put a lost or withdrawn one back, and delete
+ * one that was never lent nor held ("delete"). A copy on loan or on the hold shelf is checked in first: none.
+ */
 export function copyActions(copy) {
-  if (copy.status === "lost" || copy.status === "withdrawn") return ["available"];
-  if (copy.status === "on_loan") return ["lost"];
-  return ["lost", "withdrawn"];
+  if (copy.status === "on_loan" || copy.status === "on_hold_shelf") return [];
+  const actions = { available: ["withdrawn", "lost"], lost: ["available", "withdrawn"], withdrawn: ["available"] }[copy.status] ?? [];
+  return copy.deletable ? [...actions, "delete"] : actions;
+}
+
+/**
+ * How a book can leave the catalog, from its copies: "blocked" while a copy is in service (not withdrawn; a
+ * never-lent one may be deleted instead), "delete" when every copy is withdrawn and none was ever lent or held,
+ * else "archive" (the book keeps its loan history). The server has the last word (a book with old holds is
+ * archived too).
+ */
+export function retireChoice(copies) {
+  const inService = copies.filter((copy) => copy.status !== "withdrawn");
+  if (inService.length) return { action: "blocked", inService: inService.length };
+  return { action: copies.every((copy) => copy.deletable) ? "delete" : "archive", inService: 0 };
 }
 
 /** The POST /books/{id}/copies body from the add-copy form (trimmed; empty optional fields become null). */
@@ -124,6 +140,18 @@ export function renewalsText(loan) {
   if (used === 0) return `Not renewed yet (${countLabel(max, "renewal")} allowed)`;
   if (used >= max) return `Renewed ${used} of ${max} times: no renewals left`;
   return `Renewed ${used} of ${max} ${max === 1 ? "time" : "times"}`;
+}
+
+/**
+ * Whether to offer Renew for a loan, and its words: { offer, label, reason }. Only a renewal the server would
+ * grant is offered, and the button says the new due date (a renewal always moves it).
+ */
+export function renewOffer(loan) {
+  if (loan?.returned_at) return { offer: false, label: "", reason: "" };
+  if (loan?.renewable && loan.renewal_due_at) {
+    return { offer: true, label: t("Renew until {date}", { date: formatDate(loan.renewal_due_at) }), reason: "" };
+  }
+  return { offer: false, label: "", reason: loan?.renewal_refusal || t("This loan cannot be renewed.") };
 }
 
 /** True when the renewal limit is used up (the Renew button is still shown; the API explains). */
@@ -183,8 +211,8 @@ export function sortLoans(loans) {
 
 // ---- Members ----
 
-export const MEMBER_STATUSES = Object.freeze(["active", "suspended"]);
-export const MEMBER_STATUS_LABELS = Object.freeze({ active: "Active", suspended: "Suspended" });
+export const MEMBER_STATUSES = Object.freeze(["active", "suspended", "pending"]);
+export const MEMBER_STATUS_LABELS = Object.freeze({ active: "Active", suspended: "Suspended", pending: "Waiting for approval" });
 
 /** "3 of 5 loans", "1 loan" (no limit known). */
 export function loansOfLimit(active, max) {
@@ -249,7 +277,19 @@ export function deskHash({ mode = "checkout", card = "" } = {}) {
 }
 
 export function initialDesk({ mode = "checkout", card = "" } = {}) {
-  return { mode, card, lookup: "idle", member: null, holds: [], problem: null, busy: false, log: [], nextId: 1 };
+  return { mode, card, lookup: "idle", member: null, holds: [], choices: [], problem: null, busy: false, log: [], nextId: 1 };
+}
+
+/**
+ * What a lookup's matches (GET /members/lookup, best first) mean at the desk: { pick } when one member is meant
+ * (the card number typed in any case, or the only match), { choices } when the staff must choose, {} for none.
+ */
+export function lookupOutcome(typed, members = []) {
+  const wanted = String(typed ?? "").trim().toLowerCase();
+  const exact = members.filter((m) => String(m.card_number).toLowerCase() === wanted);
+  if (exact.length === 1) return { pick: exact[0] };
+  if (members.length === 1) return { pick: members[0] };
+  return members.length ? { choices: members } : {};
 }
 
 /**
@@ -291,20 +331,22 @@ export function deskReduce(state, action) {
       return DESK_MODES.includes(action.mode) ? { ...state, mode: action.mode } : state;
     case "lookup": {
       const card = String(action.card ?? "").trim();
-      if (!card) return { ...state, card: "", lookup: "idle", member: null, holds: [], problem: null };
-      return { ...state, card, lookup: "pending", member: null, holds: [], problem: null };
+      if (!card) return { ...state, card: "", lookup: "idle", member: null, holds: [], choices: [], problem: null };
+      return { ...state, card, lookup: "pending", member: null, holds: [], choices: [], problem: null };
     }
+    case "choices":
+      return { ...state, lookup: "choose", member: null, holds: [], choices: action.members ?? [], problem: null };
     case "member":
-      return { ...state, lookup: "found", member: action.member, holds: action.holds ?? [], problem: null, card: action.member?.card_number ?? state.card };
+      return { ...state, lookup: "found", member: action.member, holds: action.holds ?? [], choices: [], problem: null, card: action.member?.card_number ?? state.card };
     case "member-updated":
       if (state.member?.id !== action.member?.id) return state;
       return { ...state, member: action.member, holds: action.holds ?? state.holds };
     case "missing":
-      return { ...state, lookup: "missing", member: null, holds: [], problem: { status: 404, title: "Not found", detail: `No member with card ${state.card}.` } };
+      return { ...state, lookup: "missing", member: null, holds: [], choices: [], problem: { status: 404, title: t("Not found"), detail: t("No member has the card number or name “{card}”.", { card: state.card }) } };
     case "lookup-failed":
-      return { ...state, lookup: "failed", member: null, holds: [], problem: problemOf(action.error) };
+      return { ...state, lookup: "failed", member: null, holds: [], choices: [], problem: problemOf(action.error) };
     case "clear":
-      return { ...state, card: "", lookup: "idle", member: null, holds: [], problem: null };
+      return { ...state, card: "", lookup: "idle", member: null, holds: [], choices: [], problem: null };
     case "scan":
       return { ...state, busy: true };
     case "idle":
@@ -325,7 +367,21 @@ export function deskReduce(state, action) {
       return next;
     }
     case "returned": {
-      const { loan, hold } = action;
+      // POST /returns: {action, loan, hold, cleared}. A copy not on loan was pulled for a hold (captured) or
+      // waited past its pickup date (cleared); `hold` is who it waits for now on the hold shelf.
+      const { loan, hold, cleared, action: did = "returned" } = action;
+      const holdFor = hold ? { name: hold.member_name, pickupBy: hold.pickup_by ?? null, noEmail: hold.member_has_email === false } : null;
+      if (did === "captured" || did === "cleared") {
+        const held = hold ?? cleared;
+        return addLog(state, {
+          kind: did === "captured" ? "capture" : "clear",
+          title: held.book_title,
+          barcode: held.copy_barcode ?? action.barcode ?? "",
+          bookId: held.book_id,
+          clearedFor: cleared ? cleared.member_name : "",
+          holdFor,
+        });
+      }
       return addLog(state, {
         kind: "return",
         title: loan.book_title,
@@ -333,7 +389,7 @@ export function deskReduce(state, action) {
         memberName: loan.member_name ?? "",
         overdue: Boolean(loan.overdue),
         bookId: loan.book_id,
-        holdFor: hold ? { name: hold.member_name, pickupBy: hold.pickup_by ?? null } : null,
+        holdFor,
       });
     }
     case "refused": {
@@ -363,6 +419,12 @@ export function deskLogText(entry) {
       const late = entry.overdue ? " It was overdue." : "";
       return `Returned “${entry.title}” (${entry.barcode})${from}.${late}`;
     }
+    case "capture":
+      return t("Pulled “{title}” ({barcode}) for a hold.", { title: entry.title, barcode: entry.barcode });
+    case "clear":
+      return entry.holdFor
+        ? t("Cleared {name}’s hold on “{title}” ({barcode}), not picked up in time.", { name: entry.clearedFor, title: entry.title, barcode: entry.barcode })
+        : t("Cleared {name}’s hold on “{title}” ({barcode}), not picked up in time: put the copy back on its shelf.", { name: entry.clearedFor, title: entry.title, barcode: entry.barcode });
     case "error": {
       const what = entry.mode === "return" ? "Return" : "Checkout";
       return `${what} of ${entry.barcode || "(no barcode)"} refused: ${entry.detail || entry.title}`;
@@ -372,9 +434,10 @@ export function deskLogText(entry) {
   }
 }
 
-/** "Put on hold shelf for Ada Lovelace (pickup by 3 December 2026)" for a return that filled a hold. */
+/** "Put on hold shelf for Ada Lovelace (pickup by 3 December 2026)" for a return or capture that filled a hold. */
 export function holdShelfText(holdFor) {
   if (!holdFor) return "";
   const by = holdFor.pickupBy ? ` (pickup by ${formatDate(holdFor.pickupBy)})` : "";
-  return `Put on hold shelf for ${holdFor.name}${by}`;
+  const tell = holdFor.noEmail ? t(": no e-mail address, tell them another way") : "";
+  return `Put on hold shelf for ${holdFor.name}${by}${tell}`;
 }

@@ -79,3 +79,10 @@ export function paragraphs(text) {
     .map((p) => p.trim())
     .filter(Boolean);
 }
+
+/** The document title: "<page> · <library name>", or the library's name alone for a page without a heading. */
+export function pageTitle(heading, libraryName) {
+  const page = String(heading ?? "").trim();
+  const site = String(libraryName ?? "").trim() || "Library";
+  return page && page !== site ? `${page} · ${site}` : site;
+}

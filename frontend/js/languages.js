@@ -35,6 +35,28 @@ export function languageName(code, locale = "en") {
 }
 
 /**
+ * The options of a language filter from GET /languages ({code, name, book_count} of the languages the catalog has):
+ * [{ code, label }] sorted by name in the UI locale, e.g. "French (12)". The name is the UI locale's
+ * (Intl.DisplayNames) where it has one, else the API's English name, so no code is shown bare.
+ */
+export function catalogLanguageOptions(items, locale = "en") {
+  const seen = new Set();
+  const options = [];
+  for (const item of Array.isArray(items) ? items : []) {
+    const code = typeof item?.code === "string" ? item.code : "";
+    if (!code || seen.has(code)) continue;
+    seen.add(code);
+    const local = languageName(code, locale);
+    const name = local && local.toLowerCase() !== code.toLowerCase() ? local : String(item.name || code);
+    const count = Number(item.book_count) || 0;
+    options.push({ code, name, label: `${name} (${count.toLocaleString(locale)})` });
+  }
+  const collator = new Intl.Collator(locale);
+  return options.sort((a, b) => collator.compare(a.name, b.name) || a.code.localeCompare(b.code))
+    .map(({ code, label }) => ({ code, label }));
+}
+
+/**
  * [{ code, name }] for a <select>, sorted by name in the UI locale. `extra` codes (e.g. a book's
  * language that is not in the list) are included so an existing value is never lost.
  */

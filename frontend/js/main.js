@@ -2,12 +2,19 @@
 // gets a fresh AbortController (so a slow answer for an old page is never drawn), and a context
 // the view renders with: params, query, hash, signal, navigate(), announce(), ready(), notFound().
 // It also owns the session: GET /auth/me once at start, the header's account links, logging out,
-// and what happens when the server answers 401 mid-use (back to the login page, and then back here).
+// and what happens when the server answers 401 mid-use (back to the login page, and then back here);
+// and the header: the library's name (GET /settings/public, also in every page title) and the phone menu.
+// The header is drawn once both have answered, before the first view, so nothing below it moves.
 
-import { parseHash, matchRoute, loginHash, LOGIN_PATH } from "./router.js";
+import { parseHash, matchRoute, loginHash, buildHash, LOGIN_PATH } from "./router.js";
 import { focusLost } from "./dom.js";
-import { getMe, logout, onUnauthorized } from "./api.js";
-import { canAccess, canEditCatalog, isAdmin, isStaff, clearSession, currentUser, displayName, onSessionChange, setUser } from "./session.js";
+import { getMe, getPublicSettings, logout, onUnauthorized } from "./api.js";
+import {
+  canAccess, canEditCatalog, isAdmin, isStaff, clearSession, currentCard, currentUser, displayName, onSessionChange, setUser,
+} from "./session.js";
+import { pageTitle } from "./format.js";
+import { setUpMenu } from "./menu.js";
+import { mustChangePassword } from "./accounts.js";
 import * as booksView from "./views/books.js";
 import * as bookView from "./views/book.js";
 import * as formView from "./views/form.js";
@@ -23,10 +30,27 @@ import * as meView from "./views/me.js";
 import * as membersView from "./views/members.js";
 import * as memberNewView from "./views/membernew.js";
 import * as memberView from "./views/member.js";
+import * as labelsView from "./views/labels.js";
+import { listView } from "./views/stafflist.js";
+import * as duplicatesView from "./views/duplicates.js";
+import * as helpView from "./views/help.js";
+import * as importsView from "./views/imports.js";
+import * as forgotView from "./views/forgot.js";
+import * as resetPasswordView from "./views/resetpassword.js";
+import * as changePasswordView from "./views/changepassword.js";
+import * as registerView from "./views/register.js";
+import * as userView from "./views/user.js";
+import * as settingsView from "./views/settings.js";
+import * as auditView from "./views/audit.js";
+import * as noticesView from "./views/notices.js";
+import * as noticeTemplateView from "./views/noticetemplate.js";
 import * as statsView from "./views/stats.js";
 import * as historyView from "./views/history.js";
 
 const ID = /^[1-9]\d{0,17}$/;
+// A user with a temporary password sees only this page (and these) until they have chosen their own.
+const CHANGE_PASSWORD = "/change-password";
+const OPEN_WITH_TEMPORARY_PASSWORD = new Set([CHANGE_PASSWORD, LOGIN_PATH, "/reset-password"]);
 
 const routes = [
   // nav: the main-menu entry to mark; exact: it is that very page (aria-current="page") rather
@@ -37,22 +61,41 @@ const routes = [
   { pattern: "/books/:id", view: bookView, params: { id: ID }, nav: "books" },
   { pattern: "/books/:id/edit", view: formView, params: { id: ID }, nav: "books", access: "catalog" },
   { pattern: "/authors/:id", view: authorView, params: { id: ID }, nav: "books" },
+  { pattern: "/duplicates", view: duplicatesView, nav: "duplicates", exact: true, access: "catalog" },
   { pattern: LOGIN_PATH, view: loginView, nav: "login", exact: true },
   { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
   { pattern: "/me", view: meView, nav: "me", exact: true, access: "user" },
   { pattern: "/me/history", view: historyView, nav: "me", access: "user" },
   { pattern: "/desk", view: deskView, nav: "desk", exact: true, access: "staff" },
+  { pattern: "/desk/pull-list", view: listView("pull"), nav: "desk", access: "staff" },
+  { pattern: "/desk/hold-shelf", view: listView("shelf"), nav: "desk", access: "staff" },
+  { pattern: "/desk/loans", view: listView("loans"), nav: "desk", access: "staff" },
+  { pattern: "/desk/holds", view: listView("holds"), nav: "desk", access: "staff" },
+  { pattern: "/desk/archive", view: listView("archive"), nav: "desk", access: "staff" },
+  { pattern: "/desk/labels", view: labelsView, nav: "desk", access: "staff" },
   { pattern: "/members", view: membersView, nav: "members", exact: true, access: "staff" },
   { pattern: "/members/new", view: memberNewView, nav: "members", access: "staff" },
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
+  { pattern: "/notices", view: noticesView, nav: "notices", exact: true, access: "staff" },
+  { pattern: "/notices/templates/:kind", view: noticeTemplateView, params: { kind: /^[a-z_]{1,30}$/ }, nav: "notices", access: "admin" },
+  { pattern: "/import", view: importsView, nav: "import", exact: true, access: "staff" },
+  { pattern: "/import/:id", view: importsView, params: { id: ID }, nav: "import", access: "staff" },
   { pattern: "/stats", view: statsView, nav: "stats", exact: true, access: "staff" },
-  { pattern: "/admin/users", view: usersView, nav: "users", exact: true, access: "admin" },
-  { pattern: "/admin/users/new", view: userNewView, nav: "users", access: "admin" },
+  { pattern: "/help", view: helpView, nav: "help", exact: true },
+  { pattern: "/admin/users", view: usersView, nav: "admin", access: "admin" },
+  { pattern: "/admin/users/new", view: userNewView, nav: "admin", access: "admin" },
+  { pattern: "/admin/users/:id", view: userView, params: { id: ID }, nav: "admin", access: "admin" },
+  { pattern: "/admin/settings", view: settingsView, nav: "admin", access: "admin" },
+  { pattern: "/admin/audit", view: auditView, nav: "admin", access: "admin" },
+  { pattern: "/forgot-password", view: forgotView, nav: "login", exact: true },
+  { pattern: "/reset-password", view: resetPasswordView, nav: null },
+  { pattern: "/register", view: registerView, nav: "login", exact: true },
+  { pattern: CHANGE_PASSWORD, view: changePasswordView, nav: "account", exact: true, access: "user" },
 ];
 const notFoundRoute = { pattern: "*", view: notFoundView, nav: null };
 
 const DEFAULT_HASH = "#/books";
-const SITE = "Library";
+let libraryName = "Library"; // until GET /settings/public says otherwise
 
 const root = document.getElementById("view");
 const flash = document.getElementById("flash");
@@ -62,11 +105,29 @@ let current = { key: null, controller: null };
 let pendingMessage = null;
 let firstRender = true;
 
-// Who is here: asked once per page load. Views wait for it, so they draw for the right role.
-const sessionReady = getMe()
-  .then((me) => (me?.user ? setUser(me.user, { via: me.via, scopes: me.scopes }) : clearSession()))
-  .catch(() => clearSession()) // the server is down: browse as a visitor; the views say what failed
-  .finally(() => drawAccount());
+// Who is here, and the library's name: asked once per page load, side by side. Views wait for both, so they
+// draw for the right role under a header that is already final (no layout shift when it fills in).
+const sessionReady = Promise.all([
+  getMe()
+    .then((me) => (me.user ? setUser(me.user, { via: me.via, scopes: me.scopes, card: me.member }) : clearSession()))
+    .catch(() => clearSession()), // the server is down: browse as a visitor; the views say what failed
+  getPublicSettings()
+    .then((settings) => showLibraryName(settings?.library_name))
+    .catch(() => {}), // keep the default name
+]).finally(() => {
+  drawAccount();
+  document.querySelector("[data-header]").classList.add("is-ready");
+});
+
+setUpMenu(document.querySelector("[data-menu-toggle]"));
+
+/** The library's name in the header and footer, and from now on in page titles. */
+function showLibraryName(name) {
+  if (typeof name !== "string" || !name.trim()) return;
+  libraryName = name.trim();
+  for (const node of document.querySelectorAll("[data-library-name]")) node.textContent = libraryName;
+  document.title = libraryName;
+}
 
 /** Say something to screen readers without showing it. */
 function announce(message) {
@@ -95,13 +156,15 @@ function setNav({ nav, exact }) {
   }
 }
 
-/** Show the header links for the current user: Log in, or their name, My loans, Account, Log out (and
- * the staff's Desk and Members, the admins' Users). */
+/** Show the header links for the current user: Log in, or their name, My loans (with a library card), Account,
+ * Log out (and the staff's Desk and Members, the admins' Admin pages). */
 function drawAccount() {
   const user = currentUser();
   const show = {
     anonymous: !user,
     user: Boolean(user),
+    // Staff see "My loans" with a card only; a member always, where a member without one learns how to get it.
+    card: Boolean(user && (currentCard() || user.role === "member")),
     catalog: canEditCatalog(user?.role),
     staff: isStaff(user?.role),
     admin: isAdmin(user?.role),
@@ -197,8 +260,13 @@ function route() {
       if (controller.signal.aborted) return;
       const heading = root.querySelector("h1");
       const text = heading?.textContent.trim();
-      document.title = text ? `${text} · ${SITE}` : SITE;
+      document.title = pageTitle(text, libraryName);
       if (heading && !initial && (!sameView || focusLost())) heading.focus();
+    },
+    /** The settings page saved a new library name: the header, footer and title show it at once. */
+    libraryNameChanged(name) {
+      showLibraryName(name);
+      document.title = pageTitle(root.querySelector("h1")?.textContent.trim(), libraryName);
     },
     /** Show the not-found view in place of this one (e.g. the API said 404). */
     notFound(details) {
@@ -210,6 +278,10 @@ function route() {
     .then(() => {
       if (controller.signal.aborted) return undefined;
       if (!canAccess(routeEntry.access, currentUser())) return accessView.render(ctx, routeEntry.access);
+      if (mustChangePassword(currentUser()) && !OPEN_WITH_TEMPORARY_PASSWORD.has(routeEntry.pattern)) {
+        navigate(buildHash(CHANGE_PASSWORD, { next: hash }), { replace: true, message: flash.textContent || null });
+        return undefined;
+      }
       return routeEntry.view.render(ctx);
     })
     .catch((error) => {

@@ -175,6 +175,11 @@ export function activeFilters(state, { authorName = () => null } = {}) {
   return chips;
 }
 
+/** How many of the filter panel's filters are set (subject, language, years, available; the author is not in it). */
+export function panelFilterCount(state) {
+  return activeFilters(state).filter((chip) => chip.key !== "author").length;
+}
+
 /** The name of author `id` from a page of results: the author facet's label, else a listed book's author. */
 export function findAuthorName(envelope, id) {
   const wanted = Number(id);

@@ -67,10 +67,10 @@ export function displayName(user) {
 
 // ---- The session state: one user or none, and listeners told about every change. ----
 
-let current = { user: null, via: null, scopes: [] };
+let current = { user: null, via: null, scopes: [], card: null };
 const listeners = new Set();
 
-/** { user, via, scopes }; user is null for an anonymous visitor. */
+/** { user, via, scopes, card }; user is null for an anonymous visitor, card null without a library card. */
 export function getSession() {
   return current;
 }
@@ -80,20 +80,35 @@ export function currentUser() {
   return current.user;
 }
 
-/** Record the user from GET /auth/me, POST /auth/login or a PATCH of oneself. */
-export function setUser(user, { via = "session", scopes = null } = {}) {
+/** The signed-in user's library card as {id, status} (from /auth/me or the login), or null. */
+export function currentCard() {
+  return current.card;
+}
+
+/**
+ * Record the user from GET /auth/me, POST /auth/login or a PATCH of oneself. `card` is the answer's `member`
+ * ({id, status} or null); left out (a PATCH of oneself says nothing about it), the same user keeps theirs.
+ */
+export function setUser(user, { via = "session", scopes = null, card } = {}) {
   if (!user || typeof user !== "object") {
     clearSession();
     return;
   }
-  current = { user, via, scopes: Array.isArray(scopes) ? scopes : tokenScopesFor(user.role) };
+  const sameUser = current.user !== null && current.user.id === user.id;
+  const keptCard = card === undefined ? (sameUser ? current.card : null) : card;
+  current = {
+    user,
+    via,
+    scopes: Array.isArray(scopes) ? scopes : tokenScopesFor(user.role),
+    card: keptCard && typeof keptCard === "object" ? keptCard : null,
+  };
   notify();
 }
 
-/** Forget the user (logged out, or the server said 401). */
+/** Forget the user (logged out, or the session ended). */
 export function clearSession() {
   const had = current.user !== null;
-  current = { user: null, via: null, scopes: [] };
+  current = { user: null, via: null, scopes: [], card: null };
   if (had) notify();
 }
 

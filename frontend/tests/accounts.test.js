@@ -41,14 +41,19 @@ test("access messages: visitors are asked to log in, others told the role needed
 
 test("the users list state lives in the hash", () => {
   const state = userListState({ q: "  ada ", role: "librarian", page: "3" });
-  assert.deepEqual(state, { q: "ada", role: "librarian", page: 3 });
-  assert.deepEqual(userListState({ role: "superuser", page: "-1" }), { q: "", role: "", page: 1 });
+  assert.deepEqual(state, { q: "ada", role: "librarian", requested: false, page: 3 });
+  assert.deepEqual(userListState({ role: "superuser", page: "-1" }), { q: "", role: "", requested: false, page: 1 });
   assert.deepEqual(userListApiParams(state), { page: 3, per_page: 20, q: "ada", role: "librarian" });
   assert.deepEqual(userListApiParams(userListState({})), { page: 1, per_page: 20 });
   assert.equal(userListHash(state), "#/admin/users?q=ada&role=librarian&page=3");
   assert.equal(userListHash(state, { role: "" }), "#/admin/users?q=ada"); // a new filter starts at page 1
   assert.equal(userListHash(state, { page: 4 }), "#/admin/users?q=ada&role=librarian&page=4");
   assert.equal(userListHash(userListState({})), "#/admin/users");
+  const asked = userListState({ requested: "1" });
+  assert.equal(asked.requested, true);
+  assert.deepEqual(userListApiParams(asked), { page: 1, per_page: 20, reset_requested: true });
+  assert.equal(userListHash(asked), "#/admin/users?requested=1");
+  assert.equal(userListState({ requested: "yes" }).requested, false);
 });
 
 test("a user edit sends only what changed", () => {
@@ -67,7 +72,9 @@ test("the new-user body trims names and defaults the role", () => {
     display_name: "A",
     role: "member",
     password: " keep spaces ",
+    must_change_password: true, // a password an admin chose is temporary unless they say otherwise
   });
+  assert.equal(newUserBody({ email: "a@b.org", must_change_password: false }).must_change_password, false);
 });
 
 test("token bodies keep the role's scopes only, in order, and the days as a number", () => {

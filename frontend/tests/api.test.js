@@ -180,13 +180,24 @@ test("a 401 goes to the unauthorized handler, and still rejects", async (t) => {
   assert.deepEqual(seen, ["POST /books 401"]);
 });
 
-test("401 from /auth/me (a visitor), from a login (bad password) or a logout is not a session ending", async (t) => {
+test("a visitor's /auth/me (200, user null) forgets the CSRF token and is not a session ending", async (t) => {
+  const seen = [];
+  onUnauthorized(() => seen.push("redirect"));
+  const calls = sequence(t, [json(200, { user: null, member: null, csrf_token: null }), json(200, {})]);
+  setCsrfToken("stale");
+  assert.deepEqual(await getMe(), { user: null, member: null, csrf_token: null });
+  await updateBook(1, {});
+  assert.equal(calls[1].init.headers["X-CSRFToken"], undefined);
+  assert.deepEqual(seen, []);
+});
+
+test("401 from /auth/me (a bad bearer token), from a login (bad password) or a logout is not a session ending", async (t) => {
   const seen = [];
   onUnauthorized(() => seen.push("redirect"));
   const unauthorized = () => json(401, { title: "Unauthorized", status: 401, detail: "Incorrect email or password." });
   const calls = sequence(t, [unauthorized(), unauthorized(), unauthorized(), unauthorized()]);
   setCsrfToken("stale");
-  assert.equal(await getMe(), null);
+  assert.deepEqual(await getMe(), { user: null, member: null, csrf_token: null });
   await assert.rejects(login("a@b.c", "wrong"), (error) => error.status === 401 && error.detail === "Incorrect email or password.");
   assert.equal(await logout(), null);
   await updateBook(1, {}).catch(() => {});

@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
-  splitList, joinList, bookToFormValues, formValuesToPayload, patchBody, flattenErrors, groupErrors,
+  splitList, joinList, bookToFormValues, formValuesToPayload, patchBody, flattenErrors, groupErrors, lookupToFormValues,
 } from "../js/bookform.js";
 
 const book = {
@@ -47,6 +47,7 @@ test("bookToFormValues fills strings for every field", () => {
     language: "en",
     subjects: "Fiction; Science fiction",
     cover_url: "",
+    cover_id: "",
     description: "Winter.",
   });
   assert.equal(bookToFormValues().title, "");
@@ -64,8 +65,25 @@ test("formValuesToPayload sends null for empty optional fields, never empty stri
     language: null,
     subjects: [],
     cover_url: null,
+    cover_id: null,
     description: null,
   });
+});
+
+test("lookupToFormValues fills what the lookup found and keeps the rest", () => {
+  const found = {
+    title: "Fantastic Mr. Fox", authors: [{ name: "Roald Dahl" }], isbn: "9780140328721", publisher: "Puffin",
+    published_year: 1988, subjects: ["Animals", "Foxes"], cover_id: "a".repeat(32),
+  };
+  const values = lookupToFormValues(found, { ...bookToFormValues(), language: "en", isbn: "0-14-032872-6" });
+  assert.equal(values.title, "Fantastic Mr. Fox");
+  assert.equal(values.authors, "Roald Dahl");
+  assert.equal(values.isbn, "9780140328721");
+  assert.equal(values.published_year, "1988");
+  assert.equal(values.subjects, "Animals; Foxes");
+  assert.equal(values.cover_id, "a".repeat(32));
+  assert.equal(values.language, "en", "not found by the lookup: kept");
+  assert.equal(values.description, "");
 });
 
 test("formValuesToPayload omits an empty title on create so the API says it is missing", () => {

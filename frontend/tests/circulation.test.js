@@ -2,7 +2,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import {
   ordinal, availabilityText, availabilitySummary, holdsText, copyStatusLabel, copyActions, copyBody,
-  dueStatus, renewalsText, holdStatusText, holdPlacedText, sortHolds, sortLoans, loansOfLimit,
+  dueStatus, renewalsText, renewOffer, retireChoice, lookupOutcome, holdStatusText, holdPlacedText, sortHolds, sortLoans, loansOfLimit,
   memberListState, memberListApiParams, memberListHash, newMemberBody,
   deskQueryState, deskHash, initialDesk, deskReduce, canScan, deskLogText, holdShelfText, problemOf,
 } from "../js/circulation.js";
@@ -34,10 +34,12 @@ test("copies: labels, actions and the add-copy body", () => {
   assert.equal(copyStatusLabel("on_hold_shelf"), "On the hold shelf");
   assert.equal(copyStatusLabel("on_loan"), "On loan");
   assert.equal(copyStatusLabel("mystery"), "mystery");
-  assert.deepEqual(copyActions({ status: "available" }), ["lost", "withdrawn"]);
-  assert.deepEqual(copyActions({ status: "on_loan" }), ["lost"]);
-  assert.deepEqual(copyActions({ status: "lost" }), ["available"]);
-  assert.deepEqual(copyActions({ status: "withdrawn" }), ["available"]);
+  assert.deepEqual(copyActions({ status: "available" }), ["withdrawn", "lost"]);
+  assert.deepEqual(copyActions({ status: "available", deletable: true }), ["withdrawn", "lost", "delete"]);
+  assert.deepEqual(copyActions({ status: "on_loan", deletable: false }), []);
+  assert.deepEqual(copyActions({ status: "on_hold_shelf" }), []);
+  assert.deepEqual(copyActions({ status: "lost" }), ["available", "withdrawn"]);
+  assert.deepEqual(copyActions({ status: "withdrawn", deletable: true }), ["available", "delete"]);
   assert.deepEqual(copyBody({ barcode: " B1 ", location: "", call_number: " 823 LEG ", notes: undefined }),
     { barcode: "B1", location: null, call_number: "823 LEG", notes: null });
 });
@@ -171,7 +173,7 @@ test("desk: unknown card, failed lookup, and a blank card", () => {
   let s = deskReduce(initialDesk(), { type: "lookup", card: "nope" });
   s = deskReduce(s, { type: "missing" });
   assert.equal(s.lookup, "missing");
-  assert.equal(s.problem.detail, "No member with card nope.");
+  assert.equal(s.problem.detail, "No member has the card number or name “nope”.");
   s = deskReduce(s, { type: "lookup", card: "x" });
   s = deskReduce(s, { type: "lookup-failed", error: new ApiError({ status: 0, title: "Cannot reach the server", detail: "Try again." }) });
   assert.equal(s.lookup, "failed");
@@ -191,9 +193,64 @@ test("desk: returns need no member; a hold sends the copy to the shelf", () => {
   const entry = s.log[0];
   assert.equal(deskLogText(entry), "Returned “Dune” (B-1) from Ada Reader. It was overdue.");
   assert.equal(holdShelfText(entry.holdFor), "Put on hold shelf for Grace Hopper (pickup by 3 December 2026)");
+  s = deskReduce(s, { type: "returned", loan: loan(), hold: { member_name: "Ann", pickup_by: null, member_has_email: false } });
+  assert.equal(holdShelfText(s.log[0].holdFor), "Put on hold shelf for Ann: no e-mail address, tell them another way");
   s = deskReduce(s, { type: "returned", loan: loan(), hold: null });
   assert.equal(s.log[0].holdFor, null);
   assert.equal(holdShelfText(null), "");
   s = deskReduce(s, { type: "refused", barcode: "B-1", error: new ApiError({ status: 409, title: "Conflict", detail: "Copy B-1 is not on loan." }) });
   assert.equal(deskLogText(s.log[0]), "Return of B-1 refused: Copy B-1 is not on loan.");
+});
+
+
+test("renewals are offered only when they would be granted, with the new due date", () => {
+  assert.deepEqual(renewOffer({ renewable: true, renewal_due_at: "2026-12-24T10:00:00Z", renewal_refusal: null }),
+    { offer: true, label: "Renew until 24 December 2026", reason: "" });
+  assert.deepEqual(renewOffer({ renewable: false, renewal_due_at: null, renewal_refusal: "Renewal limit reached (2)." }),
+    { offer: false, label: "", reason: "Renewal limit reached (2)." });
+  assert.equal(renewOffer({ renewable: false }).reason, "This loan cannot be renewed.");
+  assert.equal(renewOffer({ returned_at: "2026-12-01T00:00:00Z", renewable: true }).offer, false);
+});
+
+test("a book leaves the catalog by delete, archive, or not before its copies are withdrawn", () => {
+  assert.deepEqual(retireChoice([]), { action: "delete", inService: 0 });
+  assert.deepEqual(retireChoice([{ status: "withdrawn", deletable: true }]), { action: "delete", inService: 0 });
+  assert.deepEqual(retireChoice([{ status: "withdrawn", deletable: false }, { status: "withdrawn", deletable: true }]),
+    { action: "archive", inService: 0 });
+  assert.deepEqual(retireChoice([{ status: "lost", deletable: false }, { status: "available", deletable: true }]),
+    { action: "blocked", inService: 2 });
+});
+
+test("the desk's card field: an exact card in any case, the only match, or a choice", () => {
+  const ada = { id: 1, card_number: "DEMO-M01", name: "Ada" };
+  const ann = { id: 2, card_number: "DEMO-M010", name: "Ann" };
+  assert.deepEqual(lookupOutcome("demo-m01", [ada, ann]), { pick: ada });
+  assert.deepEqual(lookupOutcome("ann", [ann]), { pick: ann });
+  assert.deepEqual(lookupOutcome("a", [ada, ann]), { choices: [ada, ann] });
+  assert.deepEqual(lookupOutcome("zed", []), {});
+  let desk = deskReduce(initialDesk(), { type: "lookup", card: "a" });
+  desk = deskReduce(desk, { type: "choices", members: [ada, ann] });
+  assert.equal(desk.lookup, "choose");
+  assert.deepEqual(desk.choices, [ada, ann]);
+  desk = deskReduce(desk, { type: "member", member: ann, holds: [] });
+  assert.equal(desk.lookup, "found");
+  assert.equal(desk.card, "DEMO-M010");
+  assert.deepEqual(desk.choices, []);
+  assert.equal(deskReduce(deskReduce(initialDesk(), { type: "lookup", card: "zed" }), { type: "missing" }).problem.detail,
+    "No member has the card number or name “zed”.");
+});
+
+test("the desk's return mode: a pulled copy is captured, an expired hold cleared", () => {
+  const hold = { id: 9, book_id: 3, book_title: "Dune", copy_barcode: "B-1", member_name: "Ada", pickup_by: "2026-12-08T10:00:00Z" };
+  let desk = deskReduce(initialDesk({ mode: "return" }), { type: "returned", action: "captured", loan: null, hold, cleared: null });
+  assert.equal(desk.log[0].kind, "capture");
+  assert.equal(deskLogText(desk.log[0]), "Pulled “Dune” (B-1) for a hold.");
+  assert.equal(holdShelfText(desk.log[0].holdFor), "Put on hold shelf for Ada (pickup by 8 December 2026)");
+  const cleared = { ...hold, member_name: "Bob", status: "expired" };
+  desk = deskReduce(desk, { type: "returned", action: "cleared", loan: null, hold: null, cleared });
+  assert.equal(deskLogText(desk.log[0]),
+    "Cleared Bob’s hold on “Dune” (B-1), not picked up in time: put the copy back on its shelf.");
+  desk = deskReduce(desk, { type: "returned", action: "cleared", loan: null, hold, cleared });
+  assert.equal(deskLogText(desk.log[0]), "Cleared Bob’s hold on “Dune” (B-1), not picked up in time.");
+  assert.equal(desk.log[0].holdFor.name, "Ada");
 });

@@ -1,7 +1,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { countLabel, listText, authorLine, formatDate, fullTitle, listParts, safeImageUrl, paragraphs } from "../js/format.js";
-import { languageName, languageOptions, LANGUAGE_CODES } from "../js/languages.js";
+import { countLabel, listText, authorLine, formatDate, fullTitle, listParts, safeImageUrl, paragraphs, pageTitle } from "../js/format.js";
+import { languageName, languageOptions, catalogLanguageOptions, LANGUAGE_CODES } from "../js/languages.js";
 
 test("countLabel", () => {
   assert.equal(countLabel(1, "book"), "1 book");
@@ -69,4 +69,28 @@ test("languageOptions lists every ISO 639-1 code once, sorted by name, plus extr
   assert.deepEqual(names, [...names].sort(new Intl.Collator("en").compare));
   assert.ok(options.some((o) => o.code === "en" && o.name === "English"));
   assert.equal(languageOptions("en", ["xx", "en", null]).length, LANGUAGE_CODES.length + 1);
+});
+
+test("page titles: the page, then the library's name", () => {
+  assert.equal(pageTitle("Dune", "Hill School Library"), "Dune · Hill School Library");
+  assert.equal(pageTitle("  Catalog ", " Riverside "), "Catalog · Riverside");
+  assert.equal(pageTitle("", "Riverside"), "Riverside");
+  assert.equal(pageTitle(null, ""), "Library");
+  assert.equal(pageTitle("Riverside", "Riverside"), "Riverside");
+});
+
+test("catalogLanguageOptions: the catalog's languages only, named, counted, sorted, each once", () => {
+  const items = [
+    { code: "fr", name: "French", book_count: 12 },
+    { code: "en", name: "English", book_count: 1200 },
+    { code: "qq", name: "Quenya", book_count: 1 }, // no name in Intl: the API's name, never the bare code
+    { code: "fr", name: "French", book_count: 12 },
+    { code: "", name: "Nothing", book_count: 3 },
+  ];
+  assert.deepEqual(catalogLanguageOptions(items, "en"), [
+    { code: "en", label: "English (1,200)" },
+    { code: "fr", label: "French (12)" },
+    { code: "qq", label: "Quenya (1)" },
+  ]);
+  assert.deepEqual(catalogLanguageOptions(null), []);
 });

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   fold, hasWords, isIsbnQuery, searchTerms, highlightSegments, facetFilter, isFacetActive, toggleFacet, yearsLabel,
   activeFilters, findAuthorName,
+  panelFilterCount,
 } from "../js/search.js";
 import { listState, listHash } from "../js/query.js";
 
@@ -156,4 +157,11 @@ test("findAuthorName: from the author facet, else from a listed book", () => {
   assert.equal(findAuthorName(envelope, "3"), "Frank Herbert");
   assert.equal(findAuthorName(envelope, 4), null);
   assert.equal(findAuthorName(null, 4), null);
+});
+
+test("panelFilterCount counts what the folded filter panel has set (not the search words or the author)", () => {
+  assert.equal(panelFilterCount(listState({})), 0);
+  assert.equal(panelFilterCount(listState({ q: "dune", author: "3", sort: "-title" })), 0);
+  assert.equal(panelFilterCount(listState({ subject: "Fantasy", language: "fr" })), 2);
+  assert.equal(panelFilterCount(listState({ year_from: "1950", year_to: "1959", available: "true" })), 2);
 });

@@ -2,7 +2,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import {
   canEditCatalog, isAdmin, tokenScopesFor, canAccess, roleLabel, displayName,
-  setUser, clearSession, currentUser, getSession, onSessionChange,
+  setUser, clearSession, currentUser, currentCard, getSession, onSessionChange,
 } from "../js/session.js";
 
 test("only librarians and admins edit the catalog; only admins manage users", () => {
@@ -59,12 +59,30 @@ test("the session state notifies listeners on login and logout only", () => {
     assert.equal(currentUser().email, "ada@x.org");
     assert.deepEqual(getSession().scopes, ["read", "write", "admin"]);
     setUser({ id: 1, email: "ada@x.org", role: "admin" }, { via: "token", scopes: ["read"] });
-    assert.deepEqual(getSession(), { user: { id: 1, email: "ada@x.org", role: "admin" }, via: "token", scopes: ["read"] });
+    assert.deepEqual(getSession(), { user: { id: 1, email: "ada@x.org", role: "admin" }, via: "token", scopes: ["read"], card: null });
     clearSession();
     assert.equal(currentUser(), null);
     setUser(null); // not a user: the same as logging out
     assert.deepEqual(seen, ["ada@x.org", "ada@x.org", null]);
   } finally {
     stop();
+  }
+});
+
+test("the library card comes with the user, survives a change of one's own name, and goes with the user", () => {
+  try {
+    setUser({ id: 7, email: "m@x.org", role: "member" }, { card: { id: 3, status: "active" } });
+    assert.deepEqual(currentCard(), { id: 3, status: "active" });
+    setUser({ id: 7, email: "m@x.org", role: "member", display_name: "M" }); // PATCH of oneself: no card in it
+    assert.deepEqual(currentCard(), { id: 3, status: "active" });
+    setUser({ id: 8, email: "other@x.org", role: "librarian" }); // someone else: not their card
+    assert.equal(currentCard(), null);
+    setUser({ id: 8, email: "other@x.org", role: "librarian" }, { card: null });
+    assert.equal(currentCard(), null);
+    setUser({ id: 7, email: "m@x.org", role: "member" }, { card: { id: 3, status: "suspended" } });
+    clearSession();
+    assert.equal(currentCard(), null);
+  } finally {
+    clearSession();
   }
 });

@@ -3,7 +3,10 @@
 from werkzeug.routing import IntegerConverter
 
 from ..schemas.common import ID_MAX
-from . import auth, authors, books, circulation, history, meta, settings, stats, users
+from . import (
+    archive, auth, authors, books, circulation, covers, desk, exports, history, imports, jobs, labels, languages, lists,
+    lookup, memberships, merge, meta, metrics, notices, passwords, settings, stats, users,
+)
 
 
 class IdConverter(IntegerConverter):
@@ -16,7 +19,10 @@ class IdConverter(IntegerConverter):
 def register(app, api):
     app.url_map.converters["id"] = IdConverter
     api.register_converter(IdConverter, lambda _: {"type": "integer", "minimum": 1, "maximum": ID_MAX})
-    for blueprint in (meta.blp, auth.blp, books.blp, authors.blp, circulation.blp, history.blp, users.blp, settings.blp,
-                      stats.blp):
+    notices.register_converter(app, api)
+    for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, archive.blp, authors.blp, languages.blp, circulation.blp,
+                      desk.blp, lists.blp, labels.blp, users.blp, settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp,
+                      imports.blp, exports.blp, passwords.blp, memberships.blp, notices.blp,
+                      history.blp, stats.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

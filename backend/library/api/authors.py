@@ -7,10 +7,10 @@ from ..authz import PUBLIC, STAFF, access
 from .base import Blueprint, json_response
 
 from ..errors import Problem
-from ..schemas.authors import AuthorIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery
+from ..schemas.authors import AuthorIn, AuthorMergeIn, AuthorOut, AuthorPatch, AuthorQuery, SubjectOut, SubjectQuery
 from ..schemas.books import DEEP_PAGE_LIMIT, BookPage, BookQuery
 from ..schemas.common import page_of
-from ..services import catalog
+from ..services import authors as author_service, catalog
 from .pagination import BOOK_LINK_HEADER, LINK_HEADER, book_page_response, page_response
 
 blp = Blueprint("authors", __name__, url_prefix="/api/v1", description="Authors and subjects")
@@ -28,6 +28,7 @@ def get_author_or_404(author_id):
 @blp.route("/authors")
 class AuthorList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listAuthors")
     @blp.arguments(AuthorQuery, location="query")
     @blp.response(200, AuthorPage, headers=LINK_HEADER)
     def get(self, args):
@@ -36,6 +37,7 @@ class AuthorList(MethodView):
         return page_response(items, total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createAuthor")
     @blp.arguments(AuthorIn)
     @blp.response(201, AuthorOut, headers={"Location": {"description": "URL of the new author", "schema": {"type": "string"}}})
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="An author with this name already exists")
@@ -48,12 +50,14 @@ class AuthorList(MethodView):
 @blp.route("/authors/<id:author_id>")
 class AuthorItem(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getAuthor")
     @blp.response(200, AuthorOut)
     def get(self, author_id):
         """Get one author"""
         return get_author_or_404(author_id)
 
     @access(STAFF)
+    @blp.doc(operationId="updateAuthor")
     @blp.arguments(AuthorPatch)
     @blp.response(200, AuthorOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another author has this name")
@@ -62,6 +66,7 @@ class AuthorItem(MethodView):
         return catalog.save_author(get_author_or_404(author_id), data)
 
     @access(STAFF)
+    @blp.doc(operationId="deleteAuthor")
     @blp.response(204)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The author still has books")
     def delete(self, author_id):
@@ -69,9 +74,22 @@ class AuthorItem(MethodView):
         catalog.delete_author(get_author_or_404(author_id))
 
 
+@blp.route("/authors/<id:author_id>/merge")
+class AuthorMerge(MethodView):
+    @access(STAFF)
+    @blp.doc(operationId="mergeAuthors")
+    @blp.arguments(AuthorMergeIn)
+    @blp.response(200, AuthorOut)
+    def post(self, data, author_id):
+        """Merge another author into this one: their books move here (audited) and they are deleted"""
+        author_service.merge(get_author_or_404(author_id), data["duplicate_id"])
+        return get_author_or_404(author_id)
+
+
 @blp.route("/authors/<id:author_id>/books")
 class AuthorBooks(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listAuthorBooks")
     @blp.arguments(BookQuery, location="query")
     @blp.response(200, BookPage, headers=BOOK_LINK_HEADER)
     def get(self, args, author_id):
@@ -84,6 +102,7 @@ class AuthorBooks(MethodView):
 @blp.route("/subjects")
 class SubjectList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listSubjects")
     @blp.arguments(SubjectQuery, location="query")
     @blp.response(200, SubjectPage, headers=LINK_HEADER)
     def get(self, args):

@@ -1,6 +1,6 @@
 """/api/v1/books: the catalog's books."""
 
-from flask import abort, url_for
+from flask import abort, redirect, url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
 from ..authz import PUBLIC, STAFF, access
@@ -8,7 +8,7 @@ from .base import ETAG_HEADER, Blueprint, conditional, json_response
 
 from ..extensions import db
 from ..schemas.books import DEEP_PAGE_LIMIT, BookIn, BookOut, BookPage, BookPatch, BookQuery
-from ..services import catalog
+from ..services import catalog, merge, retire
 from .pagination import BOOK_LINK_HEADER, book_page_response
 
 blp = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books in the catalog")
@@ -21,6 +21,7 @@ def get_book_or_404(book_id):
 @blp.route("")
 class BookList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listBooks")
     @conditional(blp)
     @blp.arguments(BookQuery, location="query")
     @blp.response(200, BookPage, headers={**BOOK_LINK_HEADER, **ETAG_HEADER})
@@ -29,6 +30,7 @@ class BookList(MethodView):
         return json_response(*book_page_response(catalog.book_page(args), args, DEEP_PAGE_LIMIT))
 
     @access(STAFF)
+    @blp.doc(operationId="createBook")
     @blp.arguments(BookIn)
     @blp.response(201, BookOut, headers={"Location": {"description": "URL of the new book", "schema": {"type": "string"}}})
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="A book with this ISBN already exists")
@@ -41,16 +43,23 @@ class BookList(MethodView):
 @blp.route("/<id:book_id>")
 class BookItem(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getBook")
     @conditional(blp)
     @blp.response(200, BookOut, headers=ETAG_HEADER)
+    @blp.alt_response(301, description="The book was merged into another: Location is the survivor's URL",
+                      headers={"Location": {"description": "URL of the book it was merged into", "schema": {"type": "string"}}})
     def get(self, book_id):
-        """Get one book"""
+        """Get one book (a merged book's id answers 301 to the book it was merged into)"""
         found = catalog.book_dicts([book_id])
         if not found:
+            survivor = merge.redirect_target(book_id)
+            if survivor is not None:
+                return redirect(url_for("books.BookItem", book_id=survivor), 301)
             abort(404, description=f"No book with id {book_id}.")
         return json_response(found[0])
 
     @access(STAFF)
+    @blp.doc(operationId="updateBook")
     @blp.arguments(BookPatch)
     @blp.response(200, BookOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another book has this ISBN")
@@ -59,7 +68,10 @@ class BookItem(MethodView):
         return catalog.update_book(get_book_or_404(book_id), data)
 
     @access(STAFF)
+    @blp.doc(operationId="deleteBook")
     @blp.response(204)
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="A copy is still in service, or the book has loan or hold history (archive it)")
     def delete(self, book_id):
-        """Delete a book"""
-        catalog.delete_book(get_book_or_404(book_id))
+        """Delete a book that never circulated, with its withdrawn copies (one with history is archived instead)"""
+        retire.delete_book(get_book_or_404(book_id))

@@ -1,6 +1,9 @@
 """Circulation: copies, members, loans and returns at the desk, holds, reports, the due-date calendar."""
 
-from flask import current_app, g, request, url_for
+from datetime import datetime, time, timedelta, timezone
+from urllib.parse import urlsplit
+
+from flask import current_app, g, url_for
 from flask.views import MethodView
 from sqlalchemy import func, or_, select
 
@@ -10,14 +13,15 @@ from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member, User
 from ..schemas.circulation import (
     CalendarOut, CheckoutIn, CopyIn, CopyOut, CopyPatch, CopyQuery, HoldIn, HoldOut, HoldQuery, LoanOut, LoanQuery,
-    MemberIn, MemberOut, MemberPatch, MemberQuery, ReturnIn, ReturnOut, RulesOut,
+    MemberCreatedOut, MemberIn, MemberOut, MemberPatch, MemberQuery, ReturnIn, ReturnOut, RulesOut,
 )
 from ..schemas.common import PageQuery, page_of
-from ..services import circulation, settings
+from ..services import barcodes, circulation, holdshelf, lists, memberships, notices, settings
 from ..services.catalog import like_pattern
 from .. import clock
-from .base import Blueprint
+from .base import Blueprint, public_url
 from .csvfile import csv_response
+from .passwords import password_link_out
 from .pagination import LINK_HEADER, page_of_query, page_response
 
 blp = Blueprint("circulation", __name__, url_prefix="/api/v1", description="Copies, members, loans and holds")
@@ -44,10 +48,16 @@ def my_member(required=True) -> Member | None:
 # --- presenters: one query per page for the related rows ---------------------------------------------
 
 def copies_out(copies):
+    ids = [c.id for c in copies]
     due = dict(db.session.execute(select(Loan.copy_id, Loan.due_at).where(
-        Loan.copy_id.in_([c.id for c in copies]), Loan.returned_at.is_(None))).all()) if copies else {}
+        Loan.copy_id.in_(ids), Loan.returned_at.is_(None))).all()) if copies else {}
+    titles = dict(db.session.execute(select(Book.id, Book.title).where(
+        Book.id.in_({c.book_id for c in copies}))).all()) if copies else {}
+    used = circulation.copy_history(ids)
     return [{**{k: getattr(c, k) for k in ("id", "book_id", "barcode", "location", "call_number", "notes", "status",
-                                           "created_at", "updated_at")}, "due_at": due.get(c.id)} for c in copies]
+                                           "created_at", "updated_at")},
+             "book_title": titles.get(c.book_id), "due_at": due.get(c.id), "deletable": c.id not in used}
+            for c in copies]
 
 
 def visible_member(member, is_open):
@@ -62,17 +72,20 @@ def visible_member(member, is_open):
 def loans_out(loans, returned=False):
     """returned: the answer to a check-in, which names the member the copy came back from."""
     now = clock.now()
-    max_renewals = rules().max_renewals
+    loan_rules = rules()
+    waiting = circulation.waiting_holds(loan.copy.book_id for loan in loans)
     out = []
     for loan in loans:
         member = loan.returned_from if returned else visible_member(loan.member, loan.returned_at is None)
+        renewal_due, refusal = circulation.renewal(loan, loan_rules, waiting.get(loan.copy.book_id, 0), now)
         out.append({
             "id": loan.id, "copy_id": loan.copy_id, "barcode": loan.copy.barcode, "book_id": loan.copy.book_id,
             "book_title": loan.copy.book.title, "member_id": member.id if member else None,
             "member_name": member.name if member else None, "card_number": member.card_number if member else None,
             "loaned_at": loan.loaned_at, "due_at": loan.due_at, "returned_at": loan.returned_at,
-            "renewals": loan.renewals, "max_renewals": max_renewals,
+            "renewals": loan.renewals, "max_renewals": loan_rules.max_renewals,
             "overdue": loan.returned_at is None and loan.due_at < now,
+            "renewable": refusal is None, "renewal_due_at": renewal_due, "renewal_refusal": refusal,
         })
     return out
 
@@ -80,13 +93,14 @@ def loans_out(loans, returned=False):
 def holds_out(holds):
     positions = circulation.queue_positions(holds)
     out = []
-    for h in holds:
-        member = visible_member(h.member, h.status in ("waiting", "ready"))
+    members = [visible_member(h.member, h.status in ("waiting", "ready")) for h in holds]
+    reachable = notices.reachable(m.id for m in members if m is not None)
+    for h, member in zip(holds, members):
         out.append({
             "id": h.id, "book_id": h.book_id, "book_title": h.book.title, "member_id": member.id if member else None,
             "member_name": member.name if member else None, "placed_at": h.placed_at, "status": h.status,
             "position": positions.get(h.id), "copy_id": h.copy_id, "copy_barcode": h.copy.barcode if h.copy else None,
-            "pickup_by": h.pickup_by,
+            "pickup_by": h.pickup_by, "member_has_email": reachable.get(member.id, False) if member else False,
         })
     return out
 
@@ -96,14 +110,19 @@ def members_out(members):
         select(Loan.member_id, func.count()).where(Loan.member_id.in_([m.id for m in members]),
                                                    Loan.returned_at.is_(None)).group_by(Loan.member_id)
     ).all()) if members else {}
+    user_ids = [m.user_id for m in members if m.user_id]
+    logins = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids))).all()) if user_ids else {}
     return [{**{k: getattr(m, k) for k in ("id", "card_number", "name", "email", "phone", "status", "user_id",
-                                           "created_at", "updated_at")}, "active_loans": counts.get(m.id, 0)}
+                                           "created_at", "updated_at")},
+             "user_email": logins.get(m.user_id), "active_loans": counts.get(m.id, 0)}
             for m in members]
 
 
-def return_out(loan, hold):
-    db.session.refresh(loan)
-    return {"loan": loans_out([loan], returned=True)[0], "hold": holds_out([hold])[0] if hold else None}
+def return_out(loan, hold, action="returned", cleared=None):
+    if loan is not None:
+        db.session.refresh(loan)
+    return {"action": action, "loan": loans_out([loan], returned=True)[0] if loan else None,
+            "hold": holds_out([hold])[0] if hold else None, "cleared": holds_out([cleared])[0] if cleared else None}
 
 
 # --- copies ---------------------------------------------------------------------------------------
@@ -121,6 +140,7 @@ def _barcode_taken(barcode, copy_id=None):
 @blp.route("/books/<id:book_id>/copies")
 class BookCopies(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listBookCopies")
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, CopyPage, headers=LINK_HEADER)
     def get(self, args, book_id):
@@ -130,17 +150,22 @@ class BookCopies(MethodView):
         return page_response(copies_out(items), total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createCopy")
     @blp.arguments(CopyIn)
     @blp.response(201, CopyOut)
     @blp.alt_response(409, description="The barcode is in use", **CONFLICT)
     def post(self, data, book_id):
-        """Add a copy of a book; it goes to the first waiting hold, or on the shelf"""
-        db.get_or_404(Book, book_id, description=f"No book with id {book_id}.")
-        _barcode_taken(data["barcode"])
+        """Add a copy of a book, with the next automatic barcode unless one is given; it goes on the shelf (and
+        on the pull list if someone waits for the book)"""
+        book = db.get_or_404(Book, book_id, description=f"No book with id {book_id}.")
+        if book.archived_at is not None:
+            raise Conflict("The book is archived; restore it before adding copies.")
+        if "barcode" in data:
+            _barcode_taken(data["barcode"])
+        else:
+            data["barcode"] = barcodes.allocate("copy")
         copy = Copy(book_id=book_id, status="available", **data)
         db.session.add(copy)
-        db.session.flush()
-        circulation.shelve_new(copy, rules())
         try:
             db.session.commit()
         except circulation.IntegrityError:
@@ -152,15 +177,18 @@ class BookCopies(MethodView):
 @blp.route("/copies")
 class CopyList(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="listCopies")
     @blp.arguments(CopyQuery, location="query")
     @blp.response(200, CopyPage, headers=LINK_HEADER)
     def get(self, args):
-        """Find copies by barcode or status"""
+        """Find copies by barcode, status, book or the day they were added"""
         query = select(Copy)
-        if args.get("barcode"):
-            query = query.where(Copy.barcode == args["barcode"])
-        if args.get("status"):
-            query = query.where(Copy.status == args["status"])
+        for key, column in (("barcode", Copy.barcode), ("status", Copy.status), ("book_id", Copy.book_id)):
+            if args.get(key):
+                query = query.where(column == args[key])
+        if args.get("added_on"):
+            start = datetime.combine(args["added_on"], time.min, tzinfo=timezone.utc)
+            query = query.where(Copy.created_at >= start, Copy.created_at < start + timedelta(days=1))
         items, total = page_of_query(query, args, [Copy.id])
         return page_response(copies_out(items), total, args)
 
@@ -168,21 +196,24 @@ class CopyList(MethodView):
 @blp.route("/copies/<id:copy_id>")
 class CopyItem(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getCopy")
     @blp.response(200, CopyOut)
     def get(self, copy_id):
         """One copy"""
         return copies_out([get_copy_or_404(copy_id)])[0]
 
     @access(STAFF)
+    @blp.doc(operationId="updateCopy")
     @blp.arguments(CopyPatch)
     @blp.response(200, CopyOut)
     @blp.alt_response(409, description="The copy is on loan or on the hold shelf", **CONFLICT)
     def patch(self, data, copy_id):
         """Change a copy's location, call number, notes, or mark it available, lost or withdrawn"""
         copy = get_copy_or_404(copy_id)
-        return copies_out([circulation.retrying(circulation.update_copy, copy, data, rules())])[0]
+        return copies_out([circulation.retrying(circulation.update_copy, copy, data)])[0]
 
     @access(STAFF)
+    @blp.doc(operationId="deleteCopy")
     @blp.response(204)
     @blp.alt_response(409, description="The copy has loan or hold history; withdraw it instead", **CONFLICT)
     def delete(self, copy_id):
@@ -231,6 +262,7 @@ def _save_member(member, data):
 @blp.route("/members")
 class MemberList(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="listMembers")
     @blp.arguments(MemberQuery, location="query")
     @blp.response(200, MemberPage, headers=LINK_HEADER)
     def get(self, args):
@@ -248,35 +280,53 @@ class MemberList(MethodView):
         return page_response(members_out(items), total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createMember")
     @blp.arguments(MemberIn)
-    @blp.response(201, MemberOut)
-    @blp.alt_response(409, description="The card number or the user is already in use", **CONFLICT)
+    @blp.response(201, MemberCreatedOut)
+    @blp.alt_response(409, description="The card number, the user or the new login's email is already in use",
+                      **CONFLICT)
     def post(self, data):
-        """Register a member (a library card), optionally linked to a user account"""
+        """Register a member (a library card, the next automatic card number unless one is given), optionally
+        linked to a user account or with a new login (the answer then has the link for the member to set their
+        password, unless a temporary one was given)"""
+        if "card_number" not in data:
+            data["card_number"] = barcodes.allocate("card")
+        login, link, raw = data.pop("login", None), None, None
+        if login is not None:
+            user, link, raw = memberships.new_login(login["email"], data["name"], login.get("temporary_password"),
+                                                    current_app.config["LIBRARY_ARGON2"])
+            data["user_id"] = user.id
         out = _save_member(Member(status="active"), data)
+        out["password_link"] = password_link_out(link, raw) if link else None
         return out, {"Location": url_for("circulation.MemberItem", member_id=out["id"])}
 
 
 @blp.route("/members/<id:member_id>")
 class MemberItem(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="getMember")
     @blp.response(200, MemberOut)
     def get(self, member_id):
         """One member"""
         return members_out([get_member_or_404(member_id)])[0]
 
     @access(STAFF)
+    @blp.doc(operationId="updateMember")
     @blp.arguments(MemberPatch)
     @blp.response(200, MemberOut)
     @blp.alt_response(409, description="The user is already linked to another card", **CONFLICT)
     def patch(self, data, member_id):
         """Change a member's details or status (suspended members cannot borrow)"""
-        return _save_member(get_member_or_404(member_id), data)
+        member = get_member_or_404(member_id)
+        if member.status == "pending" and "status" in data:
+            raise Conflict(f"{member.name}'s card is waiting for approval: approve it with a card number.")
+        return _save_member(member, data)
 
 
 @blp.route("/members/me")
 class MyMember(MethodView):
     @access(USER)
+    @blp.doc(operationId="getMyMember")
     @blp.response(200, MemberOut)
     def get(self):
         """Your own library card (404 when your account has none)"""
@@ -286,6 +336,7 @@ class MyMember(MethodView):
 @blp.route("/members/me/calendar")
 class MyCalendar(MethodView):
     @access(USER)
+    @blp.doc(operationId="getMyCalendarUrl")
     @blp.response(200, CalendarOut)
     def get(self):
         """The private URL of your due-date calendar, for a calendar app"""
@@ -293,6 +344,7 @@ class MyCalendar(MethodView):
         return {"url": calendar_url(member, circulation.calendar_token(member, current_app.config["SECRET_KEY"]))}
 
     @access(USER)
+    @blp.doc(operationId="resetMyCalendarUrl")
     @blp.response(200, CalendarOut)
     def post(self):
         """Make a new calendar URL; the old one stops working"""
@@ -302,12 +354,13 @@ class MyCalendar(MethodView):
 
 
 def calendar_url(member, token):
-    return url_for("circulation.Calendar", member_id=member.id, token=token, _external=True)
+    return public_url(url_for("circulation.Calendar", member_id=member.id, token=token))
 
 
 @blp.route("/calendar/<id:member_id>/<string(length=43):token>.ics")
 class Calendar(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getCalendarFeed")
     @blp.doc(responses={"200": {"description": "iCalendar (RFC 5545) of the member's due dates",
                                 "content": {"text/calendar": {"schema": {"type": "string"}}}}})
     def get(self, member_id, token):
@@ -317,7 +370,7 @@ class Calendar(MethodView):
             raise Problem(404, "No calendar at this address.")
         loans = db.session.scalars(select(Loan).where(Loan.member_id == member.id, Loan.returned_at.is_(None))
                                    .order_by(Loan.due_at)).all()
-        body = circulation.icalendar(member, loans, request.host)
+        body = circulation.icalendar(member, loans, urlsplit(current_app.config["LIBRARY_PUBLIC_URL"]).netloc)
         return current_app.response_class(body, mimetype="text/calendar",
                                           headers={"Cache-Control": "private, no-store"})
 
@@ -334,30 +387,22 @@ def get_loan_or_404(loan_id):
 @blp.route("/loans")
 class LoanList(MethodView):
     @access(USER)
+    @blp.doc(operationId="listLoans")
     @blp.arguments(LoanQuery, location="query")
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
-        """Loans, filtered; members see only their own whatever the filters; staff see a member's current loans
-        only (past ones are the member's private reading history)"""
-        query = select(Loan)
-        if not is_staff():  # a member's own loans, whatever member_id says
+        """Loans, filtered and sorted; members see only their own whatever the filters; staff see a member's
+        current loans only (past ones are the member's private reading history)"""
+        own = not is_staff()
+        if own:  # a member's own loans, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
-        elif args.get("member_id"):
-            query = query.where(Loan.returned_at.is_(None))
-        if args.get("active") is not None:
-            query = query.where(Loan.returned_at.is_(None) if args["active"] else Loan.returned_at.is_not(None))
-        if args.get("overdue"):
-            query = query.where(Loan.returned_at.is_(None), Loan.due_at < clock.now())
-        for key, column in (("member_id", Loan.member_id), ("copy_id", Loan.copy_id)):
-            if args.get(key):
-                query = query.where(column == args[key])
-        if args.get("book_id"):
-            query = query.where(Loan.copy_id.in_(select(Copy.id).where(Copy.book_id == args["book_id"])))
-        items, total = page_of_query(query, args, [Loan.returned_at.is_not(None), Loan.due_at, Loan.id])
+        query, order = lists.loans(args, own=own)
+        items, total = page_of_query(query, args, order)
         return page_response(loans_out(items), total, args)
 
     @access(STAFF)
+    @blp.doc(operationId="createLoan")
     @blp.arguments(CheckoutIn)
     @blp.response(201, LoanOut)
     @blp.alt_response(409, description="The copy is not available to this member, the card is suspended, or "
@@ -372,6 +417,7 @@ class LoanList(MethodView):
 @blp.route("/loans/<id:loan_id>")
 class LoanItem(MethodView):
     @access(USER)
+    @blp.doc(operationId="getLoan")
     @blp.response(200, LoanOut)
     def get(self, loan_id):
         """One loan (members: their own)"""
@@ -381,6 +427,7 @@ class LoanItem(MethodView):
 @blp.route("/loans/<id:loan_id>/return")
 class LoanReturn(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="returnLoan")
     @blp.response(200, ReturnOut)
     @blp.alt_response(409, description="Already returned", **CONFLICT)
     def post(self, loan_id):
@@ -392,6 +439,7 @@ class LoanReturn(MethodView):
 @blp.route("/loans/<id:loan_id>/renew")
 class LoanRenew(MethodView):
     @access(USER)
+    @blp.doc(operationId="renewLoan")
     @blp.response(200, LoanOut)
     @blp.alt_response(409, description="A hold is waiting, or the renewal limit is reached", **CONFLICT)
     def post(self, loan_id):
@@ -403,12 +451,16 @@ class LoanRenew(MethodView):
 @blp.route("/returns")
 class Returns(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="returnCopy")
     @blp.arguments(ReturnIn)
     @blp.response(200, ReturnOut)
-    @blp.alt_response(409, description="The copy is not on loan", **CONFLICT)
+    @blp.alt_response(409, description="The copy is neither on loan, nor pulled for a waiting hold, nor on the hold "
+                                       "shelf past its pickup date", **CONFLICT)
     def post(self, data):
-        """Check a copy in by its barcode (the desk)"""
-        return return_out(*circulation.retrying(circulation.return_by_barcode, data["barcode"], rules()))
+        """The desk's return mode: check a copy in by its barcode; a copy pulled from the shelf for a hold is
+        captured (put on the hold shelf), and one whose hold is past its pickup date is cleared"""
+        scan = circulation.retrying(holdshelf.scan_in, data["barcode"], rules())
+        return return_out(scan.loan, scan.hold, scan.action, scan.cleared)
 
 
 # --- holds ----------------------------------------------------------------------------------------
@@ -423,23 +475,22 @@ def get_hold_or_404(hold_id):
 @blp.route("/holds")
 class HoldList(MethodView):
     @access(USER)
+    @blp.doc(operationId="listHolds")
     @blp.arguments(HoldQuery, location="query")
     @blp.response(200, HoldPage, headers=LINK_HEADER)
     def get(self, args):
-        """Holds, filtered; members see only their own; staff see a member's open holds only"""
-        query = select(Hold)
-        if not is_staff():  # a member's own holds, whatever member_id says
+        """Holds, filtered and sorted (the default is a book's queue order); members see only their own; staff see
+        a member's open holds only"""
+        own = not is_staff()
+        if own:  # a member's own holds, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
-        elif args.get("member_id"):
-            query = query.where(Hold.status.in_(("waiting", "ready")))
-        for key, column in (("status", Hold.status), ("book_id", Hold.book_id), ("member_id", Hold.member_id)):
-            if args.get(key):
-                query = query.where(column == args[key])
-        items, total = page_of_query(query, args, [Hold.placed_at, Hold.id])
+        query, order = lists.holds(args, own=own)
+        items, total = page_of_query(query, args, order)
         return page_response(holds_out(items), total, args)
 
     @access(USER)
+    @blp.doc(operationId="createHold")
     @blp.arguments(HoldIn)
     @blp.response(201, HoldOut)
     @blp.alt_response(409, description="Already on hold for this member, or the holds limit is reached", **CONFLICT)
@@ -458,12 +509,14 @@ class HoldList(MethodView):
 @blp.route("/holds/<id:hold_id>")
 class HoldItem(MethodView):
     @access(USER)
+    @blp.doc(operationId="getHold")
     @blp.response(200, HoldOut)
     def get(self, hold_id):
         """One hold (members: their own)"""
         return holds_out([get_hold_or_404(hold_id)])[0]
 
     @access(USER)
+    @blp.doc(operationId="cancelHold")
     @blp.response(204)
     @blp.alt_response(409, description="The hold is already closed", **CONFLICT)
     def delete(self, hold_id):
@@ -480,6 +533,7 @@ def _overdue_query():
 @blp.route("/reports/overdue")
 class Overdue(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="listOverdueLoans")
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
@@ -491,6 +545,7 @@ class Overdue(MethodView):
 @blp.route("/reports/overdue.csv")
 class OverdueCsv(MethodView):
     @access(STAFF)
+    @blp.doc(operationId="exportOverdueLoans")
     @blp.doc(responses={"200": {"description": "The overdue report as CSV",
                                 "content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self):
@@ -506,6 +561,7 @@ class OverdueCsv(MethodView):
 @blp.route("/loan-rules")
 class LoanRules(MethodView):
     @access(PUBLIC)
+    @blp.doc(operationId="getLoanRules")
     @blp.response(200, RulesOut)
     def get(self):
         """The library's loan rules (set by the operator)"""

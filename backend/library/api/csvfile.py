@@ -3,14 +3,23 @@ every cell (no spreadsheet formula can ride in on a title, a barcode or a name).
 
 import csv
 import io
+import re
 
 from flask import current_app, stream_with_context
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet (Excel, LibreOffice, Google Sheets) reads a cell as a formula when it starts with one of these
+# (full-width forms included, which some locales' spreadsheets accept), or with these after leading spaces.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# ... except values it reads as a literal: a plain number (-5, +1.5, -2e3) and a phone number in
+# international notation, "+" and groups of digits separated by single spaces (+1 555 0100), where no
+# operator stands between two operands. Anything else (-1-1, +1-555-0100, =HYPERLINK(...), @SUM(...)) is
+# computed or looked up, so it is escaped.
+LITERAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|\+[0-9]+(?: [0-9]+)+")
 
 
 def cell(value) -> str:
-    """A value as a CSV cell; text a spreadsheet would evaluate as a formula gets a leading apostrophe."""
+    """A value as a CSV cell. Text a spreadsheet would evaluate as a formula gets a leading apostrophe (shown
+    as text, not run); plain numbers and phone numbers stay as they are."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -18,7 +27,9 @@ def cell(value) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    if text.lstrip(" ").startswith(FORMULA_START) and not LITERAL.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_response(filename: str, header: list[str], rows):

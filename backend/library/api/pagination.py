@@ -7,6 +7,7 @@ from flask import request
 from sqlalchemy import func, select
 
 from ..extensions import db
+from .base import request_url
 
 
 def page_response(items, total, args):
@@ -17,7 +18,7 @@ def page_response(items, total, args):
 
     def link(number, rel):
         params["page"] = [str(number)]
-        return f'<{request.base_url}?{urlencode(params, doseq=True)}>; rel="{rel}"'
+        return f'<{request_url()}?{urlencode(params, doseq=True)}>; rel="{rel}"'
 
     links = [link(1, "first")]
     if page > 1:
@@ -53,7 +54,7 @@ def book_page_response(body, args, deep_limit):
     def link(rel, **changes):
         query = {k: v for k, v in params.items() if k not in ("page", "cursor")}
         query.update({k: [str(v)] for k, v in changes.items()})
-        return f'<{request.base_url}?{urlencode(query, doseq=True)}>; rel="{rel}"'
+        return f'<{request_url()}?{urlencode(query, doseq=True)}>; rel="{rel}"'
 
     links = [link("first", page=1)]
     page, per_page = body["page"], body["per_page"]
@@ -79,3 +80,12 @@ BOOK_LINK_HEADER = {
         "schema": {"type": "string"},
     }
 }
+
+
+def page_of_rows(query, args, order_by):
+    """One page of a SELECT of columns, as dicts by column label, and the total: (items, total)."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(
+        query.order_by(*order_by).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+    ).mappings().all()
+    return [dict(row) for row in rows], total

@@ -34,6 +34,7 @@ def get_user_or_404(user_id):
 @blp.route("/users")
 class UserList(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="listUsers")
     @blp.arguments(UserQuery, location="query")
     @blp.response(200, UserPage, headers=LINK_HEADER)
     def get(self, args):
@@ -47,20 +48,25 @@ class UserList(MethodView):
             query = query.where(User.role == role)
         if "active" in args:
             query = query.where(User.is_active.is_(args["active"]))
+        if "reset_requested" in args:
+            requested = User.password_reset_requested_at
+            query = query.where(requested.is_not(None) if args["reset_requested"] else requested.is_(None))
         return paged(query, args, [func.lower(User.email), User.id])
 
     @access(ADMIN)
+    @blp.doc(operationId="createUser")
     @blp.arguments(UserIn)
     @blp.response(201, UserOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="The email is taken")
     def post(self, data):
-        """Create a user with a role and a first password"""
+        """Create a user with a role and a first password: a temporary one unless must_change_password is false"""
         if problems := passwords.problems(data["password"]):
             raise Problem(422, "The request has invalid fields; see errors.", {"password": problems})
         if auth.user_by_email(data["email"]):
             raise Conflict("A user with this email already exists.", {"email": ["A user with this email already exists."]})
         user = User(email=data["email"], display_name=data["display_name"], role=data["role"], is_active=True,
-                    password_hash=passwords.hash_password(data["password"], current_app.config["LIBRARY_ARGON2"]))
+                    password_hash=passwords.hash_password(data["password"], current_app.config["LIBRARY_ARGON2"]),
+                    must_change_password=data["must_change_password"])
         db.session.add(user)
         db.session.commit()
         return user, {"Location": url_for("users.UserItem", user_id=user.id)}
@@ -69,12 +75,14 @@ class UserList(MethodView):
 @blp.route("/users/<id:user_id>")
 class UserItem(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="getUser")
     @blp.response(200, UserOut)
     def get(self, user_id):
         """Get one user"""
         return get_user_or_404(user_id)
 
     @access(ADMIN)
+    @blp.doc(operationId="updateUser")
     @blp.arguments(UserPatch)
     @blp.response(200, UserOut)
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
@@ -99,12 +107,14 @@ class UserItem(MethodView):
 @blp.route("/users/<id:user_id>/sessions")
 class UserSessions(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="listUserSessions")
     @blp.response(200, SessionOut(many=True))
     def get(self, user_id):
         """A user's open browser sessions"""
         return auth.open_sessions(get_user_or_404(user_id))
 
     @access(ADMIN)
+    @blp.doc(operationId="revokeUserSessions")
     @blp.response(204)
     def delete(self, user_id):
         """End all of a user's sessions (their tokens stay)"""
@@ -115,6 +125,7 @@ class UserSessions(MethodView):
 @blp.route("/tokens")
 class TokenList(MethodView):
     @access(USER)
+    @blp.doc(operationId="listTokens")
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, TokenPage, headers=LINK_HEADER)
     def get(self, args):
@@ -122,6 +133,7 @@ class TokenList(MethodView):
         return paged(auth.active_tokens_query(g.principal.user), args, [ApiToken.id])
 
     @access(USER)
+    @blp.doc(operationId="createToken")
     @blp.arguments(TokenIn)
     @blp.response(201, NewTokenOut)
     def post(self, data):
@@ -136,6 +148,7 @@ class TokenList(MethodView):
 @blp.route("/tokens/<id:token_id>")
 class TokenItem(MethodView):
     @access(USER)
+    @blp.doc(operationId="revokeToken")
     @blp.response(204)
     def delete(self, token_id):
         """Revoke one of your tokens at once"""
@@ -148,6 +161,7 @@ class TokenItem(MethodView):
 @blp.route("/audit")
 class Audit(MethodView):
     @access(ADMIN)
+    @blp.doc(operationId="listAuditEvents")
     @blp.arguments(AuditQuery, location="query")
     @blp.response(200, AuditPage, headers=LINK_HEADER)
     def get(self, args):
@@ -158,6 +172,8 @@ class Audit(MethodView):
         for key, column in filters.items():
             if args.get(key) is not None:
                 query = query.where(column == args[key])
+        if args.get("actor_email"):
+            query = query.where(func.lower(AuditEvent.actor) == args["actor_email"].lower())
         if args.get("since"):
             query = query.where(AuditEvent.at >= args["since"])
         if args.get("until"):

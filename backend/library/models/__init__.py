@@ -1,12 +1,19 @@
 """Database models, one module per aggregate."""
 
-from .accounts import ApiToken, AuditEvent, LoginThrottle, User, UserSession
-from .catalog import Author, Book, BookAuthor, Subject, book_subjects
+from .accounts import AccountRequest, ApiToken, AuditEvent, LoginThrottle, PasswordLink, User, UserSession
+from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
 from .circulation import Copy, Hold, Loan, Member
+from .imports import BookImport, ImportBatch
+from .desk import BarcodeSequence
+from .jobs import Job, TaskRun, WorkerBeat
+from .notices import Notice, NoticePreference, NoticeTemplate
+from .operations import IdempotencyKey
 from .settings import Setting
 from .stats import LoanDay
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Author", "Book", "BookAuthor", "Copy", "Hold", "Loan", "LoanDay", "LoginThrottle",
-    "Member", "Setting", "Subject", "User", "UserSession", "book_subjects",
+    "AccountRequest", "ApiToken", "AuditEvent", "Author", "BarcodeSequence", "Book", "BookAuthor", "BookImport",
+    "BookIsbn", "BookRedirect", "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoanDay", "LoginThrottle", "Member",
+    "Notice", "NoticePreference", "NoticeTemplate", "PasswordLink", "Setting", "Subject", "TaskRun", "User",
+    "UserSession", "WorkerBeat", "book_subjects",
 ]

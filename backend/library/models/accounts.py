@@ -1,8 +1,8 @@
-"""Accounts: users, their browser sessions and API tokens, login throttling, and the audit trail."""
+"""Accounts: users, their browser sessions and API tokens, login throttling, password links, and the audit trail."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -25,6 +25,10 @@ class User(Timestamped, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A temporary password set by staff: until the user chooses their own, only that is allowed (authz.py).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The user asked for a new password ("Forgot your password?") and no link has been made since.
+    password_reset_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", passive_deletes=True)
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", passive_deletes=True)
@@ -70,14 +74,60 @@ class ApiToken(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins per account (by lower-cased email, known or not), shared by every worker."""
+    """Failed logins per account (by lower-cased email, known or not) and client address, shared by every
+    worker; client_key "*" counts the account's failures from every address."""
 
     __tablename__ = "login_throttle"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_not_negative"),)
 
     email_key: Mapped[str] = mapped_column(String(EMAIL_MAX), primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+LINK_PURPOSES = ("welcome", "reset")
+
+
+class PasswordLink(db.Model):
+    """A one-time link to set a password: a new account's first (welcome) or a forgotten one (reset).
+
+    Only the SHA-256 of the link's secret is stored; a user has at most one open (unused) link, so a
+    new link replaces the last one."""
+
+    __tablename__ = "password_link"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('welcome', 'reset')", name="purpose_known"),
+        Index("uq_password_link_one_open_per_user", "user_id", unique=True,
+              sqlite_where=text("used_at IS NULL"), postgresql_where=text("used_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class AccountRequest(db.Model):
+    """A public request (a password reset, a sign-up) by the email and address it came with, known account
+    or not: the throttle counts them (services/throttle.py), and they are forgotten after its window."""
+
+    __tablename__ = "account_request"
+    __table_args__ = (Index("ix_account_request_kind_email", "kind", "email_key"),
+                      Index("ix_account_request_kind_address", "kind", "remote_addr"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # reset | register
+    email_key: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    remote_addr: Mapped[str] = mapped_column(String(45))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class AuditEvent(db.Model):

@@ -15,6 +15,9 @@ PUBLISHER_MAX = 200
 SUBJECT_MAX = 100
 DESCRIPTION_MAX = 10_000
 URL_MAX = 2000
+EDITION_MAX = 100
+BOOK_CALL_NUMBER_MAX = 100
+COVER_ID_LENGTH = 32  # hex digits of a stored cover's content hash (services/covers.py)
 YEAR_MIN, YEAR_MAX = 1000, 2100
 
 
@@ -71,6 +74,8 @@ class Book(Timestamped, db.Model):
         CheckConstraint(f"published_year BETWEEN {YEAR_MIN} AND {YEAR_MAX}", name="published_year_range"),
         CheckConstraint("length(isbn) = 13", name="isbn_13_digits"),
         Index("ix_book_title_lower_id", text("lower(title)"), "id"),  # keyset pages by title
+        Index("ix_book_archived_at", "archived_at", sqlite_where=text("archived_at IS NOT NULL"),
+              postgresql_where=text("archived_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,14 +87,49 @@ class Book(Timestamped, db.Model):
     language: Mapped[str | None] = mapped_column(String(2), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     cover_url: Mapped[str | None] = mapped_column(String(URL_MAX))
+    edition: Mapped[str | None] = mapped_column(String(EDITION_MAX))  # MARC 250
+    call_number: Mapped[str | None] = mapped_column(String(BOOK_CALL_NUMBER_MAX))  # the book's class mark (082/050 ...)
+    # A cover stored in LIBRARY_DATA_DIR/covers (uploaded or taken from a lookup), served by nginx.
+    cover_id: Mapped[str | None] = mapped_column(String(COVER_ID_LENGTH))
     # The title's words, lower case without accents (services/search.py keeps it): exact-title matches rank first.
     title_key: Mapped[str | None] = mapped_column(String(TITLE_MAX), index=True)
+    # Archived: out of the catalog, its lists and its search index (migration 0008's triggers), kept with its
+    # copies and loan history for statistics; staff restore it (services/retire.py).
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author_links: Mapped[list[BookAuthor]] = relationship(
         back_populates="book", order_by=BookAuthor.position, cascade="all, delete-orphan", passive_deletes=True
     )
     subjects: Mapped[list[Subject]] = relationship(secondary=book_subjects, order_by=Subject.name)
+    isbn_links: Mapped[list["BookIsbn"]] = relationship(
+        back_populates="book", order_by="BookIsbn.isbn", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def authors(self):
         return [link.author for link in self.author_links]
+
+
+class BookIsbn(db.Model):
+    """A book's other ISBNs (another binding or printing, the ISBN-10 of a set, the repeated 020s of an imported
+    MARC record: the first valid one is book.isbn, the rest are kept here, or the ISBNs of books merged into it).
+    Not unique across books: a set's ISBN may be on every volume's record, and a shared ISBN is what marks two
+    books as likely duplicates (services/duplicates.py)."""
+
+    __tablename__ = "book_isbn"
+    __table_args__ = (CheckConstraint("length(isbn) = 13", name="isbn_13_digits"),)
+
+    book_id: Mapped[int] = mapped_column(ForeignKey("book.id", ondelete="CASCADE"), primary_key=True)
+    isbn: Mapped[str] = mapped_column(String(13), primary_key=True, index=True)
+
+    book: Mapped[Book] = relationship(back_populates="isbn_links")
+
+
+class BookRedirect(db.Model):
+    """A book merged into another: its id answers 301 to the survivor (services/merge.py)."""
+
+    __tablename__ = "book_redirect"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # the merged book's old id
+    book_id: Mapped[int] = mapped_column(ForeignKey("book.id", ondelete="CASCADE"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

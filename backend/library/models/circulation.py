@@ -16,7 +16,7 @@ from .catalog import Book, Timestamped
 from .types import UTCDateTime, utcnow
 
 COPY_STATUSES = ("available", "on_loan", "on_hold_shelf", "lost", "withdrawn")
-MEMBER_STATUSES = ("active", "suspended")
+MEMBER_STATUSES = ("active", "suspended", "pending")  # pending: signed up, waiting for staff to approve
 HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
 OPEN_HOLD = "status IN ('waiting', 'ready')"
 CLOSED_HOLD = "status IN ('fulfilled', 'cancelled', 'expired')"
@@ -43,20 +43,22 @@ class Copy(Timestamped, db.Model):
     call_number: Mapped[str | None] = mapped_column(String(CALL_NUMBER_MAX))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="available")
-    # When the copy was last lent: kept by a trigger on loan (migration 0013), for the weeding list.
+    # When the copy was last lent: kept by a trigger on loan (migration 0017), for the weeding list.
     last_loaned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     book: Mapped[Book] = relationship()
 
 
 class Member(Timestamped, db.Model):
-    """A library card holder; optionally linked to a user account (then they see their own loans)."""
+    """A library card holder; optionally linked to a user account (then they see their own loans).
+    A pending member (self-registration) has no card number until staff approve them."""
 
     __tablename__ = "member"
-    __table_args__ = (CheckConstraint(_in("status", MEMBER_STATUSES), name="status_known"),)
+    __table_args__ = (CheckConstraint(_in("status", MEMBER_STATUSES), name="status_known"),
+                      CheckConstraint("status = 'pending' OR card_number IS NOT NULL", name="card_unless_pending"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    card_number: Mapped[str] = mapped_column(String(CARD_MAX), unique=True)
+    card_number: Mapped[str | None] = mapped_column(String(CARD_MAX), unique=True)
     name: Mapped[str] = mapped_column(String(MEMBER_NAME_MAX))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(PHONE_MAX))

@@ -13,6 +13,11 @@ same words, scored in Python with pg_trgm's formula (services/search.py).
 
 The bulk importer pauses the triggers for its own transactions (pause_sync) and builds the index
 once at the end (rebuild_index); `flask --app library reindex` rebuilds it all.
+
+The DDL below is what migration 0004 creates (0004 runs it). Migration 0008 replaced the refreshing triggers
+(SQLite) and book_search_refresh (PostgreSQL) with copies that leave archived books out of the index
+(book.archived_at, services/retire.py); rebuild_index, which 0004 also runs, indexes every book, so callers
+after 0008 follow it with drop_archived.
 """
 
 from sqlalchemy import Column, Connection, String, Table, text
@@ -182,6 +187,13 @@ def rebuild_index(connection: Connection, after_id: int = 0) -> None:
         connection.execute(
             text("SELECT book_search_refresh(ARRAY(SELECT id FROM book WHERE id > :after))"), {"after": after_id}
         )
+
+
+def drop_archived(connection: Connection) -> None:
+    """Take archived books out of the index (after rebuild_index, which indexes every book)."""
+    column = "rowid" if connection.dialect.name == "sqlite" else "book_id"
+    connection.execute(text(f"DELETE FROM book_search WHERE {column} IN "
+                            "(SELECT id FROM book WHERE archived_at IS NOT NULL)"))
 
 
 def pause_sync(connection: Connection) -> None:

@@ -1,6 +1,6 @@
 """Statistics kept as the loans happen: loans and returns per day.
 
-Triggers on loan (migration 0013_stats, on both databases) keep loan_day right for every insert, return, change and
+Triggers on loan (migration 0017_stats, on both databases) keep loan_day right for every insert, return, change and
 delete of a loan, however it is written, so the dashboard's chart reads one row per day instead of counting the
 loans of a long period. The same triggers keep copy.last_loaned_at and member.last_borrowed_month.
 

@@ -6,9 +6,10 @@ from marshmallow import fields, validate
 from ..extensions import ma as flask_ma
 from ..models import ApiToken, AuditEvent, User
 from ..models.accounts import DISPLAY_NAME_MAX, EMAIL_MAX, ROLES, TOKEN_NAME_MAX
+from ..models.circulation import MEMBER_STATUSES
 from ..services.auth import SCOPES
-from ..services.passwords import MAX_LENGTH
-from .common import PageQuery, StrictBoolean, StrictSchema, Text, has_lone_surrogate
+from ..services.passwords import MAX_LENGTH, MIN_LENGTH
+from .common import Integer, PageQuery, StrictBoolean, StrictSchema, Text, has_lone_surrogate
 
 
 class Email(fields.Email):
@@ -35,9 +36,12 @@ class PasswordField(fields.String):
         return value
 
 
-def Password(**kwargs):  # noqa: N802 - a field factory
-    return PasswordField(validate=validate.Length(max=MAX_LENGTH), metadata={"maxLength": MAX_LENGTH, "format": "password"},
-                         **kwargs)
+def Password(new=False, metadata=None, **kwargs):  # noqa: N802 - a field factory
+    """A password field; a new one (new=True) states the policy's length in the spec (the service checks it,
+    with the common-password list, which no schema can state)."""
+    metadata = {"maxLength": MAX_LENGTH, "format": "password", **({"minLength": MIN_LENGTH} if new else {}),
+                **(metadata or {})}
+    return PasswordField(validate=validate.Length(max=MAX_LENGTH), metadata=metadata, **kwargs)
 
 
 class UserOut(flask_ma.SQLAlchemySchema):
@@ -52,13 +56,19 @@ class UserOut(flask_ma.SQLAlchemySchema):
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
     last_login_at = fields.AwareDateTime(allow_none=True, required=True)
+    must_change_password = fields.Boolean(required=True, metadata={
+        "description": "The password is a temporary one: until it is changed, only that is allowed"})
+    password_reset_requested_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "When the user asked for a new password (\"Forgot your password?\"), until a link is made"})
 
 
 class UserIn(StrictSchema):
     email = Email(required=True)
     display_name = Text(DISPLAY_NAME_MAX, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    password = Password(required=True)
+    password = Password(new=True, required=True)
+    must_change_password = StrictBoolean(load_default=True, metadata={
+        "description": "A temporary password (the default): the user must choose their own at first login"})
 
 
 class UserPatch(StrictSchema):
@@ -73,6 +83,7 @@ class UserQuery(PageQuery):
     q = Text(200, allow_none=True, metadata={"description": "Case-insensitive match on email and display name"})
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
+    reset_requested = fields.Boolean(metadata={"description": "true: users who asked for a new password"})
 
 
 class LoginIn(StrictSchema):
@@ -80,14 +91,25 @@ class LoginIn(StrictSchema):
     password = Password(required=True)
 
 
+class CardRef(ma.Schema):
+    """Which library card an account has, enough for the SPA to know what to offer (GET /members/me has the rest)."""
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(MEMBER_STATUSES)})
+
+
 class AuthState(ma.Schema):
     """The caller as the SPA sees it."""
 
-    user = fields.Nested(UserOut, required=True)
+    user = fields.Nested(UserOut, required=True, allow_none=True,
+                         metadata={"description": "null for a visitor (not logged in, or the session has ended)"})
+    member = fields.Nested(CardRef, required=True, allow_none=True,
+                           metadata={"description": "The user's library card; null for a visitor or an account "
+                                                    "without one"})
     csrf_token = fields.String(allow_none=True, required=True,
                                metadata={"description": "Send as X-CSRFToken on cookie-authenticated writes"})
-    via = fields.String(metadata={"enum": ["session", "token"]})
-    scopes = fields.List(fields.String(metadata={"enum": list(SCOPES)}))
+    via = fields.String(metadata={"enum": ["session", "token"], "description": "Absent for a visitor"})
+    scopes = fields.List(fields.String(metadata={"enum": list(SCOPES)}), metadata={"description": "Absent for a visitor"})
 
 
 class CsrfOut(ma.Schema):
@@ -96,7 +118,7 @@ class CsrfOut(ma.Schema):
 
 class PasswordChangeIn(StrictSchema):
     current_password = Password(required=True)
-    new_password = Password(required=True)
+    new_password = Password(new=True, required=True)
 
 
 class SessionOut(ma.Schema):
@@ -126,8 +148,10 @@ class NewTokenOut(TokenOut):
 class TokenIn(StrictSchema):
     name = Text(TOKEN_NAME_MAX, required=True)
     scopes = fields.List(fields.String(validate=validate.OneOf(SCOPES)), required=True,
-                         validate=validate.Length(min=1, max=len(SCOPES)))
-    expires_in_days = fields.Integer(strict=True, load_default=90, validate=validate.Range(1, 365))
+                         validate=validate.Length(min=1, max=len(SCOPES)), metadata={
+                             "description": "At most what your role has (members and librarians: read, write; "
+                                            "admins also admin) and, with a token, what it has: else a 422"})
+    expires_in_days = Integer(load_default=90, validate=validate.Range(1, 365))
 
 
 class AuditOut(flask_ma.SQLAlchemySchema):
@@ -146,6 +170,8 @@ class AuditOut(flask_ma.SQLAlchemySchema):
 
 class AuditQuery(PageQuery):
     actor = fields.Integer(validate=validate.Range(1, 2**31 - 1), metadata={"description": "User id of the actor"})
+    actor_email = Text(EMAIL_MAX, allow_none=True, metadata={
+        "description": "The actor as recorded: their email (case-insensitive), or system for the command line"})
     action = Text(50, allow_none=True, metadata={"description": "e.g. book.update, auth.login"})
     resource_type = fields.String(validate=validate.OneOf(["book", "author", "user", "token", "copy", "member", "loan",
                                                            "hold"]))

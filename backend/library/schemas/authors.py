@@ -5,7 +5,7 @@ from marshmallow import fields
 from ..extensions import ma as flask_ma
 from ..models import Author
 from ..models.catalog import NAME_MAX
-from .common import PageQuery, StrictSchema, Text
+from .common import Id, PageQuery, StrictSchema, Text
 
 
 class AuthorOut(flask_ma.SQLAlchemySchema):
@@ -29,6 +29,11 @@ class AuthorPatch(AuthorIn):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("partial", True)
         super().__init__(*args, **kwargs)
+
+
+class AuthorMergeIn(StrictSchema):
+    duplicate_id = Id(required=True, metadata={"description": "The author to merge into this one: their books move "
+                                                             "here and they are deleted"})
 
 
 class AuthorQuery(PageQuery):

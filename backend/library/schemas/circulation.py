@@ -7,8 +7,10 @@ from ..models.circulation import (
     BARCODE_MAX, CALL_NUMBER_MAX, CARD_MAX, COPY_STATUSES, HOLD_STATUSES, LOCATION_MAX, MEMBER_NAME_MAX,
     MEMBER_STATUSES, NOTES_MAX, PHONE_MAX,
 )
+from ..services.lists import HOLD_SORTS, LOAN_SORTS
 from .accounts import Email
 from .common import ID_MAX, Id, PageQuery, StrictSchema, Text
+from .passwords import NewLoginIn, PasswordLinkOut
 
 
 CODE_PATTERN = r"^[A-Za-z0-9._/-]+$"
@@ -26,18 +28,22 @@ def Code(max_length, metadata=None, **kwargs):  # noqa: N802 - barcodes and card
 class CopyOut(ma.Schema):
     id = fields.Integer(required=True)
     book_id = fields.Integer(required=True)
+    book_title = fields.String(required=True)
     barcode = fields.String(required=True)
     location = fields.String(allow_none=True, required=True)
     call_number = fields.String(allow_none=True, required=True)
     notes = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, metadata={"enum": list(COPY_STATUSES)})
     due_at = fields.AwareDateTime(allow_none=True, required=True, metadata={"description": "When on loan"})
+    deletable = fields.Boolean(required=True, metadata={
+        "description": "Never lent nor held, so it can be deleted; otherwise withdraw it"})
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
 
 
 class CopyIn(StrictSchema):
-    barcode = Code(BARCODE_MAX, required=True)
+    barcode = Code(BARCODE_MAX, metadata={
+        "description": "Left out: the next automatic barcode (the settings' prefix and counter)"})
     location = Text(LOCATION_MAX, allow_none=True)
     call_number = Text(CALL_NUMBER_MAX, allow_none=True)
     notes = Text(NOTES_MAX, multiline=True, allow_none=True)
@@ -54,35 +60,53 @@ class CopyPatch(StrictSchema):
 class CopyQuery(PageQuery):
     barcode = Code(BARCODE_MAX)
     status = fields.String(validate=validate.OneOf(COPY_STATUSES))
+    book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    added_on = fields.Date(metadata={"description": "Copies added on this day (UTC), e.g. to print their labels"})
 
 
 class MemberOut(ma.Schema):
     id = fields.Integer(required=True)
-    card_number = fields.String(required=True)
+    card_number = fields.String(allow_none=True, required=True, metadata={"description": "None while pending"})
     name = fields.String(required=True)
     email = fields.String(allow_none=True, required=True)
     phone = fields.String(allow_none=True, required=True)
     status = fields.String(required=True, metadata={"enum": list(MEMBER_STATUSES)})
     user_id = fields.Integer(allow_none=True, required=True)
+    user_email = fields.String(allow_none=True, required=True, metadata={"description": "The linked account's login"})
     active_loans = fields.Integer(required=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
 
 
+class MemberCreatedOut(MemberOut):
+    password_link = fields.Nested(PasswordLinkOut, allow_none=True, required=True, metadata={
+        "description": "With a new login and no temporary password: the link for the member to set theirs"})
+
+
 class MemberIn(StrictSchema):
-    card_number = Code(CARD_MAX, required=True)
+    card_number = Code(CARD_MAX, metadata={
+        "description": "Left out: the next automatic card number (the settings' prefix and counter)"})
     name = Text(MEMBER_NAME_MAX, required=True)
     email = Email(allow_none=True)
     phone = Text(PHONE_MAX, allow_none=True)
     user_id = Id(allow_none=True, metadata={"description": "Link the card to a user account"})
     user_email = Email(metadata={"description": "Link the card to the user account with this email (instead of user_id)"})
+    login = fields.Nested(NewLoginIn, metadata={
+        "description": "Or give the card a new account (at most one of user_id, user_email and login)"})
+
+    @ma.validates_schema
+    def one_account(self, data, **kwargs):
+        if sum(key in data for key in ("user_id", "user_email", "login")) > 1:
+            raise ma.ValidationError("Give at most one of user_id, user_email and login.", "_schema")
 
 
 class MemberPatch(StrictSchema):
+    card_number = Code(CARD_MAX)
     name = Text(MEMBER_NAME_MAX)
     email = Email(allow_none=True)
     phone = Text(PHONE_MAX, allow_none=True)
-    status = fields.String(validate=validate.OneOf(MEMBER_STATUSES))
+    status = fields.String(validate=validate.OneOf(["active", "suspended"]),
+                           metadata={"description": "pending cards are approved with POST .../approve"})
     user_id = Id(allow_none=True)
     user_email = Email(metadata={"description": "Link the card to the user account with this email"})
 
@@ -108,9 +132,16 @@ class LoanOut(ma.Schema):
     renewals = fields.Integer(required=True)
     max_renewals = fields.Integer(required=True)
     overdue = fields.Boolean(required=True)
+    renewable = fields.Boolean(required=True, metadata={"description": "A renewal would be granted now"})
+    renewal_due_at = fields.AwareDateTime(allow_none=True, required=True, metadata={
+        "description": "The due date a renewal would give: the current one plus a loan period"})
+    renewal_refusal = fields.String(allow_none=True, required=True, metadata={
+        "description": "Why the loan cannot be renewed now"})
 
 
 class CheckoutIn(StrictSchema):
+    OPENAPI_EXTRA = {"oneOf": [{"required": ["card_number"]}, {"required": ["member_id"]}]}
+
     barcode = Code(BARCODE_MAX, required=True)
     card_number = Code(CARD_MAX)
     member_id = Id()
@@ -131,6 +162,8 @@ class LoanQuery(PageQuery):
     member_id = fields.Integer(validate=validate.Range(1, ID_MAX))
     copy_id = fields.Integer(validate=validate.Range(1, ID_MAX))
     book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    sort = fields.String(validate=validate.OneOf(LOAN_SORTS), metadata={
+        "description": "Default: on loan first by due date, then returned ones; -x sorts descending"})
 
 
 class HoldOut(ma.Schema):
@@ -145,12 +178,19 @@ class HoldOut(ma.Schema):
     copy_id = fields.Integer(allow_none=True, required=True)
     copy_barcode = fields.String(allow_none=True, required=True)
     pickup_by = fields.AwareDateTime(allow_none=True, required=True)
+    member_has_email = fields.Boolean(required=True, metadata={
+        "description": "false: the member has no e-mail address and is not told when the hold is ready"})
 
 
 class ReturnOut(ma.Schema):
-    loan = fields.Nested(LoanOut, required=True)
+    action = fields.String(required=True, metadata={"enum": ["returned", "captured", "cleared"], "description": (
+        "returned: the loan was checked in; captured: the copy was not on loan but pulled for a waiting hold; "
+        "cleared: the copy was on the hold shelf for a hold past its pickup date, which expired")})
+    loan = fields.Nested(LoanOut, allow_none=True, required=True, metadata={"description": "The loan checked in"})
     hold = fields.Nested(HoldOut, allow_none=True, required=True,
                          metadata={"description": "The hold the copy was captured for: put it on the hold shelf"})
+    cleared = fields.Nested(HoldOut, allow_none=True, required=True,
+                            metadata={"description": "The expired hold that was cleared"})
 
 
 class HoldIn(StrictSchema):
@@ -163,6 +203,7 @@ class HoldQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(HOLD_STATUSES))
     book_id = fields.Integer(validate=validate.Range(1, ID_MAX))
     member_id = fields.Integer(validate=validate.Range(1, ID_MAX))
+    sort = fields.String(validate=validate.OneOf(HOLD_SORTS), metadata={"description": "Default: placed_at (the queue)"})
 
 
 class RulesOut(ma.Schema):

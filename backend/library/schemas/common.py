@@ -53,6 +53,35 @@ class Text(fields.String):
         return value
 
 
+# An http(s) URL: a host name (letters, digits, hyphens, dots), an IPv4 address or a bracketed IPv6 address, an
+# optional port, then a path, query or fragment of printable characters without spaces, quotes, <, >, \, ^, `,
+# {, | or }. The same expression validates the field and is its pattern in the spec, so the two always agree.
+_URL_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])"
+HTTP_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://" + _URL_HOST + r"(?::[0-9]{1,5})?(?:[/?#][!#-;=?-\[\]_a-z~\u00a0-\ud7ff\ue000-\ufefe\uff00-\ufffd]*)?$"
+
+
+class Url(fields.String):
+    """An http or https URL (HTTP_URL_PATTERN), at most max_length characters; no spaces or control
+    characters (NUL breaks PostgreSQL). An empty string means no value, like Text."""
+
+    def __init__(self, max_length, **kwargs):
+        self.max_length = max_length
+        super().__init__(**kwargs)
+        self.regex = re.compile(HTTP_URL_PATTERN)
+        self.metadata.setdefault("maxLength", max_length)
+        self.metadata.setdefault("pattern", f"^(?:{HTTP_URL_PATTERN[1:-1]})?$" if self.allow_none else HTTP_URL_PATTERN)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > self.max_length:
+            raise ma.ValidationError(f"At most {self.max_length} characters.")
+        if not value and self.allow_none:
+            return None
+        if not self.regex.fullmatch(value):
+            raise ma.ValidationError("Not a valid http or https URL.")
+        return value
+
+
 class StrictBoolean(fields.Boolean):
     """true or false only (marshmallow's Boolean also takes 0, 1, "yes" ...)."""
 
@@ -62,8 +91,21 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class Integer(fields.Integer):
+    """JSON Schema's integer, which the spec promises: 5, and 5.0 or 5e0 (a number without a fraction), loaded
+    as 5; never true, "5" or 5.5 (marshmallow's strict Integer also refuses 5.0, which the spec allows)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
 def Id(**kwargs):  # noqa: N802 - a field factory named like a field
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+    return Integer(validate=validate.Range(min=1, max=ID_MAX), **kwargs)
 
 
 class StrictSchema(ma.Schema):

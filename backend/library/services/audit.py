@@ -5,24 +5,40 @@ actor is the request's principal (flask.g.principal) or "system" for the command
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from .. import metrics
 from ..models import ApiToken, AuditEvent, Author, Book, Copy, Hold, Loan, Member, User
 
 log = logging.getLogger("library.audit")
 AUDITED = {Book: "book", Author: "author", User: "user", Copy: "copy", Member: "member"}  # captured on flush
 RESOURCE_TYPES = {**AUDITED, ApiToken: "token", Loan: "loan", Hold: "hold"}  # circulation records its own events
 SECRET_FIELDS = {"password_hash", "token_hash", "id_hash"}
-LABELS = {"author_links": "authors", "subjects": "subjects"}
+LABELS = {"author_links": "authors", "subjects": "subjects", "isbn_links": "other_isbns"}
 SKIP_FIELDS = {"id", "created_at", "updated_at", "last_login_at", "book_links", "sessions", "tokens", "calendar_salt",
-               "book"}
+               "book", "password_reset_requested_at"}
+_acting_as = ContextVar("audit_acting_as", default=None)
+
+
+@contextmanager
+def acting_as(user):
+    """Record what happens inside as done by `user` (e.g. a visitor signing up: their new account)."""
+    reset = _acting_as.set(user)
+    try:
+        yield
+    finally:
+        _acting_as.reset(reset)
 
 
 def current_actor():
     """The user behind this request, or None (anonymous, or the command line)."""
+    if (acting := _acting_as.get()) is not None:
+        return acting
     principal = g.get("principal") if has_request_context() else None
     return principal.user if principal is not None else None
 
@@ -30,7 +46,8 @@ def current_actor():
 def _label(obj):
     if isinstance(obj, str):
         return obj
-    return getattr(obj, "name", None) or getattr(getattr(obj, "author", None), "name", None) or str(obj)
+    return (getattr(obj, "name", None) or getattr(getattr(obj, "author", None), "name", None)
+            or getattr(obj, "isbn", None) or str(obj))
 
 
 def _value(value):
@@ -64,8 +81,8 @@ def _changes(obj, created: bool) -> dict:
     return summary
 
 
-def record(action, actor=None, actor_label=None, resource=None, summary=None, session=None):
-    """Add an audit event to the current transaction (and a log line without secrets)."""
+def record(action, actor=None, actor_label=None, resource=None, summary=None, session=None, level=logging.INFO):
+    """Add an audit event to the current transaction (and a log line without secrets, at level)."""
     from ..extensions import db
 
     actor = actor if actor is not None else current_actor()
@@ -79,12 +96,16 @@ def record(action, actor=None, actor_label=None, resource=None, summary=None, se
         resource_id=getattr(resource, "id", None),
         summary=summary or {},
     )
-    (session or db.session).add(event_row)
-    log.info("%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
+    session = session or db.session
+    session.add(event_row)
+    metrics.note_event(session, action)
+    log.log(level, "%s by %s %s:%s", action, label, resource_type or "-", event_row.resource_id or "-")
     return event_row
 
 
 def log_auth(action, who):
+    if action == "login.throttled":
+        metrics.login_throttled()
     log.info("%s for %s", action, who)
 
 
@@ -102,4 +123,6 @@ def _after_flush(session, _context):
                 summary = _changes(obj, created=verb == "create")
                 if not summary:
                     continue
-            record(f"{kind}.{verb}", resource=obj, summary=summary, session=session)
+            # DEBUG: the trail in the database has them in full, and a bulk load (the demo data on the first
+            # start, an import) would otherwise print a line per record.
+            record(f"{kind}.{verb}", resource=obj, summary=summary, session=session, level=logging.DEBUG)

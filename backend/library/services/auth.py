@@ -1,6 +1,7 @@
 """Authentication: login with throttling, server-side sessions, API tokens, CSRF tokens."""
 
 import hashlib
+import ipaddress
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -24,9 +25,14 @@ TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at / last_used_at are written a
 CSRF_MAX_AGE = 3600
 SCOPES = ("read", "write", "admin")
 ROLE_SCOPES = {"admin": {"read", "write", "admin"}, "librarian": {"read", "write"}, "member": {"read", "write"}}
-# Login throttling per account: after FREE_FAILURES the wait doubles from 1 s up to MAX_BACKOFF,
-# and at most MAX_FAILURES failures are evaluated in a WINDOW.
+# Login throttling, keyed by account and client address (an IPv4 address, or an IPv6 /64: one host's share),
+# so that a stranger's failures slow the stranger, not the owner: after FREE_FAILURES from one client the
+# wait doubles from 1 s up to MAX_BACKOFF, and at most MAX_FAILURES are evaluated per client in a WINDOW.
+# Across all clients an account takes ACCOUNT_MAX_FAILURES failures a WINDOW (a distributed guess); beyond
+# that only clients with no failure of their own for it are still heard (the owner, from their usual device).
 FREE_FAILURES, MAX_BACKOFF, MAX_FAILURES, WINDOW = 5, 60, 100, timedelta(hours=1)
+ACCOUNT_MAX_FAILURES = 1000
+ALL_CLIENTS = "*"
 BAD_LOGIN = "Incorrect email or password."
 
 
@@ -51,20 +57,35 @@ class Principal:
 
 # --- login and throttling ---------------------------------------------------------------------------
 
-def _throttle_row(key: str, now) -> LoginThrottle:
-    """The account's counter, locked for this transaction (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE)."""
+def client_key(address: str | None) -> str:
+    """The throttle's key for a client address: the IPv4 address, or the /64 network of an IPv6 address (a
+    host or home network gets a whole /64, so single addresses would cost an attacker nothing)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return "unknown"
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
+def _throttle_row(email_key: str, client: str, now) -> LoginThrottle:
+    """A counter, locked for this transaction (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE)."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(LoginThrottle).values(email_key=key, failures=0, window_started_at=now,
-                                                    last_failure_at=now).on_conflict_do_nothing())
-    row = db.session.scalars(select(LoginThrottle).where(LoginThrottle.email_key == key).with_for_update()).one()
+    db.session.execute(insert(LoginThrottle).values(email_key=email_key, client_key=client, failures=0,
+                                                    window_started_at=now, last_failure_at=now).on_conflict_do_nothing())
+    row = db.session.scalars(select(LoginThrottle).where(LoginThrottle.email_key == email_key,
+                                                         LoginThrottle.client_key == client).with_for_update()).one()
     if now - row.window_started_at >= WINDOW:
         row.failures, row.window_started_at = 0, now
     return row
 
 
-def _retry_after(row: LoginThrottle, now) -> int:
-    """Seconds the account must wait before another attempt is evaluated (0: go ahead)."""
-    if row.failures >= MAX_FAILURES:
+def _retry_after(row: LoginThrottle, account: LoginThrottle, now) -> int:
+    """Seconds this client must wait before its next attempt at this account is evaluated (0: go ahead)."""
+    if account.failures >= ACCOUNT_MAX_FAILURES and row.failures > 0:
+        wait_until = account.window_started_at + WINDOW
+    elif row.failures >= MAX_FAILURES:
         wait_until = row.window_started_at + WINDOW
     elif row.failures >= FREE_FAILURES:
         wait_until = row.last_failure_at + timedelta(seconds=min(2 ** (row.failures - FREE_FAILURES), MAX_BACKOFF))
@@ -73,33 +94,50 @@ def _retry_after(row: LoginThrottle, now) -> int:
     return max(0, math.ceil((wait_until - now).total_seconds()))
 
 
-def login(email: str, password: str, hash_params: tuple, user_agent: str | None) -> tuple[UserSession, str]:
-    """Check the credentials (throttled per account) and open a session; returns it and its raw id (the cookie).
+def _count_failure(row: LoginThrottle, now) -> None:
+    if row.failures == 0:
+        row.window_started_at = now
+    row.failures += 1
+    row.last_failure_at = now
+
+
+def login(email: str, password: str, hash_params: tuple, user_agent: str | None,
+          client_address: str | None = None) -> tuple[UserSession, str]:
+    """Check the credentials (throttled per account and client address) and open a session; returns it and
+    its raw id (the cookie).
 
     Unknown email, wrong password and a disabled account all answer the same 401 after the same work
-    (an Argon2 verify against a dummy hash when there is no user).
+    (an Argon2 verify against a dummy hash when there is no user). A client's first failure past its free
+    ones (and the account's past its ceiling) is a lockout, recorded in the audit trail.
     """
     key = email.strip().lower()
+    client = client_key(client_address)
     now = clock.now()
     # Counters whose window is over hold nothing worth keeping; this keeps the table small.
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - WINDOW,
                                                    LoginThrottle.email_key != key))
-    row = _throttle_row(key, now)
-    if wait := _retry_after(row, now):
+    account = _throttle_row(key, ALL_CLIENTS, now)  # always locked first: one lock order, no deadlock
+    row = _throttle_row(key, client, now)
+    if wait := _retry_after(row, account, now):
         db.session.commit()
-        audit.log_auth("login.throttled", key)
-        raise Problem(429, "Too many failed logins for this account; try again later.", headers={"Retry-After": str(wait)})
+        audit.log_auth("login.throttled", f"{key} from {client}")
+        raise Problem(429, "Too many failed logins for this account from your address; try again later.",
+                      headers={"Retry-After": str(wait)})
     user = db.session.scalar(select(User).where(User.email == key))
     ok = passwords.verify(user.password_hash if user else None, password, hash_params)
     if not ok or not user.is_active:
-        if row.failures == 0:
-            row.window_started_at = now
-        row.failures += 1
-        row.last_failure_at = now
-        audit.record("auth.login_failed", actor=user, actor_label=key[:254])
+        _count_failure(row, now)
+        _count_failure(account, now)
+        audit.record("auth.login_failed", actor=user, actor_label=key[:254], summary={"client": client})
+        if row.failures == FREE_FAILURES or account.failures == ACCOUNT_MAX_FAILURES:
+            scope = "client" if row.failures == FREE_FAILURES else "account"
+            audit.record("auth.lockout", actor=user, actor_label=key[:254], summary={
+                "client": client, "scope": scope, "failures": row.failures if scope == "client" else account.failures,
+                "retry_after": _retry_after(row, account, now) if scope == "client" else
+                math.ceil((account.window_started_at + WINDOW - now).total_seconds())})
         db.session.commit()
         raise Problem(401, BAD_LOGIN)
-    row.failures = 0
+    row.failures = 0  # this client's slate is clean; the account's count of others' failures stays
     if passwords.needs_rehash(user.password_hash, hash_params):
         user.password_hash = passwords.hash_password(password, hash_params)
     user.last_login_at = now

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-import pycountry
 from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..errors import Conflict, Problem
 from ..extensions import db
-from ..models import Author, Book, BookAuthor, Subject, book_subjects
+from ..models import Author, Book, BookAuthor, BookIsbn, Subject, book_subjects
+from . import covers
 from . import isbn as isbn_service
 from . import search
+from .languages import language_name
 from .names import sort_name as derive_sort_name
 
 COUNT_EXACT_MAX = 2_000  # above, total is estimated from the first COUNT_EXACT_MAX + 1 matches
@@ -98,6 +99,7 @@ def _isbn_conflict(isbn: str, book_id: int | None = None) -> Conflict | None:
 def _apply(book: Book, data: dict) -> None:
     authors = data.pop("authors", None)
     subjects = data.pop("subjects", None)
+    other_isbns = data.pop("other_isbns", None)
     for key, value in data.items():
         setattr(book, key, value)
     if authors is not None:
@@ -105,6 +107,20 @@ def _apply(book: Book, data: dict) -> None:
         book.author_links = [BookAuthor(author=a, position=i) for i, a in enumerate(resolved)]
     if subjects is not None:
         book.subjects = _resolve_subjects(subjects)
+    if other_isbns is not None or "isbn" in data:
+        set_other_isbns(book, [link.isbn for link in book.isbn_links] if other_isbns is None else other_isbns)
+
+
+def set_other_isbns(book: Book, isbns: list[str]) -> None:
+    """Make the book's other ISBNs these (in order, without repeats or its own ISBN); links that stay are kept."""
+    wanted = [isbn for isbn in dict.fromkeys(isbns) if isbn != book.isbn]
+    kept = {link.isbn: link for link in book.isbn_links}
+    book.isbn_links = [kept.get(isbn) or BookIsbn(isbn=isbn) for isbn in wanted]
+
+
+def isbn_condition(isbn13: str):
+    """Books with this ISBN-13, as their own ISBN or one of their other ISBNs."""
+    return or_(Book.isbn == isbn13, Book.id.in_(select(BookIsbn.book_id).where(BookIsbn.isbn == isbn13)))
 
 
 def _save_book(book: Book, data: dict) -> Book:
@@ -134,17 +150,6 @@ def update_book(book: Book, data: dict) -> Book:
     return _save_book(book, data)
 
 
-def delete_book(book: Book) -> None:
-    from ..models import Copy, Hold
-
-    copies = db.session.scalar(select(func.count()).select_from(Copy).where(Copy.book_id == book.id))
-    holds = db.session.scalar(select(func.count()).select_from(Hold).where(Hold.book_id == book.id))
-    if copies or holds:
-        raise Conflict(f"The book has {copies} copies and {holds} holds on record; withdraw its copies instead.")
-    db.session.delete(book)
-    db.session.commit()
-
-
 def book_query() -> Select:
     """Books with their authors and subjects loaded in a constant number of queries."""
     return select(Book).options(
@@ -153,10 +158,11 @@ def book_query() -> Select:
     )
 
 
-@lru_cache(maxsize=1)
-def _book_dict_statements():
+@lru_cache(maxsize=2)
+def _book_dict_statements(archived: bool = False):
     """The three SELECTs of book_dicts, built once on Core columns with an expanding "ids" parameter: building
-    a statement and its cache key costs more than running these (SQLAlchemy caches the compiled SQL)."""
+    a statement and its cache key costs more than running these (SQLAlchemy caches the compiled SQL).
+    archived: the archived books among the ids (staff's archive list) instead of the catalog's."""
     from ..models import Copy, Hold
 
     book, copy, hold, link, author, subject = (Book.__table__, Copy.__table__, Hold.__table__, BookAuthor.__table__,
@@ -167,10 +173,15 @@ def _book_dict_statements():
         return (select(func.count()).select_from(table).where(table.c.book_id == book.c.id, *conditions)
                 .correlate(book).scalar_subquery())
 
+    other = BookIsbn.__table__
+    other_isbns = (select(func.aggregate_strings(other.c.isbn, " ")).where(other.c.book_id == book.c.id)
+                   .correlate(book).scalar_subquery())
     books = select(book.c.id, book.c.title, book.c.subtitle, book.c.isbn, book.c.publisher, book.c.published_year,
                    book.c.language, book.c.description, book.c.cover_url, book.c.created_at, book.c.updated_at,
                    counted(copy, copy.c.status == "available"), counted(copy, copy.c.status != "withdrawn"),
-                   counted(hold, hold.c.status == "waiting")).where(book.c.id.in_(ids))
+                   counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns, book.c.edition,
+                   book.c.call_number, book.c.archived_at).where(
+        book.c.id.in_(ids), book.c.archived_at.is_not(None) if archived else book.c.archived_at.is_(None))
     authors = (select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
                .join(author, author.c.id == link.c.author_id)
                .where(link.c.book_id.in_(ids)).order_by(link.c.book_id, link.c.position))
@@ -179,15 +190,16 @@ def _book_dict_statements():
     return books, authors, subjects
 
 
-def book_dicts(book_ids: list[int]) -> list[dict]:
+def book_dicts(book_ids: list[int], archived: bool = False) -> list[dict]:
     """The books with these ids, in this order, as BookOut represents them (availability included), read
     in three queries of plain rows: a list page is read and serialised without building ORM objects or
     running marshmallow, which cost more than the queries themselves. tests/test_circulation.py checks
-    that each item equals the book as the PATCH response (BookOut) shows it. Ids that name no book are
-    left out."""
+    that each item equals the book as the PATCH response (BookOut) shows it. Ids that name no book, and
+    archived books (services/retire.py), are left out; with archived=True, only archived books are read, with
+    their archived_at."""
     if not book_ids:
         return []
-    books_query, authors_query, subjects_query = _book_dict_statements()
+    books_query, authors_query, subjects_query = _book_dict_statements(archived)
     connection, wanted = db.session.connection(), {"ids": sorted(set(book_ids))}
     authors = {book_id: [] for book_id in wanted["ids"]}
     for book_id, author_id, name, sort_name in connection.execute(authors_query, wanted):
@@ -202,10 +214,13 @@ def book_dicts(book_ids: list[int]) -> list[dict]:
             "id": book_id, "title": row[1], "subtitle": row[2], "authors": authors[book_id], "isbn": isbn,
             "isbn_formatted": isbn_service.formatted(isbn), "isbn10": isbn_service.to_isbn10(isbn),
             "publisher": row[4], "published_year": row[5], "language": row[6], "description": row[7],
-            "subjects": subjects[book_id], "cover_url": row[8],
+            "subjects": subjects[book_id], "cover_url": row[8], "cover": covers.urls(row[14]),
+            "other_isbns": sorted(row[15].split()) if row[15] else [], "edition": row[16], "call_number": row[17],
             "availability": {"available": row[11], "total": row[12], "holds": row[13]},
             "created_at": row[9].isoformat(), "updated_at": row[10].isoformat(),
         }
+        if archived:
+            books[book_id]["archived_at"] = row[18].isoformat()
     return [books[book_id] for book_id in book_ids if book_id in books]
 
 
@@ -237,7 +252,7 @@ def _sort_keys(sort: str):
 def book_filters(args: dict) -> list:
     conditions = []
     if args.get("isbn"):
-        conditions.append(Book.isbn == args["isbn"])
+        conditions.append(isbn_condition(args["isbn"]))
     if args.get("author"):
         conditions.append(exists().where(BookAuthor.book_id == Book.id, BookAuthor.author_id == args["author"]))
     if args.get("subject"):
@@ -283,10 +298,17 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
     except isbn_service.InvalidISBN:
         isbn13 = None
     if isbn13:
-        plan.conditions.append(Book.isbn == isbn13)
+        plan.conditions.append(isbn_condition(isbn13))
     elif plan.parsed:
         plan.match = search.matches(plan.parsed)
+    if plan.match is None:  # archived books are out of the catalog; the search index never holds them
+        plan.conditions.append(Book.archived_at.is_(None))
     return plan
+
+
+def matching_ids(args: dict) -> Select:
+    """The ids of the books a list with these filters (and q) finds, unordered: what an export walks."""
+    return _plan(args).apply(select(Book.id))
 
 
 def _count(plan: _Plan) -> tuple[int, bool]:
@@ -502,8 +524,7 @@ def _facet(name: str, ids: Select, limit: int, scale: float = 1.0) -> list[dict]
 
 def _facet_label(name: str, value) -> str:
     if name == "language":
-        language = pycountry.languages.get(alpha_2=value)
-        return language.name if language else value
+        return language_name(value)
     if name == "decade":
         return f"{value}s"
     return value

@@ -24,8 +24,8 @@ from sqlalchemy.orm import aliased
 from .. import clock
 from ..errors import Conflict, Problem
 from ..extensions import db
-from ..models import Book, Copy, Hold, Loan, Member
-from . import audit, privacy
+from ..models import Book, Copy, Hold, Loan, Member, User
+from . import audit, notices, privacy
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,14 @@ def invalid(field, message):
 def _lock_member(member_id: int) -> Member:
     """The member row, locked until commit (serializes one member's checkouts and holds on PostgreSQL)."""
     return db.session.scalars(select(Member).where(Member.id == member_id).with_for_update()).one()
+
+
+def _refuse_inactive(member: Member) -> None:
+    """Only active cards borrow and place holds."""
+    if member.status == "pending":
+        raise Conflict(f"{member.name}'s card is waiting for approval by the library.")
+    if member.status != "active":
+        raise Conflict(f"{member.name}'s card is suspended.")
 
 
 def _commit_or_conflict(message: str) -> None:
@@ -101,6 +109,10 @@ def find_member(card_number: str | None = None, member_id: int | None = None) ->
             raise invalid("member_id", f"No member with id {member_id}.")
         return member
     member = db.session.scalar(select(Member).where(Member.card_number == card_number))
+    if member is None:  # typed in another case: the one card that matches ignoring case
+        found = db.session.scalars(select(Member).where(func.lower(Member.card_number) == card_number.lower())
+                                   .limit(2)).all()
+        member = found[0] if len(found) == 1 else None
     if member is None:
         raise invalid("card_number", f"No member with card {card_number}.")
     return member
@@ -114,10 +126,9 @@ def active_loan_count(member_id: int) -> int:
 # --- holds ----------------------------------------------------------------------------------------
 
 def expire_holds(rules: Rules, now=None) -> int:
-    """Ready holds not picked up in time expire; their copies pass to the next in line.
-
-    Runs (and commits on its own) before each circulation write, so it stands even when that write is
-    refused; `flask --app library expire-holds` runs it from cron as well."""
+    """Clear every ready hold whose pickup date has passed, as the hold shelf's Clear does (services/holdshelf.py):
+    the copy passes to the next in line or goes back to the shelf. For `flask --app library expire-holds` (cron);
+    the desk clears them one by one instead, so that each copy is moved as the app says."""
     now = now or clock.now()
     expired = 0
     for hold in db.session.scalars(
@@ -137,39 +148,49 @@ def _close_hold(hold: Hold, status: str, now, rules: Rules) -> None:
     hold.status, hold.closed_at = status, now
     if copy is not None:
         db.session.flush()
-        _shelve(copy, now, rules)
+        shelve(copy, now, rules)
 
 
-def _shelve(copy: Copy, now, rules: Rules) -> Hold | None:
+def shelve(copy: Copy, now, rules: Rules) -> Hold | None:
     """A copy back in the library: captured for the first waiting hold on its book, else available."""
+    hold = take_next_hold(copy, now, rules)
+    if hold is None:
+        copy.status = "available"
+    return hold
+
+
+def take_next_hold(copy: Copy, now, rules: Rules) -> Hold | None:
+    """The first waiting hold on the copy's book becomes ready with this copy (the copy goes on the hold shelf),
+    or None when nobody waits. The hold is taken with FOR UPDATE SKIP LOCKED and claimed conditionally, so two
+    copies coming back at once serve two different holds."""
     hold = db.session.scalars(
         select(Hold).where(Hold.book_id == copy.book_id, Hold.status == "waiting")
         .order_by(Hold.placed_at, Hold.id).limit(1).with_for_update(skip_locked=True)
     ).first()
     if hold is None:
-        copy.status = "available"
         return None
     claimed = db.session.execute(
         update(Hold).where(Hold.id == hold.id, Hold.status == "waiting")
         .values(status="ready", copy_id=copy.id, pickup_by=now + timedelta(days=rules.hold_pickup_days))
         .execution_options(synchronize_session=False)
     ).rowcount
-    if not claimed:  # taken by a concurrent return between our SELECT and UPDATE: leave it available
-        copy.status = "available"
+    if not claimed:  # taken by a concurrent return between our SELECT and UPDATE
         return None
     copy.status = "on_hold_shelf"
     db.session.refresh(hold)
+    notices.hold_ready(hold)  # the member is told in the capture's own transaction
     return hold
 
 
 def place_hold(book_id: int, member: Member, rules: Rules) -> Hold:
+    """A new hold waits in the book's queue, also when a copy is on the shelf: staff pull that copy (the pull
+    list) and capture it at the desk (services/holdshelf.py), which puts it on the hold shelf."""
     now = clock.now()
-    expire_holds(rules, now)
-    if db.session.get(Book, book_id) is None:
+    book = db.session.get(Book, book_id)
+    if book is None or book.archived_at is not None:
         raise invalid("book_id", f"No book with id {book_id}.")
     member = _lock_member(member.id)
-    if member.status != "active":
-        raise Conflict(f"{member.name}'s card is suspended.")
+    _refuse_inactive(member)
     open_holds = db.session.scalar(select(func.count()).select_from(Hold)
                                    .where(Hold.member_id == member.id, Hold.status.in_(("waiting", "ready"))))
     if open_holds >= rules.max_holds:
@@ -181,19 +202,6 @@ def place_hold(book_id: int, member: Member, rules: Rules) -> Hold:
     db.session.add(hold)
     db.session.flush()
     audit.record("hold.place", resource=hold, summary={"book_id": book_id, "card_number": member.card_number})
-    # A copy on the shelf right now is pulled for the new hold at once.
-    copy = db.session.scalars(
-        select(Copy).where(Copy.book_id == book_id, Copy.status == "available").order_by(Copy.id).limit(1)
-        .with_for_update(skip_locked=True)
-    ).first()
-    if copy is not None:
-        claimed = db.session.execute(
-            update(Copy).where(Copy.id == copy.id, Copy.status == "available").values(status="on_hold_shelf")
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if claimed:
-            hold.status, hold.copy_id = "ready", copy.id
-            hold.pickup_by = now + timedelta(days=rules.hold_pickup_days)
     _commit_or_conflict(f"{member.name} already has a hold on this book.")
     db.session.refresh(hold)
     return hold
@@ -225,37 +233,46 @@ def queue_positions(holds: list[Hold]) -> dict[int, int]:
 # --- loans ----------------------------------------------------------------------------------------
 
 def checkout(barcode: str, card_number: str | None, member_id: int | None, rules: Rules) -> Loan:
+    """Lend a copy: one on the shelf to anyone (a waiting hold waits for the next copy), one on the hold shelf
+    to the member it waits for. A waiting hold of the borrower on the same book is fulfilled by the loan."""
     now = clock.now()
-    expire_holds(rules, now)
     copy, member = resolve_checkout(barcode, card_number, member_id)
     member = _lock_member(member.id)
-    if member.status != "active":
-        raise Conflict(f"{member.name}'s card is suspended.")
+    _refuse_inactive(member)
     if active_loan_count(member.id) >= rules.max_loans:
         raise Conflict(f"Limit reached: {member.name} has {rules.max_loans} loans.")
+    own_hold = None
     if copy.status == "on_hold_shelf":
-        hold = db.session.scalar(select(Hold).where(Hold.copy_id == copy.id, Hold.status == "ready"))
-        if hold is not None and hold.member_id != member.id:
+        own_hold = db.session.scalar(select(Hold).where(Hold.copy_id == copy.id, Hold.status == "ready"))
+        if own_hold is not None and own_hold.member_id != member.id:
+            if own_hold.pickup_by is not None and own_hold.pickup_by < now:
+                raise Conflict(f"Copy {barcode} waited on the hold shelf for {own_hold.member.name} until "
+                               f"{own_hold.pickup_by.date().isoformat()}: clear that hold first (scan the copy "
+                               "in return mode, or Clear on the hold shelf list).")
             raise Conflict(f"Copy {barcode} is on the hold shelf for another member.")
         claimed = db.session.execute(
             update(Copy).where(Copy.id == copy.id, Copy.status == "on_hold_shelf").values(status="on_loan")
             .execution_options(synchronize_session=False)
         ).rowcount
-        if claimed and hold is not None:
-            hold.status, hold.closed_at = "fulfilled", now
     else:
         claimed = db.session.execute(
             update(Copy).where(Copy.id == copy.id, Copy.status == "available").values(status="on_loan")
             .execution_options(synchronize_session=False)
         ).rowcount
+        if claimed:  # the borrower found it on the shelf: their own waiting hold on the book is done
+            own_hold = db.session.scalar(select(Hold).where(
+                Hold.member_id == member.id, Hold.book_id == copy.book_id, Hold.status == "waiting"))
     if not claimed:
         db.session.rollback()
         raise Conflict(_unavailable(barcode))
+    if own_hold is not None:
+        own_hold.status, own_hold.closed_at = "fulfilled", now
     now = clock.now()  # after the claim: a return we waited for happened before this loan began
     loan = Loan(copy_id=copy.id, member_id=member.id, loaned_at=now, due_at=now + timedelta(days=rules.loan_days))
     db.session.add(loan)
     db.session.flush()
-    audit.record("loan.checkout", resource=loan, summary={"barcode": barcode, "card_number": member.card_number})
+    audit.record("loan.checkout", resource=loan, summary={"barcode": barcode, "card_number": member.card_number,
+                                                          "hold_id": own_hold.id if own_hold else None})
     _commit_or_conflict(f"Copy {barcode} is already on loan.")
     return loan
 
@@ -273,7 +290,6 @@ def _unavailable(barcode: str) -> str:
 def return_loan(loan: Loan, rules: Rules) -> tuple[Loan, Hold | None]:
     """Close the loan; the copy goes to the first waiting hold (hold shelf) or back on the shelf."""
     now = clock.now()
-    expire_holds(rules, now)
     closed = db.session.execute(
         update(Loan).where(Loan.id == loan.id, Loan.returned_at.is_(None)).values(returned_at=now)
         .execution_options(synchronize_session=False)
@@ -282,7 +298,7 @@ def return_loan(loan: Loan, rules: Rules) -> tuple[Loan, Hold | None]:
         db.session.rollback()
         raise Conflict("This loan is already returned.")
     copy = db.session.scalars(select(Copy).where(Copy.id == loan.copy_id).with_for_update()).one()
-    hold = _shelve(copy, now, rules)
+    hold = shelve(copy, now, rules)
     audit.record("loan.return", resource=loan, summary={"barcode": copy.barcode, "hold_id": hold.id if hold else None})
     privacy.loan_closed(loan)  # the card number leaves the audit trail; anonymised if the member keeps no history
     _commit_or_conflict("The copy changed meanwhile; try again.")
@@ -290,34 +306,48 @@ def return_loan(loan: Loan, rules: Rules) -> tuple[Loan, Hold | None]:
     return loan, hold
 
 
-def return_by_barcode(barcode: str, rules: Rules) -> tuple[Loan, Hold | None]:
-    copy = copy_by_barcode(barcode)
-    loan = db.session.scalar(select(Loan).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None)))
-    if loan is None:
-        raise Conflict(f"Copy {barcode} is not on loan.")
-    return return_loan(loan, rules)
+def renewal(loan: Loan, rules: Rules, waiting: int, now) -> tuple[object, str | None]:
+    """(the due date a renewal would give, None) or (None, why it cannot be renewed). A renewal extends the
+    current due date by a loan period (the common ILS default), so it always moves the date; one that would
+    still leave the loan overdue is refused (return the book instead)."""
+    if loan.returned_at is not None:
+        return None, "This loan is already returned."
+    if loan.member.status != "active":
+        return None, f"{loan.member.name}'s card is suspended."
+    if loan.renewals >= rules.max_renewals:
+        return None, f"Renewal limit reached ({rules.max_renewals})."
+    if waiting:
+        return None, "Someone is waiting for this book; it cannot be renewed."
+    new_due = loan.due_at + timedelta(days=rules.loan_days)
+    if new_due <= now:
+        return None, "Even renewed, this loan would still be overdue; please return it."
+    return new_due, None
+
+
+def waiting_holds(book_ids) -> dict[int, int]:
+    """{book_id: waiting holds} for the given books (one query)."""
+    ids = sorted(set(book_ids))
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Hold.book_id, func.count()).where(
+        Hold.book_id.in_(ids), Hold.status == "waiting").group_by(Hold.book_id)).all())
 
 
 def renew(loan: Loan, rules: Rules) -> Loan:
     now = clock.now()
-    if loan.returned_at is not None:
-        raise Conflict("This loan is already returned.")
-    if loan.renewals >= rules.max_renewals:
-        raise Conflict(f"Renewal limit reached ({rules.max_renewals}).")
-    waiting = db.session.scalar(select(func.count()).select_from(Hold)
-                                .where(Hold.book_id == loan.copy.book_id, Hold.status == "waiting"))
-    if waiting:
-        raise Conflict("Someone is waiting for this book; it cannot be renewed.")
-    new_due = max(now + timedelta(days=rules.loan_days), loan.due_at)  # a loan period from today, never shorter
+    new_due, refusal = renewal(loan, rules, waiting_holds([loan.copy.book_id]).get(loan.copy.book_id, 0), now)
+    if refusal:
+        raise Conflict(refusal)
     renewed = db.session.execute(
-        update(Loan).where(Loan.id == loan.id, Loan.renewals == loan.renewals, Loan.returned_at.is_(None))
+        update(Loan).where(Loan.id == loan.id, Loan.renewals == loan.renewals, Loan.due_at == loan.due_at,
+                           Loan.returned_at.is_(None))
         .values(renewals=loan.renewals + 1, due_at=new_due)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not renewed:
         db.session.rollback()
         raise Conflict("The loan changed meanwhile; try again.")
-    audit.record("loan.renew", resource=loan, summary={"due_at": new_due.isoformat()})
+    audit.record("loan.renew", resource=loan, summary={"due_at": [loan.due_at.isoformat(), new_due.isoformat()]})
     db.session.commit()
     db.session.refresh(loan)
     return loan
@@ -350,37 +380,39 @@ def available_now_condition():
 
 # --- copies --------------------------------------------------------------------------------------
 
-def shelve_new(copy: Copy, rules: Rules) -> None:
-    """A new copy serves the first waiting hold at once, if there is one."""
-    _shelve(copy, clock.now(), rules)
-
-
-def update_copy(copy: Copy, data: dict, rules: Rules) -> Copy:
+def update_copy(copy: Copy, data: dict) -> Copy:
+    """Shelf, call number, notes, and the staff's statuses: available (back in service: on the pull list if
+    someone waits for the book), lost, withdrawn. A copy on loan or on the hold shelf is checked in first."""
     status = data.pop("status", None)
     for key, value in data.items():
         setattr(copy, key, value)
     if status is not None and status != copy.status:
         if copy.status in ("on_loan", "on_hold_shelf"):
             raise Conflict(f"Copy {copy.barcode} is {copy.status.replace('_', ' ')}; check it in first.")
-        if status == "available":
-            _shelve(copy, clock.now(), rules)  # back in service: a waiting hold gets it first
-        else:
-            claimed = db.session.execute(
-                update(Copy).where(Copy.id == copy.id, Copy.status == copy.status).values(status=status)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not claimed:
-                db.session.rollback()
-                raise Conflict("The copy changed meanwhile; try again.")
+        claimed = db.session.execute(
+            update(Copy).where(Copy.id == copy.id, Copy.status == copy.status).values(status=status)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            db.session.rollback()
+            raise Conflict("The copy changed meanwhile; try again.")
     _commit_or_conflict("The copy changed meanwhile; try again.")
     db.session.refresh(copy)
     return copy
 
 
+def copy_history(copy_ids) -> set[int]:
+    """The copies among these that were ever lent or held (so cannot be deleted, only withdrawn)."""
+    ids = sorted(set(copy_ids))
+    if not ids:
+        return set()
+    lent = select(Loan.copy_id).where(Loan.copy_id.in_(ids))
+    held = select(Hold.copy_id).where(Hold.copy_id.in_(ids))
+    return set(db.session.scalars(lent.union(held)))
+
+
 def delete_copy(copy: Copy) -> None:
-    used = db.session.scalar(select(func.count()).select_from(Loan).where(Loan.copy_id == copy.id)) or \
-        db.session.scalar(select(func.count()).select_from(Hold).where(Hold.copy_id == copy.id))
-    if used:
+    if copy_history([copy.id]):
         raise Conflict(f"Copy {copy.barcode} has loan or hold history; mark it withdrawn instead.")
     db.session.delete(copy)
     _commit_or_conflict(f"Copy {copy.barcode} is in use; mark it withdrawn instead.")
@@ -402,8 +434,12 @@ def reset_calendar_token(member: Member, secret_key: str) -> str:
 
 
 def member_by_calendar_token(member_id: int, token: str, secret_key: str) -> Member | None:
+    """The member whose feed this is, or None: unknown member, wrong token, a suspended card or a disabled
+    linked account (the feed ends with the card's or the account's rights; it works again once restored)."""
     member = db.session.get(Member, member_id)
-    if member is None:
+    if member is None or member.status != "active":
+        return None
+    if member.user_id is not None and not db.session.scalar(select(User.is_active).where(User.id == member.user_id)):
         return None
     # Bytes, not str: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
     expected = calendar_token(member, secret_key).encode()

@@ -94,7 +94,7 @@ LAST_NAMES = [
 # Invented titles are built from these parts, each with the subjects it suggests.
 TITLE_PATTERNS = [
     ("The {adj} {noun}", ["Fiction"]), ("The {noun} of {place}", ["Fiction", "History"]),
-    ("A {adj} History of {things}", ["History"]), ("{things} of {place}", ["Nature", "Science"]),
+    ("{a_adj} History of {things}", ["History"]), ("{things} of {place}", ["Nature", "Science"]),
     ("Letters from {place}", ["Fiction", "Romance"]), ("The {noun}'s Daughter", ["Fiction"]),
     ("Understanding {things}", ["Science"]), ("A Field Guide to {things}", ["Nature"]),
     ("Murder at {place}", ["Mystery"]), ("The Last {noun}", ["Science fiction"]),
@@ -128,6 +128,12 @@ DEMO_SIZE = 200
 SEED = 20261127
 
 
+def with_article(word: str) -> str:
+    """The word after its indefinite article, chosen by the first letter: "A Quiet", "An Endless" (right for every
+    adjective here)."""
+    return f"{'An' if word[:1].lower() in 'aeiou' else 'A'} {word}"
+
+
 def _isbn13(rng: random.Random) -> str:
     body = "978" + rng.choice("01") + "".join(rng.choice("0123456789") for _ in range(8))
     total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(body))
@@ -154,8 +160,10 @@ def demo_books() -> list[dict]:
     titles = {b["title"] for b in books}
     while len(books) < DEMO_SIZE:
         pattern, subjects = rng.choice(TITLE_PATTERNS)
-        title = pattern.format(adj=rng.choice(ADJECTIVES), noun=rng.choice(NOUNS), place=rng.choice(PLACES),
-                               things=rng.choice(THINGS), food=rng.choice(FOODS), craft=rng.choice(CRAFTS), discipline=rng.choice(DISCIPLINES))
+        adj = rng.choice(ADJECTIVES)
+        title = pattern.format(adj=adj, a_adj=with_article(adj), noun=rng.choice(NOUNS), place=rng.choice(PLACES),
+                               things=rng.choice(THINGS), food=rng.choice(FOODS), craft=rng.choice(CRAFTS),
+                               discipline=rng.choice(DISCIPLINES))
         if title in titles:
             continue
         titles.add(title)
@@ -214,7 +222,7 @@ def load_history(days: int = 365, now=None):
     Returns what was made (services/demo_history.Made)."""
     from .. import clock
     from ..models import Loan
-    from . import circulation, demo_history, settings
+    from . import circulation, demo_history, holdshelf, settings
 
     now = now or clock.now()
     copies = db.session.scalars(select(Copy.id).where(Copy.barcode.like("DEMO-%"))).all()
@@ -232,11 +240,15 @@ def load_history(days: int = 365, now=None):
     plan = demo_history.Plan(loans=days * HISTORY_LOANS_PER_DAY, days=days, loan_days=rules.loan_days,
                              max_loans=rules.max_loans)
     made = demo_history.add_history(copies, members, plan, now)
-    # A few holds: on books whose copies are all out (waiting) and on books on the shelf (ready at once).
+    # A few holds: on books whose copies are all out (waiting) and on books on the shelf (pulled at once: ready).
     on_loan = select(Copy.book_id).where(Copy.id.in_(copies), Copy.status == "on_loan")
     on_shelf = select(Copy.book_id).where(Copy.id.in_(copies), Copy.status == "available")
     waiting = db.session.scalars(on_loan.where(Copy.book_id.not_in(on_shelf)).distinct().order_by(Copy.book_id)).all()
     ready = db.session.scalars(on_shelf.distinct().order_by(Copy.book_id)).all()
-    for book_id, member_id in zip([*waiting[:HISTORY_HOLDS], *ready[:HISTORY_HOLDS // 2]], rng.sample(members, 6)):
+    ready = ready[:HISTORY_HOLDS // 2]
+    for book_id, member_id in zip([*waiting[:HISTORY_HOLDS], *ready], rng.sample(members, 6)):
         circulation.place_hold(book_id, db.session.get(Member, member_id), rules)
+    for book_id in ready:
+        holdshelf.capture(db.session.scalars(select(Copy.barcode).where(
+            Copy.id.in_(copies), Copy.book_id == book_id, Copy.status == "available").order_by(Copy.id)).first(), rules)
     return made

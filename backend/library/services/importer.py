@@ -1,60 +1,80 @@
-"""Bulk import of books from CSV: the API's validation per row, batched inserts, one commit per batch.
+"""Bulk import of books (from MARC or CSV records, services/records.py): the API's validation per record, duplicates
+found and handled by a policy, batched inserts, one commit per batch.
 
-Columns: title, subtitle, authors (separated by ";"), isbn, publisher, year, language, subjects (";"), description.
-The search index is not kept per row during the load; it is built once at the end for the new books.
-Rows that fail validation, or whose ISBN is already in the catalog (or earlier in the file), are skipped and
-reported with their line number; everything else is inserted in batches of plain INSERTs (no ORM objects),
-so a million rows take minutes, not hours.
+Per record, what happens: **new** (a book is added, with its copies and other ISBNs); **duplicate** of a book by
+ISBN (any of the record's ISBNs is any ISBN of a book in the catalog or earlier in the file); **likely duplicate**
+(the same normalised title and first author, where one of the two has no ISBN: two ISBNs that differ are two
+editions); or **invalid**, with the reasons. The policy says what a duplicate becomes: skipped ("skip"), its copies
+added to the existing book ("add_copies"), or a book of its own ("add_anyway"; an ISBN another book has stays with
+that book and is kept as one of the new book's other ISBNs).
+
+A dry run (the preview) decides the same way and writes nothing. The search index is not kept per row during the
+load; it is built once at the end for the new books. Inserts are plain INSERTs (no ORM objects), so a million rows
+take minutes, not hours. A tracker (services/imports.py) is told what each batch created, in the batch's own
+transaction, so an interrupted import can be resumed after its last batch or undone.
 """
 
-import csv
 from dataclasses import dataclass, field
 
-import marshmallow as ma
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, union_all
 
 from .. import clock
 from ..extensions import db
-from ..models import Author, Book, BookAuthor, Subject, book_subjects
-from ..schemas.books import BookIn
+from ..models import Author, Book, BookAuthor, BookIsbn, Copy, Subject, book_subjects
 from ..models import search as search_index
-from . import audit, search
+from . import bookcsv, search
 from .names import sort_name
+from .records import Entry, check
 
-COLUMNS = ("title", "subtitle", "authors", "isbn", "publisher", "year", "language", "subjects", "description")
+COLUMNS = bookcsv.FIELDS  # what `import-books` reads without a mapping (and the CSV export writes)
+POLICIES = ("skip", "add_copies", "add_anyway")
 MAX_REPORTED = 100
+OUTCOMES = ("new", "duplicate", "likely_duplicate", "invalid")
 
 
 @dataclass
-class ImportResult:
-    rows: int = 0
-    added: int = 0
-    skipped: int = 0
-    problems: list = field(default_factory=list)  # (line, message), the first MAX_REPORTED
+class Report:
+    """Totals per outcome, what was written, and the first MAX_REPORTED problems, warnings and duplicates."""
 
-    def skip(self, line, message):
-        self.skipped += 1
+    records: int = 0
+    new: int = 0
+    duplicate: int = 0
+    likely_duplicate: int = 0
+    invalid: int = 0
+    added: int = 0  # books created
+    copies_added: int = 0
+    skipped: int = 0  # duplicates left out by the policy
+    merged: int = 0  # duplicates whose copies went to the existing book
+    warnings: int = 0
+    problems: list = field(default_factory=list)  # {record, line, title, reasons}
+    notes: list = field(default_factory=list)  # {record, line, message}: the first warnings
+    duplicates: list = field(default_factory=list)  # {record, line, title, kind, book_id, book_title, in_file}
+
+    COUNTERS = ("records", "new", "duplicate", "likely_duplicate", "invalid", "added", "copies_added", "skipped",
+                "merged", "warnings")
+
+    def as_dict(self) -> dict:
+        return {**{name: getattr(self, name) for name in self.COUNTERS},
+                "problems": self.problems, "warnings_shown": self.notes, "duplicates": self.duplicates}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Report":
+        report = cls(**{name: data.get(name, 0) for name in cls.COUNTERS})
+        report.problems, report.notes = list(data.get("problems", [])), list(data.get("warnings_shown", []))
+        report.duplicates = list(data.get("duplicates", []))
+        return report
+
+    def invalid_record(self, record) -> None:
+        self.invalid += 1
         if len(self.problems) < MAX_REPORTED:
-            self.problems.append((line, message))
+            self.problems.append({"record": record.number, "line": record.line, "title": record.title[:200],
+                                  "reasons": [r[:500] for r in record.problems[:10]]})
 
-
-def _split(value):
-    return [part.strip() for part in (value or "").split(";") if part.strip()]
-
-
-def _to_payload(row):
-    year = (row.get("year") or "").strip()
-    return {
-        "title": row.get("title") or "",
-        "subtitle": row.get("subtitle") or None,
-        "authors": [{"name": name} for name in _split(row.get("authors"))],
-        "isbn": row.get("isbn") or None,
-        "publisher": row.get("publisher") or None,
-        "published_year": int(year) if year.isdigit() else (year or None),
-        "language": row.get("language") or None,
-        "subjects": _split(row.get("subjects")),
-        "description": row.get("description") or None,
-    }
+    def warn(self, record, messages) -> None:
+        self.warnings += len(messages)
+        for message in messages:
+            if len(self.notes) < MAX_REPORTED:
+                self.notes.append({"record": record.number, "line": record.line, "message": message[:500]})
 
 
 class _Names:
@@ -65,61 +85,259 @@ class _Names:
         # Keyed by Python's lower(): the database's may fold only ASCII (SQLite).
         self.ids = {name.lower(): row_id for name, row_id in db.session.execute(select(model.name, model.id))}
 
-    def ensure(self, names):
+    def ensure(self, names) -> list[int]:
+        """Create the names not known yet; returns the new rows' ids."""
         new = {}
         for name in names:
             if name.lower() not in self.ids:
                 new.setdefault(name.lower(), name)
-        if new:
-            rows = db.session.execute(
-                insert(self.model).returning(self.model.id, self.model.name, sort_by_parameter_order=True),
-                [self.make_row(name) for name in new.values()],
-            ).all()
-            self.ids.update({name.lower(): row_id for row_id, name in rows})
+        if not new:
+            return []
+        rows = db.session.execute(
+            insert(self.model).returning(self.model.id, self.model.name, sort_by_parameter_order=True),
+            [self.make_row(name) for name in new.values()],
+        ).all()
+        self.ids.update({name.lower(): row_id for row_id, name in rows})
+        return [row_id for row_id, _ in rows]
+
+    def forget(self, ids) -> None:
+        """After a rollback: names created in it no longer exist."""
+        gone = set(ids)
+        self.ids = {k: v for k, v in self.ids.items() if v not in gone}
 
     def __getitem__(self, name):
         return self.ids[name.lower()]
 
 
-def import_rows(rows, batch_size=2000, progress=None, indexing=None) -> ImportResult:
-    """Import dict rows (as csv.DictReader gives them); progress(n) is called after each batch."""
-    schema = BookIn()
-    result = ImportResult()
-    authors = _Names(Author, lambda name: {"name": name, "sort_name": sort_name(name)})
-    subjects = _Names(Subject, lambda name: {"name": name})
-    seen_isbns = set(db.session.scalars(select(Book.isbn).where(Book.isbn.is_not(None))))
-    after_id = db.session.scalar(select(func.max(Book.id))) or 0
-    batch = []
-    for line, row in enumerate(rows, start=2):  # line 1 is the header
-        result.rows += 1
-        try:
-            data = schema.load(_to_payload(row))
-        except ma.ValidationError as error:
-            result.skip(line, "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                                        for k, v in error.messages.items()))
-            continue
-        if data.get("isbn"):
-            if data["isbn"] in seen_isbns:
-                result.skip(line, f"isbn: {data['isbn']} is already in the catalog")
+@dataclass
+class Decision:
+    entry: Entry
+    outcome: str  # new | duplicate | likely_duplicate
+    target: object = None  # a book id (int), or the index of an earlier new entry of this batch, as ("entry", i)
+    target_title: str | None = None
+    in_file: bool = False
+    copies: list = field(default_factory=list)  # the copies still to create (barcodes free)
+    isbn_taken: bool = False  # add_anyway: the primary ISBN belongs to another book
+
+
+class Planner:
+    """Decides each entry's outcome against the catalog (looked up per batch) and the file so far."""
+
+    def __init__(self, dry_run: bool):
+        self.dry_run = dry_run
+        self.isbns: dict = {}  # isbn -> reference of the record in this file that has it
+        self.titles: dict = {}  # (title key, author key) -> (reference, has isbn)
+        self.barcodes: set = set()
+
+    def _catalog(self, entries):
+        isbns = sorted({i for e in entries for i in [e.data.get("isbn"), *e.other_isbns] if i})
+        found = {}
+        if isbns:
+            query = union_all(select(Book.isbn, Book.id, Book.title).where(Book.isbn.in_(isbns)),
+                              select(BookIsbn.isbn, BookIsbn.book_id, Book.title).join(Book, Book.id == BookIsbn.book_id)
+                              .where(BookIsbn.isbn.in_(isbns)))
+            for isbn, book_id, title in db.session.execute(query):
+                found.setdefault(isbn, (book_id, title))
+        keys = sorted({e.title_key for e in entries if e.title_key})
+        titles = {}
+        if keys:
+            first_author = (select(Author.name).join(BookAuthor, BookAuthor.author_id == Author.id)
+                            .where(BookAuthor.book_id == Book.id, BookAuthor.position == 0)
+                            .correlate(Book).scalar_subquery())
+            rows = db.session.execute(select(Book.id, Book.title, Book.title_key, Book.isbn, first_author)
+                                      .where(Book.title_key.in_(keys)).order_by(Book.id))
+            from .records import author_key
+
+            for book_id, title, key, isbn, author in rows:
+                titles.setdefault((key, author_key(author)), []).append((book_id, title, isbn is not None))
+        barcodes = sorted({c["barcode"] for e in entries for c in e.copies})
+        taken = {}
+        if barcodes:
+            taken = dict(db.session.execute(select(Copy.barcode, Copy.book_id).where(Copy.barcode.in_(barcodes))).all())
+        return found, titles, taken
+
+    def decide(self, entries: list[Entry], report: Report) -> list[Decision]:
+        found, titles, taken = self._catalog(entries)
+        if not self.dry_run:  # earlier batches are in the catalog: only this batch is "the file so far"
+            self.isbns, self.titles, self.barcodes = {}, {}, set()
+        decisions = []
+        for entry in entries:
+            own = [i for i in [entry.data.get("isbn"), *entry.other_isbns] if i]
+            ref = ("entry", len(decisions)) if not self.dry_run else ("record", entry.number)
+            decision = Decision(entry, "new")
+            for isbn in own:
+                if isbn in found:
+                    decision.outcome, (decision.target, decision.target_title) = "duplicate", found[isbn]
+                    break
+                if isbn in self.isbns:
+                    decision.outcome, decision.target, decision.in_file = "duplicate", self.isbns[isbn], True
+                    break
+            key = (entry.title_key, entry.author_key)
+            if decision.outcome == "new" and entry.title_key:
+                for book_id, title, has_isbn in titles.get(key, []):
+                    if not (own and has_isbn):
+                        decision.outcome, decision.target, decision.target_title = "likely_duplicate", book_id, title
+                        break
+                else:
+                    earlier = self.titles.get(key)
+                    if earlier is not None and not (own and earlier[1]):
+                        decision.outcome, decision.target, decision.in_file = "likely_duplicate", earlier[0], True
+            if decision.outcome == "new":
+                for isbn in own:
+                    self.isbns.setdefault(isbn, ref)
+                self.titles.setdefault(key, (ref, bool(own)))
+            elif entry.data.get("isbn") and (entry.data["isbn"] in found or entry.data["isbn"] in self.isbns):
+                decision.isbn_taken = True
+            for copy in entry.copies:
+                if copy["barcode"] in taken or copy["barcode"] in self.barcodes:
+                    owner = taken.get(copy["barcode"])
+                    where = f"a copy of book {owner}" if owner else "another copy earlier in the file"
+                    entry.record.warnings.append(f"copy {copy['barcode']}: the barcode already belongs to {where}; "
+                                                 "the copy was left out.")
+                    continue
+                self.barcodes.add(copy["barcode"])
+                decision.copies.append(copy)
+            setattr(report, decision.outcome, getattr(report, decision.outcome) + 1)
+            if decision.outcome != "new" and len(report.duplicates) < MAX_REPORTED:
+                target = decision.target
+                report.duplicates.append({
+                    "record": entry.number, "line": entry.record.line, "title": entry.data["title"][:200],
+                    "kind": decision.outcome, "in_file": decision.in_file,
+                    "book_id": target if isinstance(target, int) else None, "book_title": decision.target_title,
+                    "record_of_file": target[1] if decision.in_file and target[0] == "record" else None})
+            decisions.append(decision)
+        return decisions
+
+
+@dataclass
+class Written:
+    """What one batch created (for the tracker)."""
+
+    book_ids: list = field(default_factory=list)
+    copy_ids: list = field(default_factory=list)
+    author_ids: list = field(default_factory=list)
+    subject_ids: list = field(default_factory=list)
+    isbns: list = field(default_factory=list)  # [book id, isbn] added to existing books
+
+
+class Writer:
+    """Writes a batch of decisions with plain INSERTs (the caller commits)."""
+
+    def __init__(self, policy: str):
+        self.policy = policy
+        self.authors = _Names(Author, lambda name: {"name": name, "sort_name": sort_name(name)})
+        self.subjects = _Names(Subject, lambda name: {"name": name})
+
+    def write(self, decisions: list[Decision], report: Report) -> Written:
+        now = clock.now()
+        written = Written()
+        connection = db.session.connection()
+        search_index.pause_sync(connection)
+        books, new_index = [], {}
+        for position, decision in enumerate(decisions):
+            if decision.outcome == "new" or self.policy == "add_anyway":
+                new_index[position] = len(books)
+                books.append(decision)
+            elif self.policy == "skip":
+                report.skipped += 1
+        written.author_ids = self.authors.ensure(a["name"] for d in books for a in d.entry.data.get("authors", []))
+        written.subject_ids = self.subjects.ensure(name for d in books for name in d.entry.data.get("subjects", []))
+        rows = []
+        for decision in books:
+            data = {k: v for k, v in decision.entry.data.items() if k not in ("authors", "subjects")}
+            if decision.isbn_taken:
+                data["isbn"] = None
+            rows.append({**data, "created_at": now, "updated_at": now, "title_key": decision.entry.title_key or None})
+        book_ids = db.session.scalars(insert(Book).returning(Book.id, sort_by_parameter_order=True), rows).all() \
+            if rows else []
+        written.book_ids = list(book_ids)
+        links, tags, isbns, copies = [], [], [], []
+        for book_id, decision in zip(book_ids, books):
+            data = decision.entry.data
+            author_ids = list(dict.fromkeys(self.authors[a["name"]] for a in data.get("authors", [])))
+            links += [{"book_id": book_id, "author_id": a, "position": i} for i, a in enumerate(author_ids)]
+            tags += [{"book_id": book_id, "subject_id": s}
+                     for s in dict.fromkeys(self.subjects[name] for name in data.get("subjects", []))]
+            others = ([data["isbn"]] if decision.isbn_taken else []) + decision.entry.other_isbns
+            isbns += [{"book_id": book_id, "isbn": isbn} for isbn in dict.fromkeys(others)]
+        for position, decision in enumerate(decisions):
+            if position in new_index:
+                owner = book_ids[new_index[position]]
+            elif self.policy == "add_copies":
+                target = decision.target
+                owner = book_ids[new_index[target[1]]] if isinstance(target, tuple) else target
+                report.merged += 1
+            else:
                 continue
-            seen_isbns.add(data["isbn"])
-        batch.append(data)
-        if len(batch) >= batch_size:
-            result.added += _insert(batch, authors, subjects)
-            batch = []
-            if progress:
-                progress(result.rows)
-    if batch:
-        result.added += _insert(batch, authors, subjects)
-    if progress:
-        progress(result.rows)
-    # The search index, once for everything added (the batches paused its per-row upkeep).
-    if indexing:
-        indexing()
+            copies += [{**copy, "book_id": owner, "created_at": now, "updated_at": now} for copy in decision.copies]
+        if links:
+            db.session.execute(insert(BookAuthor), links)
+        if tags:
+            db.session.execute(insert(book_subjects), tags)
+        if isbns:
+            db.session.execute(insert(BookIsbn), isbns)
+        if copies:
+            written.copy_ids = list(db.session.scalars(insert(Copy).returning(Copy.id, sort_by_parameter_order=True),
+                                                       copies).all())
+        report.added += len(book_ids)
+        report.copies_added += len(copies)
+        search.add_words(connection, search.words_of(
+            *(t for d in books for t in (d.entry.data["title"], d.entry.data.get("subtitle"))),
+            *(a["name"] for d in books for a in d.entry.data.get("authors", []))))
+        search_index.resume_sync(connection)
+        return written
+
+
+def plan_and_write(records, policy="skip", dry_run=False, batch_size=2000, report=None, on_batch=None,
+                   on_invalid=None):
+    """Read records, decide each, and (unless dry_run) write them batch by batch.
+
+    on_batch(report, records_read, written) runs after each batch, before its commit (a tracker records what
+    the batch wrote and reports progress there); on_invalid(record) gets each invalid record (the rejected file).
+    Returns the Report."""
+    report = report or Report()
+    planner = Planner(dry_run)
+    writer = None if dry_run else Writer(policy)
+    batch = []
+    flushed = [report.records]
+
+    def flush():
+        decisions = planner.decide(batch, report)
+        for decision in decisions:
+            if decision.entry.record.warnings:
+                report.warn(decision.entry.record, decision.entry.record.warnings)
+        written = writer.write(decisions, report) if writer is not None else Written()
+        if on_batch is not None:
+            on_batch(report, report.records, written)
+        if writer is not None:
+            db.session.commit()
+        batch.clear()
+        flushed[0] = report.records
+
+    for record in records:
+        report.records += 1
+        entry = check(record)
+        if entry is None:
+            report.invalid_record(record)
+            if record.warnings:
+                report.warn(record, record.warnings)
+            if on_invalid is not None:
+                on_invalid(record)
+        else:
+            batch.append(entry)
+        if len(batch) >= batch_size or report.records - flushed[0] >= 2 * batch_size:
+            flush()  # also after many invalid records in a row, so that progress is reported
+    flush()
+    return report
+
+
+def finish(after_id: int) -> None:
+    """The search index for the books added above after_id, once for all of them (the batches paused its upkeep)."""
     search_index.rebuild_index(db.session.connection(), after_id)
-    audit.record("book.import", summary={"rows": result.rows, "added": result.added, "skipped": result.skipped})
-    db.session.commit()
-    return result
+
+
+def last_book_id() -> int:
+    return db.session.scalar(select(func.max(Book.id))) or 0
 
 
 def analyze() -> None:
@@ -131,44 +349,3 @@ def analyze() -> None:
             connection.exec_driver_sql("VACUUM (ANALYZE) book, book_search, book_author, book_subject, search_word")
         else:
             connection.exec_driver_sql("ANALYZE")
-
-
-def _insert(batch, authors, subjects) -> int:
-    now = clock.now()
-    connection = db.session.connection()
-    search_index.pause_sync(connection)
-    authors.ensure(a["name"] for data in batch for a in data.get("authors", []))
-    subjects.ensure(name for data in batch for name in data.get("subjects", []))
-    book_ids = db.session.scalars(
-        insert(Book).returning(Book.id, sort_by_parameter_order=True),
-        [{**{k: v for k, v in data.items() if k not in ("authors", "subjects")}, "created_at": now, "updated_at": now,
-          "title_key": search.title_key(data["title"])}
-         for data in batch],
-    ).all()
-    links, tags = [], []
-    for book_id, data in zip(book_ids, batch):
-        author_ids = list(dict.fromkeys(authors[a["name"]] for a in data.get("authors", [])))
-        links += [{"book_id": book_id, "author_id": author_id, "position": i} for i, author_id in enumerate(author_ids)]
-        tags += [{"book_id": book_id, "subject_id": subject_id}
-                 for subject_id in dict.fromkeys(subjects[name] for name in data.get("subjects", []))]
-    if links:
-        db.session.execute(insert(BookAuthor), links)
-    if tags:
-        db.session.execute(insert(book_subjects), tags)
-    search.add_words(connection, search.words_of(
-        *(t for data in batch for t in (data["title"], data.get("subtitle"))),
-        *(a["name"] for data in batch for a in data.get("authors", []))))
-    search_index.resume_sync(connection)
-    db.session.commit()
-    return len(batch)
-
-
-def read_csv(stream):
-    """A DictReader that insists on the expected header."""
-    reader = csv.DictReader(stream)
-    missing = [c for c in ("title",) if c not in (reader.fieldnames or [])]
-    unknown = [c for c in (reader.fieldnames or []) if c not in COLUMNS]
-    if missing or unknown:
-        raise ValueError(f"The header must name columns from {', '.join(COLUMNS)} (title required); "
-                         f"missing {missing or 'none'}, unknown {unknown or 'none'}.")
-    return reader

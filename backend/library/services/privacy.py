@@ -2,8 +2,8 @@
 
 - A closed loan or hold names its member only to that member: staff see a member's current loans and open holds,
   and closed ones without the member (a copy's history); statistics never name anyone.
-- When a loan closes, the member's card number leaves the audit trail's entries about it (and about the member's
-  closed holds): the trail keeps who at the desk did what, not who read what.
+- When a loan closes, the member's card number (or member id) leaves the audit trail's entries about it (and about
+  the member's closed holds): the trail keeps who at the desk did what, not who read what.
 - A member who does not keep their history (keep_history false) has each loan anonymised as it closes, and
   everything already closed when they turn it off or clear it: the row stays, so every count stays right, and
   its member_id is cleared (the database's checks allow that only for closed loans and holds).
@@ -20,6 +20,7 @@ from ..models import AuditEvent, Hold, Loan, Member
 from . import audit
 
 CLOSED_HOLD_STATUSES = ("fulfilled", "cancelled", "expired")
+BORROWER_KEYS = {"card_number", "member_id"}  # what names the borrower in an audit entry's summary
 CHUNK = 500
 
 
@@ -53,13 +54,13 @@ def forget(member_id: int) -> int:
 
 
 def _scrub_audit(resource_type: str, ids) -> None:
-    """Remove the card number from the audit events about these loans or holds."""
+    """Remove the borrower (card number, member id) from the audit events about these loans or holds."""
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
         for event in db.session.scalars(select(AuditEvent).where(
                 AuditEvent.resource_type == resource_type, AuditEvent.resource_id.in_(ids[start:start + CHUNK]))):
-            if "card_number" in (event.summary or {}):
-                event.summary = {key: value for key, value in event.summary.items() if key != "card_number"}
+            if BORROWER_KEYS & set(event.summary or {}):
+                event.summary = {key: value for key, value in event.summary.items() if key not in BORROWER_KEYS}
 
 
 def set_keep_history(member: Member, keep: bool) -> int:
@@ -92,7 +93,8 @@ def sweep() -> tuple[int, int]:
     closed_holds = select(Hold.id).where(Hold.status.in_(CLOSED_HOLD_STATUSES))
     for resource_type, closed in (("loan", closed_loans), ("hold", closed_holds)):
         _scrub_audit(resource_type, db.session.scalars(select(AuditEvent.resource_id).where(
-            AuditEvent.resource_type == resource_type, cast(AuditEvent.summary, String).like('%"card_number"%'),
+            AuditEvent.resource_type == resource_type,
+            or_(*(cast(AuditEvent.summary, String).like(f'%"{key}"%') for key in sorted(BORROWER_KEYS))),
             AuditEvent.resource_id.in_(closed))).all())
     db.session.commit()
     return len(members), loans

@@ -29,7 +29,21 @@ class Spec:
 
 
 def _int(low, high):
-    return lambda: fields.Integer(strict=True, required=True, validate=validate.Range(low, high))
+    from ..schemas.common import Integer  # JSON Schema's integer (5.0 too), as the spec says
+
+    return lambda: Integer(required=True, validate=validate.Range(low, high))
+
+
+def _bool():
+    from ..schemas.common import StrictBoolean
+
+    return lambda: StrictBoolean(required=True)
+def _code(max_length):
+    """A barcode prefix: letters, digits and . _ / - (what Code 128 labels and the desk's fields take), may be empty."""
+    return lambda: fields.String(required=True, validate=[
+        validate.Length(max=max_length),
+        validate.Regexp(r"^[A-Za-z0-9._/-]*$", error="Use letters, digits and . _ / - only.")],
+        metadata={"maxLength": max_length, "pattern": r"^[A-Za-z0-9._/-]*$"})
 
 
 def _text(max_length):
@@ -48,6 +62,23 @@ REGISTRY: dict[str, Spec] = {
     "max_holds": Spec(_int(0, 100), lambda c: c["LIBRARY_MAX_HOLDS"], "Open holds one member may have at once"),
     "hold_pickup_days": Spec(_int(1, 60), lambda c: c["LIBRARY_HOLD_PICKUP_DAYS"],
                              "Days a held copy waits on the hold shelf"),
+    "self_registration": Spec(_bool(), lambda c: c["LIBRARY_SELF_REGISTRATION"],
+                              "Visitors may sign up for a card online; staff approve each one", public=True),
+    "copy_barcode_prefix": Spec(_code(20), lambda c: c["LIBRARY_COPY_BARCODE_PREFIX"],
+                                "Prefix of automatic copy barcodes (C gives C000001, C000002 ...)"),
+    "card_number_prefix": Spec(_code(20), lambda c: c["LIBRARY_CARD_NUMBER_PREFIX"],
+                               "Prefix of automatic library card numbers (M gives M000001 ...)"),
+    "barcode_digits": Spec(_int(1, 12), lambda c: c["LIBRARY_BARCODE_DIGITS"],
+                           "Digits of the number in automatic barcodes and card numbers (zero-padded)"),
+    "hold_auto_expire": Spec(_bool(), lambda c: c["LIBRARY_HOLD_AUTO_EXPIRE"],
+                             "Clear holds not picked up in time automatically (the copy goes to the next in line or "
+                             "back to the shelf) instead of leaving them on the hold shelf list for staff"),
+    "notice_due_soon_days": Spec(_int(0, 30), lambda c: c["LIBRARY_NOTICE_DUE_SOON_DAYS"],
+                                 "Days before the due date a reminder is e-mailed (0: none)"),
+    "notice_overdue_every_days": Spec(_int(1, 90), lambda c: c["LIBRARY_NOTICE_OVERDUE_EVERY_DAYS"],
+                                      "Days between overdue notices (the first goes the day after the due date)"),
+    "notice_overdue_max": Spec(_int(0, 20), lambda c: c["LIBRARY_NOTICE_OVERDUE_MAX"],
+                               "Overdue notices per loan at most (0: none)"),
 }
 
 

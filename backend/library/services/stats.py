@@ -1,6 +1,6 @@
 """Statistics for the staff dashboard, counted by the database from the loan history. Loans and returns over time
 come from loan_day (per-day counts that triggers on loan keep), so a year's chart reads 365 rows; the most borrowed
-are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0013); the collection and
+are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0017); the collection and
 the weeding list read copies by their last loan (kept by the same triggers). Nothing here names a member: loans are
 counted, never who made them, so anonymised loans count like any other.
 

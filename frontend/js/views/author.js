@@ -6,6 +6,8 @@ import { countLabel } from "../format.js";
 import { toPositiveInt, pageInfo, resultsSummary } from "../query.js";
 import { buildHash } from "../router.js";
 import { renderBooks, renderPager } from "./results.js";
+import { authorTools } from "./authoredit.js";
+import { currentUser, canEditCatalog } from "../session.js";
 
 const PER_PAGE = 20;
 
@@ -25,9 +27,19 @@ export async function render(ctx) {
     if (author === undefined) return;
     view = clone("tpl-author");
     const r = refs(view);
-    r.name.textContent = author.name;
-    const filed = author.sort_name && author.sort_name !== author.name ? `Filed as “${author.sort_name}”. ` : "";
-    r.about.textContent = `${filed}${countLabel(author.book_count, "book")} in the catalog.`;
+    const draw = (shown) => {
+      r.name.textContent = shown.name;
+      const filed = shown.sort_name && shown.sort_name !== shown.name ? `Filed as “${shown.sort_name}”. ` : "";
+      r.about.textContent = `${filed}${countLabel(shown.book_count, "book")} in the catalog.`;
+    };
+    draw(author);
+    if (canEditCatalog(currentUser()?.role)) {
+      r.tools.replaceChildren(authorTools(ctx, author, (saved, message) => {
+        draw(saved);
+        r.tools.querySelector(".author-tools > .notice").textContent = message;
+        loadBooks(ctx, view, id, 1);
+      }));
+    }
     ctx.root.replaceChildren(view);
     ctx.root.removeAttribute("aria-busy");
     ctx.ready();

@@ -1,24 +1,30 @@
 // #/books/{id} — one book: its details, links to its authors and subjects, its availability and copies
 // (where they are, when loaned ones are due back), "Place hold" for a signed-in member with a card,
-// and for staff Edit, Delete, Add a copy and each copy's Mark lost / Withdraw / Make available.
+// and for staff Edit, Delete or Archive, Add a copy (the next barcode on request) and each copy's Edit dialog
+// (shelf, call number, notes; withdraw, mark lost, make available, delete one never lent), with links to the
+// book's holds queue, its loans and its labels.
 
-import { getBook, deleteBook, listCopies, createCopy, updateCopy, listHolds, placeHold } from "../api.js";
-import { clone, refs, el, setText, showLoading, showProblem, showEmpty, loadForView, doneLoading, isAbort, inlineProblem, focusLost } from "../dom.js";
+import {
+  getBook, deleteBook, archiveBook, listCopies, createCopy, updateCopy, deleteCopy, listHolds, placeHold, reserveBarcode,
+} from "../api.js";
+import { clone, refs, el, setText, showLoading, showProblem, showEmpty, loadForView, doneLoading, isAbort, inlineProblem, focusLost, confirmDialog } from "../dom.js";
 import { clearFieldErrors, showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
 import {
   availabilityText, availabilitySummary, holdsText, copyStatusLabel, copyActions, copyBody, holdStatusText, holdPlacedText,
+  retireChoice,
 } from "../circulation.js";
-import { myCard } from "../membership.js";
-import { formatDate, listParts, paragraphs, safeImageUrl, fullTitle } from "../format.js";
+import { formatDate, listParts, paragraphs, fullTitle } from "../format.js";
+import { coverUrl } from "../covers.js";
+import { t } from "../i18n.js";
+import { addScanButtons } from "../scanner.js";
 import { languageName } from "../languages.js";
-import { buildHash } from "../router.js";
+import { buildHash, loginHash } from "../router.js";
 import { lastListHash } from "../state.js";
-import { currentUser, canEditCatalog, isStaff } from "../session.js";
+import { currentUser, currentCard, canEditCatalog, isStaff } from "../session.js";
 
 const COPY_FIELDS = ["barcode", "location", "call_number", "notes"];
-const COPY_ACTION_LABELS = { lost: "Mark lost", withdrawn: "Withdraw", available: "Make available" };
-const COPY_ACTION_DONE = { lost: "marked lost", withdrawn: "withdrawn", available: "made available" };
+const EDIT_FIELDS = ["location", "call_number", "notes"];
 
 /** Load the book and draw it; a 404 shows the not-found view. */
 export async function render(ctx) {
@@ -30,10 +36,18 @@ export async function render(ctx) {
     () => render(ctx),
   );
   if (book === undefined) return;
+  if (String(book.id) !== String(ctx.params.id)) {
+    // The book was merged into another (the API answered 301): show the survivor under its own address.
+    ctx.navigate(`#/books/${book.id}`, { replace: true, message: t("That book was merged into this one.") });
+    return;
+  }
   const view = draw(ctx, book);
   const page = { ctx, view, book, staff: isStaff(currentUser()?.role) };
   drawAvailability(page);
-  if (page.staff) setUpAddCopy(page);
+  if (page.staff) {
+    setUpAddCopy(page);
+    drawStaffLinks(page);
+  }
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");
   ctx.ready();
@@ -53,12 +67,16 @@ function draw(ctx, book) {
   r["description-section"].hidden = paras.length === 0;
   r.description.replaceChildren(...paras.map((text) => el("p", { text })));
 
-  const cover = safeImageUrl(book.cover_url);
+  const cover = coverUrl(book, "detail");
   if (cover) {
-    r.cover.alt = `Cover of ${fullTitle(book)}`;
-    r.cover.addEventListener("error", () => { r["cover-wrap"].hidden = true; }, { once: true });
+    r.cover.alt = t("Cover of {title}", { title: fullTitle(book) });
+    r.cover.addEventListener("error", () => {
+      r.cover.hidden = true;
+      r["cover-none"].hidden = false;
+    }, { once: true });
     r.cover.src = cover;
-    r["cover-wrap"].hidden = false;
+    r.cover.hidden = false;
+    r["cover-none"].hidden = true;
   }
 
   // Visitors and members only read the catalog: no Edit or Delete for them.
@@ -69,17 +87,73 @@ function draw(ctx, book) {
   }
   r.edit.href = `#/books/${book.id}/edit`;
   r.edit.setAttribute("aria-label", `Edit “${book.title}”`);
-  r.delete.setAttribute("aria-label", `Delete “${book.title}”`);
-  r.delete.addEventListener("click", () => {
-    r["confirm-text"].textContent = `“${fullTitle(book)}” will be removed from the catalog. This cannot be undone.`;
-    r.confirm.returnValue = "";
-    r.confirm.showModal();
-  });
+  r.delete.hidden = true; // shown as Delete or Archive once the copies say which (drawRetire)
   r.confirm.addEventListener("close", () => {
     if (r.confirm.returnValue === "delete") remove(ctx, book, r);
     else r.delete.focus();
   });
   return view;
+}
+
+/**
+ * The Delete button as the copies allow: Delete (a book that never circulated), Archive (one with history), or
+ * a note saying which copies to withdraw first.
+ */
+function drawRetire(page, copies) {
+  const { ctx, view, book } = page;
+  const r = refs(view);
+  if (!r.delete) return;
+  const choice = retireChoice(copies);
+  page.retire = choice.action;
+  r.delete.hidden = choice.action === "blocked";
+  setText(r["retire-note"], choice.action === "blocked"
+    ? t("To take this book out of the catalog, withdraw its copies first (or delete those never lent): {n} still in service.", { n: choice.inService })
+    : choice.action === "archive" ? t("Its copies have loan history, so the book is archived rather than deleted: it leaves the catalog and its search, keeps its history, and can be restored from Archived books.") : "");
+  r.delete.textContent = choice.action === "archive" ? t("Archive") : t("Delete");
+  r.delete.setAttribute("aria-label", choice.action === "archive" ? t("Archive “{title}”", { title: book.title }) : t("Delete “{title}”", { title: book.title }));
+  if (!r.delete.dataset.wired) {
+    r.delete.dataset.wired = "true";
+    r.delete.addEventListener("click", async () => {
+      if (page.retire === "archive") {
+        const ok = await confirmDialog(view, {
+          title: t("Archive this book?"),
+          text: t("“{title}” leaves the catalog and its search; its loan history stays for the statistics. Waiting holds on it are cancelled. You can restore it from Archived books.", { title: fullTitle(book) }),
+          confirmLabel: t("Archive book"),
+          opener: r.delete,
+        });
+        if (ok) archive(ctx, book, r);
+        return;
+      }
+      r["confirm-text"].textContent = t("“{title}” and its withdrawn copies will be removed from the catalog. This cannot be undone.", { title: fullTitle(book) });
+      r.confirm.returnValue = "";
+      r.confirm.showModal();
+    });
+  }
+}
+
+async function archive(ctx, book, r) {
+  r.delete.disabled = true;
+  r["delete-problem"].replaceChildren();
+  try {
+    await archiveBook(book.id);
+  } catch (error) {
+    if (ctx.signal.aborted) return;
+    r.delete.disabled = false;
+    r["delete-problem"].replaceChildren(inlineProblem(t("Could not archive the book"), error));
+    r.delete.focus();
+    return;
+  }
+  ctx.navigate("#/desk/archive", { message: t("Archived “{title}”: it is out of the catalog. Restore it here if you need it back.", { title: fullTitle(book) }) });
+}
+
+/** Staff: the book's holds queue, its loans and its labels. */
+function drawStaffLinks({ view, book }) {
+  const r = refs(view);
+  r["staff-links"].hidden = false;
+  r["staff-links"].replaceChildren(
+    el("a", { href: `#/desk/holds?book=${book.id}`, text: t("Holds queue") }), " · ",
+    el("a", { href: `#/desk/loans?book=${book.id}`, text: t("Loans of this book") }), " · ",
+    el("a", { href: `#/desk/labels?book=${book.id}`, text: t("Print labels for its copies") }));
 }
 
 function drawByline(node, authors) {
@@ -103,9 +177,12 @@ function drawFacts(dl, book) {
   };
   add("ISBN", book.isbn_formatted ?? book.isbn);
   add("ISBN-10", book.isbn10);
+  add(t("Other ISBNs"), (book.other_isbns ?? []).join(", "));
+  add(t("Edition"), book.edition);
   add("Publisher", book.publisher);
   add("Published", book.published_year === null || book.published_year === undefined ? null : String(book.published_year));
   add("Language", book.language ? languageName(book.language) : null);
+  add(t("Call number"), book.call_number);
   if ((book.subjects ?? []).length > 0) {
     const list = el("ul", { className: "tags" }, ...book.subjects.map((subject) =>
       el("li", {}, el("a", { href: buildHash("/books", { subject }), text: subject })),
@@ -121,7 +198,7 @@ function drawFacts(dl, book) {
 
 async function remove(ctx, book, r) {
   r.delete.disabled = true;
-  r.delete.textContent = "Deleting…";
+  r.delete.textContent = t("Deleting…");
   r["delete-problem"].replaceChildren();
   try {
     await deleteBook(book.id);
@@ -129,10 +206,16 @@ async function remove(ctx, book, r) {
     if (ctx.signal.aborted) return; // e.g. the session ended and the login page took over
     if (error.status !== 404) {
       r.delete.disabled = false;
-      r.delete.textContent = "Delete";
+      r.delete.textContent = t("Delete");
       const message = el("p", { className: "inline-problem", role: "alert" },
         el("strong", { text: `Could not delete the book: ${error.title}.` }), error.detail ? ` ${error.detail}` : "");
       r["delete-problem"].replaceChildren(message);
+      if (error.status === 409 && /archive/i.test(error.detail)) {
+        // It has history after all (e.g. old holds): offer what the server suggests.
+        const archiveNow = el("button", { type: "button", className: "button secondary", text: t("Archive it instead") });
+        archiveNow.addEventListener("click", () => archive(ctx, book, r));
+        message.append(" ", archiveNow);
+      }
       r.delete.focus();
       return;
     }
@@ -178,6 +261,7 @@ async function loadCopies(page, { retry = false } = {}) {
       r.copies.replaceChildren(copiesTable(page, copies));
       doneLoading(r.copies);
     }
+    if (canEditCatalog(currentUser()?.role)) drawRetire(page, copies.items);
     if (retry && focusLost()) r.copies.querySelector(".table-scroll")?.focus();
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted) return;
@@ -191,7 +275,7 @@ function copiesTable(page, copies) {
   const r = refs(node);
   const shown = copies.items.length < copies.total ? ` (first ${copies.items.length} of ${copies.total})` : "";
   r.caption.textContent = `Copies${shown}`;
-  const columns = [staff ? "Barcode" : "Copy", "Status", "Shelf", "Due back", ...(staff ? ["Actions"] : [])];
+  const columns = [staff ? t("Barcode") : t("Copy"), t("Status"), t("Shelf"), t("Due back"), ...(staff ? [t("Action")] : [])];
   r.head.replaceChildren(...columns.map((name) => el("th", { scope: "col", text: name })));
   r.body.replaceChildren(...copies.items.map((copy, index) => {
     const cells = [
@@ -201,44 +285,143 @@ function copiesTable(page, copies) {
         copy.call_number ? el("span", { className: "call-number mono", text: copy.call_number }) : ""),
       el("td", { text: copy.due_at ? formatDate(copy.due_at) : "—" }),
     ];
+    cells.forEach((cell, n) => { cell.dataset.label = columns[n]; });
     if (staff) {
-      const buttons = copyActions(copy).map((status) => {
-        const button = el("button", {
-          type: "button", className: `button small ${status === "available" ? "secondary" : "danger"}`,
-          text: COPY_ACTION_LABELS[status], "aria-label": `${COPY_ACTION_LABELS[status]}: copy ${copy.barcode}`,
-        });
-        button.addEventListener("click", () => setCopyStatus(page, copy, status, button));
-        return button;
-      });
-      cells.push(el("td", {}, el("div", { className: "actions table-actions" }, ...buttons)));
+      const edit = el("button", { type: "button", className: "button secondary small", text: t("Edit"),
+        "aria-label": t("Edit copy {barcode}", { barcode: copy.barcode }) });
+      edit.addEventListener("click", () => editCopy(page, copy, edit));
+      cells.push(el("td", { dataset: { label: t("Action") } }, edit));
     }
     return el("tr", { dataset: { copyId: String(copy.id) } }, ...cells);
   }));
   return node;
 }
 
-async function setCopyStatus(page, copy, status, button) {
+const STATUS_ACTIONS = {
+  withdrawn: {
+    label: () => t("Withdraw…"),
+    confirm: (copy) => ({ title: t("Withdraw copy {barcode}?", { barcode: copy.barcode }), confirmLabel: t("Withdraw"),
+      text: t("It leaves circulation and no longer counts as a copy. To undo, edit it again and make it available.") }),
+    done: (copy) => t("Withdrew copy {barcode}. To undo, edit it and make it available.", { barcode: copy.barcode }),
+  },
+  lost: {
+    label: () => t("Mark lost…"),
+    confirm: (copy) => ({ title: t("Mark copy {barcode} lost?", { barcode: copy.barcode }), confirmLabel: t("Mark lost"),
+      text: t("It cannot be lent until it turns up. To undo, edit it and make it available.") }),
+    done: (copy) => t("Marked copy {barcode} lost. When it turns up, edit it and make it available.", { barcode: copy.barcode }),
+  },
+  available: {
+    label: () => t("Make available"),
+    done: (copy) => t("Copy {barcode} is available again (on the pull list if someone waits for the book).", { barcode: copy.barcode }),
+  },
+  delete: {
+    label: () => t("Delete…"),
+    danger: true,
+    confirm: (copy) => ({ title: t("Delete copy {barcode}?", { barcode: copy.barcode }), confirmLabel: t("Delete copy"),
+      text: t("It was never lent nor held, so nothing is lost with it. This cannot be undone.") }),
+    done: (copy) => t("Deleted copy {barcode}.", { barcode: copy.barcode }),
+  },
+};
+
+/** The copy's Edit dialog: shelf, call number and notes; below, what its status allows (each asks first). */
+function editCopy(page, copy, opener) {
   const { ctx, view } = page;
-  const r = refs(view);
-  button.disabled = true;
-  r["copies-status"].textContent = "";
+  const dialog = clone("tpl-copy-dialog");
+  const r = refs(dialog);
+  r.title.textContent = t("Copy {barcode}", { barcode: copy.barcode });
+  r.sub.textContent = `${page.book.title} · ${copyStatusLabel(copy.status)}`;
+  for (const name of EDIT_FIELDS) r.form.elements[name].value = copy[name] ?? "";
+  const actions = copyActions(copy);
+  r["status-hint"].textContent = actions.length ? "" : t("It is on loan or on the hold shelf: check it in at the desk first.");
+  r["status-actions"].replaceChildren(...actions.map((action) => {
+    const spec = STATUS_ACTIONS[action];
+    const button = el("button", { type: "button", className: `button small ${spec.danger ? "danger" : "secondary"}`, text: spec.label() });
+    button.addEventListener("click", () => {
+      dialog.returnValue = `status:${action}`;
+      dialog.close();
+    });
+    return button;
+  }));
+  view.append(dialog);
+  const finish = () => {
+    dialog.remove();
+    if (opener.isConnected) opener.focus();
+  };
+  r.form.addEventListener("submit", async (event) => {
+    const choice = event.submitter?.value;
+    if (choice !== "save") return; // Cancel closes the dialog
+    event.preventDefault();
+    const body = {};
+    for (const name of EDIT_FIELDS) {
+      const value = r.form.elements[name].value.trim() || null;
+      if (value !== (copy[name] ?? null)) body[name] = value;
+    }
+    if (!Object.keys(body).length) {
+      dialog.close();
+      say(page, t("Nothing was changed."));
+      return;
+    }
+    r.save.disabled = true;
+    try {
+      await updateCopy(copy.id, body);
+    } catch (error) {
+      r.save.disabled = false;
+      if (ctx.signal.aborted || error.status === 401) return;
+      showFieldErrors(r.form, r.summary, groupErrors(error.errors, EDIT_FIELDS), {
+        order: EDIT_FIELDS, fallback: error.detail || error.title,
+        heading: () => t("The copy was not saved: {title}", { title: error.title }),
+      });
+      return;
+    }
+    dialog.returnValue = "saved";
+    dialog.close();
+  });
+  dialog.addEventListener("close", async () => {
+    const value = dialog.returnValue;
+    finish();
+    if (value === "saved") {
+      say(page, t("Saved copy {barcode}.", { barcode: copy.barcode }));
+      await afterCopyChange(page, copy);
+    } else if (value.startsWith("status:")) {
+      await changeStatus(page, copy, value.slice(7), opener);
+    }
+  }, { once: true });
+  dialog.showModal();
+}
+
+async function changeStatus(page, copy, action, opener) {
+  const { ctx, view } = page;
+  const spec = STATUS_ACTIONS[action];
+  if (spec.confirm) {
+    const ok = await confirmDialog(view, { ...spec.confirm(copy), opener });
+    if (!ok) return;
+  }
   view.querySelector(".copy-problem")?.remove();
   try {
-    await updateCopy(copy.id, { status });
+    if (action === "delete") await deleteCopy(copy.id);
+    else await updateCopy(copy.id, { status: action });
   } catch (error) {
     if (ctx.signal.aborted || error.status === 401) return;
-    button.disabled = false;
-    const problem = inlineProblem(`Could not change copy ${copy.barcode}`, error);
+    const problem = inlineProblem(t("Could not change copy {barcode}", { barcode: copy.barcode }), error);
     problem.classList.add("copy-problem");
-    r.copies.after(problem);
-    button.focus();
+    refs(view).copies.after(problem);
+    if (opener.isConnected) opener.focus();
     return;
   }
-  r["copies-status"].textContent = `Copy ${copy.barcode} ${COPY_ACTION_DONE[status]}.`;
+  say(page, spec.done(copy));
+  await afterCopyChange(page, copy);
+}
+
+function say(page, message) {
+  refs(page.view)["copies-status"].textContent = message;
+}
+
+/** Reload the copies and the availability; continue from the same copy's row (or the table). */
+async function afterCopyChange(page, copy) {
+  const r = refs(page.view);
   await Promise.all([loadCopies(page), refreshAvailability(page)]);
-  // The row was drawn again: continue from the same copy's row (or the table).
   const row = r.copies.querySelector(`tr[data-copy-id="${copy.id}"]`);
-  (row?.querySelector("button") ?? r.copies.querySelector(".table-scroll"))?.focus();
+  (row?.querySelector("button") ?? r.copies.querySelector(".table-scroll") ?? r["copies-status"])?.focus();
 }
 
 function setUpAddCopy(page) {
@@ -247,6 +430,21 @@ function setUpAddCopy(page) {
   const details = section["add-copy"];
   details.hidden = false;
   const form = section["copy-form"];
+  section["next-barcode"].addEventListener("click", async () => {
+    const button = section["next-barcode"];
+    button.disabled = true;
+    try {
+      form.elements.barcode.value = (await reserveBarcode("copy")).barcode;
+      section["copies-status"].textContent = t("Barcode {barcode} is yours: no one else gets it.", { barcode: form.elements.barcode.value });
+    } catch (error) {
+      if (ctx.signal.aborted || error.status === 401) return;
+      section["copies-status"].textContent = t("Could not get the next barcode: {detail}", { detail: error.detail || error.title });
+    } finally {
+      button.disabled = false;
+      form.elements.barcode.focus();
+    }
+  });
+  addScanButtons(form, (_code, input) => input.focus()); // the barcode is filled in; location may follow
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (form.getAttribute("aria-busy") === "true") return;
@@ -256,7 +454,8 @@ function setUpAddCopy(page) {
     try {
       const copy = await createCopy(book.id, body);
       clearFieldErrors(form, section.summary);
-      form.reset();
+      form.elements.barcode.value = ""; // the shelf and call number stay for the next copy
+      form.elements.notes.value = "";
       section["copies-status"].textContent = `Added copy ${copy.barcode}.`;
       await Promise.all([loadCopies(page), refreshAvailability(page)]);
       form.elements.barcode.focus(); // ready for the next copy
@@ -278,18 +477,20 @@ function setUpAddCopy(page) {
   });
 }
 
-/** "Place hold" for a signed-in user with a library card, or their open hold on this book. */
+/**
+ * "Place hold" for a signed-in user with a library card, or their open hold on this book; for a visitor, a
+ * link to log in that comes back to this book. The card is known from /auth/me, so nobody without one asks for it.
+ */
 async function setUpHold(page) {
   const { ctx, view, book } = page;
   const r = refs(view);
-  if (!currentUser()) return;
-  let card;
-  try {
-    card = await myCard();
-  } catch {
-    return; // no hold button rather than a second error on the page
+  if (!currentUser()) {
+    r["hold-login"].href = loginHash(ctx.hash);
+    r["hold-login-note"].hidden = false;
+    return;
   }
-  if (!card || ctx.signal.aborted) return;
+  const card = currentCard();
+  if (!card) return;
   let open = null;
   try {
     const holds = await listHolds({ book_id: book.id, member_id: card.id, per_page: 100 }, { signal: ctx.signal });

@@ -4,17 +4,19 @@
 // before (main.js), so only the newest answer is drawn; until it comes the old results stay, dimmed
 // and marked aria-busy.
 
-import { listBooks, listSubjects } from "../api.js";
+import { listBooks, listLanguages, listSubjects } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, focusLost } from "../dom.js";
-import { languageOptions } from "../languages.js";
+import { t, tn } from "../i18n.js";
+import { catalogLanguageOptions, languageName } from "../languages.js";
 import { SORT_OPTIONS, pageInfo, pagerLinks, listState, listApiParams, listHash, isFiltered, resultsSummary } from "../query.js";
 import {
-  FACETS, FACET_TITLES, activeFilters, findAuthorName, hasWords, isFacetActive, searchTerms, toggleFacet,
+  FACETS, FACET_TITLES, activeFilters, findAuthorName, hasWords, isFacetActive, panelFilterCount, searchTerms, toggleFacet,
 } from "../search.js";
 import { parseHash } from "../router.js";
 import { rememberListHash } from "../state.js";
 import { currentUser, canEditCatalog } from "../session.js";
 import { renderBooks, renderPager } from "./results.js";
+import { renderExportMenu } from "./exportmenu.js";
 
 /** How long typing pauses before the list follows the search box. */
 export const TYPING_DELAY_MS = 200;
@@ -24,7 +26,22 @@ const WIDE = "(min-width: 48rem)";
 const states = new WeakMap(); // view element -> the list state it currently shows
 const typing = new WeakMap(); // view element -> { timer, hash }: the search box's pending and last typed search
 const chipChanges = new WeakMap(); // facet or filter chip button -> the list-state changes a click on it makes
-let subjectsRequest = null; // GET /subjects once per page load; subjects change rarely
+// GET /subjects and GET /languages once per page load (they change rarely): the filters' option lists.
+const optionLists = {
+  subject: {
+    load: () => listSubjects({ per_page: 100, page: 1 }).then((page) => page.items),
+    options: (items) => items.map((s) => new Option(`${s.name} (${s.book_count})`, s.name)),
+    all: () => t("All subjects"),
+    label: (value) => value,
+  },
+  language: {
+    load: () => allPages((page) => listLanguages({ per_page: 100, page })),
+    options: (items) => catalogLanguageOptions(items, "en").map((o) => new Option(o.label, o.code)),
+    all: () => t("All languages"),
+    label: (code) => languageName(code),
+  },
+};
+const optionRequests = {};
 
 /** Draw the catalog for ctx.query, reusing the mounted controls when only the query changed. */
 export async function render(ctx) {
@@ -37,7 +54,9 @@ export async function render(ctx) {
   states.set(view, state);
   rememberListHash(listHash(state));
   syncControls(view, state);
-  fillSubjects(view, state);
+  fillOptions(view, "subject");
+  fillOptions(view, "language");
+  renderExportMenu(view, refs(view).form, listApiParams(state), isFiltered(state));
   ctx.ready();
   await loadResults(ctx, view, state);
 }
@@ -46,8 +65,12 @@ function mount(ctx) {
   const view = clone("tpl-books");
   const r = refs(view);
   r.sort.append(...SORT_OPTIONS.map((o) => new Option(o.label, o.value)));
-  r.language.append(...languageOptions("en").map((o) => new Option(o.name, o.code)));
   r["facets-box"].open = typeof matchMedia === "function" && matchMedia(WIDE).matches;
+  r["filters-toggle"].addEventListener("click", () => {
+    const open = r["filters-toggle"].getAttribute("aria-expanded") !== "true";
+    r["filters-toggle"].setAttribute("aria-expanded", String(open));
+    r["filters-panel"].classList.toggle("is-open", open);
+  });
   const pending = { timer: null, hash: null };
   typing.set(view, pending);
 
@@ -124,11 +147,15 @@ function syncControls(view, state) {
   if (relevance) relevance.disabled = !hasWords(state.q);
   form.elements.sort.value = state.sort;
   form.elements.available.checked = state.available;
-  ensureOption(form.elements.language, state.language);
+  ensureOption(form.elements.language, state.language, languageName(state.language));
   form.elements.language.value = state.language;
   ensureOption(form.elements.subject, state.subject);
   form.elements.subject.value = state.subject;
   refs(view).clear.hidden = !isFiltered(state) && state.sort === "title";
+  const set = panelFilterCount(state);
+  refs(view)["filters-toggle-text"].textContent = set
+    ? tn(set, "Filter and sort (1 filter on)", "Filter and sort ({count} filters on)")
+    : t("Filter and sort");
 }
 
 /** Make sure a select can show `value` even before (or without) its option list loading. */
@@ -136,25 +163,36 @@ function ensureOption(select, value, label = value) {
   if (value && ![...select.options].some((o) => o.value === value)) select.append(new Option(label, value));
 }
 
-async function fillSubjects(view, state) {
-  const select = refs(view).subject;
+/** Fill the subject or language select from its list (optionLists), keeping the value the URL has. */
+async function fillOptions(view, name) {
+  const select = refs(view)[name];
+  const list = optionLists[name];
   if (select.dataset.loaded) return;
   select.dataset.loaded = "pending";
-  subjectsRequest ??= listSubjects({ per_page: 100, page: 1 }).catch((error) => {
-    subjectsRequest = null; // try again on the next render
+  optionRequests[name] ??= list.load().catch((error) => {
+    optionRequests[name] = null; // try again on the next render
     throw error;
   });
   try {
-    const page = await subjectsRequest;
-    const current = states.get(view)?.subject ?? state.subject;
-    const options = page.items.map((s) => new Option(`${s.name} (${s.book_count})`, s.name));
-    select.replaceChildren(new Option("All subjects", ""), ...options);
-    ensureOption(select, current);
+    const items = await optionRequests[name];
+    const current = states.get(view)?.[name] ?? "";
+    select.replaceChildren(new Option(list.all(), ""), ...list.options(items));
+    ensureOption(select, current, list.label(current));
     select.value = current;
     select.dataset.loaded = "yes";
   } catch {
-    // The filter still works for the subject in the URL; the list of others is a convenience.
+    // The filter still works for the value in the URL; the list of others is a convenience.
     delete select.dataset.loaded;
+  }
+}
+
+/** Every item of a paged list, page after page (a language list has at most two pages of 100). */
+async function allPages(fetchPage) {
+  const items = [];
+  for (let page = 1; ; page += 1) {
+    const answer = await fetchPage(page);
+    items.push(...answer.items);
+    if (answer.items.length === 0 || items.length >= answer.total) return items;
   }
 }
 

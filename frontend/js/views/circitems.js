@@ -4,9 +4,10 @@
 // `changed` asks the page to reload its lists (after a check-in or a cancelled hold).
 
 import { renewLoan, returnLoan, cancelHold } from "../api.js";
-import { clone, refs, el, inlineProblem, confirmDialog, focusLost } from "../dom.js";
-import { dueStatus, renewalsText, holdStatusText, holdShelfText } from "../circulation.js";
+import { clone, refs, el, inlineProblem, confirmDialog, focusLost, setText } from "../dom.js";
+import { dueStatus, renewalsText, renewOffer, holdStatusText, holdShelfText } from "../circulation.js";
 import { formatDate } from "../format.js";
+import { t } from "../i18n.js";
 
 function fact(term, value) {
   return el("div", { className: "fact" }, el("dt", { text: term }), el("dd", { text: value }));
@@ -39,7 +40,12 @@ function fillLoan(node, loan, { showMember }) {
     fact("Borrowed", formatDate(loan.loaned_at)),
     fact("Renewals", renewalsText(loan)),
   );
-  r.renew.setAttribute("aria-label", `Renew “${loan.book_title}”`);
+  // Renew only when the server would grant it, saying the new due date; otherwise why not.
+  const renewal = renewOffer(loan);
+  r.renew.hidden = !renewal.offer;
+  r.renew.textContent = renewal.label;
+  r.renew.setAttribute("aria-label", `${renewal.label}: “${loan.book_title}”`);
+  setText(r["renew-note"], renewal.offer ? "" : renewal.reason);
   r.return.setAttribute("aria-label", `Check in “${loan.book_title}”`);
 }
 
@@ -60,6 +66,7 @@ export function loanItem(loan, { staff = false, showMember = staff, say, changed
     try {
       current = await renewLoan(current.id);
       fillLoan(node, current, { showMember });
+      if (r.renew.hidden) r.link.focus(); // no further renewal: the button is gone
       say(`Renewed “${current.book_title}”: now due ${formatDate(current.due_at)}.`);
     } catch (error) {
       if (error.status === 401 || error.name === "AbortError") return;
@@ -98,6 +105,8 @@ export function holdItem(hold, { mine = false, showMember = !mine, host, say, ch
     ...(showMember ? [fact("Member", hold.member_name)] : []),
     fact("Placed", formatDate(hold.placed_at)),
     ...(hold.status === "ready" && hold.copy_barcode ? [fact("Copy on the hold shelf", hold.copy_barcode)] : []),
+    // Staff see who cannot be told by e-mail (no address): they call or tell them at the desk.
+    ...(showMember && hold.member_has_email === false ? [fact(t("E-mail"), t("None: tell them another way"))] : []),
   );
   r.cancel.setAttribute("aria-label", `Cancel the hold on “${hold.book_title}”`);
   const closed = !["waiting", "ready"].includes(hold.status);

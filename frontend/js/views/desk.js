@@ -8,13 +8,16 @@
 // It is kept for the tab's life, so leaving the desk and coming back keeps the member and the log.
 // Scans are queued and sent one at a time, so a fast scanner never loses one.
 
-import { listMembers, listHolds, checkOut, returnByBarcode, getLoanRules, getMember, OVERDUE_CSV_URL } from "../api.js";
+import { lookupMembers, listHolds, checkOut, returnByBarcode, getLoanRules, getMember, listPullList, listHoldShelf } from "../api.js";
 import { clone, refs, el, isAbort } from "../dom.js";
 import {
   deskQueryState, deskHash, initialDesk, deskReduce, canScan, deskLogText, holdShelfText, loansOfLimit,
-  holdStatusText, MEMBER_STATUS_LABELS,
+  holdStatusText, lookupOutcome, MEMBER_STATUS_LABELS,
 } from "../circulation.js";
 import { formatDate } from "../format.js";
+import { t, tn } from "../i18n.js";
+import { addScanButtons } from "../scanner.js";
+import { deskNav } from "./desknav.js";
 
 let desk = initialDesk();
 let rules = null; // GET /loan-rules: { max_loans, ... }
@@ -36,6 +39,7 @@ export async function render(ctx) {
   }
   active = { ctx, view };
   loadRules();
+  loadToDo(view, ctx.signal);
 
   if (wanted.mode !== desk.mode) desk = deskReduce(desk, { type: "mode", mode: wanted.mode });
   // A card in the URL that is not the member shown is looked up; so is one whose lookup was cut short
@@ -66,10 +70,23 @@ function loadRules() {
   });
 }
 
+/** What waits for the desk besides the queue at the counter: copies to pull, holds to clear. */
+async function loadToDo(view, signal) {
+  const line = refs(view).todo;
+  try {
+    const [pull, expired] = await Promise.all([listPullList({ per_page: 1 }, { signal }), listHoldShelf({ expired: true, per_page: 1 }, { signal })]);
+    line.replaceChildren(
+      el("a", { href: "#/desk/pull-list", text: tn(pull.total, "{count} copy to pull for a hold", "{count} copies to pull for holds") }), " · ",
+      el("a", { href: "#/desk/hold-shelf?expired=true", text: tn(expired.total, "{count} hold to clear from the hold shelf", "{count} holds to clear from the hold shelf") }));
+  } catch {
+    line.replaceChildren(); // the counts are a nicety; the lists are one click away
+  }
+}
+
 function mount() {
   const view = clone("tpl-desk");
   const r = refs(view);
-  r["overdue-csv"].href = OVERDUE_CSV_URL;
+  r.nav.replaceWith(deskNav("desk"));
 
   for (const radio of [r["mode-checkout"], r["mode-return"]]) {
     radio.addEventListener("change", () => {
@@ -104,6 +121,7 @@ function mount() {
     queue.push({ barcode, mode: desk.mode, member: desk.member });
     pump();
   });
+  addScanButtons(view); // a code read by the camera is sent like a USB scanner's: the form is submitted
   r.barcode.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && desk.mode === "checkout" && desk.member && !r.barcode.value) {
       event.preventDefault();
@@ -154,21 +172,45 @@ async function lookUp(card) {
   const { ctx } = active;
   dispatch({ type: "lookup", card });
   try {
-    const page = await listMembers({ card_number: desk.card, per_page: 1 }, { signal: ctx.signal });
+    const page = await lookupMembers(desk.card, { per_page: 10 }, { signal: ctx.signal });
     if (seq !== lookupSeq || ctx.signal.aborted) return;
-    const member = page.items[0];
-    if (!member) {
-      dispatch({ type: "missing" });
-    } else {
-      const holds = await readyHolds(member, ctx.signal);
-      if (seq !== lookupSeq || ctx.signal.aborted) return;
-      dispatch({ type: "member", member, holds });
+    const outcome = lookupOutcome(desk.card, page.items);
+    if (outcome.pick) {
+      await choose(outcome.pick, seq);
+      return;
     }
+    if (outcome.choices) {
+      dispatch({ type: "choices", members: outcome.choices });
+      const more = page.total > page.items.length ? ` ${t("Showing the first {n}; type more of the name to narrow it.", { n: page.items.length })}` : "";
+      ctx.announce(`${tn(page.total, "{count} member matches", "{count} members match")}: ${t("choose one with the arrow keys and Enter.")}${more}`);
+      refs(active.view).member.querySelector(".choice-list button")?.focus();
+      return;
+    }
+    dispatch({ type: "missing" });
   } catch (error) {
     if (isAbort(error) || ctx.signal.aborted || seq !== lookupSeq) return;
     if (error.status === 401) return;
     dispatch({ type: "lookup-failed", error });
   }
+  afterLookup();
+}
+
+/** The member is known (the only match, or picked from the matches): their ready holds, then scan. */
+async function choose(member, seq = ++lookupSeq) {
+  const { ctx } = active;
+  try {
+    const holds = await readyHolds(member, ctx.signal);
+    if (seq !== lookupSeq || ctx.signal.aborted) return;
+    dispatch({ type: "member", member, holds });
+  } catch (error) {
+    if (isAbort(error) || ctx.signal.aborted || seq !== lookupSeq) return;
+    dispatch({ type: "lookup-failed", error });
+  }
+  afterLookup();
+}
+
+function afterLookup() {
+  const { ctx } = active;
   syncUrl();
   const r = refs(active.view);
   if (desk.lookup === "found") {
@@ -224,8 +266,10 @@ async function send({ barcode, mode, member }) {
   const before = desk.log[0]?.id;
   try {
     if (mode === "return") {
-      const { loan, hold } = await returnByBarcode(barcode);
-      dispatch({ type: "returned", loan, hold });
+      const { action, loan, hold, cleared } = await returnByBarcode(barcode);
+      dispatch({ type: "returned", action, loan, hold, cleared, barcode });
+      // A return or capture can change what waits for the desk: count again (a checkout cannot add to it).
+      if (active) loadToDo(active.view, active.ctx.signal);
     } else {
       const loan = await checkOut({ barcode, member_id: member.id });
       dispatch({ type: "checked-out", loan });
@@ -239,7 +283,7 @@ async function send({ barcode, mode, member }) {
   const entry = desk.log[0];
   if (!entry || entry.id === before || !active) return;
   // Refusals and the hold shelf are alerts in the log; the rest is said politely.
-  if (entry.kind === "checkout" || (entry.kind === "return" && !entry.holdFor)) active.ctx.announce(deskLogText(entry));
+  if (entry.kind === "checkout" || (["return", "clear"].includes(entry.kind) && !entry.holdFor)) active.ctx.announce(deskLogText(entry));
 }
 
 // ---- Drawing ----
@@ -265,7 +309,7 @@ function draw({ logAll = false } = {}) {
   r["scan-submit"].disabled = !ready;
   r["barcode-hint"].textContent = checkout
     ? desk.member ? `Checking out to ${desk.member.name}. Esc: next member.` : "Find the member first."
-    : "Each copy scanned is checked in.";
+    : t("Each copy scanned is checked in; a copy pulled for a hold goes on the hold shelf.");
   if (desk.busy) r["scan-form"].setAttribute("aria-busy", "true");
   else r["scan-form"].removeAttribute("aria-busy");
 
@@ -288,7 +332,11 @@ function drawMember(container) {
   }
   if (desk.lookup === "missing" || desk.lookup === "failed") {
     container.replaceChildren(el("p", { className: "inline-problem", role: "alert" },
-      el("strong", { text: desk.lookup === "missing" ? "No such card." : `${desk.problem.title}.` }), ` ${desk.problem.detail}`));
+      el("strong", { text: desk.lookup === "missing" ? t("No such member.") : `${desk.problem.title}.` }), ` ${desk.problem.detail}`));
+    return;
+  }
+  if (desk.lookup === "choose") {
+    container.replaceChildren(choiceList());
     return;
   }
   const m = desk.member;
@@ -320,6 +368,33 @@ function drawMember(container) {
   container.replaceChildren(card);
 }
 
+/** The matches of a lookup as buttons: arrow keys move between them, Enter picks, Esc goes back to the field. */
+function choiceList() {
+  const buttons = desk.choices.map((member) => {
+    const button = el("button", { type: "button", className: "choice" },
+      el("strong", { text: member.name }), " ", el("span", { className: "mono", text: member.card_number }),
+      member.status === "suspended" ? el("span", { className: "badge is-disabled", text: t("Suspended") }) : "");
+    button.addEventListener("click", () => choose(member));
+    return button;
+  });
+  const list = el("ul", { className: "choice-list", "aria-label": t("Matching members") }, ...buttons.map((b) => el("li", {}, b)));
+  list.addEventListener("keydown", (event) => {
+    const at = buttons.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const next = at === -1 ? 0 : (at + (event.key === "ArrowDown" ? 1 : buttons.length - 1)) % buttons.length;
+      buttons[next].focus();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      const card = refs(active.view).card;
+      card.focus();
+      card.select();
+    }
+  });
+  return el("div", { className: "member-choices" },
+    el("p", { id: "desk-choices-hint", text: t("Several members match “{card}”: choose one.", { card: desk.card }) }), list);
+}
+
 function drawLog(view, r, logAll) {
   let seen = drawn.get(view);
   if (!seen || logAll) {
@@ -349,10 +424,17 @@ function logLine(entry, { announce }) {
         el("strong", { text: "Checked out " }), book, ` (${entry.barcode})`, entry.memberName ? ` to ${entry.memberName}` : "",
         ". ", el("span", { className: "due-on", text: `Due ${formatDate(entry.dueAt)}` })));
   }
-  const line = el("li", { className: `log-line is-return${entry.holdFor ? " has-hold" : ""}` },
-    el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "←" }), " ",
-      el("strong", { text: "Returned " }), book, ` (${entry.barcode})`, entry.memberName ? ` from ${entry.memberName}` : "", ".",
-      entry.overdue ? el("span", { className: "badge badge-overdue", text: "Was overdue" }) : ""));
+  let line;
+  if (entry.kind === "capture" || entry.kind === "clear") {
+    line = el("li", { className: `log-line is-return${entry.holdFor ? " has-hold" : ""}` },
+      el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: entry.kind === "capture" ? "⇣" : "↺" }), " ",
+        deskLogText(entry)));
+  } else {
+    line = el("li", { className: `log-line is-return${entry.holdFor ? " has-hold" : ""}` },
+      el("p", {}, el("span", { className: "log-icon", "aria-hidden": "true", text: "←" }), " ",
+        el("strong", { text: "Returned " }), book, ` (${entry.barcode})`, entry.memberName ? ` from ${entry.memberName}` : "", ".",
+        entry.overdue ? el("span", { className: "badge badge-overdue", text: "Was overdue" }) : ""));
+  }
   if (entry.holdFor) {
     line.append(el("p", { className: "hold-shelf", ...alert },
       el("span", { className: "visually-hidden", text: `Returned “${entry.title}”. ` }),

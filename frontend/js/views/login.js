@@ -1,7 +1,8 @@
 // #/login?next=#/books/4/edit — the login form. On success the user goes back to `next` (only ever a
-// hash of this app) or to the catalog; failures are explained in the error summary.
+// hash of this app) or to the catalog; failures are explained in the error summary. Links lead to "Forgot your
+// password?" and, when the library takes sign-ups online, to signing up.
 
-import { login } from "../api.js";
+import { getPublicSettings, login } from "../api.js";
 import { clone, refs } from "../dom.js";
 import { clearFieldErrors, showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
@@ -27,6 +28,9 @@ export function render(ctx) {
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");
   ctx.ready();
+  getPublicSettings({ signal: ctx.signal })
+    .then((settings) => { r["sign-up"].hidden = !settings?.self_registration; })
+    .catch(() => {}); // no sign-up link then; logging in works without it
 }
 
 async function submit(ctx, view, next) {
@@ -46,7 +50,7 @@ async function submit(ctx, view, next) {
   r.submit.textContent = "Logging in…";
   try {
     const answer = await login(email, password);
-    setUser(answer.user);
+    setUser(answer.user, { card: answer.member ?? null });
     ctx.navigate(next, { message: `You are logged in as ${displayName(answer.user)}.`, replace: true });
   } catch (error) {
     if (ctx.signal.aborted) return;

@@ -1,11 +1,15 @@
 // #/members/{id} — staff: one member's card, details and status (suspend or reactivate), their loans
-// (Renew, Check in) and open holds (Cancel), and a link to check out to them at the desk.
+// (Renew, Check in) and open holds (Cancel), and a link to check out to them at the desk. A card waiting for
+// approval (signed up online) is approved with a card number or rejected; the details are edited in place; the
+// card's login is shown with its actions (password link, unlink), or one is given or linked (memberaccount.js).
 
 import { getMember, updateMember, listLoans, listHolds } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, doneLoading, loadForView, inlineProblem, setText } from "../dom.js";
 import { sortLoans, sortHolds, deskHash, MEMBER_STATUS_LABELS } from "../circulation.js";
 import { formatDate } from "../format.js";
+import { t } from "../i18n.js";
 import { loanItem, holdItem } from "./circitems.js";
+import { drawManage, drawPending } from "./memberaccount.js";
 import { memberPrivacyControl } from "./history.js";
 
 /** Load the member and draw them; a 404 shows the not-found view. */
@@ -20,7 +24,13 @@ export async function render(ctx) {
   if (member === undefined) return;
   const view = clone("tpl-member");
   const page = { ctx, view, member };
+  page.changed = (updated, message) => {
+    page.member = updated;
+    drawMember(page);
+    if (message) say(page, message);
+  };
   drawMember(page);
+  drawManage(page);
   refs(view)["toggle-status"].addEventListener("click", () => toggleStatus(page));
   view.append(memberPrivacyControl(member, { signal: ctx.signal, say: (message) => say(page, message) }));
   ctx.root.replaceChildren(view);
@@ -33,22 +43,32 @@ function fact(term, value) {
   return el("div", { className: "fact" }, el("dt", { text: term }), el("dd", { text: value }));
 }
 
-function drawMember({ view, member }) {
+function drawMember(page) {
+  const { view, member } = page;
   const r = refs(view);
   r.name.textContent = member.name;
   const suspended = member.status === "suspended";
+  const pending = member.status === "pending";
   r.status.textContent = MEMBER_STATUS_LABELS[member.status] ?? member.status;
   r.status.classList.toggle("is-disabled", suspended);
   r.facts.replaceChildren(
-    fact("Card number", member.card_number),
+    fact("Card number", member.card_number ?? t("None yet")),
     fact("Email", member.email || "—"),
     fact("Phone", member.phone || "—"),
-    fact("Linked account", member.user_id ? "Yes: they can see their loans under “My loans”" : "No"),
-    fact("Member since", formatDate(member.created_at)),
+    fact(t("Login"), member.user_email ? t("{email}: they see their loans under “My loans”", { email: member.user_email }) : t("None")),
+    fact(pending ? t("Signed up") : "Member since", formatDate(member.created_at)),
+    el("div", { className: "fact" }, el("dt", { text: t("E-mails") }),
+      el("dd", {}, el("a", { href: `#/notices?member=${member.id}`, text: t("Notices sent to {name}", { name: member.name }) }))),
   );
-  r.desk.href = deskHash({ mode: "checkout", card: member.card_number });
+  r["card-actions"].hidden = pending;
+  if (!pending) r.desk.href = deskHash({ mode: "checkout", card: member.card_number });
+  r.links.hidden = pending;
+  r.links.replaceChildren(
+    el("a", { href: `#/desk/loans?member=${member.id}`, text: t("Loans as a list (CSV)") }), " · ",
+    el("a", { href: `#/desk/labels?kind=card&member=${member.id}`, text: t("Print a library card") }));
   r.desk.hidden = suspended;
   r["toggle-status"].textContent = suspended ? "Reactivate card" : "Suspend card";
+  drawPending(page);
 }
 
 async function toggleStatus(page) {

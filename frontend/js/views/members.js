@@ -1,10 +1,10 @@
-// #/members?q=&status=&page= — staff: find library members by name or card number, page through them,
-// open one. The list's state is in the hash, like the catalog's.
+// #/members?q=&status=&page= — staff: find library members by name or card number (or those waiting for
+// approval), page through them, open one. One compact row per member. The list's state is in the hash.
 
 import { listMembers } from "../api.js";
 import { clone, refs, el, showLoading, showProblem, showEmpty, isAbort, focusLost, doneLoading } from "../dom.js";
-import { memberListState, memberListApiParams, memberListHash, MEMBER_STATUSES, MEMBER_STATUS_LABELS, loansOfLimit } from "../circulation.js";
-import { formatDate } from "../format.js";
+import { memberListState, memberListApiParams, memberListHash, MEMBER_STATUSES, MEMBER_STATUS_LABELS } from "../circulation.js";
+import { t, tn } from "../i18n.js";
 import { pageInfo, resultsSummary } from "../query.js";
 import { renderPager } from "./results.js";
 
@@ -48,7 +48,7 @@ async function loadMembers(ctx, view, state, { retry = false } = {}) {
     if (ctx.signal.aborted) return;
     const info = pageInfo(envelope);
     if (envelope.items.length) {
-      r.results.replaceChildren(el("ul", { className: "cards member-list" }, ...envelope.items.map(memberItem)));
+      r.results.replaceChildren(el("ul", { className: "member-list" }, ...envelope.items.map(memberItem)));
       doneLoading(r.results);
     } else if (info.outOfRange) {
       showEmpty(r.results, "This page is past the end of the list.", "", el("a", { href: memberListHash(state, { page: 1 }), text: "Go to the first page" }));
@@ -70,22 +70,15 @@ async function loadMembers(ctx, view, state, { retry = false } = {}) {
   }
 }
 
-function fact(term, value) {
-  return el("div", { className: "fact" }, el("dt", { text: term }), el("dd", { text: value }));
-}
-
 function memberItem(member) {
   const node = clone("tpl-member-item");
   const r = refs(node);
   r.link.href = `#/members/${member.id}`;
   r.link.textContent = member.name;
-  r.card.textContent = `Card ${member.card_number}`;
+  r.card.textContent = member.card_number ?? t("No card number yet");
   r.status.textContent = MEMBER_STATUS_LABELS[member.status] ?? member.status;
   r.status.classList.toggle("is-disabled", member.status === "suspended");
-  r.facts.replaceChildren(
-    fact("On loan", loansOfLimit(member.active_loans)),
-    ...(member.email ? [fact("Email", member.email)] : []),
-    fact("Member since", formatDate(member.created_at)),
-  );
+  r.status.classList.toggle("badge-overdue", member.status === "pending");
+  r.loans.textContent = tn(member.active_loans, "{count} book on loan", "{count} books on loan");
   return node;
 }

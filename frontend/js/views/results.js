@@ -2,6 +2,7 @@
 
 import { clone, refs, el, doneLoading } from "../dom.js";
 import { authorLine } from "../format.js";
+import { coverUrl } from "../covers.js";
 import { availabilitySummary } from "../circulation.js";
 import { languageName } from "../languages.js";
 import { pageInfo } from "../query.js";
@@ -22,6 +23,12 @@ export function bookItem(book, terms = []) {
   const node = clone("tpl-book-item");
   const r = refs(node);
   r.link.href = `#/books/${book.id}`;
+  const thumb = coverUrl(book, "list");
+  if (thumb) {
+    r.thumb.addEventListener("error", () => { r.thumb.hidden = true; }, { once: true });
+    r.thumb.src = thumb;
+    r.thumb.hidden = false;
+  }
   fillHighlighted(r.link, book.title, terms);
   fillHighlighted(r.subtitle, book.subtitle ?? "", terms);
   r.subtitle.hidden = !book.subtitle;

@@ -1,4 +1,5 @@
-// #/admin/users/new — admins add a user: email, display name, role and a first password. The server is
+// #/admin/users/new — admins add a user: email, display name, role and a first password (temporary unless the
+// admin says otherwise: the user then chooses their own at first login). The server is
 // the validator; its field errors (and 409 for an email already in use) show next to the fields.
 
 import { createUser } from "../api.js";
@@ -6,7 +7,6 @@ import { clone, refs } from "../dom.js";
 import { showFieldErrors } from "../fielderrors.js";
 import { groupErrors } from "../bookform.js";
 import { newUserBody } from "../accounts.js";
-import { buildHash } from "../router.js";
 import { ROLES, roleLabel, displayName } from "../session.js";
 
 const FIELDS = ["email", "display_name", "role", "password"];
@@ -28,12 +28,15 @@ export function render(ctx) {
 async function save(ctx, view) {
   const r = refs(view);
   if (r.form.getAttribute("aria-busy") === "true") return;
-  const body = newUserBody(Object.fromEntries(FIELDS.map((name) => [name, r.form.elements[name].value])));
+  const body = newUserBody({
+    ...Object.fromEntries(FIELDS.map((name) => [name, r.form.elements[name].value])),
+    must_change_password: r.form.elements.must_change_password.checked,
+  });
   r.form.setAttribute("aria-busy", "true");
   r.submit.disabled = true;
   try {
     const user = await createUser(body);
-    ctx.navigate(buildHash("/admin/users", { q: user.email }), {
+    ctx.navigate(`#/admin/users/${user.id}`, {
       message: `Added ${displayName(user)} (${user.email}) as a ${roleLabel(user.role).toLowerCase()}.`,
     });
   } catch (error) {

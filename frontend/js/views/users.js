@@ -1,19 +1,17 @@
-// #/admin/users?q=&role=&page= — admins: find users, page through them, and change a user's name,
-// role or active state in a dialog. The list's state is in the hash, like the catalog's.
+// #/admin/users?q=&role=&requested=1&page= — admins: find users (also those who asked for a new password), page
+// through them, and open one to change it. The list's state is in the hash, like the catalog's.
 
-import { listUsers, updateUser } from "../api.js";
+import { listUsers } from "../api.js";
 import { clone, refs, el, setText, showLoading, showProblem, showEmpty, isAbort, focusLost, doneLoading } from "../dom.js";
-import { clearFieldErrors, showFieldErrors } from "../fielderrors.js";
-import { groupErrors } from "../bookform.js";
-import { userListState, userListApiParams, userListHash, userPatchBody } from "../accounts.js";
+import { userListState, userListApiParams, userListHash } from "../accounts.js";
 import { formatDate, formatDateTime } from "../format.js";
+import { t } from "../i18n.js";
 import { pageInfo, resultsSummary } from "../query.js";
-import { ROLES, roleLabel, currentUser, setUser, displayName } from "../session.js";
+import { ROLES, roleLabel, currentUser, displayName } from "../session.js";
 import { renderPager } from "./results.js";
+import { adminNav } from "./adminnav.js";
 
-const EDIT_FIELDS = ["display_name", "role", "is_active"];
 const states = new WeakMap(); // view -> the list state it shows
-const editing = new WeakMap(); // view -> { user, opener } while the dialog is open
 
 /** Draw the list for ctx.query, reusing the mounted controls when only the query changed. */
 export async function render(ctx) {
@@ -27,26 +25,25 @@ export async function render(ctx) {
   const form = refs(view).form;
   form.elements.q.value = state.q;
   form.elements.role.value = state.role;
+  form.elements.requested.checked = state.requested;
   ctx.ready();
   await loadUsers(ctx, view, state);
 }
 
-function roleOptions(select) {
-  select.append(...ROLES.map((role) => new Option(roleLabel(role), role)));
-}
-
 function mount(ctx) {
   const view = clone("tpl-users");
+  view.prepend(adminNav("users"));
   const r = refs(view);
-  roleOptions(r.role);
-  roleOptions(r["edit-role"]);
+  r.role.append(...ROLES.map((role) => new Option(roleLabel(role), role)));
   r.form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(r.form);
-    ctx.navigate(userListHash(states.get(view), { q: String(data.get("q") ?? "").trim(), role: String(data.get("role") ?? "") }));
+    ctx.navigate(userListHash(states.get(view), {
+      q: String(data.get("q") ?? "").trim(), role: String(data.get("role") ?? ""), requested: data.get("requested") === "1",
+    }));
   });
   r.role.addEventListener("change", () => r.form.requestSubmit());
-  setUpDialog(ctx, view);
+  r.requested.addEventListener("change", () => r.form.requestSubmit());
   return view;
 }
 
@@ -58,12 +55,14 @@ async function loadUsers(ctx, view, state, { retry = false } = {}) {
     if (ctx.signal.aborted) return;
     const info = pageInfo(envelope);
     if (envelope.items.length) {
-      r.results.replaceChildren(el("ul", { className: "cards user-list" }, ...envelope.items.map((user) => userItem(view, user))));
+      r.results.replaceChildren(el("ul", { className: "cards user-list" }, ...envelope.items.map(userItem)));
       doneLoading(r.results);
     } else if (info.outOfRange) {
       showEmpty(r.results, "This page is past the end of the list.", "", el("a", { href: userListHash(state, { page: 1 }), text: "Go to the first page" }));
+    } else if (state.requested && !state.q && !state.role) {
+      showEmpty(r.results, t("Nobody is waiting for a new password."));
     } else {
-      showEmpty(r.results, "No users found.", state.q || state.role ? "Nobody matches this search." : "");
+      showEmpty(r.results, "No users found.", state.q || state.role || state.requested ? "Nobody matches this search." : "");
     }
     const summary = resultsSummary(info, "user");
     r.summary.textContent = summary;
@@ -82,87 +81,21 @@ function fact(term, value) {
   return el("div", { className: "fact" }, el("dt", { text: term }), el("dd", { text: value }));
 }
 
-function userItem(view, user) {
+function userItem(user) {
   const node = clone("tpl-user-item");
   const r = refs(node);
   node.dataset.userId = String(user.id);
   r.name.textContent = displayName(user);
+  r.name.href = `#/admin/users/${user.id}`;
   r.email.textContent = user.email;
   r.role.textContent = roleLabel(user.role);
   setText(r.you, user.id === currentUser()?.id ? "You" : "");
   r.status.textContent = user.is_active ? "Active" : "Disabled";
   r.status.classList.toggle("is-disabled", !user.is_active);
+  setText(r.requested, user.password_reset_requested_at ? t("Asked for a new password") : "");
   r.facts.replaceChildren(
     fact("Added", formatDate(user.created_at)),
     fact("Last login", user.last_login_at ? formatDateTime(user.last_login_at) : "Never"),
   );
-  r.edit.setAttribute("aria-label", `Edit ${displayName(user)}`);
-  r.edit.addEventListener("click", () => openDialog(view, user, r.edit));
   return node;
-}
-
-// ---- The edit dialog ----
-
-function openDialog(view, user, opener) {
-  const r = refs(view);
-  editing.set(view, { user, opener });
-  r["dialog-title"].textContent = `Edit ${displayName(user)}`;
-  r["dialog-email"].textContent = user.email;
-  clearFieldErrors(r["edit-form"], r["edit-summary"]);
-  const fields = r["edit-form"].elements;
-  fields.display_name.value = user.display_name ?? "";
-  fields.role.value = user.role;
-  fields.is_active.checked = Boolean(user.is_active);
-  r.dialog.showModal();
-}
-
-function setUpDialog(ctx, view) {
-  const r = refs(view);
-  const form = r["edit-form"];
-  r["edit-cancel"].addEventListener("click", () => r.dialog.close());
-  r.dialog.addEventListener("close", () => {
-    const { opener } = editing.get(view) ?? {};
-    editing.delete(view);
-    if (opener?.isConnected) opener.focus();
-  });
-
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const { user } = editing.get(view) ?? {};
-    if (!user || form.getAttribute("aria-busy") === "true") return;
-    const body = userPatchBody(user, {
-      display_name: form.elements.display_name.value,
-      role: form.elements.role.value,
-      is_active: form.elements.is_active.checked,
-    });
-    if (Object.keys(body).length === 0) {
-      r.dialog.close();
-      ctx.announce("Nothing was changed.");
-      return;
-    }
-    form.setAttribute("aria-busy", "true");
-    r["edit-submit"].disabled = true;
-    try {
-      const saved = await updateUser(user.id, body);
-      if (saved.id === currentUser()?.id) setUser(saved); // your own name in the header
-      const item = r.results.querySelector(`[data-user-id="${saved.id}"]`);
-      const fresh = userItem(view, saved);
-      item?.replaceWith(fresh);
-      editing.set(view, { user: saved, opener: refs(fresh).edit });
-      r.dialog.close();
-      r.status.textContent = `Saved changes to ${displayName(saved)}.`;
-    } catch (error) {
-      if (ctx.signal.aborted || error.status === 401) return;
-      const grouped = groupErrors(error.errors, EDIT_FIELDS);
-      // A 409 (e.g. an admin demoting or disabling themselves) explains itself in the detail.
-      if (!Object.keys(grouped.fields).length && !grouped.other.length) grouped.other.push(error.detail || error.title);
-      showFieldErrors(form, r["edit-summary"], grouped, {
-        order: EDIT_FIELDS,
-        heading: (count) => (error.status === 422 ? (count === 1 ? "There is a problem" : `There are ${count} problems`) : "The changes were not saved"),
-      });
-    } finally {
-      form.removeAttribute("aria-busy");
-      r["edit-submit"].disabled = false;
-    }
-  });
 }

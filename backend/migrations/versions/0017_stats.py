@@ -4,8 +4,8 @@ groups; reading-history privacy
 (a closed loan or hold may lose its member: member_id nullable, with checks that an open one keeps it;
 member.keep_history). Everything is backfilled from the loans already there.
 
-Revision ID: 0013_stats
-Revises: 0006_settings
+Revision ID: 0017_stats
+Revises: 0016_notices
 Create Date: 2026-11-30
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0013_stats'
-down_revision = '0006_settings'
+revision = '0017_stats'
+down_revision = '0016_notices'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ from library.models import AuditEvent, Hold, Loan, Member
 
 from .test_books import assert_problem
 from .test_circulation import clock, desk  # noqa: F401 - fixtures
-from .test_stats import at, lend
+from .test_stats import at, lend, rows_of
 
 
 @pytest.fixture
@@ -128,15 +128,18 @@ def test_the_audit_trail_forgets_who_borrowed_once_the_loan_closes(desk, clock, 
     assert checkout[0][0]["card_number"] == card  # while the loan is open, the desk's record names the card
     at(clock, "2026-11-03T10:00")
     desk.give_back(copy["barcode"])
-    assert desk.hold(book["id"], card).status_code == 201  # ready at once (the copy is back)
+    assert desk.hold(book["id"], card).status_code == 201  # waits: the copy is pulled from the shelf for it
+    assert desk.post("/api/v1/holds/capture", json={"barcode": copy["barcode"]}).status_code == 200
+    captured = in_app(desk.application, select(AuditEvent.summary).where(AuditEvent.action == "hold.capture"))
+    assert captured[0][0]["member_id"] == reader.member["id"]  # the open hold's record names the member
     assert desk.checkout(copy["barcode"], card).status_code == 201  # fulfils the hold
     at(clock, "2026-11-04T10:00")
     desk.give_back(copy["barcode"])
     events = in_app(desk.application, select(AuditEvent.action, AuditEvent.summary).where(
         AuditEvent.resource_type.in_(("loan", "hold"))).order_by(AuditEvent.id))
-    assert [action for action, _ in events] == ["loan.checkout", "loan.return", "hold.place", "loan.checkout",
-                                                "loan.return"]
-    assert all("card_number" not in summary for _, summary in events)
+    assert [action for action, _ in events] == ["loan.checkout", "loan.return", "hold.place", "hold.capture",
+                                                "loan.checkout", "loan.return"]
+    assert all("card_number" not in summary and "member_id" not in summary for _, summary in events)
     assert events[0][1]["barcode"] == copy["barcode"]  # who at the desk did what stays
 
 
@@ -171,3 +174,36 @@ def test_forget_history_sweeps_what_returns_did_not(desk, clock, app):
     assert events and all("card_number" not in summary for (summary,) in events)
     with app.app_context():
         assert db.session.get(Member, member["id"]).keep_history is False
+
+
+def test_staff_lists_and_their_csv_name_no_one_for_closed_loans_and_holds(desk, clock, reader):
+    book, (copy,) = desk.book_with_copies(1, title="Listed Privately")
+    other = desk.member(name="Olga Other")
+    card = reader.member["card_number"]
+    lend(desk, clock, copy, card, "2026-11-02T10:00", back="2026-11-05T10:00")
+    assert reader.patch("/api/v1/members/me/privacy", json={"keep_history": False}).status_code == 200
+    lend(desk, clock, copy, other["card_number"], "2026-11-06T10:00", back="2026-11-08T10:00")  # keeps history
+    lend(desk, clock, copy, card, "2026-11-09T10:00")  # open: named
+    cancelled = desk.hold(book["id"], other["card_number"]).get_json()
+    assert desk.delete(f"/api/v1/holds/{cancelled['id']}").status_code == 204
+    waiting = desk.hold(book["id"], other["card_number"]).get_json()
+
+    # The list on screen: every loan of the book (the anonymised one too), the member only on the open one.
+    listed = desk.get(f"/api/v1/loans?book_id={book['id']}&sort=member").get_json()
+    assert listed["total"] == 3
+    assert sorted((loan["returned_at"] is None, loan["member_name"]) for loan in listed["items"]) == [
+        (False, None), (False, None), (True, "Rosa Reader")]
+    assert desk.get(f"/api/v1/loans?member_id={other['id']}").get_json()["items"] == []  # nothing current
+    rows = rows_of(desk.get(f"/api/v1/loans.csv?book_id={book['id']}&sort=-loaned_at"))
+    header = rows[0]
+    named = [(row[header.index("returned_at")] == "", row[header.index("member")], row[header.index("card_number")])
+             for row in rows[1:]]
+    assert named == [(True, "Rosa Reader", card), (False, "", ""), (False, "", "")]
+
+    # Holds: staff filtering by member see the open one; the CSV names nobody on the cancelled one.
+    assert [h["id"] for h in desk.get(f"/api/v1/holds?member_id={other['id']}").get_json()["items"]] == [
+        waiting["id"]]
+    holds = desk.get(f"/api/v1/holds?book_id={book['id']}&status=cancelled").get_json()["items"]
+    assert [(h["id"], h["member_id"], h["member_name"]) for h in holds] == [(cancelled["id"], None, None)]
+    rows = rows_of(desk.get(f"/api/v1/holds.csv?book_id={book['id']}&status=cancelled"))
+    assert [(row[rows[0].index("status")], row[rows[0].index("member")]) for row in rows[1:]] == [("cancelled", "")]

@@ -4,6 +4,7 @@
 
 import { buildHash } from "./router.js";
 import { toPositiveInt } from "./query.js";
+import { t } from "./i18n.js";
 
 export const STATS_PATH = "/stats";
 export const GROUPS = Object.freeze(["day", "week", "month"]);
@@ -115,11 +116,11 @@ export function bucketCount(from, to, group) {
 export function customPeriodProblem({ from, to, group }) {
   const start = parseDay(from);
   const end = parseDay(to);
-  if (!start) return { field: "from", message: "Enter the first day." };
-  if (!end) return { field: "to", message: "Enter the last day." };
-  if (end < start) return { field: "to", message: "The last day is before the first." };
-  if (Math.round((end - start) / 86_400_000) + 1 > MAX_DAYS) return { field: "from", message: "Choose at most ten years." };
-  if (bucketCount(from, to, group) > MAX_BUCKETS) return { field: "group", message: "Too many bars: group by week or month." };
+  if (!start) return { field: "from", message: t("Enter the first day.") };
+  if (!end) return { field: "to", message: t("Enter the last day.") };
+  if (end < start) return { field: "to", message: t("The last day is before the first.") };
+  if (Math.round((end - start) / 86_400_000) + 1 > MAX_DAYS) return { field: "from", message: t("Choose at most ten years.") };
+  if (bucketCount(from, to, group) > MAX_BUCKETS) return { field: "group", message: t("Too many bars: group by week or month.") };
   return null;
 }
 

@@ -90,10 +90,11 @@ def loans_out(loans, returned=False):
     return out
 
 
-def holds_out(holds):
+def holds_out(holds, cleared=False):
+    """cleared: the answer to clearing an expired hold, which names whose hold it was (that moment's business)."""
     positions = circulation.queue_positions(holds)
     out = []
-    members = [visible_member(h.member, h.status in ("waiting", "ready")) for h in holds]
+    members = [h.member if cleared else visible_member(h.member, h.status in ("waiting", "ready")) for h in holds]
     reachable = notices.reachable(m.id for m in members if m is not None)
     for h, member in zip(holds, members):
         out.append({
@@ -122,7 +123,7 @@ def return_out(loan, hold, action="returned", cleared=None):
     if loan is not None:
         db.session.refresh(loan)
     return {"action": action, "loan": loans_out([loan], returned=True)[0] if loan else None,
-            "hold": holds_out([hold])[0] if hold else None, "cleared": holds_out([cleared])[0] if cleared else None}
+            "hold": holds_out([hold])[0] if hold else None, "cleared": holds_out([cleared], cleared=True)[0] if cleared else None}
 
 
 # --- copies ---------------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 
 from ..authz import STAFF, USER, access
-from ..extensions import db
 from ..models import Book, Copy, Loan
 from ..schemas.common import PageQuery, page_of
 from ..schemas.history import HistoryItem, PrivacyChangeOut, PrivacyIn, PrivacyOut

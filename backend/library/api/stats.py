@@ -8,16 +8,11 @@ from ..schemas.stats import (CirculationOut, CirculationQuery, CollectionOut, Co
                              TopQuery, WeedingItem, WeedingQuery)
 from ..services import stats
 from .base import Blueprint
-from .csvfile import csv_response
+from .csvfile import csv_doc, csv_response
 from .pagination import LINK_HEADER, page_response
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics for the staff dashboard")
 WeedingPage = page_of(WeedingItem, "WeedingPage")
-CSV = {"content": {"text/csv": {"schema": {"type": "string"}}}}
-
-
-def csv_doc(what):
-    return {"responses": {"200": {"description": f"{what} as CSV (UTF-8, a header row)", **CSV}}}
 
 
 def _span(period):

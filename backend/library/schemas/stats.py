@@ -18,7 +18,8 @@ class PeriodQuery(ma.Schema):
 
     start = fields.Date(data_key="from", metadata={"description": "First day (UTC), included; default: 29 days "
                                                                   f"before `to`; from {DATE_MIN} to {DATE_MAX}"})
-    end = fields.Date(data_key="to", metadata={"description": "Last day (UTC), included; default: today"})
+    end = fields.Date(data_key="to", metadata={"description": "Last day (UTC), included; default: today; not before "
+                                                              f"`from`, and at most {MAX_DAYS} days from it"})
 
     @ma.validates_schema
     def sane_period(self, data, **kwargs):
@@ -45,7 +46,8 @@ class PeriodQuery(ma.Schema):
 
 class CirculationQuery(PeriodQuery):
     group = fields.String(load_default="day", validate=validate.OneOf(GROUPS),
-                          metadata={"description": "Count per day, per week (Monday to Sunday) or per calendar month"})
+                          metadata={"description": "Count per day, per week (Monday to Sunday) or per calendar month; "
+                                                   f"at most {MAX_BUCKETS} of them in the period"})
 
     @ma.validates_schema
     def few_buckets(self, data, **kwargs):

@@ -76,12 +76,10 @@ def loan_csv_rows(args: dict):
                           Member.name, Member.card_number, Member.email, Member.phone).where(*_loan_filters(args))
     for row in db.session.execute(query.order_by(*_loan_order(args.get("sort"))).execution_options(yield_per=500)):
         overdue = row.returned_at is None and row.due_at < now
-        if row.returned_at is not None:  # a closed loan names nobody to staff
-            row = row._replace(name=None, card_number=None, email=None, phone=None)
+        member = [row.name, row.card_number, row.email, row.phone] if row.returned_at is None else [None] * 4
         yield [row.loaned_at.isoformat(), row.due_at.date().isoformat(),
                row.returned_at.isoformat() if row.returned_at else None, overdue,
-               (now - row.due_at).days if overdue else None, row.renewals, row.title, row.barcode, row.name,
-               row.card_number, row.email, row.phone]
+               (now - row.due_at).days if overdue else None, row.renewals, row.title, row.barcode, *member]
 
 
 def _hold_filters(args: dict, own: bool = False) -> list:
@@ -121,9 +119,8 @@ def hold_csv_rows(args: dict):
                            Hold.pickup_by, Hold.closed_at)
              .outerjoin(Copy, Copy.id == Hold.copy_id).where(*_hold_filters(args)))
     for row in db.session.execute(query.order_by(*_hold_order(args.get("sort"))).execution_options(yield_per=500)):
-        if row.status not in OPEN_HOLD_STATUSES:  # a closed hold names nobody to staff
-            row = row._replace(name=None, card_number=None)
-        yield [row.placed_at.isoformat(), row.status, row.title, row.name, row.card_number, row.barcode,
+        member = [row.name, row.card_number] if row.status in OPEN_HOLD_STATUSES else [None, None]  # closed: nobody
+        yield [row.placed_at.isoformat(), row.status, row.title, *member, row.barcode,
                row.pickup_by.date().isoformat() if row.pickup_by else None,
                row.closed_at.isoformat() if row.closed_at else None]
 

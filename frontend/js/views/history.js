@@ -4,7 +4,7 @@
 
 import { getMyMember, listMyHistory, clearMyHistory, getMyPrivacy, updateMyPrivacy, getMemberPrivacy, updateMemberPrivacy } from "../api.js";
 import { el, showLoading, showProblem, showEmpty, isAbort, doneLoading, confirmDialog, inlineProblem } from "../dom.js";
-import { listText } from "../format.js";
+import { formatDate, formatNumber, listText } from "../format.js";
 import { t, tn, currentLocale } from "../i18n.js";
 import { pageInfo, toPositiveInt } from "../query.js";
 import { buildHash } from "../router.js";
@@ -14,7 +14,7 @@ const HISTORY_PATH = "/me/history";
 const PER_PAGE = 20;
 
 function day(iso) {
-  return iso ? new Intl.DateTimeFormat(currentLocale(), { dateStyle: "medium", timeZone: "UTC" }).format(new Date(iso)) : "";
+  return formatDate(iso, currentLocale());
 }
 
 /** Draw the page, then the member's setting and their history. */
@@ -66,7 +66,7 @@ async function loadHistory(ctx, { listBody, pager, page, say, heading }) {
     const envelope = await listMyHistory({ page, per_page: PER_PAGE }, { signal: ctx.signal });
     if (ctx.signal.aborted) return;
     const info = pageInfo(envelope);
-    heading.textContent = t("Returned ({count})", { count: new Intl.NumberFormat(currentLocale()).format(info.total) });
+    heading.textContent = t("Returned ({count})", { count: formatNumber(info.total, currentLocale()) });
     renderPager(pager, info, (n) => buildHash(HISTORY_PATH, { page: n }, { page: 1 }));
     if (!envelope.items.length) {
       showEmpty(listBody, info.outOfRange ? t("This page is past the end of the list.") : t("Nothing here yet."),

@@ -9,7 +9,7 @@ import {
   getCurrentStats, getCirculationStats, getTopBorrowed, getCollectionStats, listWeedingCandidates, statsCsvUrl,
 } from "../api.js";
 import { el, showLoading, showProblem, showEmpty, isAbort, doneLoading } from "../dom.js";
-import { listText } from "../format.js";
+import { formatNumber, formatPercent, listText } from "../format.js";
 import { t, tn, currentLocale } from "../i18n.js";
 import { pageInfo } from "../query.js";
 import * as S from "../stats.js";
@@ -27,11 +27,11 @@ const TOP_LABELS = () => ({ titles: t("Titles"), authors: t("Authors"), subjects
 const BY_LABELS = () => ({ subject: t("Subject"), language: t("Language"), decade: t("Decade") });
 
 function number(value) {
-  return new Intl.NumberFormat(currentLocale()).format(Number(value) || 0);
+  return formatNumber(value, currentLocale());
 }
 
 function percentText(value) {
-  return value === null ? "–" : new Intl.NumberFormat(currentLocale(), { style: "percent" }).format(value / 100);
+  return value === null ? "–" : formatPercent(value, currentLocale());
 }
 
 /** Draw the dashboard for ctx.query; when only part of the state changed, only those panels load again. */
@@ -163,7 +163,7 @@ function showFieldProblem(view, problem) {
     const field = view.parts.form.elements[name];
     const message = view.querySelector(`#stats-${name}-problem`);
     const mine = problem?.field === name;
-    message.textContent = mine ? t(problem.message) : "";
+    message.textContent = mine ? problem.message : "";  // stats.js translated it
     message.hidden = !mine;
     if (mine) field.setAttribute("aria-invalid", "true");
     else field.removeAttribute("aria-invalid");
@@ -271,7 +271,7 @@ function loadCirculation(ctx, view, state) {
 }
 
 function signedPercent(delta) {
-  const text = new Intl.NumberFormat(currentLocale(), { style: "percent" }).format(Math.abs(delta) / 100);
+  const text = formatPercent(Math.abs(delta), currentLocale());
   return delta > 0 ? t("up {change}", { change: text }) : delta < 0 ? t("down {change}", { change: text }) : t("the same");
 }
 

@@ -32,7 +32,7 @@ $(VENV)/.installed-test: backend/pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	cd backend && ../$(BIN)/flask --app library db upgrade
 	cd backend && ../$(BIN)/flask --app library ensure-admin
-	cd backend && ../$(BIN)/flask --app library seed-demo --if-empty
+	cd backend && ../$(BIN)/flask --app library seed-demo --if-empty --history --history-days 730
 	cd backend && exec ../$(BIN)/python -m library.serve
 
 test: test-python test-frontend

@@ -465,11 +465,13 @@ def wait_quiet(meter, limit_s, threshold=0.15):
         waited += 1.0
 
 
-def wrk(url, args, duration, bust=False):
-    """One wrk run: the parsed BENCH-JSON line plus req/s and milliseconds. bust: a unique URL per request."""
+def wrk(url, args, duration, bust=False, headers=None, threads=None, connections=None):
+    """One wrk run: the parsed BENCH-JSON line plus req/s and milliseconds. bust: a unique URL per request;
+    headers: sent with every request; threads, connections: instead of the run's."""
     script = "wrk-bust.lua" if bust else "wrk-report.lua"
-    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", f"--timeout={args.timeout}s",
-           "--latency", "-s", script, url]
+    cmd = ["wrk", f"-t{threads or args.threads}", f"-c{connections or args.connections}", f"-d{duration}s",
+           f"--timeout={args.timeout}s", "--latency", "-s", script,
+           *[part for name, value in (headers or {}).items() for part in ("-H", f"{name}: {value}")], url]
     out = run(cmd, cwd=BENCH_DIR).stdout
     line = next(line for line in out.splitlines() if line.startswith("BENCH-JSON "))
     raw = json.loads(line.removeprefix("BENCH-JSON "))
@@ -480,14 +482,14 @@ def wrk(url, args, duration, bust=False):
             "requests": raw["requests"], "errors": errors, "non_2xx_3xx": raw["status_errors"], "wrk": raw}
 
 
-def measure(url, args, bust=False):
+def measure(url, args, bust=False, **wrk_options):
     """Wait for a quiet machine, warm up (not recorded), then measure, noting the CPU shares and load."""
     meter = CpuMeter(args.cpu_roots)
     quiet = wait_quiet(meter, args.wait_quiet) if args.wait_quiet > 0 else {}
     if args.warmup > 0:
-        wrk(url, args, args.warmup, bust)
+        wrk(url, args, args.warmup, bust, **wrk_options)
     meter.start()
-    result = wrk(url, args, args.duration, bust)
+    result = wrk(url, args, args.duration, bust, **wrk_options)
     cpu = meter.stop()
     if cpu["other"] > 0.15:
         log(f"  noisy: other processes used {cpu['other']:.0%} of the machine during this measurement")
@@ -798,9 +800,13 @@ def main(argv=None):
     parser.add_argument("--import-only", action="store_true", help="generate and import, measure nothing")
     parser.add_argument("--no-intake", action="store_true",
                         help="skip the intake figures (MARC import rows/s and peak memory, export memory)")
-    parser.add_argument("--scenarios", default="", help="comma-separated subset of scenarios (default: all)")
+    parser.add_argument("--scenarios", default="",
+                        help="comma-separated subset of scenarios (default: all); \"stats\" names every stats_* one")
     parser.add_argument("--check-size", type=int, default=TARGET_SIZE,
                         help="the number of books at which the targets are checked (one of --sizes)")
+    parser.add_argument("--loans", type=int, default=1_000_000,
+                        help="loans in the stats scenarios' databases (bench/stats.py); 0 skips them")
+    parser.add_argument("--stats-books", type=int, default=50_000, help="books in the stats scenarios' databases")
     parser.add_argument("--no-save", action="store_true", help="print only; write nothing to bench/results/")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` cleans up like Ctrl-C: servers, cluster
@@ -809,6 +815,10 @@ def main(argv=None):
     if unknown := set(dbs) - set(DATABASES):
         parser.error(f"unknown databases: {', '.join(sorted(unknown))}")
     args.scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    from bench import stats
+
+    catalog_wanted = not args.scenarios or bool(args.scenarios & set(SCENARIO_ORDER))
+    stats_wanted = bool(stats.selected(args))
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool):
             parser.error(f"{tool} is not installed (apt-get install {tool})")
@@ -831,8 +841,8 @@ def main(argv=None):
                             "words": {"common": generate.COMMON_WORD, "rare": generate.RARE_WORD,
                                       "rare_rows": generate.RARE_COUNT, "phrase": " ".join(generate.PHRASE),
                                       "prefix": generate.PREFIX},
-                            "cursor_depth": CURSOR_DEPTH},
-               "datasets": {}, "runs": []}
+                            "cursor_depth": CURSOR_DEPTH, "stats": {"loans": args.loans, "books": args.stats_books}},
+               "datasets": {}, "runs": [], "stats": []}
     pg = None
     args.cpu_roots = [lambda: pg.postmaster_pid() if pg else None]
     try:
@@ -840,7 +850,7 @@ def main(argv=None):
             pg = Postgres()
             pg.start()
             results["machine"]["postgresql_server"] = pg.version()
-        for size in sizes:
+        for size in sizes if catalog_wanted else []:
             csv_path, tag, facts = dataset(size, args.seed, description)
             results["datasets"][str(size)] = {"csv": str(csv_path.relative_to(REPO_DIR)), **facts}
             for db in dbs:
@@ -854,20 +864,26 @@ def main(argv=None):
                     continue
                 measured = bench_one(db, size, url, args, imported)
                 results["runs"].append({"db": db, "size": size, "import": imported, **measured})
+        for db in dbs if stats_wanted and not args.import_only else []:
+            results["stats"].append(stats.bench_stats(db, args, pg))
     finally:
         if pg:
             pg.stop()
     results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    results["checks"] = [c for c in checks(results["runs"], dbs, args.check_size, args.connections == 1)
-                         if not args.import_only or c["kind"] in IMPORT_KINDS]
+    catalog_checks = [c for c in checks(results["runs"], dbs, args.check_size, args.connections == 1)
+                      if not args.import_only or c["kind"] in IMPORT_KINDS] if catalog_wanted else []
+    results["checks"] = catalog_checks + ([] if args.import_only else stats.checks(results["stats"]))
     print(table(results))
+    if results["stats"]:
+        print(stats.table(results["stats"]))
     if not args.no_save and not args.import_only:
         RESULTS_DIR.mkdir(exist_ok=True)
         text = json.dumps(results, indent=2) + "\n"
         stamp = started.strftime("%Y%m%dT%H%M%SZ")
         (RESULTS_DIR / f"{stamp}.json").write_text(text)
         (RESULTS_DIR / "latest.json").write_text(text)
-        (RESULTS_DIR / "latest.md").write_text(markdown_table(results) + "\n")
+        (RESULTS_DIR / "latest.md").write_text(markdown_table(results) + "\n" +
+                                               (f"\n{stats.markdown_table(results['stats'])}\n" if results["stats"] else ""))
         log(f"wrote bench/results/{stamp}.json and bench/results/latest.json")
     return 1 if any(c["result"] == "FAIL" for c in results["checks"]) else 0
 

@@ -10,14 +10,25 @@ from .services import demo
 
 def register(app):
     @app.cli.command("seed-demo")
-    @click.option("--if-empty", is_flag=True, help="Only load when the catalog has no books at all.")
-    def seed_demo(if_empty):
+    @click.option("--if-empty", is_flag=True,
+                  help="Only load the books when the catalog has none (--history still adds the demo copies' loans, "
+                       "once).")
+    @click.option("--history", is_flag=True,
+                  help="Also a year of loans up to today, and a few holds (once), so the statistics show something.")
+    @click.option("--history-days", default=365, show_default=True, type=click.IntRange(7, 3650),
+                  help="Days of loan history with --history.")
+    def seed_demo(if_empty, history, history_days):
         """Load about 200 demo books with copies, and ten demo members; what is there already is left alone."""
         if if_empty and db.session.scalar(select(func.count()).select_from(Book)):
             click.echo("The catalog is not empty; demo books not loaded.")
-            return
-        added = demo.load_demo()
-        click.echo(f"Added {added} demo book(s).")
+        else:
+            added = demo.load_demo()
+            click.echo(f"Added {added} demo book(s).")
+        if history:  # the demo copies' loans, once (a catalog seeded before the history gets it too)
+            made = demo.load_history(history_days)
+            click.echo("The demo copies have loans already (or there are none); no history added." if made is None else
+                       f"Added {made.loans} loans over {history_days} days ({made.active} still out, {made.overdue} "
+                       f"overdue, {made.anonymised} anonymised) and a few holds.")
 
     register_accounts(app)
     register_backups(app)
@@ -111,6 +122,15 @@ def register(app):
         search.rebuild_words(connection, title_keys=True)
         db.session.commit()
         click.echo("Search index rebuilt.")
+
+    @app.cli.command("forget-history")
+    def forget_history():
+        """Anonymise what members who keep no reading history still have linked, and take card numbers out of the
+        audit trail's entries about closed loans and holds; for cron (returns do this for each loan already)."""
+        from .services import privacy
+
+        members, loans = privacy.sweep()
+        click.echo(f"Anonymised {loans} loan(s) of {members} member(s).")
 
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Run one round (due tasks, queued jobs) and exit.")

@@ -156,6 +156,9 @@ SEMANTIC_422 = re.compile("|".join([
     r"Choose the copies: copy_id, book_id or added_on\.",  # label sheets: one of the three
     r"A \S+ sheet has \d+ labels\.",  # label sheets: skip fewer labels than a sheet has
     r"\S+ does not fit \w+ labels; it takes .+\.",  # label sheets: a sheet takes some layouts only
+    # statistics: a period's days (from, and to's default from), its order, length and number of buckets
+    r"A day from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\.", r"The period ends before it starts\.", r"At most \d+ days\.",
+    r"At most \d+ (?:day|week|month)s: group by a longer unit or choose a shorter period\.",
 ]))
 
 

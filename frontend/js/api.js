@@ -533,3 +533,26 @@ export const resetNoticeTemplate = (kind, language, opts) =>
   request("DELETE", `/notice-templates/${id(kind)}`, { ...opts, params: { language } });
 export const previewNoticeTemplate = (kind, language, body, opts) =>
   request("POST", `/notice-templates/${id(kind)}/preview`, { ...opts, params: { language }, body });
+
+// ---- Statistics (staff) and reading history (a member's own). ----
+
+export const getCurrentStats = (opts) => request("GET", "/stats/current", opts);
+/** {from, to, group}: loans and returns per bucket beside the same buckets a year earlier. */
+export const getCirculationStats = (params, opts) => request("GET", "/stats/circulation", { ...opts, params });
+/** {from, to, kind: titles | authors | subjects, limit}. */
+export const getTopBorrowed = (params, opts) => request("GET", "/stats/top", { ...opts, params });
+/** {from, to, by: subject | language | decade}. */
+export const getCollectionStats = (params, opts) => request("GET", "/stats/collection", { ...opts, params });
+/** {months, page, per_page}: copies not lent for that long (a page envelope). */
+export const listWeedingCandidates = (params, opts) => request("GET", "/stats/weeding", { ...opts, params });
+/** Each panel's CSV download (circulation, current, top, collection, weeding): a plain link, the session cookie goes with it. */
+export const statsCsvUrl = (panel, params = {}) => apiUrl(`/stats/${panel}.csv`, params);
+
+export const listMyHistory = (params, opts) => request("GET", "/members/me/history", { ...opts, params });
+export const clearMyHistory = (opts) => request("DELETE", "/members/me/history", opts);
+export const getMyPrivacy = (opts) => request("GET", "/members/me/privacy", opts);
+/** {keep_history}: resolves to {keep_history, forgotten} (how many past loans were anonymised). */
+export const updateMyPrivacy = (body, opts) => request("PATCH", "/members/me/privacy", { ...opts, body });
+export const getMemberPrivacy = (memberId, opts) => request("GET", `/members/${id(memberId)}/privacy`, opts);
+export const updateMemberPrivacy = (memberId, body, opts) =>
+  request("PATCH", `/members/${id(memberId)}/privacy`, { ...opts, body });

@@ -31,6 +31,16 @@ export function authorLine(authors, locale = currentLocale()) {
   return listText((authors ?? []).map((a) => a.name), locale);
 }
 
+/** 12345 -> "12,345" in the locale's digits and separators (0 for missing input). */
+export function formatNumber(n, locale = "en") {
+  return new Intl.NumberFormat(locale).format(Number(n) || 0);
+}
+
+/** 12.5 (a percentage) -> "13%" in the locale's way ("13 %" in French). */
+export function formatPercent(value, locale = "en") {
+  return new Intl.NumberFormat(locale, { style: "percent" }).format((Number(value) || 0) / 100);
+}
+
 /** "2026-11-27T12:00:00+00:00" -> "27 November 2026" (or "" for missing/invalid input). */
 export function formatDate(iso, locale = dateLocale()) {
   if (!iso) return "";

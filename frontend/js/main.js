@@ -46,6 +46,8 @@ import * as settingsView from "./views/settings.js";
 import * as auditView from "./views/audit.js";
 import * as noticesView from "./views/notices.js";
 import * as noticeTemplateView from "./views/noticetemplate.js";
+import * as statsView from "./views/stats.js";
+import * as historyView from "./views/history.js";
 
 const ID = /^[1-9]\d{0,17}$/;
 // A user with a temporary password sees only this page (and these) until they have chosen their own.
@@ -65,6 +67,7 @@ const routes = [
   { pattern: LOGIN_PATH, view: loginView, nav: "login", exact: true },
   { pattern: "/account", view: accountView, nav: "account", exact: true, access: "user" },
   { pattern: "/me", view: meView, nav: "me", exact: true, access: "user" },
+  { pattern: "/me/history", view: historyView, nav: "me", access: "user" },
   { pattern: "/desk", view: deskView, nav: "desk", exact: true, access: "staff" },
   { pattern: "/desk/pull-list", view: listView("pull"), nav: "desk", access: "staff" },
   { pattern: "/desk/hold-shelf", view: listView("shelf"), nav: "desk", access: "staff" },
@@ -77,9 +80,9 @@ const routes = [
   { pattern: "/members/:id", view: memberView, params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/notices", view: noticesView, nav: "notices", exact: true, access: "staff" },
   { pattern: "/notices/templates/:kind", view: noticeTemplateView, params: { kind: /^[a-z_]{1,30}$/ }, nav: "notices", access: "admin" },
-  { pattern: "/members/:id/history", view: listView("history"), params: { id: ID }, nav: "members", access: "staff" },
   { pattern: "/import", view: importsView, nav: "import", exact: true, access: "staff" },
   { pattern: "/import/:id", view: importsView, params: { id: ID }, nav: "import", access: "staff" },
+  { pattern: "/stats", view: statsView, nav: "stats", exact: true, access: "staff" },
   { pattern: "/help", view: helpView, nav: "help", exact: true },
   { pattern: "/admin/users", view: usersView, nav: "admin", access: "admin" },
   { pattern: "/admin/users/new", view: userNewView, nav: "admin", access: "admin" },

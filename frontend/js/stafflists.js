@@ -1,5 +1,5 @@
 // The staff's lists as pure data: the pull list, the hold shelf, loans (current, overdue, by member or book), a
-// book's holds queue, a member's loan history and the archived books. For each: its URL state (sort, page and
+// book's holds queue and the archived books (a member's past loans are theirs alone: README, Privacy). For each: its URL state (sort, page and
 // filters in the hash), the API parameters, the sort choices and the CSV address. No DOM here, so node --test
 // covers it; views/stafflist.js draws the lists from it.
 
@@ -51,15 +51,6 @@ export const LISTS = Object.freeze({
       status: (v) => (["waiting", "ready", "fulfilled", "cancelled", "expired", "all"].includes(v) ? v : "waiting"),
     },
     apiKeys: { book: "book_id" },
-  },
-  history: {
-    route: (params) => `/members/${params.id}/history`,
-    api: "/loans",
-    csv: "/loans.csv",
-    sorts: ["-loaned_at", "loaned_at", "-returned_at", "title"],
-    filters: {},
-    fixed: { active: "false" },
-    routeKeys: { id: "member_id" },
   },
   archive: {
     route: () => "/desk/archive",

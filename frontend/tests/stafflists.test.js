@@ -16,8 +16,6 @@ test("each list's state comes from the hash, with its default sort and filters",
 test("the API parameters add the list's fixed ones, the route's and the paging", () => {
   assert.deepEqual(staffListParams("loans", staffListState("loans", { overdue: "true", member: "7" })),
     { active: "true", sort: "due_at", page: 1, per_page: PER_PAGE, overdue: "true", member_id: 7 });
-  assert.deepEqual(staffListParams("history", staffListState("history", {}), { id: "12" }),
-    { active: "false", sort: "-loaned_at", page: 1, per_page: PER_PAGE, member_id: "12" });
   assert.deepEqual(staffListParams("holds", staffListState("holds", { book: "4", status: "all" })),
     { sort: "placed_at", page: 1, per_page: PER_PAGE, book_id: 4 });
 });
@@ -27,7 +25,6 @@ test("hashes are canonical and a new filter goes back to the first page", () => 
   assert.equal(staffListHash("shelf", state, { expired: "true" }), "#/desk/hold-shelf?expired=true");
   assert.equal(staffListHash("shelf", state, { page: 5 }), "#/desk/hold-shelf?page=5");
   assert.equal(staffListHash("holds", staffListState("holds", { book: "4" }), { sort: "member" }), "#/desk/holds?sort=member&book=4");
-  assert.equal(staffListHash("history", staffListState("history", {}), { page: 2 }, { id: 9 }), "#/members/9/history?page=2");
 });
 
 test("the CSV address carries the filters and sort on screen, without paging", () => {

@@ -4,8 +4,8 @@ from werkzeug.routing import IntegerConverter
 
 from ..schemas.common import ID_MAX
 from . import (
-    archive, auth, authors, books, circulation, covers, desk, exports, imports, jobs, labels, languages, lists, lookup,
-    memberships, merge, meta, metrics, notices, passwords, settings, users,
+    archive, auth, authors, books, circulation, covers, desk, exports, history, imports, jobs, labels, languages, lists,
+    lookup, memberships, merge, meta, metrics, notices, passwords, settings, stats, users,
 )
 
 
@@ -22,6 +22,7 @@ def register(app, api):
     notices.register_converter(app, api)
     for blueprint in (meta.blp, metrics.blp, auth.blp, books.blp, archive.blp, authors.blp, languages.blp, circulation.blp,
                       desk.blp, lists.blp, labels.blp, users.blp, settings.blp, jobs.blp, lookup.blp, covers.blp, merge.blp,
-                      imports.blp, exports.blp, passwords.blp, memberships.blp, notices.blp):
+                      imports.blp, exports.blp, passwords.blp, memberships.blp, notices.blp,
+                      history.blp, stats.blp):
         api.register_blueprint(blueprint)
     app.add_url_rule("/api/docs/assets/<path:filename>", "docs_asset", meta.docs_asset)

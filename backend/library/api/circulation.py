@@ -60,33 +60,50 @@ def copies_out(copies):
             for c in copies]
 
 
-def loans_out(loans):
+def visible_member(member, is_open):
+    """The member of a loan or hold as the caller may see them: anyone allowed to see an open one sees its member;
+    a closed one names its member only to that member (reading history is private; services/privacy.py)."""
+    if member is None or is_open:
+        return member
+    user = g.principal.user
+    return member if user is not None and member.user_id == user.id else None
+
+
+def loans_out(loans, returned=False):
+    """returned: the answer to a check-in, which names the member the copy came back from."""
     now = clock.now()
     loan_rules = rules()
     waiting = circulation.waiting_holds(loan.copy.book_id for loan in loans)
     out = []
     for loan in loans:
+        member = loan.returned_from if returned else visible_member(loan.member, loan.returned_at is None)
         renewal_due, refusal = circulation.renewal(loan, loan_rules, waiting.get(loan.copy.book_id, 0), now)
         out.append({
             "id": loan.id, "copy_id": loan.copy_id, "barcode": loan.copy.barcode, "book_id": loan.copy.book_id,
-            "book_title": loan.copy.book.title, "member_id": loan.member_id, "member_name": loan.member.name,
-            "card_number": loan.member.card_number, "loaned_at": loan.loaned_at, "due_at": loan.due_at,
-            "returned_at": loan.returned_at, "renewals": loan.renewals, "max_renewals": loan_rules.max_renewals,
+            "book_title": loan.copy.book.title, "member_id": member.id if member else None,
+            "member_name": member.name if member else None, "card_number": member.card_number if member else None,
+            "loaned_at": loan.loaned_at, "due_at": loan.due_at, "returned_at": loan.returned_at,
+            "renewals": loan.renewals, "max_renewals": loan_rules.max_renewals,
             "overdue": loan.returned_at is None and loan.due_at < now,
             "renewable": refusal is None, "renewal_due_at": renewal_due, "renewal_refusal": refusal,
         })
     return out
 
 
-def holds_out(holds):
+def holds_out(holds, cleared=False):
+    """cleared: the answer to clearing an expired hold, which names whose hold it was (that moment's business)."""
     positions = circulation.queue_positions(holds)
-    reachable = notices.reachable(h.member_id for h in holds)
-    return [{
-        "id": h.id, "book_id": h.book_id, "book_title": h.book.title, "member_id": h.member_id,
-        "member_name": h.member.name, "placed_at": h.placed_at, "status": h.status, "position": positions.get(h.id),
-        "copy_id": h.copy_id, "copy_barcode": h.copy.barcode if h.copy else None, "pickup_by": h.pickup_by,
-        "member_has_email": reachable.get(h.member_id, False),
-    } for h in holds]
+    out = []
+    members = [h.member if cleared else visible_member(h.member, h.status in ("waiting", "ready")) for h in holds]
+    reachable = notices.reachable(m.id for m in members if m is not None)
+    for h, member in zip(holds, members):
+        out.append({
+            "id": h.id, "book_id": h.book_id, "book_title": h.book.title, "member_id": member.id if member else None,
+            "member_name": member.name if member else None, "placed_at": h.placed_at, "status": h.status,
+            "position": positions.get(h.id), "copy_id": h.copy_id, "copy_barcode": h.copy.barcode if h.copy else None,
+            "pickup_by": h.pickup_by, "member_has_email": reachable.get(member.id, False) if member else False,
+        })
+    return out
 
 
 def members_out(members):
@@ -105,8 +122,8 @@ def members_out(members):
 def return_out(loan, hold, action="returned", cleared=None):
     if loan is not None:
         db.session.refresh(loan)
-    return {"action": action, "loan": loans_out([loan])[0] if loan else None,
-            "hold": holds_out([hold])[0] if hold else None, "cleared": holds_out([cleared])[0] if cleared else None}
+    return {"action": action, "loan": loans_out([loan], returned=True)[0] if loan else None,
+            "hold": holds_out([hold])[0] if hold else None, "cleared": holds_out([cleared], cleared=True)[0] if cleared else None}
 
 
 # --- copies ---------------------------------------------------------------------------------------
@@ -363,7 +380,7 @@ class Calendar(MethodView):
 
 def get_loan_or_404(loan_id):
     loan = db.session.get(Loan, loan_id)
-    if loan is None or (not is_staff() and loan.member.user_id != g.principal.user.id):
+    if loan is None or (not is_staff() and (loan.member is None or loan.member.user_id != g.principal.user.id)):
         raise Problem(404, f"No loan with id {loan_id}.")
     return loan
 
@@ -375,11 +392,13 @@ class LoanList(MethodView):
     @blp.arguments(LoanQuery, location="query")
     @blp.response(200, LoanPage, headers=LINK_HEADER)
     def get(self, args):
-        """Loans, filtered and sorted; members see only their own whatever the filters"""
-        if not is_staff():  # a member's own loans, whatever member_id says
+        """Loans, filtered and sorted; members see only their own whatever the filters; staff see a member's
+        current loans only (past ones are the member's private reading history)"""
+        own = not is_staff()
+        if own:  # a member's own loans, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
-        query, order = lists.loans(args)
+        query, order = lists.loans(args, own=own)
         items, total = page_of_query(query, args, order)
         return page_response(loans_out(items), total, args)
 
@@ -449,7 +468,7 @@ class Returns(MethodView):
 
 def get_hold_or_404(hold_id):
     hold = db.session.get(Hold, hold_id)
-    if hold is None or (not is_staff() and hold.member.user_id != g.principal.user.id):
+    if hold is None or (not is_staff() and (hold.member is None or hold.member.user_id != g.principal.user.id)):
         raise Problem(404, f"No hold with id {hold_id}.")
     return hold
 
@@ -461,11 +480,13 @@ class HoldList(MethodView):
     @blp.arguments(HoldQuery, location="query")
     @blp.response(200, HoldPage, headers=LINK_HEADER)
     def get(self, args):
-        """Holds, filtered and sorted (the default is a book's queue order); members see only their own"""
-        if not is_staff():  # a member's own holds, whatever member_id says
+        """Holds, filtered and sorted (the default is a book's queue order); members see only their own; staff see
+        a member's open holds only"""
+        own = not is_staff()
+        if own:  # a member's own holds, whatever member_id says
             member = my_member(required=False)
             args["member_id"] = member.id if member else -1
-        query, order = lists.holds(args)
+        query, order = lists.holds(args, own=own)
         items, total = page_of_query(query, args, order)
         return page_response(holds_out(items), total, args)
 

@@ -46,8 +46,8 @@ class Clear(MethodView):
         if hold is None:
             raise Problem(404, f"No hold with id {hold_id}.")
         cleared, copy, next_hold = circulation.retrying(holdshelf.clear, hold, settings.rules())
-        return {"cleared": holds_out([cleared])[0], "hold": holds_out([next_hold])[0] if next_hold else None,
-                "copy": copies_out([copy])[0]}
+        return {"cleared": holds_out([cleared], cleared=True)[0],
+                "hold": holds_out([next_hold])[0] if next_hold else None, "copy": copies_out([copy])[0]}
 
 
 @blp.route("/members/lookup")

@@ -10,7 +10,7 @@ from ..schemas.common import page_of
 from ..schemas.desk import HoldShelfItemOut, HoldShelfQuery, PullItemOut, PullQuery
 from ..services import holdshelf, lists
 from .base import Blueprint
-from .csvfile import csv_response
+from .csvfile import csv_doc as documented_csv, csv_response
 from .pagination import LINK_HEADER, page_of_rows, page_response
 
 blp = Blueprint("lists", __name__, url_prefix="/api/v1", description="The staff's lists and their CSV downloads")
@@ -18,8 +18,7 @@ PullPage, HoldShelfPage = page_of(PullItemOut, "PullPage"), page_of(HoldShelfIte
 
 
 def csv_doc(what):
-    return {"responses": {"200": {"description": f"{what} as CSV (for a spreadsheet or a mail merge)",
-                                  "content": {"text/csv": {"schema": {"type": "string"}}}}}}
+    return documented_csv(what, "for a spreadsheet or a mail merge")
 
 
 def _date(value):

@@ -30,7 +30,8 @@ book_subjects = Table(
     "book_subject",
     db.metadata,
     Column("book_id", ForeignKey("book.id", ondelete="CASCADE"), primary_key=True),
-    Column("subject_id", ForeignKey("subject.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("subject_id", ForeignKey("subject.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_book_subject_subject_book", "subject_id", "book_id"),  # a subject's books; the collection by subject
 )
 
 

@@ -2,12 +2,13 @@
 
 Invariants the database enforces on both engines (partial unique indexes, Evergreen's pattern):
 at most one active loan per copy, at most one open hold per member and book, at most one hold
-waiting on the shelf (ready) per copy.
+waiting on the shelf (ready) per copy. A closed loan or hold may have no member: it was anonymised
+(services/privacy.py); an open one always has one (check constraints).
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -18,6 +19,7 @@ COPY_STATUSES = ("available", "on_loan", "on_hold_shelf", "lost", "withdrawn")
 MEMBER_STATUSES = ("active", "suspended", "pending")  # pending: signed up, waiting for staff to approve
 HOLD_STATUSES = ("waiting", "ready", "fulfilled", "cancelled", "expired")
 OPEN_HOLD = "status IN ('waiting', 'ready')"
+CLOSED_HOLD = "status IN ('fulfilled', 'cancelled', 'expired')"
 BARCODE_MAX, CARD_MAX, LOCATION_MAX, CALL_NUMBER_MAX, NOTES_MAX = 50, 50, 100, 50, 1000
 MEMBER_NAME_MAX, PHONE_MAX = 200, 50
 
@@ -30,7 +32,8 @@ class Copy(Timestamped, db.Model):
     __tablename__ = "copy"
     __table_args__ = (
         CheckConstraint(_in("status", COPY_STATUSES), name="status_known"),
-        Index("ix_copy_book_status", "book_id", "status"),
+        Index("ix_copy_book_status", "book_id", "status", "last_loaned_at"),  # availability; the collection's use
+        Index("ix_copy_status_last_loaned", "status", "last_loaned_at", "id", "created_at"),  # the weeding list
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +43,8 @@ class Copy(Timestamped, db.Model):
     call_number: Mapped[str | None] = mapped_column(String(CALL_NUMBER_MAX))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="available")
+    # When the copy was last lent: kept by a trigger on loan (migration 0017), for the weeding list.
+    last_loaned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     book: Mapped[Book] = relationship()
 
@@ -64,6 +69,11 @@ class Member(Timestamped, db.Model):
     calendar_salt: Mapped[str | None] = mapped_column(String(32))
     # The language of the member's notices (en, fr, es); NULL: the library's default language (a setting).
     language: Mapped[str | None] = mapped_column(String(2))
+    # Reading history: kept for the member unless they turn it off; then each loan is anonymised as it closes.
+    keep_history: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The first day of the month of the member's last checkout (kept by a trigger on loan): counts them as an
+    # active member (borrowed in the last 12 months) without keeping what or exactly when they borrowed.
+    last_borrowed_month: Mapped[date | None] = mapped_column(Date)
 
 
 class Loan(db.Model):
@@ -74,18 +84,27 @@ class Loan(db.Model):
         Index("ix_loan_member_active", "member_id", "returned_at"),
         Index("ix_loan_due_active", "due_at", sqlite_where=text("returned_at IS NULL"),
               postgresql_where=text("returned_at IS NULL")),
+        # Statistics (services/stats.py): loans by copy over a period; a copy's loans by date.
+        Index("ix_loan_loaned_at_copy", "loaned_at", "copy_id"),
+        Index("ix_loan_copy_loaned_at", "copy_id", "loaned_at"),
+        CheckConstraint("member_id IS NOT NULL OR returned_at IS NOT NULL", name="member_while_active"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     copy_id: Mapped[int] = mapped_column(ForeignKey("copy.id", ondelete="RESTRICT"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="RESTRICT"))
+    # None once the loan is closed and anonymised: the loan still counts, nobody is named.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="RESTRICT"))
     loaned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     renewals: Mapped[int] = mapped_column(Integer, default=0)
 
     copy: Mapped[Copy] = relationship()
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member | None] = relationship()
+
+    # Not stored: the member a loan was just returned from, for the desk's answer (services/privacy.loan_closed),
+    # since the row may be anonymised in the same transaction.
+    returned_from = None
 
 
 class Hold(db.Model):
@@ -99,11 +118,13 @@ class Hold(db.Model):
         Index("uq_hold_one_ready_per_copy", "copy_id", unique=True,
               sqlite_where=text("status = 'ready'"), postgresql_where=text("status = 'ready'")),
         Index("ix_hold_book_queue", "book_id", "status", "placed_at"),
+        CheckConstraint(f"member_id IS NOT NULL OR {CLOSED_HOLD}", name="member_while_open"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     book_id: Mapped[int] = mapped_column(ForeignKey("book.id", ondelete="RESTRICT"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="RESTRICT"), index=True)
+    # None once the hold is closed and anonymised.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="RESTRICT"), index=True)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="waiting")
     copy_id: Mapped[int | None] = mapped_column(ForeignKey("copy.id", ondelete="RESTRICT"))
@@ -111,5 +132,5 @@ class Hold(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     book: Mapped[Book] = relationship()
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member | None] = relationship()
     copy: Mapped[Copy | None] = relationship()

@@ -15,6 +15,8 @@ from .passwords import NewLoginIn, PasswordLinkOut
 
 
 CODE_PATTERN = r"^[A-Za-z0-9._/-]+$"
+PRIVATE_MEMBER = ("Null once it is closed, except for the member themselves (reading history is private), and "
+                  "when anonymised")
 
 
 def Code(max_length, metadata=None, **kwargs):  # noqa: N802 - barcodes and card numbers: no spaces or symbols
@@ -132,9 +134,9 @@ class LoanOut(ma.Schema):
     barcode = fields.String(required=True)
     book_id = fields.Integer(required=True)
     book_title = fields.String(required=True)
-    member_id = fields.Integer(required=True)
-    member_name = fields.String(required=True)
-    card_number = fields.String(required=True)
+    member_id = fields.Integer(allow_none=True, required=True, metadata={"description": PRIVATE_MEMBER})
+    member_name = fields.String(allow_none=True, required=True, metadata={"description": PRIVATE_MEMBER})
+    card_number = fields.String(allow_none=True, required=True, metadata={"description": PRIVATE_MEMBER})
     loaned_at = fields.AwareDateTime(required=True)
     due_at = fields.AwareDateTime(required=True)
     returned_at = fields.AwareDateTime(allow_none=True, required=True)
@@ -179,8 +181,8 @@ class HoldOut(ma.Schema):
     id = fields.Integer(required=True)
     book_id = fields.Integer(required=True)
     book_title = fields.String(required=True)
-    member_id = fields.Integer(required=True)
-    member_name = fields.String(required=True)
+    member_id = fields.Integer(allow_none=True, required=True, metadata={"description": PRIVATE_MEMBER})
+    member_name = fields.String(allow_none=True, required=True, metadata={"description": PRIVATE_MEMBER})
     placed_at = fields.AwareDateTime(required=True)
     status = fields.String(required=True, metadata={"enum": list(HOLD_STATUSES)})
     position = fields.Integer(allow_none=True, required=True, metadata={"description": "1 = next in line (waiting only)"})

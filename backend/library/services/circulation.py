@@ -25,7 +25,7 @@ from .. import clock
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member, User
-from . import audit, notices
+from . import audit, notices, privacy
 
 
 @dataclass(frozen=True)
@@ -300,6 +300,7 @@ def return_loan(loan: Loan, rules: Rules) -> tuple[Loan, Hold | None]:
     copy = db.session.scalars(select(Copy).where(Copy.id == loan.copy_id).with_for_update()).one()
     hold = shelve(copy, now, rules)
     audit.record("loan.return", resource=loan, summary={"barcode": copy.barcode, "hold_id": hold.id if hold else None})
+    privacy.loan_closed(loan)  # the card number leaves the audit trail; anonymised if the member keeps no history
     _commit_or_conflict("The copy changed meanwhile; try again.")
     db.session.refresh(loan)
     return loan, hold

@@ -209,3 +209,46 @@ def _load_copies_and_members(wanted: list[dict]) -> None:
         if f"DEMO-M{index:02d}" not in cards:
             db.session.add(Member(card_number=f"DEMO-M{index:02d}", name=name, status="active"))
     db.session.commit()
+
+
+HISTORY_READERS = 50  # members DEMO-R01.. besides the ten named ones: a year of loans of a small library
+HISTORY_LOANS_PER_DAY = 5
+HISTORY_HOLDS = 4
+
+
+def load_history(days: int = 365, now=None):
+    """A year (or `days`) of loans of the demo copies by the demo members and 50 more readers (two of whom keep no
+    reading history), up to now, and a few holds; only once (None when the demo copies have loans already).
+    Returns what was made (services/demo_history.Made)."""
+    from .. import clock
+    from ..models import Loan
+    from . import circulation, demo_history, holdshelf, settings
+
+    now = now or clock.now()
+    copies = db.session.scalars(select(Copy.id).where(Copy.barcode.like("DEMO-%"))).all()
+    if not copies or db.session.scalar(select(Loan.id).where(Loan.copy_id.in_(copies)).limit(1)) is not None:
+        return None
+    rng = random.Random(SEED + 2)
+    cards = set(db.session.scalars(select(Member.card_number).where(Member.card_number.like("DEMO-R%"))))
+    for n in range(1, HISTORY_READERS + 1):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"  # drawn every time, so names do not shift
+        if f"DEMO-R{n:02d}" not in cards:
+            db.session.add(Member(card_number=f"DEMO-R{n:02d}", name=name, status="active", keep_history=n % 25 != 0))
+    db.session.commit()
+    members = db.session.scalars(select(Member.id).where(Member.card_number.like("DEMO-%"))).all()
+    rules = settings.rules()
+    plan = demo_history.Plan(loans=days * HISTORY_LOANS_PER_DAY, days=days, loan_days=rules.loan_days,
+                             max_loans=rules.max_loans)
+    made = demo_history.add_history(copies, members, plan, now)
+    # A few holds: on books whose copies are all out (waiting) and on books on the shelf (pulled at once: ready).
+    on_loan = select(Copy.book_id).where(Copy.id.in_(copies), Copy.status == "on_loan")
+    on_shelf = select(Copy.book_id).where(Copy.id.in_(copies), Copy.status == "available")
+    waiting = db.session.scalars(on_loan.where(Copy.book_id.not_in(on_shelf)).distinct().order_by(Copy.book_id)).all()
+    ready = db.session.scalars(on_shelf.distinct().order_by(Copy.book_id)).all()
+    ready = ready[:HISTORY_HOLDS // 2]
+    for book_id, member_id in zip([*waiting[:HISTORY_HOLDS], *ready], rng.sample(members, 6)):
+        circulation.place_hold(book_id, db.session.get(Member, member_id), rules)
+    for book_id in ready:
+        holdshelf.capture(db.session.scalars(select(Copy.barcode).where(
+            Copy.id.in_(copies), Copy.book_id == book_id, Copy.status == "available").order_by(Copy.id)).first(), rules)
+    return made

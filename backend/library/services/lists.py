@@ -2,6 +2,10 @@
 
 Each list is one SELECT built here, paged by the API for the screen and streamed whole for the CSV, so the two
 always agree. Sorts end with the id, so pages never repeat or skip a row.
+
+Reading-history privacy (services/privacy.py): a closed loan or hold may have no member (anonymised), so members
+are outer-joined; staff filtering by member get that member's open loans and holds only, and a CSV names the
+member of open ones only. own=True is a member's own list, where their closed ones are theirs to see.
 """
 
 from sqlalchemy import case, func, or_, select
@@ -13,14 +17,17 @@ from ..models import Book, Copy, Hold, Loan, Member
 
 LOAN_SORTS = ("due_at", "-due_at", "loaned_at", "-loaned_at", "returned_at", "-returned_at", "title", "member")
 HOLD_SORTS = ("placed_at", "-placed_at", "title", "member", "status")
+OPEN_HOLD_STATUSES = ("waiting", "ready")
 
 
 def _desc(*columns):
     return [column.desc() for column in columns]
 
 
-def _loan_filters(args: dict) -> list:
+def _loan_filters(args: dict, own: bool = False) -> list:
     conditions = []
+    if args.get("member_id") and not own:  # staff see a member's current loans, not their reading history
+        conditions.append(Loan.returned_at.is_(None))
     if args.get("active") is not None:
         conditions.append(Loan.returned_at.is_(None) if args["active"] else Loan.returned_at.is_not(None))
     if args.get("overdue"):
@@ -42,18 +49,19 @@ def _loan_order(sort: str | None) -> list:
         "returned_at": [Loan.returned_at.is_(None), Loan.returned_at, Loan.id],
         "-returned_at": [Loan.returned_at.is_(None), Loan.returned_at.desc(), Loan.id.desc()],
         "title": [func.lower(Book.title), Loan.due_at, Loan.id],
-        "member": [func.lower(Member.name), Loan.due_at, Loan.id],
+        "member": [func.lower(case((Loan.returned_at.is_(None), Member.name))), Loan.due_at, Loan.id],  # open ones
     }[sort]
 
 
 def _joined_loans(*columns):
     return (select(*columns).join(Copy, Copy.id == Loan.copy_id).join(Book, Book.id == Copy.book_id)
-            .join(Member, Member.id == Loan.member_id))
+            .outerjoin(Member, Member.id == Loan.member_id))
 
 
-def loans(args: dict):
-    """(SELECT of Loan objects with their copy, book and member loaded, ORDER BY keys) for the filters in args."""
-    query = _joined_loans(Loan).where(*_loan_filters(args)).options(
+def loans(args: dict, own: bool = False):
+    """(SELECT of Loan objects with their copy, book and member loaded, ORDER BY keys) for the filters in args;
+    own: a member's own list."""
+    query = _joined_loans(Loan).where(*_loan_filters(args, own)).options(
         contains_eager(Loan.copy).contains_eager(Copy.book), contains_eager(Loan.member))
     return query, _loan_order(args.get("sort"))
 
@@ -68,15 +76,18 @@ def loan_csv_rows(args: dict):
                           Member.name, Member.card_number, Member.email, Member.phone).where(*_loan_filters(args))
     for row in db.session.execute(query.order_by(*_loan_order(args.get("sort"))).execution_options(yield_per=500)):
         overdue = row.returned_at is None and row.due_at < now
+        member = [row.name, row.card_number, row.email, row.phone] if row.returned_at is None else [None] * 4
         yield [row.loaned_at.isoformat(), row.due_at.date().isoformat(),
                row.returned_at.isoformat() if row.returned_at else None, overdue,
-               (now - row.due_at).days if overdue else None, row.renewals, row.title, row.barcode, row.name,
-               row.card_number, row.email, row.phone]
+               (now - row.due_at).days if overdue else None, row.renewals, row.title, row.barcode, *member]
 
 
-def _hold_filters(args: dict) -> list:
-    return [column == args[key] for key, column in
-            (("status", Hold.status), ("book_id", Hold.book_id), ("member_id", Hold.member_id)) if args.get(key)]
+def _hold_filters(args: dict, own: bool = False) -> list:
+    conditions = [column == args[key] for key, column in
+                  (("status", Hold.status), ("book_id", Hold.book_id), ("member_id", Hold.member_id)) if args.get(key)]
+    if args.get("member_id") and not own:  # staff see a member's open holds only
+        conditions.append(Hold.status.in_(OPEN_HOLD_STATUSES))
+    return conditions
 
 
 def _hold_order(sort: str | None) -> list:
@@ -85,18 +96,18 @@ def _hold_order(sort: str | None) -> list:
         "placed_at": [Hold.placed_at, Hold.id],
         "-placed_at": _desc(Hold.placed_at, Hold.id),
         "title": [func.lower(Book.title), Hold.placed_at, Hold.id],
-        "member": [func.lower(Member.name), Hold.placed_at, Hold.id],
+        "member": [func.lower(case((Hold.status.in_(OPEN_HOLD_STATUSES), Member.name))), Hold.placed_at, Hold.id],
         "status": [Hold.status, Hold.placed_at, Hold.id],
     }[sort]
 
 
 def _joined_holds(*columns):
-    return select(*columns).join(Book, Book.id == Hold.book_id).join(Member, Member.id == Hold.member_id)
+    return select(*columns).join(Book, Book.id == Hold.book_id).outerjoin(Member, Member.id == Hold.member_id)
 
 
-def holds(args: dict):
-    query = _joined_holds(Hold).where(*_hold_filters(args)).options(contains_eager(Hold.book),
-                                                                    contains_eager(Hold.member))
+def holds(args: dict, own: bool = False):
+    query = _joined_holds(Hold).where(*_hold_filters(args, own)).options(contains_eager(Hold.book),
+                                                                         contains_eager(Hold.member))
     return query, _hold_order(args.get("sort"))
 
 
@@ -108,7 +119,8 @@ def hold_csv_rows(args: dict):
                            Hold.pickup_by, Hold.closed_at)
              .outerjoin(Copy, Copy.id == Hold.copy_id).where(*_hold_filters(args)))
     for row in db.session.execute(query.order_by(*_hold_order(args.get("sort"))).execution_options(yield_per=500)):
-        yield [row.placed_at.isoformat(), row.status, row.title, row.name, row.card_number, row.barcode,
+        member = [row.name, row.card_number] if row.status in OPEN_HOLD_STATUSES else [None, None]  # closed: nobody
+        yield [row.placed_at.isoformat(), row.status, row.title, *member, row.barcode,
                row.pickup_by.date().isoformat() if row.pickup_by else None,
                row.closed_at.isoformat() if row.closed_at else None]
 

@@ -1,7 +1,7 @@
 """languages: member.language (NULL: the library's default), notice templates per kind and language
 
 Revision ID: 0018_languages
-Revises: 0016_notices
+Revises: 0017_stats
 Create Date: 2026-12-02
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0018_languages'
-down_revision = '0016_notices'
+down_revision = '0017_stats'
 branch_labels = None
 depends_on = None
 

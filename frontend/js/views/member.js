@@ -10,6 +10,7 @@ import { formatDate } from "../format.js";
 import { t } from "../i18n.js";
 import { loanItem, holdItem } from "./circitems.js";
 import { drawManage, drawPending } from "./memberaccount.js";
+import { memberPrivacyControl } from "./history.js";
 
 /** Load the member and draw them; a 404 shows the not-found view. */
 export async function render(ctx) {
@@ -31,6 +32,7 @@ export async function render(ctx) {
   drawMember(page);
   drawManage(page);
   refs(view)["toggle-status"].addEventListener("click", () => toggleStatus(page));
+  view.append(memberPrivacyControl(member, { signal: ctx.signal, say: (message) => say(page, message) }));
   ctx.root.replaceChildren(view);
   ctx.root.removeAttribute("aria-busy");
   ctx.ready();
@@ -62,7 +64,6 @@ function drawMember(page) {
   if (!pending) r.desk.href = deskHash({ mode: "checkout", card: member.card_number });
   r.links.hidden = pending;
   r.links.replaceChildren(
-    el("a", { href: `#/members/${member.id}/history`, text: t("Loan history") }), " · ",
     el("a", { href: `#/desk/loans?member=${member.id}`, text: t("Loans as a list (CSV)") }), " · ",
     el("a", { href: `#/desk/labels?kind=card&member=${member.id}`, text: t("Print a library card") }));
   r.desk.hidden = suspended;

@@ -1,12 +1,12 @@
 // The staff's lists, one view for all: #/desk/pull-list, #/desk/hold-shelf, #/desk/loans, #/desk/holds?book=,
-// #/desk/archive and #/members/{id}/history. Each is a table (a card per row on a phone), sortable and paged, its
+// and #/desk/archive. Each is a table (a card per row on a phone), sortable and paged, its
 // state in the URL (js/stafflists.js), with a CSV download of what is shown and, for the lists staff carry to
 // the shelves, Print. Rows have the list's actions: put a pulled copy on the hold shelf, clear an expired hold,
 // cancel a hold, restore an archived book; each says what happened and what to do with the copy.
 
 import {
   listPullList, listHoldShelf, listLoans, listHolds, listArchivedBooks, captureHold, clearHold, cancelHold,
-  restoreBook, getMember, getBook,
+  restoreBook, getBook,
 } from "../api.js";
 import { el, showLoading, showProblem, showEmpty, isAbort, focusLost, doneLoading, confirmDialog, inlineProblem } from "../dom.js";
 import { LISTS, sortOptions, staffListState, staffListParams, staffListHash, staffListCsvUrl } from "../stafflists.js";
@@ -17,11 +17,13 @@ import { t, tn } from "../i18n.js";
 import { renderPager } from "./results.js";
 import { deskNav } from "./desknav.js";
 
-const FETCH = { pull: listPullList, shelf: listHoldShelf, loans: listLoans, holds: listHolds, history: listLoans, archive: listArchivedBooks };
+const FETCH = { pull: listPullList, shelf: listHoldShelf, loans: listLoans, holds: listHolds, archive: listArchivedBooks };
 
 const bookLink = (id, title) => el("a", { href: `#/books/${id}`, text: title });
-const memberLink = (id, name, card) => el("span", {}, el("a", { href: `#/members/${id}`, text: name }),
-  card ? el("span", { className: "mono subtle", text: ` ${card}` }) : "");
+// A returned loan or a closed hold comes without its member (reading-history privacy).
+const memberLink = (id, name, card) => (id == null ? el("span", { className: "subtle", text: t("Not shown") })
+  : el("span", {}, el("a", { href: `#/members/${id}`, text: name }),
+    card ? el("span", { className: "mono subtle", text: ` ${card}` }) : ""));
 const shelfCell = (item) => el("span", {}, item.location || "—",
   item.call_number ? el("span", { className: "call-number mono", text: item.call_number }) : "");
 const dueCell = (loan) => {
@@ -104,20 +106,6 @@ const VIEWS = {
     count: (n) => tn(n, "{count} hold", "{count} holds"),
     action: { when: (i) => ["waiting", "ready"].includes(i.status), label: () => t("Cancel hold"), danger: true,
       aria: (i) => t("Cancel {name}’s hold on “{title}”", { name: i.member_name, title: i.book_title }), run: cancel },
-  },
-  history: {
-    nav: null,
-    title: () => t("Loan history"),
-    lede: () => t("Every loan this member has returned."),
-    columns: [
-      [() => t("Title"), (i) => bookLink(i.book_id, i.book_title)],
-      [() => t("Barcode"), (i) => el("span", { className: "mono", text: i.barcode })],
-      [() => t("Borrowed"), (i) => formatDate(i.loaned_at)],
-      [() => t("Returned"), (i) => formatDate(i.returned_at)],
-      [() => t("Renewals"), (i) => String(i.renewals)],
-    ],
-    empty: () => t("No returned loans yet."),
-    count: (n) => tn(n, "{count} returned loan", "{count} returned loans"),
   },
   archive: {
     nav: "archive",
@@ -215,18 +203,6 @@ async function mount(ctx, name, spec, state) {
 /** A line under the heading for a list narrowed to one member or book, with the way back to the whole list;
  * undefined when the page cannot be shown (the member does not exist). */
 async function contextLine(ctx, name, state) {
-  if (name === "history") {
-    try {
-      const member = await getMember(ctx.params.id, { signal: ctx.signal });
-      return el("p", {}, t("Member: "), memberLink(member.id, member.name, member.card_number), " · ",
-        el("a", { href: `#/desk/loans?member=${member.id}`, text: t("On loan now") }));
-    } catch (error) {
-      if (isAbort(error) || ctx.signal.aborted) return undefined;
-      if (error.status === 404) ctx.notFound({ title: t("Member not found"), detail: t("There is no member with this number.") });
-      else showProblem(ctx.root, error, () => render(ctx, name));
-      return undefined;
-    }
-  }
   const narrowed = [];
   if (state.member) narrowed.push(el("a", { href: `#/members/${state.member}`, text: t("one member") }));
   if (state.book) {

@@ -1,0 +1,282 @@
+"""Statistics for the staff dashboard, counted by the database from the loan history. Loans and returns over time
+come from loan_day (per-day counts that triggers on loan keep), so a year's chart reads 365 rows; the most borrowed
+are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0017); the collection and
+the weeding list read copies by their last loan (kept by the same triggers). Nothing here names a member: loans are
+counted, never who made them, so anonymised loans count like any other.
+
+Periods are whole days in UTC, both ends included. The comparison period is a year earlier: 52 weeks for days and
+weeks (so Mondays meet Mondays), the same calendar months for months.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import bindparam, desc, func, literal_column, select, text
+from sqlalchemy.orm import selectinload
+
+from .. import clock
+from ..extensions import db
+from ..models.types import UTCDateTime
+from ..models import Author, Book, BookAuthor, Copy, Hold, Loan, LoanDay, Member, Subject, book_subjects
+from .privacy import active_since
+
+GROUPS = ("day", "week", "month")
+TOP_KINDS = ("titles", "authors", "subjects")
+COLLECTION_BY = ("subject", "language", "decade")
+MAX_BUCKETS = 400
+MAX_DAYS = 3660  # a period of at most about ten years
+IN_COLLECTION = ("available", "on_loan", "on_hold_shelf")  # lost and withdrawn copies are not on the shelves
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # included
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) as UTC datetimes: from the start's midnight to the midnight after the end."""
+        return (datetime.combine(self.start, time(), tzinfo=timezone.utc),
+                datetime.combine(self.end + timedelta(days=1), time(), tzinfo=timezone.utc))
+
+
+def default_period(today: date | None = None) -> Period:
+    """The last 30 days, today included."""
+    today = today or clock.now().date()
+    return Period(today - timedelta(days=29), today)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def year_earlier(period: Period, group: str) -> Period:
+    if group == "month":
+        return Period(_year_before(period.start), _year_before(period.end))
+    return Period(period.start - timedelta(weeks=52), period.end - timedelta(weeks=52))
+
+
+def _next_bucket(day: date, group: str) -> date:
+    """The first day of the bucket after the one holding day."""
+    if group == "day":
+        return day + timedelta(days=1)
+    if group == "week":
+        return day + timedelta(days=7 - day.weekday())
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def buckets(period: Period, group: str) -> list[tuple[date, date]]:
+    """The period cut into days, weeks (Monday to Sunday) or calendar months, the first and last cut at its ends."""
+    out, day = [], period.start
+    while day <= period.end:
+        end = min(_next_bucket(day, group) - timedelta(days=1), period.end)
+        out.append((day, end))
+        day = end + timedelta(days=1)
+    return out
+
+
+def bucket_count(period: Period, group: str) -> int:
+    if group == "day":
+        return period.days
+    if group == "week":
+        mondays = [day - timedelta(days=day.weekday()) for day in (period.start, period.end)]
+        return (mondays[1] - mondays[0]).days // 7 + 1
+    return (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+
+
+# --- loans and returns over time --------------------------------------------------------------------
+
+def _series(period: Period, group: str) -> list[dict]:
+    """Loans and returns per bucket, from the per-day counts (loan_day, one row per day with any)."""
+    days = {(day if isinstance(day, date) else date.fromisoformat(day)): (loans, returns) for day, loans, returns in
+            db.session.execute(select(LoanDay.day, LoanDay.loans, LoanDay.returns)
+                               .where(LoanDay.day >= period.start, LoanDay.day <= period.end))}
+    out = []
+    for start, end in buckets(period, group):
+        counts = [days.get(start + timedelta(days=n), (0, 0)) for n in range((end - start).days + 1)]
+        out.append({"start": start, "end": end, "loans": sum(c[0] for c in counts),
+                    "returns": sum(c[1] for c in counts)})
+    return out
+
+
+def circulation(period: Period, group: str) -> dict:
+    """Loans and returns per bucket of the period, beside the same buckets a year earlier."""
+    previous = year_earlier(period, group)
+    now, then = _series(period, group), _series(previous, group)
+    items = [{**bucket, "previous_start": old["start"], "previous_end": old["end"], "previous_loans": old["loans"],
+              "previous_returns": old["returns"]} for bucket, old in zip(now, then)]
+    totals = {key: sum(item[key] for item in items)
+              for key in ("loans", "returns", "previous_loans", "previous_returns")}
+    return {"from": period.start, "to": period.end, "group": group, "previous_from": previous.start,
+            "previous_to": previous.end, "totals": totals, "items": items}
+
+
+# --- now ------------------------------------------------------------------------------------------------
+
+def current() -> dict:
+    """What is true right now: members, what is on loan and overdue, holds, copies in the collection. Each count
+    reads an index (the active loans' partial one, copies by status)."""
+    now = clock.now()
+    # Both counts read the active loans' partial index (SQLite, untold, would scan a whole index instead).
+    on_loan, overdue = db.session.execute(text(
+        f"SELECT count(*), count(*) FILTER (WHERE due_at < :now) FROM loan {_indexed_by('ix_loan_due_active')} "
+        "WHERE returned_at IS NULL").bindparams(bindparam("now", type_=UTCDateTime)), {"now": now}).one()
+    holds = dict(db.session.execute(select(Hold.status, func.count()).where(Hold.status.in_(("waiting", "ready")))
+                                    .group_by(Hold.status)).all())
+    members, active = db.session.execute(
+        select(func.count(), func.count().filter(Member.last_borrowed_month >= active_since(now.date())))
+        .where(Member.status == "active")).one()
+    copies = dict(db.session.execute(select(Copy.status, func.count()).group_by(Copy.status)).all())
+    return {"at": now, "members": members, "active_members": active, "on_loan": on_loan, "overdue": overdue,
+            "holds_waiting": holds.get("waiting", 0), "holds_ready": holds.get("ready", 0),
+            "copies": sum(copies.get(status, 0) for status in IN_COLLECTION),
+            "copies_available": copies.get("available", 0)}
+
+
+# --- the most borrowed ------------------------------------------------------------------------------
+
+def _loans_per_copy(period: Period):
+    """Loans per copy made in the period: one pass over the (loaned_at, copy_id) index."""
+    low, high = period.bounds()
+    return (select(Loan.copy_id, func.count().label("loans"))
+            .where(Loan.loaned_at >= low, Loan.loaned_at < high).group_by(Loan.copy_id).subquery("per_copy"))
+
+
+def top(kind: str, period: Period, limit: int) -> list[dict]:
+    """The most borrowed titles, authors or subjects of the period, most loans first (ties by name)."""
+    per_copy = _loans_per_copy(period)
+    loans = func.sum(per_copy.c.loans).label("loans")
+    query = select(loans).select_from(per_copy).join(Copy, Copy.id == per_copy.c.copy_id)
+    if kind == "titles":
+        query = query.add_columns(Copy.book_id.label("key")).group_by(Copy.book_id)
+    elif kind == "authors":
+        query = (query.join(BookAuthor, BookAuthor.book_id == Copy.book_id)
+                 .add_columns(BookAuthor.author_id.label("key")).group_by(BookAuthor.author_id))
+    else:
+        query = (query.join(book_subjects, book_subjects.c.book_id == Copy.book_id)
+                 .add_columns(book_subjects.c.subject_id.label("key")).group_by(book_subjects.c.subject_id))
+    counted = db.session.execute(query.order_by(desc(loans), literal_column("key")).limit(limit)).all()
+    keys = [row.key for row in counted]
+    if kind == "titles":
+        books = {book.id: book for book in db.session.scalars(
+            select(Book).where(Book.id.in_(keys)).options(selectinload(Book.author_links)))}
+        return [{"id": key, "name": books[key].title, "authors": [a.name for a in books[key].authors],
+                 "loans": n} for n, key in counted]
+    model = Author if kind == "authors" else Subject
+    names = dict(db.session.execute(select(model.id, model.name).where(model.id.in_(keys))).all())
+    return [{"id": key, "name": names[key], "authors": None, "loans": n} for n, key in counted]
+
+
+# --- the collection and how it circulates -------------------------------------------------------------
+
+# One pass over the collection without reading the copies' rows: each book's copies come from the copies'
+# (book_id, status, last_loaned_at) index. By language or decade the books are walked in the group's order (a
+# language's books come in id order, so the copies' index is read in order too); by subject the copies are walked in
+# book order and each one's subjects read from the links' (book_id, subject_id) key, also in order. SQLite is told
+# the indexes and the order (its planner would start from copies by status and sort, or probe at random);
+# PostgreSQL hashes and plans it well as it is.
+COLLECTION_SQL = """
+SELECT {key} AS grp, count(*) AS copies, count(*) FILTER (WHERE c.status = 'on_loan') AS on_loan,
+       count(*) FILTER (WHERE c.last_loaned_at >= :since) AS lent
+FROM {source}
+WHERE c.status NOT IN ('lost', 'withdrawn')
+GROUP BY {key}"""
+COLLECTION_SOURCES = {  # by: (key, what to walk; {book_index}, {copy_index} and {then} are SQLite's hints)
+    "language": ("b.language", "book b {book_index} JOIN copy c {copy_index} ON c.book_id = b.id"),
+    "decade": ("b.published_year", "book b {book_index} JOIN copy c {copy_index} ON c.book_id = b.id"),
+    "subject": ("bs.subject_id", "copy c {copy_index} {then} book_subject bs ON bs.book_id = c.book_id"),
+}
+BOOK_INDEX = {"language": "ix_book_language", "decade": "ix_book_published_year"}
+
+
+def _sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def _indexed_by(name: str) -> str:
+    return f"INDEXED BY {name}" if _sqlite() else ""
+
+
+def collection(by: str, months: int) -> dict:
+    """Copies in the collection (not lost or withdrawn) by subject, language or decade of publication, with how
+    many are on loan now and how many were lent in the last `months` months; the largest groups first. A book with
+    two subjects counts in both; books without a language, a year or a subject form a group of their own (null)."""
+    since = months_before(clock.now(), months)
+    key, source = COLLECTION_SOURCES[by]
+    source = source.format(book_index=_indexed_by(BOOK_INDEX[by]) if by in BOOK_INDEX else "",
+                           copy_index=_indexed_by("ix_copy_book_status"),
+                           then="CROSS JOIN" if _sqlite() else "JOIN")  # SQLite's CROSS JOIN keeps this order
+    statement = text(COLLECTION_SQL.format(key=key, source=source))
+    rows = db.session.execute(statement.bindparams(bindparam("since", type_=UTCDateTime)), {"since": since}).all()
+    counted: dict = {}
+    for group, copies, on_loan, lent in rows:
+        if by == "decade" and group is not None:
+            group = group // 10 * 10
+        total = counted.setdefault(group, [0, 0, 0])
+        for n, value in enumerate((copies, on_loan, lent)):
+            total[n] += value
+    if by == "subject":
+        names = dict(db.session.execute(select(Subject.id, Subject.name)).all())
+        counted_by_name: dict = {}
+        for group, total in counted.items():
+            counted_by_name[names.get(group)] = total
+        counted = counted_by_name
+    items = [{"group": None if group is None else str(group), "copies": copies, "on_loan": on_loan, "lent": lent}
+             for group, (copies, on_loan, lent) in counted.items()]
+    items.sort(key=lambda item: (-item["copies"], item["group"] is None, item["group"] or ""))
+    return {"by": by, "months": months, "since": since, "items": items}
+
+
+# --- weeding candidates -------------------------------------------------------------------------------
+
+def months_before(day: datetime, months: int) -> datetime:
+    """The same moment `months` calendar months earlier (31 March less one month is 28 or 29 February)."""
+    month = day.month - months
+    year, month = day.year + (month - 1) // 12, (month - 1) % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _weeding(months: int):
+    """(never lent, lent before) queries of the copies on the shelf, in the library for longer than `months` months
+    and not lent since; rows: Copy, Book, loans ever. Each is a range of the copies' (status, last_loaned_at, id)
+    index, in its order."""
+    cutoff = months_before(clock.now(), months)
+    ever = select(func.count()).where(Loan.copy_id == Copy.id).correlate(Copy).scalar_subquery()
+    base = (select(Copy, Book, ever.label("loans")).join(Book, Book.id == Copy.book_id)
+            .where(Copy.status == "available", Copy.created_at < cutoff))
+    return (base.where(Copy.last_loaned_at.is_(None)).order_by(Copy.id),
+            base.where(Copy.last_loaned_at < cutoff).order_by(Copy.last_loaned_at, Copy.id))
+
+
+def _count(query) -> int:
+    counted = query.with_only_columns(Copy.id).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(counted))
+
+
+def weeding_count(months: int) -> int:
+    return sum(_count(query) for query in _weeding(months))
+
+
+def weeding(months: int, offset: int = 0, limit: int | None = None):
+    """Weeding candidates as (Copy, Book, loans ever) rows: never lent first (the oldest acquisitions first), then
+    the longest idle. offset and limit page through the whole list; without a limit, rows are streamed."""
+    for query in _weeding(months):
+        if limit is not None and limit <= 0:
+            return
+        if offset:
+            skipped = _count(query)
+            if offset >= skipped:
+                offset -= skipped
+                continue
+        page = query.offset(offset or None).limit(limit)
+        offset = 0
+        for row in db.session.execute(page):
+            yield row
+            limit = None if limit is None else limit - 1

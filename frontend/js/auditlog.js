@@ -72,6 +72,7 @@ const ACTIONS = {
   "copy.create": msg("Added a copy"), "copy.update": msg("Changed a copy"), "copy.delete": msg("Deleted a copy"),
   "member.create": msg("Added a member"), "member.update": msg("Changed a member"), "member.delete": msg("Deleted a member"),
   "member.register": msg("Signed up for a card"), "member.reject": msg("Rejected a sign-up"),
+  "member.history_clear": msg("Cleared their reading history"),
   "user.create": msg("Added a user"), "user.update": msg("Changed a user"), "user.delete": msg("Deleted a user"),
   "loan.checkout": msg("Checked out"), "loan.return": msg("Checked in"), "loan.renew": msg("Renewed a loan"),
   "hold.place": msg("Placed a hold"), "hold.cancel": msg("Cancelled a hold"), "hold.expire": msg("A hold expired"),

@@ -10,7 +10,7 @@ from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser
 
 from .. import metrics
-from ..cache import cache_key, response_cache
+from ..cache import VERSION_KEY, cache_key, response_cache
 from ..errors import Problem
 
 
@@ -108,6 +108,11 @@ class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
+def data_version():
+    """The database's version `conditional` read before the view ran (library/cache.py), or None."""
+    return request.environ.get(VERSION_KEY)
+
+
 ETAG_HEADER = {"ETag": {"description": "Tag of this representation, for If-None-Match", "schema": {"type": "string"}}}
 
 
@@ -124,6 +129,7 @@ def conditional(blp):
             key = cache_key(request.environ) if version is not None else None
             entry = cache.get(key, version) if version is not None else None
             if version is not None:
+                request.environ[VERSION_KEY] = version  # for the view (data_version)
                 metrics.cache_lookup(hit=entry is not None)
             if entry is not None:
                 response = current_app.response_class(entry.body, status=200, headers=entry.headers)

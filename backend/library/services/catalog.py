@@ -3,11 +3,12 @@
 import base64
 import json
 import math
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -282,6 +283,7 @@ class _Plan:
     conditions: list
     parsed: search.Parsed
     match: search.Match | None = None
+    whole_catalog: bool = False  # no q and no filter: every book that is not archived
 
     def apply(self, query: Select) -> Select:
         if self.match is not None:
@@ -302,6 +304,7 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
     elif plan.parsed:
         plan.match = search.matches(plan.parsed)
     if plan.match is None:  # archived books are out of the catalog; the search index never holds them
+        plan.whole_catalog = not plan.conditions
         plan.conditions.append(Book.archived_at.is_(None))
     return plan
 
@@ -311,7 +314,25 @@ def matching_ids(args: dict) -> Select:
     return _plan(args).apply(select(Book.id))
 
 
-def _count(plan: _Plan) -> tuple[int, bool]:
+_BY_VERSION = weakref.WeakKeyDictionary()  # engine -> (data version, {key: value})
+
+
+def by_version(data_version, key, compute):
+    """compute(), kept per database for as long as its data version is unchanged (the response cache's version,
+    library/cache.py: it changes with every commit, from any process), for figures that depend on no request
+    parameter: the range of book ids, the size of the whole catalog. data_version None (unknown): computed."""
+    if data_version is None:
+        return compute()
+    engine = db.engine
+    held = _BY_VERSION.get(engine)
+    if held is None or held[0] != data_version:
+        held = _BY_VERSION[engine] = (data_version, {})
+    if key not in held[1]:
+        held[1][key] = compute()
+    return held[1][key]
+
+
+def _count(plan: _Plan, data_version=None) -> tuple[int, bool]:
     """Exact up to COUNT_EXACT_MAX, so counting never reads more than COUNT_EXACT_MAX + 1 rows (for a
     search without filters, from the search index alone); above, an estimate from how far into the id
     range the first of those rows reach. SQLite takes them in id order (its search index and tables
@@ -324,13 +345,19 @@ def _count(plan: _Plan) -> tuple[int, bool]:
         # (a prefix such as garden:* merges the posting lists of every word it starts).
         found, reach = sample
         if found >= COUNT_SAMPLE_MIN:
-            low, high = _id_range()
+            low, high = _id_range(data_version)
             return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
+    if plan.whole_catalog:  # one figure per data version, whatever the page, sort or cursor
+        return by_version(data_version, "catalog_count", lambda: _sample_count(plan, data_version))
+    return _sample_count(plan, data_version)
+
+
+def _sample_count(plan: _Plan, data_version) -> tuple[int, bool]:
     sample = _sample_ids(plan).subquery()
     found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
     if found <= COUNT_EXACT_MAX:
         return found, False
-    low, high = _id_range()
+    low, high = _id_range(data_version)
     return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
 
 
@@ -347,9 +374,10 @@ def _sample_ids(plan: _Plan) -> Select:
     return query.limit(COUNT_EXACT_MAX + 1)
 
 
-def _id_range() -> tuple[int, int]:
+def _id_range(data_version=None) -> tuple[int, int]:
     # Two queries: SQLite answers min() or max() from the index only when each is alone.
-    return db.session.scalar(select(func.min(Book.id))), db.session.scalar(select(func.max(Book.id)))
+    return by_version(data_version, "id_range", lambda: (db.session.scalar(select(func.min(Book.id))),
+                                                         db.session.scalar(select(func.max(Book.id)))))
 
 
 def _encode_cursor(sort: str, values) -> str:
@@ -413,10 +441,12 @@ def _after(keys, values, descending):
     return condition
 
 
-def book_page(args: dict, extra_conditions=()) -> dict:
-    """One page of books: items, total, the next cursor, facets and suggestions as requested."""
+def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
+    """One page of books: items, total, the next cursor, facets and suggestions as requested. data_version: the
+    database's version now (library/cache.py), when known, so figures that depend on no parameter are read once
+    per write (by_version)."""
     plan = _plan(args, extra_conditions)
-    total, estimated = _count(plan)
+    total, estimated = _count(plan, data_version)
     cursor, per_page = args.get("cursor"), args["per_page"]
     sort = args.get("sort") or ("relevance" if plan.match is not None else "title")
     if sort == "relevance" and plan.match is None:

@@ -12,7 +12,6 @@ from ..services import catalog, merge, retire
 from .pagination import BOOK_LINK_HEADER, book_page_response
 
 blp = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books in the catalog")
-BOOK_QUERY = BookQuery()  # one instance: making a schema per request costs more than loading the arguments
 
 
 def get_book_or_404(book_id):
@@ -24,7 +23,7 @@ class BookList(MethodView):
     @access(PUBLIC)
     @blp.doc(operationId="listBooks")
     @conditional(blp)
-    @blp.arguments(BOOK_QUERY, location="query")
+    @blp.arguments(BookQuery, location="query")
     @blp.response(200, BookPage, headers={**BOOK_LINK_HEADER, **ETAG_HEADER})
     def get(self, args):
         """Search and list books: full text, filters, sort, facets, pages or a cursor"""

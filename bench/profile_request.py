@@ -2,6 +2,8 @@
 of the Python, through the Flask test client against a benchmark database (no nginx, no gunicorn).
 
     .venv/bin/python bench/profile_request.py sqlite:///bench/.cache/sqlite-1000000-s20261127.db '/api/v1/books?q=garden'
+    .venv/bin/python bench/profile_request.py sqlite:///bench/.cache/sqlite-10000-s20261127.db '/api/v1/books?per_page=20' \
+        --uncached --repeat 200   # the computed path: a unique ignored parameter per request, as /uncached
     .venv/bin/python bench/profile_request.py postgresql+psycopg://postgres@127.0.0.1:PORT/library_1000000_s20261127 \
         '/api/v1/books?per_page=20' --repeat 20 --plans
 
@@ -30,6 +32,10 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--plans", action="store_true", help="show the plans of the slowest statements")
     parser.add_argument("--top", type=int, default=25, help="functions to show")
+    parser.add_argument("--sort", default="tottime", help="pstats order: tottime (own time) or cumulative")
+    parser.add_argument("--uncached", action="store_true",
+                        help="add a unique, ignored _bench=<n> parameter to each request, as run.py's /uncached mode "
+                             "does, so that the response cache never answers (the computed path)")
     args = parser.parse_args(argv)
 
     url = args.database_url
@@ -59,16 +65,27 @@ def main(argv=None):
         entry["count"] += 1
         entry["seconds"] += elapsed
 
-    response = client.get(args.path)
+    def path(number):
+        if not args.uncached:
+            return args.path
+        return f"{args.path}{'&' if '?' in args.path else '?'}_bench={number}"
+
+    response = client.get(path(0))
     print(f"GET {args.path} -> {response.status_code}, {len(response.data)} bytes")
     if response.status_code != 200:
         print(response.data[:500].decode(errors="replace"))
+    started, cpu = time.perf_counter(), time.process_time()  # without the profiler's overhead
+    for number in range(args.repeat):
+        client.get(path(1 + number))
+    plain_ms = (time.perf_counter() - started) / args.repeat * 1000
+    cpu_ms = (time.process_time() - cpu) / args.repeat * 1000
+    print(f"{plain_ms:.2f} ms per request without the profiler (this process's CPU: {cpu_ms:.2f} ms)")
     statements.clear()
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for _ in range(args.repeat):
-        client.get(args.path)
+    for number in range(args.repeat):
+        client.get(path(1 + args.repeat + number))
     profiler.disable()
     per_request = (time.perf_counter() - started) / args.repeat * 1000
     sql_ms = sum(e["seconds"] for e in statements.values()) / args.repeat * 1000
@@ -89,7 +106,7 @@ def main(argv=None):
             db.session.rollback()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(args.top)
+    stats.sort_stats(args.sort).print_stats(args.top)
     print("\n" + "\n".join(out.getvalue().splitlines()[4:]))
 
 

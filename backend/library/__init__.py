@@ -15,6 +15,7 @@ from .database import configure_sqlite
 from . import cache, logs, metrics
 from .errors import Problem, register_error_handlers
 from .extensions import api, db, ma, migrate
+from .jsonprovider import OrjsonProvider
 from .openapi import LibraryPlugin
 from .services import passwords
 from .services.revisions import MIGRATIONS_DIR
@@ -23,6 +24,7 @@ from .services.revisions import MIGRATIONS_DIR
 def create_app(config=None):
     """Build the app: config, extensions, blueprints, error handlers, CLI, WSGI middleware, in that order."""
     app = Flask(__name__, static_folder=None)
+    app.json = OrjsonProvider(app)
     app.session_interface = NoFlaskSession()
     register_config(app, config)
     register_logging(app)

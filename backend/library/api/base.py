@@ -10,7 +10,7 @@ from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser
 
 from .. import metrics
-from ..cache import cache_key, response_cache
+from ..cache import VERSION_KEY, cache_key, response_cache
 from ..errors import Problem
 
 
@@ -77,6 +77,19 @@ def read_body(content_types, max_bytes) -> bytes:
 
 
 class _Parser(FlaskParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._shared = {}
+
+    def _get_schema(self, argmap, req):
+        """A schema class marked SHARED_INSTANCE (BookQuery) is loaded with one instance, made on first use:
+        making a schema per request costs more than loading the arguments (0.36 ms for BookQuery)."""
+        if isinstance(argmap, type) and getattr(argmap, "SHARED_INSTANCE", False):
+            if argmap not in self._shared:
+                self._shared[argmap] = argmap()
+            return self._shared[argmap]
+        return super()._get_schema(argmap, req)
+
     def load_json(self, req, schema):
         if not req.get_data(cache=True):
             raise Problem(422, "A JSON object is required as the request body.", {"_body": ["Missing request body."]})
@@ -108,6 +121,11 @@ class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = _Parser()
 
 
+def data_version():
+    """The database's version `conditional` read before the view ran (library/cache.py), or None."""
+    return request.environ.get(VERSION_KEY)
+
+
 ETAG_HEADER = {"ETag": {"description": "Tag of this representation, for If-None-Match", "schema": {"type": "string"}}}
 
 
@@ -124,6 +142,7 @@ def conditional(blp):
             key = cache_key(request.environ) if version is not None else None
             entry = cache.get(key, version) if version is not None else None
             if version is not None:
+                request.environ[VERSION_KEY] = version  # for the view (data_version)
                 metrics.cache_lookup(hit=entry is not None)
             if entry is not None:
                 response = current_app.response_class(entry.body, status=200, headers=entry.headers)

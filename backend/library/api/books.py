@@ -4,7 +4,7 @@ from flask import abort, redirect, url_for
 from flask.views import MethodView
 from ..errors import PROBLEM_JSON, ProblemSchema
 from ..authz import PUBLIC, STAFF, access
-from .base import ETAG_HEADER, Blueprint, conditional, json_response
+from .base import ETAG_HEADER, Blueprint, conditional, data_version, json_response
 
 from ..extensions import db
 from ..schemas.books import DEEP_PAGE_LIMIT, BookIn, BookOut, BookPage, BookPatch, BookQuery
@@ -27,7 +27,8 @@ class BookList(MethodView):
     @blp.response(200, BookPage, headers={**BOOK_LINK_HEADER, **ETAG_HEADER})
     def get(self, args):
         """Search and list books: full text, filters, sort, facets, pages or a cursor"""
-        return json_response(*book_page_response(catalog.book_page(args), args, DEEP_PAGE_LIMIT))
+        page = catalog.book_page(args, data_version=data_version())
+        return json_response(*book_page_response(page, args, DEEP_PAGE_LIMIT))
 
     @access(STAFF)
     @blp.doc(operationId="createBook")

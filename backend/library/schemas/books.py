@@ -221,6 +221,8 @@ class SearchText(Text):
 class BookQuery(PageQuery):
     """Search, filters, sort, facets and paging (page numbers or a cursor) for book lists."""
 
+    SHARED_INSTANCE = True  # api/base._Parser loads every request with one instance (the schema holds no state)
+
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX), metadata={
         "description": f"Page number; page numbers reach the first {DEEP_PAGE_LIMIT} books ((page - 1) x per_page "
                        f"below {DEEP_PAGE_LIMIT}, else a 422); deeper, use cursor"})

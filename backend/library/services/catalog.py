@@ -3,11 +3,12 @@
 import base64
 import json
 import math
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, or_, select
+from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -158,11 +159,15 @@ def book_query() -> Select:
     )
 
 
-@lru_cache(maxsize=2)
-def _book_dict_statements(archived: bool = False):
+@lru_cache(maxsize=4)
+def _book_dict_statements(archived: bool = False, dialect: str = "sqlite"):
     """The three SELECTs of book_dicts, built once on Core columns with an expanding "ids" parameter: building
     a statement and its cache key costs more than running these (SQLAlchemy caches the compiled SQL).
-    archived: the archived books among the ids (staff's archive list) instead of the catalog's."""
+    archived: the archived books among the ids (staff's archive list) instead of the catalog's. On PostgreSQL,
+    where each statement is a round trip to the server, the books' authors (in order) and subjects come in the
+    first SELECT as JSON arrays (json_agg ... ORDER BY), and the other two are None."""
+    from sqlalchemy.dialects.postgresql import aggregate_order_by
+
     from ..models import Copy, Hold
 
     book, copy, hold, link, author, subject = (Book.__table__, Copy.__table__, Hold.__table__, BookAuthor.__table__,
@@ -182,6 +187,15 @@ def _book_dict_statements(archived: bool = False):
                    counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns, book.c.edition,
                    book.c.call_number, book.c.archived_at).where(
         book.c.id.in_(ids), book.c.archived_at.is_not(None) if archived else book.c.archived_at.is_(None))
+    if dialect == "postgresql":
+        authors_json = (select(func.json_agg(aggregate_order_by(
+            func.json_build_array(author.c.id, author.c.name, author.c.sort_name), link.c.position)))
+            .select_from(link.join(author, author.c.id == link.c.author_id))
+            .where(link.c.book_id == book.c.id).correlate(book).scalar_subquery())
+        subjects_json = (select(func.json_agg(aggregate_order_by(subject.c.name, subject.c.name)))
+                         .select_from(book_subjects.join(subject, subject.c.id == book_subjects.c.subject_id))
+                         .where(book_subjects.c.book_id == book.c.id).correlate(book).scalar_subquery())
+        return books.add_columns(authors_json, subjects_json), None, None
     authors = (select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
                .join(author, author.c.id == link.c.author_id)
                .where(link.c.book_id.in_(ids)).order_by(link.c.book_id, link.c.position))
@@ -192,24 +206,29 @@ def _book_dict_statements(archived: bool = False):
 
 def book_dicts(book_ids: list[int], archived: bool = False) -> list[dict]:
     """The books with these ids, in this order, as BookOut represents them (availability included), read
-    in three queries of plain rows: a list page is read and serialised without building ORM objects or
+    in three queries of plain rows (one on PostgreSQL): a list page is read and serialised without building ORM objects or
     running marshmallow, which cost more than the queries themselves. tests/test_circulation.py checks
     that each item equals the book as the PATCH response (BookOut) shows it. Ids that name no book, and
     archived books (services/retire.py), are left out; with archived=True, only archived books are read, with
     their archived_at."""
     if not book_ids:
         return []
-    books_query, authors_query, subjects_query = _book_dict_statements(archived)
+    books_query, authors_query, subjects_query = _book_dict_statements(archived, db.engine.dialect.name)
     connection, wanted = db.session.connection(), {"ids": sorted(set(book_ids))}
     authors = {book_id: [] for book_id in wanted["ids"]}
-    for book_id, author_id, name, sort_name in connection.execute(authors_query, wanted):
-        authors[book_id].append({"id": author_id, "name": name, "sort_name": sort_name})
     subjects = {book_id: [] for book_id in wanted["ids"]}
-    for book_id, name in connection.execute(subjects_query, wanted):
-        subjects[book_id].append(name)
+    if authors_query is not None:
+        for book_id, author_id, name, sort_name in connection.execute(authors_query, wanted):
+            authors[book_id].append({"id": author_id, "name": name, "sort_name": sort_name})
+        for book_id, name in connection.execute(subjects_query, wanted):
+            subjects[book_id].append(name)
     books = {}
     for row in connection.execute(books_query, wanted):
         book_id, isbn = row[0], row[3]
+        if authors_query is None:  # PostgreSQL: in the row, as JSON arrays (null for none)
+            authors[book_id] = [{"id": author_id, "name": name, "sort_name": sort_name}
+                                for author_id, name, sort_name in row[19] or ()]
+            subjects[book_id] = row[20] or []
         books[book_id] = {
             "id": book_id, "title": row[1], "subtitle": row[2], "authors": authors[book_id], "isbn": isbn,
             "isbn_formatted": isbn_service.formatted(isbn), "isbn10": isbn_service.to_isbn10(isbn),
@@ -282,6 +301,7 @@ class _Plan:
     conditions: list
     parsed: search.Parsed
     match: search.Match | None = None
+    whole_catalog: bool = False  # no q and no filter: every book that is not archived
 
     def apply(self, query: Select) -> Select:
         if self.match is not None:
@@ -302,6 +322,7 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
     elif plan.parsed:
         plan.match = search.matches(plan.parsed)
     if plan.match is None:  # archived books are out of the catalog; the search index never holds them
+        plan.whole_catalog = not plan.conditions
         plan.conditions.append(Book.archived_at.is_(None))
     return plan
 
@@ -311,7 +332,25 @@ def matching_ids(args: dict) -> Select:
     return _plan(args).apply(select(Book.id))
 
 
-def _count(plan: _Plan) -> tuple[int, bool]:
+_BY_VERSION = weakref.WeakKeyDictionary()  # engine -> (data version, {key: value})
+
+
+def by_version(data_version, key, compute):
+    """compute(), kept per database for as long as its data version is unchanged (the response cache's version,
+    library/cache.py: it changes with every commit, from any process), for figures that depend on no request
+    parameter: the range of book ids, the size of the whole catalog. data_version None (unknown): computed."""
+    if data_version is None:
+        return compute()
+    engine = db.engine
+    held = _BY_VERSION.get(engine)
+    if held is None or held[0] != data_version:
+        held = _BY_VERSION[engine] = (data_version, {})
+    if key not in held[1]:
+        held[1][key] = compute()
+    return held[1][key]
+
+
+def _count(plan: _Plan, data_version=None) -> tuple[int, bool]:
     """Exact up to COUNT_EXACT_MAX, so counting never reads more than COUNT_EXACT_MAX + 1 rows (for a
     search without filters, from the search index alone); above, an estimate from how far into the id
     range the first of those rows reach. SQLite takes them in id order (its search index and tables
@@ -324,13 +363,19 @@ def _count(plan: _Plan) -> tuple[int, bool]:
         # (a prefix such as garden:* merges the posting lists of every word it starts).
         found, reach = sample
         if found >= COUNT_SAMPLE_MIN:
-            low, high = _id_range()
+            low, high = _id_range(data_version)
             return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
+    if plan.whole_catalog:  # one figure per data version, whatever the page, sort or cursor
+        return by_version(data_version, "catalog_count", lambda: _sample_count(plan, data_version))
+    return _sample_count(plan, data_version)
+
+
+def _sample_count(plan: _Plan, data_version) -> tuple[int, bool]:
     sample = _sample_ids(plan).subquery()
     found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
     if found <= COUNT_EXACT_MAX:
         return found, False
-    low, high = _id_range()
+    low, high = _id_range(data_version)
     return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
 
 
@@ -347,9 +392,10 @@ def _sample_ids(plan: _Plan) -> Select:
     return query.limit(COUNT_EXACT_MAX + 1)
 
 
-def _id_range() -> tuple[int, int]:
+def _id_range(data_version=None) -> tuple[int, int]:
     # Two queries: SQLite answers min() or max() from the index only when each is alone.
-    return db.session.scalar(select(func.min(Book.id))), db.session.scalar(select(func.max(Book.id)))
+    return by_version(data_version, "id_range", lambda: (db.session.scalar(select(func.min(Book.id))),
+                                                         db.session.scalar(select(func.max(Book.id)))))
 
 
 def _encode_cursor(sort: str, values) -> str:
@@ -413,10 +459,12 @@ def _after(keys, values, descending):
     return condition
 
 
-def book_page(args: dict, extra_conditions=()) -> dict:
-    """One page of books: items, total, the next cursor, facets and suggestions as requested."""
+def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
+    """One page of books: items, total, the next cursor, facets and suggestions as requested. data_version: the
+    database's version now (library/cache.py), when known, so figures that depend on no parameter are read once
+    per write (by_version)."""
     plan = _plan(args, extra_conditions)
-    total, estimated = _count(plan)
+    total, estimated = _count(plan, data_version)
     cursor, per_page = args.get("cursor"), args["per_page"]
     sort = args.get("sort") or ("relevance" if plan.match is not None else "title")
     if sort == "relevance" and plan.match is None:
@@ -475,24 +523,29 @@ def book_page(args: dict, extra_conditions=()) -> dict:
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:
     """Counts of each facet's values in the result set. When the total is an estimate, so are the counts:
     taken in the sample that estimated it (COUNT_EXACT_MAX + 1 matches) and scaled to the total, so a
-    facet costs the same at a million matches as at two thousand."""
+    facet costs the same at a million matches as at two thousand. The matching ids (at most COUNT_EXACT_MAX + 1
+    either way) are read once, then each facet is one grouped query over them (_facet_statement), instead of
+    finding the matches again for every facet."""
     if not names:
         return {}
     if estimated:
-        sample = _sample_ids(plan)
-        if db.engine.dialect.name == "postgresql":  # once, not a bitmap scan of every match per facet
-            ids = db.session.scalars(sample).all()
-            sample, size = select(func.unnest(literal(ids, ARRAY(Integer)))), len(ids)
-        else:
-            size = db.session.scalar(select(func.count()).select_from(sample.subquery()))
-        scale = total / size if size else 1.0
-        return {name: _facet(name, sample, limit, scale) for name in names}
-    # Without book filters, the search index alone says which books match (no join with book).
-    ids = plan.match.ids if plan.match is not None and not plan.conditions else plan.apply(select(Book.id))
-    return {name: _facet(name, ids, limit) for name in names}
+        query = _sample_ids(plan)
+    else:  # without book filters, the search index alone says which books match (no join with book)
+        query = plan.match.ids if plan.match is not None and not plan.conditions else plan.apply(select(Book.id))
+    ids = db.session.scalars(query).all()
+    scale = total / len(ids) if estimated and ids else 1.0
+    return {name: _facet(name, ids, limit, scale) for name in names}
 
 
-def _facet(name: str, ids: Select, limit: int, scale: float = 1.0) -> list[dict]:
+@lru_cache(maxsize=16)
+def _facet_statement(name: str, dialect: str):
+    """A facet's grouped count over a list of book ids given as one parameter "ids" (a JSON array on SQLite, read
+    with json_each; an integer array on PostgreSQL, unnested), built once: the most frequent FACET_GROUPS_MAX
+    groups, as (value, label, count)."""
+    if dialect == "postgresql":
+        ids = select(func.unnest(bindparam("ids", type_=ARRAY(Integer))))
+    else:
+        ids = select(literal_column("value")).select_from(func.json_each(bindparam("ids")))
     count = func.count().label("n")
     if name == "subject":
         query = (select(Subject.name, Subject.name, count)
@@ -511,15 +564,21 @@ def _facet(name: str, ids: Select, limit: int, scale: float = 1.0) -> list[dict]
         decade = (Book.published_year - Book.published_year % 10).label("decade")
         query = (select(decade, decade, count).where(Book.id.in_(ids), Book.published_year.is_not(None))
                  .group_by(decade).order_by(count.desc(), decade))
+    return query.limit(FACET_GROUPS_MAX)
+
+
+def _facet(name: str, ids: list[int], limit: int, scale: float = 1.0) -> list[dict]:
+    if not ids:
+        return []
+    dialect = db.engine.dialect.name
+    rows = db.session.connection().execute(_facet_statement(name, dialect),
+                                           {"ids": ids if dialect == "postgresql" else json.dumps(ids)}).all()
     # The most frequent FACET_GROUPS_MAX groups, then ordered by count and label here (a language's label
     # is its English name, which the database does not know; SQLite's lower() folds only ASCII).
-    rows = db.session.execute(query.limit(FACET_GROUPS_MAX)).all()
-    values = [{"value": value, "label": _facet_label(name, label), "count": n} for value, label, n in rows]
-    values = sorted(values, key=lambda v: (-v["count"], v["label"].casefold(), str(v["value"])))[:limit]
-    if scale != 1.0:
-        for value in values:
-            value["count"] = max(1, round(value["count"] * scale))
-    return values
+    labelled = sorted(((n, _facet_label(name, label), value) for value, label, n in rows),
+                      key=lambda row: (-row[0], row[1].casefold(), str(row[2])))[:limit]
+    return [{"value": value, "label": label, "count": max(1, round(n * scale)) if scale != 1.0 else n}
+            for n, label, value in labelled]
 
 
 def _facet_label(name: str, value) -> str:

@@ -171,7 +171,7 @@ def test_french_at_phone_and_desktop_widths_passes_axe(app_page, stack, signed_i
     page.goto(f"{stack.url}/#/books")
     expect(heading(page)).to_be_visible()
     pick_language(page, "fr")
-    for route in ("/books", f"/books/{ids['books']}", "/desk", f"/members/{ids['members']}"):
+    for route in ("/books", f"/books/{ids['books']}", "/desk", f"/members/{ids['members']}", "/stats"):
         open_view(page, stack, route)
         check_views(page, f"i18n-fr{route.replace('/', '-')}", heading(page))  # axe, no overflow, screenshots
     pick_language(page, "es")

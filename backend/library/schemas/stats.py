@@ -52,9 +52,14 @@ class CirculationQuery(PeriodQuery):
     @ma.validates_schema
     def few_buckets(self, data, **kwargs):
         period = self._period(data)
-        if period.end >= period.start and bucket_count(period, data.get("group", "day")) > MAX_BUCKETS:
-            raise ma.ValidationError(f"At most {MAX_BUCKETS} {data.get('group', 'day')}s: group by a longer unit "
-                                     "or choose a shorter period.", "group")
+        group = data.get("group", "day")
+        if period.end >= period.start and bucket_count(period, group) > MAX_BUCKETS:
+            # One sentence per unit, so that the unit is translated with it.
+            raise ma.ValidationError({
+                "day": f"At most {MAX_BUCKETS} days: group by a longer unit or choose a shorter period.",
+                "week": f"At most {MAX_BUCKETS} weeks: group by a longer unit or choose a shorter period.",
+                "month": f"At most {MAX_BUCKETS} months: group by a longer unit or choose a shorter period.",
+            }[group], "group")
 
 
 class TopQuery(PeriodQuery):

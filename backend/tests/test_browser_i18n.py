@@ -43,6 +43,17 @@ COLLECT_TEXTS = """() => {
 }"""
 
 
+@pytest.fixture(autouse=True)
+def member_language_back(stack):
+    """Picking a language as the member also saves it on their card (saveMyLanguage): put it back afterwards, so
+    later tests find the member's account page and e-mails in the library's language."""
+    yield
+    member = stack.login("member")
+    if member.get(f"{stack.url}/api/v1/members/me", timeout=30).status_code == 200:
+        answer = member.patch(f"{stack.url}/api/v1/members/me", json={"language": None}, timeout=30)
+        assert answer.status_code == 200, answer.text
+
+
 def catalog(lang):
     return json.loads((FRONTEND / "locales" / f"{lang}.json").read_text(encoding="utf-8"))
 

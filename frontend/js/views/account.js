@@ -182,8 +182,8 @@ function tokenItem(view, token) {
   r.facts.replaceChildren(
     fact(t("Scopes"), scopesText(token.scopes)),
     fact(t("Created"), formatDate(token.created_at)),
-    fact(t("Expires"), token.expires_at ? formatDate(token.expires_at) : "Never"),
-    fact(t("Last used"), token.last_used_at ? formatDateTime(token.last_used_at) : "Never used"),
+    fact(t("Expires"), token.expires_at ? formatDate(token.expires_at) : t("Never")),
+    fact(t("Last used"), token.last_used_at ? formatDateTime(token.last_used_at) : t("Never used")),
   );
   r.revoke.setAttribute("aria-label", `Revoke “${token.name}”`);
   r.revoke.addEventListener("click", () => revokers.get(view)?.(token, r.revoke));

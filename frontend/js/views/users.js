@@ -95,7 +95,7 @@ function userItem(user) {
   setText(r.requested, user.password_reset_requested_at ? t("Asked for a new password") : "");
   r.facts.replaceChildren(
     fact(t("Added"), formatDate(user.created_at)),
-    fact(t("Last login"), user.last_login_at ? formatDateTime(user.last_login_at) : "Never"),
+    fact(t("Last login"), user.last_login_at ? formatDateTime(user.last_login_at) : t("Never")),
   );
   return node;
 }

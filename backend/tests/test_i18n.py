@@ -247,6 +247,14 @@ def test_templates_are_edited_per_language(app, as_role, desk, mail):
     assert {v["name"]: v["example"] for v in french["variables"]}["pickup_by"] == "vendredi 11 décembre 2026"
     listed = admin.get("/api/v1/notice-templates?language=es").get_json()
     assert {t["language"] for t in listed} == {"es"} and listed[1]["subject"].startswith("Vence")
+    # The page's own words (the kind's label, what each variable holds) follow the reader, not the template.
+    read_in_french = admin.get("/api/v1/notice-templates/hold_ready?language=es",
+                               headers={"Accept-Language": "fr"}).get_json()
+    assert read_in_french["label"] == "Réservation prête à retirer"
+    assert {v["name"]: v["description"] for v in read_in_french["variables"]}["title"] == "Le titre du livre"
+    assert read_in_french["subject"] == "Listo para usted: {{ title }}"  # the Spanish template itself
+    in_english = admin.get("/api/v1/notice-templates/hold_ready", headers={"Accept-Language": "en"}).get_json()
+    assert in_english["label"] == "Hold ready for pickup"
 
     english = {"subject": "Collect {{ title }}", "body_text": "By {{ pickup_by }}.", "body_html": "<p>{{ title }}</p>"}
     assert admin.put("/api/v1/notice-templates/hold_ready", json=english).get_json()["language"] == "en"

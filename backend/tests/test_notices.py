@@ -174,6 +174,8 @@ def test_with_no_mail_server_notices_wait_and_say_so(make_app, make_user, make_t
         assert mailer.send_due("w1") == 0
     (item,) = staff.get("/api/v1/notices").get_json()["items"]
     assert item["state"] == "queued" and item["reason"] == "Not sent: no mail server is configured."
+    (french,) = staff.get("/api/v1/notices", headers={"Accept-Language": "fr"}).get_json()["items"]
+    assert french["reason"] == "Non envoyé : aucun serveur de messagerie n'est configuré."
     status = staff.get("/api/v1/notices/status").get_json()
     assert status["mail_server"]["configured"] is False and status["queued"] == 1 and status["failing"] is False
 
@@ -290,6 +292,11 @@ def test_members_choose_their_emails_but_not_hold_ready_while_a_hold_is_open(app
     assert choices["email"] == "me@example.org"
     assert [(k["kind"], k["enabled"], k["locked"]) for k in choices["kinds"]] == [
         ("hold_ready", True, True), ("due_soon", True, False), ("overdue", True, False)]
+    assert choices["kinds"][0]["label"] == "A hold is ready to pick up"
+    french = member.get("/api/v1/members/me/notices", headers={"Accept-Language": "fr"}).get_json()["kinds"][0]
+    assert (french["label"], french["locked_reason"]) == (
+        "Une réservation est prête à être retirée",
+        "Vous avez une réservation en cours : vous serez prévenu quand elle sera prête.")
     assert_problem(member.patch("/api/v1/members/me/notices", json={"hold_ready": False}), 409, field="hold_ready")
     assert_problem(member.patch("/api/v1/members/me/notices", json={"due_soon": "no"}), 422, field="due_soon")
     assert_problem(member.patch("/api/v1/members/me/notices", json={"password_reset": False}), 422)

@@ -139,6 +139,7 @@ const FIELD_LABELS = {
   authors: msg("authors"),
   due_at: msg("due at"),
   renewals: msg("renewals"),
+  keep_history: msg("keep reading history"),
 };
 
 /**

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
 from ..authz import ADMIN, STAFF, USER, access
-from ..errors import PROBLEM_JSON, Problem, ProblemSchema
+from ..errors import PROBLEM_JSON, Problem, ProblemSchema, translated
+from ..i18n import N_
 from ..extensions import db
 from ..models import Member, Notice
 from ..models.notices import MEMBER_CHOICE_KINDS, NOTICE_KINDS
@@ -50,7 +51,7 @@ def notices_out(rows, detail=False):
             reason = notices.NO_MAIL_SERVER
         item = {k: getattr(n, k) for k in ("id", "kind", "state", "member_id", "user_id", "to_address", "subject",
                                            "attempts", "created_at", "last_attempt_at", "sent_at", "message_id")}
-        item.update(reason=reason, member_name=n.to_name if n.member_id else None,
+        item.update(reason=translated(reason) if reason else None, member_name=n.to_name if n.member_id else None,
                     card_number=cards.get(n.member_id), next_attempt_at=n.next_attempt_at if n.state == "queued" else None)
         if detail:
             item.update(body_text=n.body_text, body_html=n.body_html)
@@ -116,9 +117,12 @@ def template_out(kind, language):
     row = notice_templates.stored(kind, language)
     spec = notice_templates.KINDS[kind]
     examples = notice_templates.sample(kind, language)
-    return {"kind": kind, "language": language, "label": spec.label, **notice_templates.current(kind, language),
+    # The label and the variables' descriptions in the language of the request (the template's own language is
+    # `language`: an admin reading in French may edit the Spanish template).
+    return {"kind": kind, "language": language, "label": translated(spec.label),
+            **notice_templates.current(kind, language),
             "customized": row is not None, "updated_at": row.updated_at if row is not None else None,
-            "variables": [{"name": name, "description": description, "example": examples[name]}
+            "variables": [{"name": name, "description": translated(description), "example": examples[name]}
                           for name, (description, _example) in spec.variables.items()]}
 
 
@@ -194,8 +198,9 @@ class NoticeTemplatePreview(MethodView):
 
 # --- members' choices -----------------------------------------------------------------------------
 
-LABELS = {"hold_ready": "A hold is ready to pick up", "due_soon": "A loan is due soon",
-          "overdue": "A loan is overdue"}
+LABELS = {"hold_ready": N_("A hold is ready to pick up"), "due_soon": N_("A loan is due soon"),
+          "overdue": N_("A loan is overdue")}
+LOCKED = "You have a hold open: you will be told when it is ready."
 
 
 def my_member():
@@ -211,8 +216,8 @@ def choices_out(member):
     kinds = []
     for kind in MEMBER_CHOICE_KINDS:
         locked = kind == "hold_ready" and bool(holds_open) and chosen[kind]
-        kinds.append({"kind": kind, "label": LABELS[kind], "enabled": chosen[kind], "locked": locked,
-                      "locked_reason": "You have a hold open: you will be told when it is ready." if locked else None})
+        kinds.append({"kind": kind, "label": translated(LABELS[kind]), "enabled": chosen[kind], "locked": locked,
+                      "locked_reason": translated(LOCKED) if locked else None})
     return {"email": notices.address_of(member), "kinds": kinds}
 
 

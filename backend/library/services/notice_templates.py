@@ -18,6 +18,7 @@ from babel.units import format_unit
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from .. import i18n
+from ..i18n import N_
 from ..extensions import db
 from ..models import NoticeTemplate
 from ..models.notices import SUBJECT_MAX, TEMPLATE_MAX
@@ -64,9 +65,9 @@ class Kind:
 
 
 COMMON = {
-    "library_name": ("The library's name (a setting)", "Riverside Library"),
-    "name": ("The member's (or user's) name", "Ada Lovelace"),
-    "account_url": ("Link to the member's loans and holds in the app", "https://library.example.org/#/me"),
+    "library_name": (N_("The library's name (a setting)"), "Riverside Library"),
+    "name": (N_("The member's (or user's) name"), "Ada Lovelace"),
+    "account_url": (N_("Link to the member's loans and holds in the app"), "https://library.example.org/#/me"),
 }
 
 # Each language's words around the templates: the signature under every message and the greeting.
@@ -95,9 +96,9 @@ def _texts(subjects: dict, lines: dict, paragraphs: dict) -> dict:
 
 KINDS: dict[str, Kind] = {
     "hold_ready": Kind(
-        "Hold ready for pickup",
-        {**COMMON, "title": ("The book's title", "The Left Hand of Darkness"),
-         "pickup_by": ("The last day to pick it up", datetime(2026, 12, 11))},
+        N_("Hold ready for pickup"),
+        {**COMMON, "title": (N_("The book's title"), "The Left Hand of Darkness"),
+         "pickup_by": (N_("The last day to pick it up"), datetime(2026, 12, 11))},
         _texts({"en": "Ready for you: {{ title }}", "fr": "Disponible pour vous : {{ title }}",
                 "es": "Listo para usted: {{ title }}"},
                {"en": ["\"{{ title }}\" is waiting for you on the hold shelf at {{ library_name }}.",
@@ -121,10 +122,10 @@ KINDS: dict[str, Kind] = {
                        '<a href="{{ account_url }}">Ver sus reservas</a>']}),
     ),
     "due_soon": Kind(
-        "Due soon",
-        {**COMMON, "title": ("The book's title", "The Dispossessed"),
-         "due_date": ("The due date", datetime(2026, 12, 7)),
-         "days_left": ("Whole days until the due date", 3)},
+        N_("Due soon"),
+        {**COMMON, "title": (N_("The book's title"), "The Dispossessed"),
+         "due_date": (N_("The due date"), datetime(2026, 12, 7)),
+         "days_left": (N_("Whole days until the due date"), 3)},
         _texts({"en": "Due {{ 'tomorrow' if days_left <= 1 else 'in %d days' % days_left }}: {{ title }}",
                 "fr": "À rendre {{ 'demain' if days_left <= 1 else 'dans %d jours' % days_left }} : {{ title }}",
                 "es": "Vence {{ 'mañana' if days_left <= 1 else 'en %d días' % days_left }}: {{ title }}"},
@@ -145,11 +146,11 @@ KINDS: dict[str, Kind] = {
                        'Devuélvalo, o <a href="{{ account_url }}">renuévelo</a> si nadie lo está esperando.']}),
     ),
     "overdue": Kind(
-        "Overdue",
-        {**COMMON, "title": ("The book's title", "A Wizard of Earthsea"),
-         "due_date": ("The due date that has passed", datetime(2026, 11, 30)),
-         "days_overdue": ("Whole days since the due date", 8),
-         "notice_number": ("1 for the first overdue notice of this loan, then 2 ...", 2)},
+        N_("Overdue"),
+        {**COMMON, "title": (N_("The book's title"), "A Wizard of Earthsea"),
+         "due_date": (N_("The due date that has passed"), datetime(2026, 11, 30)),
+         "days_overdue": (N_("Whole days since the due date"), 8),
+         "notice_number": (N_("1 for the first overdue notice of this loan, then 2 ..."), 2)},
         _texts({"en": "Overdue: {{ title }}", "fr": "En retard : {{ title }}", "es": "Préstamo vencido: {{ title }}"},
                {"en": ["\"{{ title }}\" was due back at {{ library_name }} on {{ due_date }}"
                        " ({{ days_overdue }} day{{ '' if days_overdue == 1 else 's' }} ago).",
@@ -179,10 +180,10 @@ KINDS: dict[str, Kind] = {
                        "lo está esperando."]}),
     ),
     "password_reset": Kind(
-        "Password reset link",
-        {**COMMON, "reset_url": ("The one-time link that sets a new password",
+        N_("Password reset link"),
+        {**COMMON, "reset_url": (N_("The one-time link that sets a new password"),
                                  "https://library.example.org/#/reset?token=abc123"),
-         "expires_in": ("How long the link works", timedelta(hours=1))},
+         "expires_in": (N_("How long the link works"), timedelta(hours=1))},
         _texts({"en": "Reset your password at {{ library_name }}",
                 "fr": "Réinitialiser votre mot de passe à {{ library_name }}",
                 "es": "Restablezca su contraseña de {{ library_name }}"},

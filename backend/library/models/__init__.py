@@ -13,7 +13,8 @@ from .stats import LoanBookDay, LoanDay
 
 __all__ = [
     "AccountRequest", "ApiToken", "AuditEvent", "Author", "BarcodeSequence", "Book", "BookAuthor", "BookImport",
-    "BookIsbn", "BookRedirect", "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoanBookDay", "LoanDay", "LoginThrottle", "Member",
+    "BookIsbn", "BookRedirect", "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan", "LoanBookDay",
+    "LoanDay", "LoginThrottle", "Member",
     "Notice", "NoticePreference", "NoticeTemplate", "PasswordLink", "Setting", "Subject", "TaskRun", "User",
     "UserSession", "WorkerBeat", "book_subjects",
 ]

@@ -14,7 +14,8 @@ loan_stats_pause, which other transactions do not see) and recounts once at the 
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Column, Connection, Date, ForeignKey, Index, Integer, Table, delete, insert, text
+from sqlalchemy import (CheckConstraint, Column, Connection, Date, ForeignKey, Index, Integer, Table, delete, insert,
+                        text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -51,8 +52,8 @@ def pause_stats(connection: Connection) -> None:
 
 
 def recount_stats(connection: Connection) -> None:
-    """Recount from the loans: loan_day and loan_book_day from scratch, each copy's last loan, and each member's last month of
-    borrowing where the loans show a later one (anonymised loans no longer show theirs); then resume the triggers."""
+    """Recount from the loans: loan_day and loan_book_day from scratch, each copy's last loan, and each member's last
+    month of borrowing where the loans show a later one (anonymised loans no longer show theirs); then resume the triggers."""
     sqlite = connection.dialect.name == "sqlite"
 
     def day(column):

@@ -96,7 +96,8 @@ BEGIN
     WITH moved AS (
         SELECT (loaned_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n FROM loan WHERE copy_id = NEW.id GROUP BY 1
     ), gone AS (
-        DELETE FROM loan_book_day d USING moved WHERE d.book_id = OLD.book_id AND d.day = moved.day AND d.loans = moved.n)
+        DELETE FROM loan_book_day d USING moved
+        WHERE d.book_id = OLD.book_id AND d.day = moved.day AND d.loans = moved.n)
     UPDATE loan_book_day d SET loans = d.loans - moved.n FROM moved
         WHERE d.book_id = OLD.book_id AND d.day = moved.day AND d.loans > moved.n;
     INSERT INTO loan_book_day AS d (day, book_id, loans)

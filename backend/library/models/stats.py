@@ -53,7 +53,8 @@ def pause_stats(connection: Connection) -> None:
 
 def recount_stats(connection: Connection) -> None:
     """Recount from the loans: loan_day and loan_book_day from scratch, each copy's last loan, and each member's last
-    month of borrowing where the loans show a later one (anonymised loans no longer show theirs); then resume the triggers."""
+    month of borrowing where the loans show a later one (anonymised loans no longer show theirs); then resume the
+    triggers."""
     sqlite = connection.dialect.name == "sqlite"
 
     def day(column):

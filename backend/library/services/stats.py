@@ -1,6 +1,6 @@
 """Statistics for the staff dashboard, counted by the database from the loan history. Loans and returns over time
 come from loan_day (per-day counts that triggers on loan keep), so a year's chart reads 365 rows; the most borrowed
-are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0017); the collection and
+add up loan_book_day (per-day, per-book counts kept by triggers on loan and copy, migration 0020); the collection and
 the weeding list read copies by their last loan (kept by the same triggers). Nothing here names a member: loans are
 counted, never who made them, so anonymised loans count like any other.
 
@@ -12,13 +12,13 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import bindparam, desc, func, literal_column, select, text
+from sqlalchemy import Date, bindparam, func, select, text
 from sqlalchemy.orm import selectinload
 
 from .. import clock
 from ..extensions import db
 from ..models.types import UTCDateTime
-from ..models import Author, Book, BookAuthor, Copy, Hold, Loan, LoanDay, Member, Subject, book_subjects
+from ..models import Author, Book, Copy, Hold, Loan, LoanDay, Member, Subject
 from .privacy import active_since
 
 GROUPS = ("day", "week", "month")
@@ -142,28 +142,36 @@ def current() -> dict:
 
 # --- the most borrowed ------------------------------------------------------------------------------
 
-def _loans_per_copy(period: Period):
-    """Loans per copy made in the period: one pass over the (loaned_at, copy_id) index."""
-    low, high = period.bounds()
-    return (select(Loan.copy_id, func.count().label("loans"))
-            .where(Loan.loaned_at >= low, Loan.loaned_at < high).group_by(Loan.copy_id).subquery("per_copy"))
+# The loans per day and book of the period (loan_book_day, kept by triggers on loan and copy): one range of its
+# (day, book_id) key, then each book's authors or subjects from the links' (book_id, ...) keys. SQLite is told to walk
+# the counts first (CROSS JOIN keeps the order), as the collection's queries are.
+TOP_SQL = """
+SELECT {key} AS id, sum(d.loans) AS n
+FROM loan_book_day d {links}
+WHERE d.day >= :start AND d.day <= :end
+GROUP BY {key}
+ORDER BY n DESC, id
+LIMIT :limit"""
+TOP_LINKS = {  # kind: (key, links; {then} is the join, CROSS JOIN on SQLite)
+    "titles": ("d.book_id", ""),
+    "authors": ("ba.author_id", "{then} book_author ba ON ba.book_id = d.book_id"),
+    "subjects": ("bs.subject_id", "{then} book_subject bs ON bs.book_id = d.book_id"),
+}
+
+
+def _top_counts(kind: str, period: Period, limit: int) -> list[tuple[int, int]]:
+    """(loans, id) of the most borrowed of a kind in the period, most loans first, ties by id."""
+    key, links = TOP_LINKS[kind]
+    statement = text(TOP_SQL.format(key=key, links=links.format(then="CROSS JOIN" if _sqlite() else "JOIN")))
+    statement = statement.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
+    rows = db.session.execute(statement, {"start": period.start, "end": period.end, "limit": limit})
+    return [(n, key) for key, n in rows]
 
 
 def top(kind: str, period: Period, limit: int) -> list[dict]:
-    """The most borrowed titles, authors or subjects of the period, most loans first (ties by name)."""
-    per_copy = _loans_per_copy(period)
-    loans = func.sum(per_copy.c.loans).label("loans")
-    query = select(loans).select_from(per_copy).join(Copy, Copy.id == per_copy.c.copy_id)
-    if kind == "titles":
-        query = query.add_columns(Copy.book_id.label("key")).group_by(Copy.book_id)
-    elif kind == "authors":
-        query = (query.join(BookAuthor, BookAuthor.book_id == Copy.book_id)
-                 .add_columns(BookAuthor.author_id.label("key")).group_by(BookAuthor.author_id))
-    else:
-        query = (query.join(book_subjects, book_subjects.c.book_id == Copy.book_id)
-                 .add_columns(book_subjects.c.subject_id.label("key")).group_by(book_subjects.c.subject_id))
-    counted = db.session.execute(query.order_by(desc(loans), literal_column("key")).limit(limit)).all()
-    keys = [row.key for row in counted]
+    """The most borrowed titles, authors or subjects of the period, most loans first (ties by id)."""
+    counted = _top_counts(kind, period, limit)
+    keys = [key for _, key in counted]
     if kind == "titles":
         books = {book.id: book for book in db.session.scalars(
             select(Book).where(Book.id.in_(keys)).options(selectinload(Book.author_links)))}

@@ -26,11 +26,42 @@ LANGUAGES = ("en", "fr", "es")
 FALLBACK = "en"
 CATALOGS = Path(__file__).parent / "translations"
 PLACEHOLDER = re.compile(r"\{[^{}]+\}")
+LABEL_PLACEHOLDER = re.compile(r"\{label\((['\"])(?P<kind>[^'\"]+)\1, .+\)\}")
 
 
 def N_(message: str) -> str:
     """Mark a message kept in a variable (or passed to a helper) as one to translate; returns it unchanged."""
     return message
+
+
+# Codes said inside a sentence ("Copy C1 is on loan; check it in first."): the English label of each code, by what
+# the code describes. A label is translated with that kind as its gettext context (msgctxt), since it agrees with its
+# noun (FR "en prêt" for a copy, "annulée" for a hold). A message says one with {label("copy status", copy.status)}:
+# the catalog then translates the value that fills that placeholder as a label of that kind.
+LABELS = {
+    "copy status": {"available": "available", "on_loan": "on loan", "on_hold_shelf": "on the hold shelf",
+                    "lost": "lost", "withdrawn": "withdrawn"},
+    "hold status": {"waiting": "waiting", "ready": "ready", "fulfilled": "fulfilled", "cancelled": "cancelled",
+                    "expired": "expired"},
+    "import state": {"uploaded": "uploaded", "previewing": "being previewed", "previewed": "previewed",
+                     "importing": "being imported", "done": "done", "failed": "failed", "cancelled": "cancelled"},
+    "job state": {"queued": "queued", "running": "running", "done": "done", "failed": "failed",
+                  "cancelled": "cancelled"},
+    "notice state": {"queued": "queued", "sending": "being sent", "sent": "sent", "failed": "failed",
+                     "suppressed": "suppressed"},
+    "file kind": {"zip": "a zip archive", "gzip": "a gzip file", "bzip2": "a bzip2 file", "xz": "an xz file",
+                  "7z": "a 7-Zip archive", "zstd": "a zstd file"},
+}
+
+
+def label(kind: str, code: str) -> str:
+    """The English label of a code of that kind (the code itself if it has none)."""
+    return LABELS[kind].get(code, str(code).replace("_", " "))
+
+
+def context_key(context: str, msgid: str) -> str:
+    """A message with a gettext context is keyed as gettext does: context, EOT, msgid."""
+    return f"{context}\x04{msgid}"
 
 
 def negotiate(accept_language: str | None, default: str = FALLBACK) -> str:
@@ -53,6 +84,9 @@ class Catalog:
         for message in catalog:
             if not message.id or not message.string or message.fuzzy:
                 continue
+            if message.context:
+                self.exact[context_key(message.context, message.id)] = message.string
+                continue
             self.exact[message.id] = message.string
             names = PLACEHOLDER.findall(message.id)
             if names:
@@ -71,7 +105,10 @@ class Catalog:
             if match:
                 values = {}
                 for i, name in enumerate(names):
-                    values.setdefault(name, match.group(f"g{i}"))
+                    value = match.group(f"g{i}")
+                    if labelled := LABEL_PLACEHOLDER.fullmatch(name):
+                        value = self.exact.get(context_key(labelled["kind"], value), value)
+                    values.setdefault(name, value)
                 return PLACEHOLDER.sub(lambda m: values.get(m.group(0), m.group(0)), translation)
         return None
 

@@ -139,8 +139,16 @@ def library_messages() -> dict[str, str]:
     return found
 
 
+def label_messages() -> dict[str, str]:
+    """{context EOT label: origin} of the codes' labels said inside sentences (i18n.LABELS, msgctxt = their kind)."""
+    from library import i18n
+
+    return {i18n.context_key(kind, text): f"i18n.LABELS[{kind!r}]"
+            for kind, labels in i18n.LABELS.items() for text in labels.values()}
+
+
 def every_message() -> dict[str, str]:
-    return {**library_messages(), **app_messages()}
+    return {**library_messages(), **app_messages(), **label_messages()}
 
 
 if __name__ == "__main__":
@@ -150,5 +158,6 @@ if __name__ == "__main__":
     catalog = i18n.catalog(sys.argv[1])
     for msgid, origin in every_message().items():
         if catalog is None or msgid not in catalog.exact:
-            escaped = msgid.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            print(f'#: {origin}\nmsgid "{escaped}"\nmsgstr ""\n')
+            context, _, text = msgid.rpartition("\x04")
+            escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            print(f'#: {origin}\n' + (f'msgctxt "{context}"\n' if context else "") + f'msgid "{escaped}"\nmsgstr ""\n')

@@ -62,7 +62,7 @@ def test_translations_put_the_values_in_their_place():
         "Debe ser mayor o igual que 1 y menor o igual que 100."
     # the most specific pattern wins over a shorter one that would also match
     assert i18n.translate("The import is previewed; preview it first.", "fr") == \
-        "L'import est à l'état previewed ; faites-en d'abord un aperçu."
+        "L'import est prévisualisé ; faites-en d'abord un aperçu."
     assert i18n.translate("A message no catalog has.", "fr") == "A message no catalog has."
     assert i18n.translate("No book with id 7.", "en") == "No book with id 7."
 
@@ -119,6 +119,55 @@ def test_conflicts_with_values_are_translated(desk):
     again = desk.post("/api/v1/loans", json={"barcode": copy["barcode"], "card_number": member["card_number"]},
                       headers={"Accept-Language": "es"})
     assert problem(again, 409)["detail"] == f"El ejemplar {copy['barcode']} ya está prestado."
+
+
+@pytest.mark.parametrize("kind", sorted(i18n.LABELS))
+def test_every_code_said_in_a_sentence_has_a_label_and_the_codes_are_the_models(kind):
+    """A status the database allows but LABELS lacks would reach a French reader as its English code."""
+    from library.models.circulation import COPY_STATUSES, HOLD_STATUSES
+    from library.models.imports import IMPORT_STATES
+    from library.models.jobs import JOB_STATES
+    from library.models.notices import NOTICE_STATES
+    from library.services.marc import COMPRESSED
+
+    codes = {"copy status": COPY_STATUSES, "hold status": HOLD_STATUSES, "import state": IMPORT_STATES,
+             "job state": JOB_STATES, "notice state": NOTICE_STATES, "file kind": tuple(COMPRESSED.values())}[kind]
+    assert set(i18n.LABELS[kind]) == set(codes)
+    for language in ("fr", "es"):
+        for english in i18n.LABELS[kind].values():
+            assert i18n.catalog(language).exact[i18n.context_key(kind, english)] != english
+
+
+def test_the_codes_inside_a_conflict_are_said_in_the_readers_language(desk):
+    """The status in "Copy C1 is on loan; check it in first." is a word of the sentence, translated with it."""
+    french, spanish = {"Accept-Language": "fr"}, {"Accept-Language": "es"}
+    book, (copy,) = desk.book_with_copies(1, title="Kindred")
+    member = desk.member(name="Octavia Reader")
+    assert desk.checkout(copy["barcode"], member["card_number"]).status_code == 201
+    barcode = copy["barcode"]
+    lost = {"status": "lost"}
+    assert problem(desk.patch(f"/api/v1/copies/{copy['id']}", json=lost), 409)["detail"] == \
+        f"Copy {barcode} is on loan; check it in first."
+    assert problem(desk.patch(f"/api/v1/copies/{copy['id']}", json=lost, headers=french), 409)["detail"] == \
+        f"L'exemplaire {barcode} est en prêt ; enregistrez d'abord son retour."
+    assert problem(desk.patch(f"/api/v1/copies/{copy['id']}", json=lost, headers=spanish), 409)["detail"] == \
+        f"El ejemplar {barcode} está prestado; registre primero su devolución."
+    captured = desk.post("/api/v1/holds/capture", json={"barcode": barcode}, headers=french)
+    assert problem(captured, 409)["detail"] == f"L'exemplaire {barcode} n'est pas en rayon (en prêt)."
+
+    assert desk.give_back(barcode).status_code == 200
+    assert desk.patch(f"/api/v1/copies/{copy['id']}", json=lost).status_code == 200
+    scanned = desk.post("/api/v1/returns", json={"barcode": barcode}, headers=spanish)
+    assert problem(scanned, 409)["detail"] == f"El ejemplar {barcode} no está prestado (perdido)."
+
+    hold = desk.hold(book["id"], member["card_number"]).get_json()
+    assert desk.delete(f"/api/v1/holds/{hold['id']}").status_code == 204
+    again = desk.delete(f"/api/v1/holds/{hold['id']}", headers=french)
+    assert problem(again, 409)["detail"] == "La réservation est déjà annulée."
+    assert problem(desk.delete(f"/api/v1/holds/{hold['id']}", headers=spanish), 409)["detail"] == \
+        "La reserva ya está cancelada."
+    cleared = desk.post(f"/api/v1/holds/{hold['id']}/clear", headers=french)
+    assert problem(cleared, 409)["detail"] == "La réservation est annulée, pas sur l'étagère des réservations."
 
 
 def test_without_accept_language_the_api_answers_in_the_librarys_language(anon, as_role):

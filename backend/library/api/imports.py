@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ..authz import STAFF, access
 from ..errors import PROBLEM_JSON, Conflict, Problem, ProblemSchema
 from ..extensions import db
+from ..i18n import label
 from ..models import BookImport, Job
 from ..schemas.common import page_of
 from ..schemas.imports import FIELD_CHOICES, CommitIn, ImportOut, ImportQuery, PreviewIn, UploadQuery
@@ -136,7 +137,7 @@ class ImportPreview(MethodView):
         """Preview the import again (a dry run that writes nothing), e.g. with another CSV column mapping"""
         imp = get_import_or_404(import_id)
         if imp.state in imports.ACTIVE or imp.state == "done":
-            raise Conflict(f"The import is {imp.state}.")
+            raise Conflict(f"The import is {label('import state', imp.state)}.")
         try:
             mapping = data.get("mapping")
             if mapping is not None:
@@ -178,7 +179,7 @@ class ImportCancel(MethodView):
         imp = get_import_or_404(import_id)
         job = db.session.get(Job, imp.job_id) if imp.job_id else None
         if imp.state not in imports.ACTIVE or job is None or not jobs.request_cancel(job):
-            raise Conflict(f"The import is {imp.state}; nothing to cancel.")
+            raise Conflict(f"The import is {label('import state', imp.state)}; nothing to cancel.")
         db.session.refresh(imp)
         return import_out(imports.sync(imp))
 

@@ -41,8 +41,9 @@ MAX_FIELDS = 5_000  # a MARCXML record with more is refused (ISO 2709 cannot hol
 MAX_RECORD_CHARS = 1_000_000
 BLOCK = 1 << 16
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
-COMPRESSED = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file", b"BZh": "a bzip2 file",
-              b"\xfd7zXZ": "an xz file", b"7z\xbc\xaf": "a 7-Zip archive", b"(\xb5/\xfd": "a zstd file"}
+# The compressed formats an upload is refused in (the code; i18n.LABELS["file kind"] says it in words).
+COMPRESSED = {b"PK\x03\x04": "zip", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ": "xz", b"7z\xbc\xaf": "7z",
+              b"(\xb5/\xfd": "zstd"}
 CALL_NUMBER_TAGS = ("092", "090", "099", "082", "050")
 SUBJECT_TAGS = ("600", "610", "611", "630", "647", "648", "650", "651", "653", "655")
 ISBD_END = re.compile(r"(\s*[/:;=,])+\s*$")

@@ -67,6 +67,67 @@ def test_translations_put_the_values_in_their_place():
     assert i18n.translate("No book with id 7.", "en") == "No book with id 7."
 
 
+def audited_fields() -> dict[str, str]:
+    """{field: where} of every field an audit event's summary can name: the audited models' columns and relations
+    (as services/audit.py names them), the keys of each audit.record() summary, and the settings."""
+    import ast
+    from pathlib import Path
+
+    from sqlalchemy import inspect
+
+    from library.services import audit, importer
+    from library.services.settings import REGISTRY
+
+    fields = {}
+    for model in audit.AUDITED:
+        for attr in inspect(model).attrs:
+            if attr.key not in audit.SKIP_FIELDS:
+                name = attr.key.removesuffix("_hash") if attr.key in audit.SECRET_FIELDS else attr.key
+                fields[audit.LABELS.get(name, name)] = model.__name__
+    fields.update({"title": "deleted book", "name": "deleted record"})
+    root = Path(audit.__file__).resolve().parents[1]
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and ast.unparse(node.func) == "audit.record"):
+                continue
+            where = f"{path.relative_to(root)}:{node.lineno}"
+            for keyword in node.keywords:
+                if keyword.arg != "summary":
+                    continue
+                if isinstance(keyword.value, ast.Dict):
+                    for key, value in zip(keyword.value.keys, keyword.value.values):
+                        if key is None:  # **{name: ... for name in report.COUNTERS}
+                            assert "COUNTERS" in ast.unparse(value), where
+                            fields.update(dict.fromkeys(importer.Report.COUNTERS, where))
+                        else:
+                            fields[key.value] = where
+                else:  # settings.update: {setting: [old, new]}
+                    assert path.name == "settings.py", f"{where}: a summary the test cannot read"
+                    fields.update(dict.fromkeys(REGISTRY, where))
+    return fields
+
+
+def test_every_field_the_audit_trail_records_has_a_label_on_its_page():
+    """A field without a label is shown by its English name (auditlog.js FIELD_LABELS, or the settings page's label
+    for a setting); the labels are translated in both catalogs (node frontend/i18n-keys.mjs checks that)."""
+    import json
+    from pathlib import Path
+
+    frontend = Path(__file__).resolve().parents[2] / "frontend"
+    source = (frontend / "js/auditlog.js").read_text()
+    block = source[source.index("const FIELD_LABELS = {"):]
+    block = block[:block.index("\n};")]
+    labels = dict(re.findall(r'^\s*"?(\w+)"?: msg\("([^"]+)"\)', block, re.MULTILINE))
+    settings = set(re.findall(r'key: "(\w+)"', (frontend / "js/settingsform.js").read_text()))
+    fields = audited_fields()
+    assert {"last_loaned_at", "must_change_password", "retry_after", "copies_added", "loan_days"} <= set(fields)
+    missing = {field: where for field, where in fields.items() if field not in labels and field not in settings}
+    assert not missing, f"audited fields without a label in frontend/js/auditlog.js FIELD_LABELS: {missing}"
+    for language in ("fr", "es"):
+        catalog = json.loads((frontend / f"locales/{language}.json").read_text())
+        assert all(catalog.get(label) for label in labels.values()), language
+
+
 # --- problem details ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("header, language, title, detail", [

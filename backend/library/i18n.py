@@ -26,6 +26,7 @@ LANGUAGES = ("en", "fr", "es")
 FALLBACK = "en"
 CATALOGS = Path(__file__).parent / "translations"
 PLACEHOLDER = re.compile(r"\{[^{}]+\}")
+SAID_PLACEHOLDER = re.compile(r"\{said(?P<all>_all)?\(.+\)\}")
 LABEL_PLACEHOLDER = re.compile(r"\{label\((['\"])(?P<kind>[^'\"]+)\1, .+\)\}")
 
 
@@ -49,6 +50,10 @@ LABELS = {
                   "cancelled": "cancelled"},
     "notice state": {"queued": "queued", "sending": "being sent", "sent": "sent", "failed": "failed",
                      "suppressed": "suppressed"},
+    "book field": {"title": "title", "subtitle": "subtitle", "authors": "authors", "publisher": "publisher",
+                   "published_year": "year", "language": "language", "subjects": "subjects",
+                   "description": "description", "edition": "edition", "call_number": "call number"},
+    "copy field": {"location": "location", "call_number": "call number", "notes": "notes"},
     "file kind": {"zip": "a zip archive", "gzip": "a gzip file", "bzip2": "a bzip2 file", "xz": "an xz file",
                   "7z": "a 7-Zip archive", "zstd": "a zstd file"},
 }
@@ -57,6 +62,16 @@ LABELS = {
 def label(kind: str, code: str) -> str:
     """The English label of a code of that kind (the code itself if it has none)."""
     return LABELS[kind].get(code, str(code).replace("_", " "))
+
+
+def said(message: str) -> str:
+    """A message inside a message ("ISBN 123: {said(error)} It was left out."): translated on its own."""
+    return str(message)
+
+
+def said_all(messages, separator: str = "; ") -> str:
+    """Messages inside a message, joined with "; ": each is translated on its own."""
+    return separator.join(map(str, messages))
 
 
 def context_key(context: str, msgid: str) -> str:
@@ -91,7 +106,10 @@ class Catalog:
             names = PLACEHOLDER.findall(message.id)
             if names:
                 parts = PLACEHOLDER.split(message.id)
-                regex = "".join(re.escape(part) + (f"(?P<g{i}>.+?)" if i < len(names) else "")
+                # A message inside a message takes all it can ("isbn: {said(error)} ({text})", where the error
+                # may hold parentheses too); any other value as little as it can.
+                regex = "".join(re.escape(part) + (f"(?P<g{i}>.+{'' if SAID_PLACEHOLDER.fullmatch(names[i]) else '?'})"
+                                                   if i < len(names) else "")
                                 for i, part in enumerate(parts))
                 literal = sum(len(part) for part in parts)
                 self.patterns.append((literal, re.compile(regex, re.DOTALL), names, message.string))
@@ -102,15 +120,26 @@ class Catalog:
             return self.exact[text]
         for _literal, regex, names, translation in self.patterns:
             match = regex.fullmatch(text)
-            if match:
-                values = {}
-                for i, name in enumerate(names):
-                    value = match.group(f"g{i}")
-                    if labelled := LABEL_PLACEHOLDER.fullmatch(name):
-                        value = self.exact.get(context_key(labelled["kind"], value), value)
-                    values.setdefault(name, value)
+            values = self._values(match, names) if match else None
+            if values is not None:
                 return PLACEHOLDER.sub(lambda m: values.get(m.group(0), m.group(0)), translation)
         return None
+
+    def _values(self, match, names) -> dict | None:
+        """{placeholder: its value in this language}; None when a label's value is not a label of its kind (the
+        pattern matched a text that is not this message)."""
+        values = {}
+        for i, name in enumerate(names):
+            value = match.group(f"g{i}")
+            if labelled := LABEL_PLACEHOLDER.fullmatch(name):
+                value = self.exact.get(context_key(labelled["kind"], value))
+                if value is None:
+                    return None
+            elif nested := SAID_PLACEHOLDER.fullmatch(name):
+                parts = value.split("; ") if nested["all"] else [value]
+                value = "; ".join(self.translate(part) or part for part in parts)
+            values.setdefault(name, value)
+        return values
 
 
 @lru_cache(maxsize=None)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 LIBRARY = Path(__file__).resolve().parents[1] / "library"
 # Where API answers are written. Not scanned: models (SQL), the CLI and server start-up, backups (CLI), the
-# demo data, the OpenAPI document's text, metrics' help, the import records' and jobs' notes (stored, shown as
-# they were written), the ISBN lookup's provider labels.
+# demo data, the OpenAPI document's text, metrics' help, the ISBN lookup's provider labels. Of the import records'
+# problems and jobs' errors (stored in English, translated when an import is read), only those marked with N_().
 # The bulk writer (services/bulkload.py) holds SQL only.
 SCANNED = ("api", "services", "schemas", "authz.py", "errors.py", "frontend.py", "__init__.py")
 NOT_SCANNED = {"services/backup.py", "services/demo.py", "services/jobs.py", "services/records.py",
@@ -60,8 +60,9 @@ def app_messages() -> dict[str, str]:
     found = {}
     for path in sorted(LIBRARY.rglob("*.py")):
         relative = path.relative_to(LIBRARY).as_posix()
-        if not relative.startswith(SCANNED) or relative in NOT_SCANNED:
+        if not relative.startswith(SCANNED):
             continue
+        only_marked = relative in NOT_SCANNED  # what these write is shown only where marked with N_()
         tree = ast.parse(path.read_text())
         skip, marked = set(), set()
         for node in ast.walk(tree):
@@ -94,7 +95,7 @@ def app_messages() -> dict[str, str]:
             text = source_text(node)
             if text is None or id(node) in skip and id(node) not in marked:
                 continue
-            if id(node) in marked or SENTENCE.match(text.strip()):
+            if id(node) in marked or not only_marked and SENTENCE.match(text.strip()):
                 found.setdefault(text, f"{relative}:{node.lineno}")
     return found
 

@@ -27,7 +27,7 @@ from sqlalchemy import delete, exists, or_, select
 
 from .. import clock
 from ..extensions import db
-from ..i18n import label
+from ..i18n import N_, label
 from ..models import Author, Book, BookImport, BookIsbn, Copy, Hold, ImportBatch, Job, Loan, Subject
 from ..models import BookAuthor, book_subjects
 from . import audit, bookcsv, importer, jobs, marc
@@ -198,7 +198,7 @@ def sync(imp: BookImport) -> BookImport:
         job = db.session.get(Job, imp.job_id) if imp.job_id else None
         if job is None or job.state in ("failed", "cancelled"):
             imp.state = "cancelled" if job is not None and job.state == "cancelled" else "failed"
-            imp.error = job.error if job is not None else "Its job is gone."
+            imp.error = job.error if job is not None else N_("Its job is gone.")
             imp.finished_at = clock.now()
             db.session.commit()
     return imp

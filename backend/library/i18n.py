@@ -50,10 +50,10 @@ LABELS = {
                   "cancelled": "cancelled"},
     "notice state": {"queued": "queued", "sending": "being sent", "sent": "sent", "failed": "failed",
                      "suppressed": "suppressed"},
-    "book field": {"title": "title", "subtitle": "subtitle", "authors": "authors", "publisher": "publisher",
-                   "published_year": "year", "language": "language", "subjects": "subjects",
-                   "description": "description", "edition": "edition", "call_number": "call number"},
-    "copy field": {"location": "location", "call_number": "call number", "notes": "notes"},
+    # An imported record's fields are named in English as in the API and the CLI's report (their codes).
+    "book field": {code: code for code in ("title", "subtitle", "authors", "publisher", "published_year", "language",
+                                           "subjects", "description", "edition", "call_number")},
+    "copy field": {code: code for code in ("location", "call_number", "notes")},
     "file kind": {"zip": "a zip archive", "gzip": "a gzip file", "bzip2": "a bzip2 file", "xz": "an xz file",
                   "7z": "a 7-Zip archive", "zstd": "a zstd file"},
 }

@@ -246,9 +246,9 @@ export function describeSummary(action, summary) {
   return Object.entries(summary ?? {}).map(([key, value]) => {
     const label = fieldLabel(key);
     if (changes && Array.isArray(value) && value.length === 2) {
-      return `${label}: ${valueText(key, value[0], type)} → ${valueText(key, value[1], type)}`;
+      return t("{field}: {old} → {new}", { field: label, old: valueText(key, value[0], type), new: valueText(key, value[1], type) });
     }
-    return `${label}: ${valueText(key, value, type)}`;
+    return t("{field}: {value}", { field: label, value: valueText(key, value, type) });
   });
 }
 

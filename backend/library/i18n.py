@@ -9,6 +9,11 @@ values into the translation. Marshmallow's and webargs' own messages are in the 
 their placeholders ("Length must be between {min} and {max}."). tests/test_i18n.py extracts every message the
 code can raise and fails on one that a catalog lacks.
 
+Two kinds of placeholder have their values translated too: {label("copy status", code)} (a code's English label
+from LABELS, translated with its kind as msgctxt) and {said(message)} / {said_all(messages)} (messages inside a
+message, each translated on its own). Import reports and job errors are stored in English this way and translated
+when read.
+
 No Flask here: the view layer picks the language (errors.request_language).
 """
 

@@ -59,7 +59,8 @@ def test_a_conflict_an_import_report_and_the_audit_trail_in_french(app_page, sta
         if line.startswith(("titre :", "ISBN :", "exemplaire ")):
             assert not ENGLISH.search(line), line
     assert english_left(page, "fr") == []
-    check_views(page, "i18n-messages-import-report-fr", page.get_by_role("heading", name=fr["Preview: nothing has been written yet"]))
+    preview = page.get_by_role("heading", name=fr["Preview: nothing has been written yet"])
+    check_views(page, "i18n-messages-import-report-fr", preview)
 
     # The audit trail: the copy's record, its fields and values in French.
     act_as(page, signed_in, "admin")

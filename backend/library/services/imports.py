@@ -61,8 +61,9 @@ def sniff(head: bytes, filename: str = "") -> str:
     """The format of a file from its first bytes (and its name when they do not tell); ImportProblem if none."""
     kind = marc.compressed_kind(head)
     if kind:
-        raise ImportProblem(f"The file is {label('file kind', kind)}, not a MARC or CSV file. Unpack it and upload what is inside "
-                            "(compressed files are not opened, so a small file cannot unpack into a huge one).")
+        raise ImportProblem(f"The file is {label('file kind', kind)}, not a MARC or CSV file. Unpack it and upload "
+                            "what is inside (compressed files are not opened, so a small file cannot unpack into a "
+                            "huge one).")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         raise ImportProblem("The file is empty.")
@@ -207,7 +208,8 @@ def sync(imp: BookImport) -> BookImport:
 def start_preview(imp: BookImport, mapping: dict | None, user_id: int | None) -> BookImport:
     sync(imp)
     if imp.state in ACTIVE or imp.state == "done":
-        raise ImportProblem(f"The import is {label('import state', imp.state)}; a preview can be made before it is committed.")
+        raise ImportProblem(f"The import is {label('import state', imp.state)}; a preview can be made before it is "
+                            "committed.")
     if upload_path(imp) is None:
         raise ImportProblem("The uploaded file is no longer kept; upload it again.")
     if imp.format == "csv":
@@ -228,8 +230,8 @@ def start_commit(imp: BookImport, policy: str, user_id: int | None) -> BookImpor
     be; IntegrityError (the partial unique index) when another import is committing."""
     sync(imp)
     if imp.state not in ("previewed", "failed", "cancelled") or imp.preview is None:
-        raise ImportProblem(f"The import is {label('import state', imp.state)}; preview it first." if imp.preview is None else
-                            f"The import is {label('import state', imp.state)}.")
+        raise ImportProblem(f"The import is {label('import state', imp.state)}; preview it first."
+                            if imp.preview is None else f"The import is {label('import state', imp.state)}.")
     if upload_path(imp) is None:
         raise ImportProblem("The uploaded file is no longer kept; upload it again.")
     other = db.session.scalar(select(BookImport.id).where(BookImport.state == "importing"))

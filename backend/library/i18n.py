@@ -9,6 +9,11 @@ values into the translation. Marshmallow's and webargs' own messages are in the 
 their placeholders ("Length must be between {min} and {max}."). tests/test_i18n.py extracts every message the
 code can raise and fails on one that a catalog lacks.
 
+Two kinds of placeholder have their values translated too: {label("copy status", code)} (a code's English label
+from LABELS, translated with its kind as msgctxt) and {said(message)} / {said_all(messages)} (messages inside a
+message, each translated on its own). Import reports and job errors are stored in English this way and translated
+when read.
+
 No Flask here: the view layer picks the language (errors.request_language).
 """
 
@@ -26,11 +31,57 @@ LANGUAGES = ("en", "fr", "es")
 FALLBACK = "en"
 CATALOGS = Path(__file__).parent / "translations"
 PLACEHOLDER = re.compile(r"\{[^{}]+\}")
+SAID_PLACEHOLDER = re.compile(r"\{said(?P<all>_all)?\(.+\)\}")
+LABEL_PLACEHOLDER = re.compile(r"\{label\((['\"])(?P<kind>[^'\"]+)\1, .+\)\}")
 
 
 def N_(message: str) -> str:
     """Mark a message kept in a variable (or passed to a helper) as one to translate; returns it unchanged."""
     return message
+
+
+# Codes said inside a sentence ("Copy C1 is on loan; check it in first."): the English label of each code, by what
+# the code describes. A label is translated with that kind as its gettext context (msgctxt), since it agrees with its
+# noun (FR "en prêt" for a copy, "annulée" for a hold). A message says one with {label("copy status", copy.status)}:
+# the catalog then translates the value that fills that placeholder as a label of that kind.
+LABELS = {
+    "copy status": {"available": "available", "on_loan": "on loan", "on_hold_shelf": "on the hold shelf",
+                    "lost": "lost", "withdrawn": "withdrawn"},
+    "hold status": {"waiting": "waiting", "ready": "ready", "fulfilled": "fulfilled", "cancelled": "cancelled",
+                    "expired": "expired"},
+    "import state": {"uploaded": "uploaded", "previewing": "being previewed", "previewed": "previewed",
+                     "importing": "being imported", "done": "done", "failed": "failed", "cancelled": "cancelled"},
+    "job state": {"queued": "queued", "running": "running", "done": "done", "failed": "failed",
+                  "cancelled": "cancelled"},
+    "notice state": {"queued": "queued", "sending": "being sent", "sent": "sent", "failed": "failed",
+                     "suppressed": "suppressed"},
+    # An imported record's fields are named in English as in the API and the CLI's report (their codes).
+    "book field": {code: code for code in ("title", "subtitle", "authors", "publisher", "published_year", "language",
+                                           "subjects", "description", "edition", "call_number")},
+    "copy field": {code: code for code in ("location", "call_number", "notes")},
+    "file kind": {"zip": "a zip archive", "gzip": "a gzip file", "bzip2": "a bzip2 file", "xz": "an xz file",
+                  "7z": "a 7-Zip archive", "zstd": "a zstd file"},
+}
+
+
+def label(kind: str, code: str) -> str:
+    """The English label of a code of that kind (the code itself if it has none)."""
+    return LABELS[kind].get(code, str(code).replace("_", " "))
+
+
+def said(message: str) -> str:
+    """A message inside a message ("ISBN 123: {said(error)} It was left out."): translated on its own."""
+    return str(message)
+
+
+def said_all(messages, separator: str = "; ") -> str:
+    """Messages inside a message, joined with "; ": each is translated on its own."""
+    return separator.join(map(str, messages))
+
+
+def context_key(context: str, msgid: str) -> str:
+    """A message with a gettext context is keyed as gettext does: context, EOT, msgid."""
+    return f"{context}\x04{msgid}"
 
 
 def negotiate(accept_language: str | None, default: str = FALLBACK) -> str:
@@ -53,11 +104,17 @@ class Catalog:
         for message in catalog:
             if not message.id or not message.string or message.fuzzy:
                 continue
+            if message.context:
+                self.exact[context_key(message.context, message.id)] = message.string
+                continue
             self.exact[message.id] = message.string
             names = PLACEHOLDER.findall(message.id)
             if names:
                 parts = PLACEHOLDER.split(message.id)
-                regex = "".join(re.escape(part) + (f"(?P<g{i}>.+?)" if i < len(names) else "")
+                # A message inside a message takes all it can ("isbn: {said(error)} ({text})", where the error
+                # may hold parentheses too); any other value as little as it can.
+                regex = "".join(re.escape(part) + (f"(?P<g{i}>.+{'' if SAID_PLACEHOLDER.fullmatch(names[i]) else '?'})"
+                                                   if i < len(names) else "")
                                 for i, part in enumerate(parts))
                 literal = sum(len(part) for part in parts)
                 self.patterns.append((literal, re.compile(regex, re.DOTALL), names, message.string))
@@ -68,12 +125,26 @@ class Catalog:
             return self.exact[text]
         for _literal, regex, names, translation in self.patterns:
             match = regex.fullmatch(text)
-            if match:
-                values = {}
-                for i, name in enumerate(names):
-                    values.setdefault(name, match.group(f"g{i}"))
+            values = self._values(match, names) if match else None
+            if values is not None:
                 return PLACEHOLDER.sub(lambda m: values.get(m.group(0), m.group(0)), translation)
         return None
+
+    def _values(self, match, names) -> dict | None:
+        """{placeholder: its value in this language}; None when a label's value is not a label of its kind (the
+        pattern matched a text that is not this message)."""
+        values = {}
+        for i, name in enumerate(names):
+            value = match.group(f"g{i}")
+            if labelled := LABEL_PLACEHOLDER.fullmatch(name):
+                value = self.exact.get(context_key(labelled["kind"], value))
+                if value is None:
+                    return None
+            elif nested := SAID_PLACEHOLDER.fullmatch(name):
+                parts = value.split("; ") if nested["all"] else [value]
+                value = "; ".join(self.translate(part) or part for part in parts)
+            values.setdefault(name, value)
+        return values
 
 
 @lru_cache(maxsize=None)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 LIBRARY = Path(__file__).resolve().parents[1] / "library"
 # Where API answers are written. Not scanned: models (SQL), the CLI and server start-up, backups (CLI), the
-# demo data, the OpenAPI document's text, metrics' help, the import records' and jobs' notes (stored, shown as
-# they were written), the ISBN lookup's provider labels.
+# demo data, the OpenAPI document's text, metrics' help, the ISBN lookup's provider labels. Of the import records'
+# problems and jobs' errors (stored in English, translated when an import is read), only those marked with N_().
 # The bulk writer (services/bulkload.py) holds SQL only.
 SCANNED = ("api", "services", "schemas", "authz.py", "errors.py", "frontend.py", "__init__.py")
 NOT_SCANNED = {"services/backup.py", "services/demo.py", "services/jobs.py", "services/records.py",
@@ -60,8 +60,9 @@ def app_messages() -> dict[str, str]:
     found = {}
     for path in sorted(LIBRARY.rglob("*.py")):
         relative = path.relative_to(LIBRARY).as_posix()
-        if not relative.startswith(SCANNED) or relative in NOT_SCANNED:
+        if not relative.startswith(SCANNED):
             continue
+        only_marked = relative in NOT_SCANNED  # what these write is shown only where marked with N_()
         tree = ast.parse(path.read_text())
         skip, marked = set(), set()
         for node in ast.walk(tree):
@@ -94,7 +95,7 @@ def app_messages() -> dict[str, str]:
             text = source_text(node)
             if text is None or id(node) in skip and id(node) not in marked:
                 continue
-            if id(node) in marked or SENTENCE.match(text.strip()):
+            if id(node) in marked or not only_marked and SENTENCE.match(text.strip()):
                 found.setdefault(text, f"{relative}:{node.lineno}")
     return found
 
@@ -139,8 +140,16 @@ def library_messages() -> dict[str, str]:
     return found
 
 
+def label_messages() -> dict[str, str]:
+    """{context EOT label: origin} of the codes' labels said inside sentences (i18n.LABELS, msgctxt = their kind)."""
+    from library import i18n
+
+    return {i18n.context_key(kind, text): f"i18n.LABELS[{kind!r}]"
+            for kind, labels in i18n.LABELS.items() for text in labels.values()}
+
+
 def every_message() -> dict[str, str]:
-    return {**library_messages(), **app_messages()}
+    return {**library_messages(), **app_messages(), **label_messages()}
 
 
 if __name__ == "__main__":
@@ -150,5 +159,6 @@ if __name__ == "__main__":
     catalog = i18n.catalog(sys.argv[1])
     for msgid, origin in every_message().items():
         if catalog is None or msgid not in catalog.exact:
-            escaped = msgid.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            print(f'#: {origin}\nmsgid "{escaped}"\nmsgstr ""\n')
+            context, _, text = msgid.rpartition("\x04")
+            escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            print(f'#: {origin}\n' + (f'msgctxt "{context}"\n' if context else "") + f'msgid "{escaped}"\nmsgstr ""\n')

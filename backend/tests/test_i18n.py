@@ -1,6 +1,8 @@
 """The API in the reader's language (English, French, Spanish): problem details by Accept-Language, the catalogs'
 completeness, members' languages, and notices sent in the member's language (on SQLite and PostgreSQL)."""
 
+import csv
+import io
 import re
 from datetime import datetime
 
@@ -38,7 +40,8 @@ def test_every_message_the_code_can_produce_has_a_translation(language):
                         f"{language} prints them): {missing[:5]}"
     for msgid, translation in catalog.exact.items():
         assert sorted(set(PLACEHOLDER.findall(translation))) == sorted(set(PLACEHOLDER.findall(msgid))), msgid
-        assert translation != msgid or msgid == "MARC 21 (ISO 2709)", msgid
+        words = PLACEHOLDER.sub("", msgid).strip(" :;,.()")  # "{field}: {messages}" has none to translate
+        assert translation != msgid or msgid == "MARC 21 (ISO 2709)" or not words, msgid
     unused = sorted(set(catalog.exact) - set(messages))
     assert not unused, f"the {language} catalog has messages the code no longer produces: {unused[:5]}"
 
@@ -62,9 +65,70 @@ def test_translations_put_the_values_in_their_place():
         "Debe ser mayor o igual que 1 y menor o igual que 100."
     # the most specific pattern wins over a shorter one that would also match
     assert i18n.translate("The import is previewed; preview it first.", "fr") == \
-        "L'import est à l'état previewed ; faites-en d'abord un aperçu."
+        "L'import est prévisualisé ; faites-en d'abord un aperçu."
     assert i18n.translate("A message no catalog has.", "fr") == "A message no catalog has."
     assert i18n.translate("No book with id 7.", "en") == "No book with id 7."
+
+
+def audited_fields() -> dict[str, str]:
+    """{field: where} of every field an audit event's summary can name: the audited models' columns and relations
+    (as services/audit.py names them), the keys of each audit.record() summary, and the settings."""
+    import ast
+    from pathlib import Path
+
+    from sqlalchemy import inspect
+
+    from library.services import audit, importer
+    from library.services.settings import REGISTRY
+
+    fields = {}
+    for model in audit.AUDITED:
+        for attr in inspect(model).attrs:
+            if attr.key not in audit.SKIP_FIELDS:
+                name = attr.key.removesuffix("_hash") if attr.key in audit.SECRET_FIELDS else attr.key
+                fields[audit.LABELS.get(name, name)] = model.__name__
+    fields.update({"title": "deleted book", "name": "deleted record"})
+    root = Path(audit.__file__).resolve().parents[1]
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and ast.unparse(node.func) == "audit.record"):
+                continue
+            where = f"{path.relative_to(root)}:{node.lineno}"
+            for keyword in node.keywords:
+                if keyword.arg != "summary":
+                    continue
+                if isinstance(keyword.value, ast.Dict):
+                    for key, value in zip(keyword.value.keys, keyword.value.values):
+                        if key is None:  # **{name: ... for name in report.COUNTERS}
+                            assert "COUNTERS" in ast.unparse(value), where
+                            fields.update(dict.fromkeys(importer.Report.COUNTERS, where))
+                        else:
+                            fields[key.value] = where
+                else:  # settings.update: {setting: [old, new]}
+                    assert path.name == "settings.py", f"{where}: a summary the test cannot read"
+                    fields.update(dict.fromkeys(REGISTRY, where))
+    return fields
+
+
+def test_every_field_the_audit_trail_records_has_a_label_on_its_page():
+    """A field without a label is shown by its English name (auditlog.js FIELD_LABELS, or the settings page's label
+    for a setting); the labels are translated in both catalogs (node frontend/i18n-keys.mjs checks that)."""
+    import json
+    from pathlib import Path
+
+    frontend = Path(__file__).resolve().parents[2] / "frontend"
+    source = (frontend / "js/auditlog.js").read_text()
+    block = source[source.index("const FIELD_LABELS = {"):]
+    block = block[:block.index("\n};")]
+    labels = dict(re.findall(r'^\s*"?(\w+)"?: msg\("([^"]+)"\)', block, re.MULTILINE))
+    settings = set(re.findall(r'key: "(\w+)"', (frontend / "js/settingsform.js").read_text()))
+    fields = audited_fields()
+    assert {"last_loaned_at", "must_change_password", "retry_after", "copies_added", "loan_days"} <= set(fields)
+    missing = {field: where for field, where in fields.items() if field not in labels and field not in settings}
+    assert not missing, f"audited fields without a label in frontend/js/auditlog.js FIELD_LABELS: {missing}"
+    for language in ("fr", "es"):
+        catalog = json.loads((frontend / f"locales/{language}.json").read_text())
+        assert all(catalog.get(label) for label in labels.values()), language
 
 
 # --- problem details ----------------------------------------------------------------------------------
@@ -119,6 +183,59 @@ def test_conflicts_with_values_are_translated(desk):
     again = desk.post("/api/v1/loans", json={"barcode": copy["barcode"], "card_number": member["card_number"]},
                       headers={"Accept-Language": "es"})
     assert problem(again, 409)["detail"] == f"El ejemplar {copy['barcode']} ya está prestado."
+
+
+@pytest.mark.parametrize("kind", sorted(i18n.LABELS))
+def test_every_code_said_in_a_sentence_has_a_label_and_the_codes_are_the_models(kind):
+    """A status the database allows but LABELS lacks would reach a French reader as its English code."""
+    from library.models.circulation import COPY_STATUSES, HOLD_STATUSES
+    from library.models.imports import IMPORT_STATES
+    from library.models.jobs import JOB_STATES
+    from library.models.notices import NOTICE_STATES
+    from library.services.marc import COMPRESSED
+
+    codes = {"copy status": COPY_STATUSES, "hold status": HOLD_STATUSES, "import state": IMPORT_STATES,
+             "job state": JOB_STATES, "notice state": NOTICE_STATES, "file kind": tuple(COMPRESSED.values()),
+             # the fields an imported record's book and copies are checked on (services/records.py)
+             "book field": ("title", "subtitle", "authors", "publisher", "published_year", "language", "subjects",
+                            "description", "edition", "call_number"),
+             "copy field": ("location", "call_number", "notes")}[kind]
+    assert set(i18n.LABELS[kind]) == set(codes)
+    for language in ("fr", "es"):
+        for english in i18n.LABELS[kind].values():
+            assert i18n.catalog(language).exact[i18n.context_key(kind, english)]
+
+
+def test_the_codes_inside_a_conflict_are_said_in_the_readers_language(desk):
+    """The status in "Copy C1 is on loan; check it in first." is a word of the sentence, translated with it."""
+    french, spanish = {"Accept-Language": "fr"}, {"Accept-Language": "es"}
+    book, (copy,) = desk.book_with_copies(1, title="Kindred")
+    member = desk.member(name="Octavia Reader")
+    assert desk.checkout(copy["barcode"], member["card_number"]).status_code == 201
+    barcode = copy["barcode"]
+    lost = {"status": "lost"}
+    assert problem(desk.patch(f"/api/v1/copies/{copy['id']}", json=lost), 409)["detail"] == \
+        f"Copy {barcode} is on loan; check it in first."
+    assert problem(desk.patch(f"/api/v1/copies/{copy['id']}", json=lost, headers=french), 409)["detail"] == \
+        f"L'exemplaire {barcode} est en prêt ; enregistrez d'abord son retour."
+    assert problem(desk.patch(f"/api/v1/copies/{copy['id']}", json=lost, headers=spanish), 409)["detail"] == \
+        f"El ejemplar {barcode} está prestado; registre primero su devolución."
+    captured = desk.post("/api/v1/holds/capture", json={"barcode": barcode}, headers=french)
+    assert problem(captured, 409)["detail"] == f"L'exemplaire {barcode} n'est pas en rayon (en prêt)."
+
+    assert desk.give_back(barcode).status_code == 200
+    assert desk.patch(f"/api/v1/copies/{copy['id']}", json=lost).status_code == 200
+    scanned = desk.post("/api/v1/returns", json={"barcode": barcode}, headers=spanish)
+    assert problem(scanned, 409)["detail"] == f"El ejemplar {barcode} no está prestado (perdido)."
+
+    hold = desk.hold(book["id"], member["card_number"]).get_json()
+    assert desk.delete(f"/api/v1/holds/{hold['id']}").status_code == 204
+    again = desk.delete(f"/api/v1/holds/{hold['id']}", headers=french)
+    assert problem(again, 409)["detail"] == "La réservation est déjà annulée."
+    assert problem(desk.delete(f"/api/v1/holds/{hold['id']}", headers=spanish), 409)["detail"] == \
+        "La reserva ya está cancelada."
+    cleared = desk.post(f"/api/v1/holds/{hold['id']}/clear", headers=french)
+    assert problem(cleared, 409)["detail"] == "La réservation est annulée, pas sur l'étagère des réservations."
 
 
 def test_without_accept_language_the_api_answers_in_the_librarys_language(anon, as_role):
@@ -306,3 +423,72 @@ def test_the_migration_keeps_existing_templates_as_english(app):
         db.session.add(NoticeTemplate(kind="overdue", language="de", subject="s", body_text="t", body_html="h"))
         with pytest.raises(IntegrityError):
             db.session.commit()
+
+
+# --- import reports -----------------------------------------------------------------------------------
+
+BAD_ROWS = ("title,authors,isbn,barcodes\n"
+            ",Nobody,,N-1\n"
+            "Plus,Writer,bad-isbn,F-2\n"
+            "Good,Writer,,G 1\n"
+            "Fine,Writer,,F-9\n").encode()
+ENGLISH_WORDS = re.compile(r"\b(the|must|copy|barcode|title|left out|letters|digits|not valid|use digits|hyphens)\b")
+
+
+def test_an_import_report_is_read_in_the_readers_language(app, client):
+    """Problems and warnings are stored in English and answered in the reader's language, reports stored before
+    included; the rejected records' problems follow the request's language too."""
+    from library.models import BookImport
+
+    from .test_imports import commit, run_jobs, upload
+
+    imp = upload(client, BAD_ROWS, filename="bad.csv", content_type="text/csv").get_json()
+    assert client.post(f"/api/v1/imports/{imp['id']}/preview", json={}).status_code == 202
+    run_jobs(app)
+
+    def report(language, part="preview"):
+        shown = client.get(f"/api/v1/imports/{imp['id']}", headers={"Accept-Language": language}).get_json()[part]
+        return [p["reasons"] for p in shown["problems"]], [w["message"] for w in shown["warnings_shown"]]
+
+    assert report("en") == ([["title: Must not be empty."], ["isbn: Not a valid ISBN: use digits (X only as an "
+                                                               "ISBN-10 check digit), hyphens and spaces. (bad-isbn)"]],
+                            ["copy 1 (G 1): barcode must be at most 50 letters, digits and . _ / -; the copy was left "
+                             "out."])
+    assert report("fr") == ([["titre : Ne doit pas être vide."],
+                             ["ISBN : ISBN non valide : utilisez des chiffres (X seulement comme chiffre de contrôle "
+                              "d'un ISBN-10), des tirets et des espaces. (bad-isbn)"]],
+                            ["exemplaire 1 (G 1) : le code-barres doit compter au plus 50 lettres, chiffres et . _ / - "
+                             "; l'exemplaire a été laissé de côté."])
+    problems, warnings = report("es")
+    assert problems[0] == ["título: No puede estar vacío."] and warnings[0].startswith("ejemplar 1 (G 1): el código")
+    for text in [*sum(problems, []), *warnings]:
+        assert not ENGLISH_WORDS.search(text.replace("(bad-isbn)", "")), text
+
+    done = commit(app, client, client.get(f"/api/v1/imports/{imp['id']}").get_json())
+    assert done["result"]["invalid"] == 2
+    assert report("fr", "result")[0][0] == ["titre : Ne doit pas être vide."]
+    rejected = client.get(f"/api/v1/imports/{imp['id']}/rejected", headers={"Accept-Language": "fr"})
+    rows = list(csv.reader(io.StringIO(rejected.get_data(as_text=True))))
+    assert rows[0][-1] == "import_problems" and rows[1][-1] == "titre : Ne doit pas être vide."
+    rows = list(csv.reader(io.StringIO(client.get(f"/api/v1/imports/{imp['id']}/rejected").get_data(as_text=True))))
+    assert rows[1][-1] == "title: Must not be empty."  # no Accept-Language: the library's language
+
+    # A report stored before (the same English text) reads the same; text no catalog knows is shown as it is.
+    with app.app_context():
+        stored = db.session.get(BookImport, imp["id"])
+        stored.preview = {**stored.preview, "problems": [{"record": 9, "line": 10, "title": "Old", "reasons": [
+            "the row is not valid UTF-8 (save the file as UTF-8 and import it again)", "a reason from elsewhere"]}]}
+        db.session.commit()
+    assert report("fr")[0] == [["la ligne n'est pas en UTF-8 valide (enregistrez le fichier en UTF-8 et importez-le "
+                                "de nouveau)", "a reason from elsewhere"]]
+
+
+def test_a_failed_import_says_why_in_the_readers_language(app, client):
+    from .test_imports import mf, run_jobs, upload
+
+    imp = upload(client, mf.billion_laughs(), filename="laughs.xml", content_type="application/xml").get_json()
+    run_jobs(app)
+    shown = client.get(f"/api/v1/imports/{imp['id']}", headers={"Accept-Language": "es"}).get_json()
+    assert shown["state"] == "failed" and shown["error"].startswith("El archivo XML declara una DTD o entidades")
+    assert shown["job"]["error"] == shown["error"]
+    assert client.get(f"/api/v1/imports/{imp['id']}").get_json()["error"].startswith("The XML file declares")

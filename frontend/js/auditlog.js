@@ -4,6 +4,11 @@
 import { buildHash } from "./router.js";
 import { toPositiveInt, DEFAULT_PER_PAGE } from "./query.js";
 import { msg, t } from "./i18n.js";
+import { copyStatusLabel, MEMBER_STATUS_LABELS } from "./circulation.js";
+import { roleLabel, SCOPE_LABELS } from "./session.js";
+import { kindLabel } from "./notices.js";
+import { FORMAT_LABELS, POLICIES } from "./intake.js";
+import { SETTINGS_FIELDS } from "./settingsform.js";
 
 export const AUDIT_RESOURCE_TYPES = Object.freeze(["book", "author", "copy", "member", "loan", "hold", "user", "token"]);
 // What each resource type is called on the page (the codes stay in the URL and the API).
@@ -140,18 +145,110 @@ const FIELD_LABELS = {
   due_at: msg("due at"),
   renewals: msg("renewals"),
   keep_history: msg("keep reading history"),
+  edition: msg("edition"),
+  barcode: msg("barcode"),
+  archived_at: msg("archived on"),
+  cover_id: msg("cover"),
+  cover_url: msg("cover address"),
+  title_key: msg("title for sorting"),
+  other_isbns: msg("other ISBNs"),
+  last_loaned_at: msg("last lent"),
+  last_borrowed_month: msg("last borrowed (month)"),
+  password: msg("password"),
+  must_change_password: msg("must change password"),
+  temporary: msg("temporary"),
+  scopes: msg("scopes"),
+  client: msg("client address"),
+  scope: msg("paused for"),
+  failures: msg("failed attempts"),
+  retry_after: msg("seconds before the next try"),
+  purpose: msg("purpose"),
+  expires_at: msg("expires at"),
+  address: msg("address"),
+  hold_id: msg("hold id"),
+  next_hold_id: msg("next hold id"),
+  loans: msg("loans"),
+  holds: msg("holds"),
+  copies: msg("copies"),
+  books: msg("books"),
+  titles: msg("titles"),
+  isbns: msg("ISBNs"),
+  fields: msg("fields taken"),
+  "from": msg("merged from"),
+  into: msg("merged into"),
+  merged: msg("merged"),
+  reason: msg("reason"),
+  kind: msg("kind"),
+  notice_id: msg("notice id"),
+  to: msg("sent to"),
+  "import": msg("import"),
+  file: msg("file"),
+  filename: msg("file name"),
+  format: msg("format"),
+  bytes: msg("size (bytes)"),
+  policy: msg("duplicates policy"),
+  records: msg("records"),
+  "new": msg("new"),
+  duplicate: msg("duplicates"),
+  likely_duplicate: msg("likely duplicates"),
+  invalid: msg("invalid"),
+  added: msg("books added"),
+  copies_added: msg("copies added"),
+  skipped: msg("skipped"),
+  warnings: msg("warnings"),
 };
+
+// A settings.update event records each changed setting by its key: it is called what the settings page calls it.
+const SETTING_LABELS = Object.fromEntries(SETTINGS_FIELDS.map((field) => [field.key, field.label]));
+
+// Recorded values that are codes or English words, in words of the page's language (by field; a function gets
+// the event's resource type). Any other value is shown as recorded (names, titles, numbers, dates).
+const WORDS = {
+  changed: msg("changed"), // a secret (password, token) is recorded only as changed
+  "books merged": msg("books merged"), "book archived": msg("book archived"), // why a hold was cancelled
+  client: msg("this client"), account: msg("this account"), // which logins a lockout paused
+  welcome: msg("welcome"), reset: msg("reset"), // what a password link is for
+};
+const VALUE_LABELS = {
+  status: (value, type) => (type === "member" && MEMBER_STATUS_LABELS[value] ? t(MEMBER_STATUS_LABELS[value]) // i18n: MEMBER_STATUS_LABELS
+    : copyStatusLabel(value)),
+  role: (value) => roleLabel(value),
+  scopes: (value) => (SCOPE_LABELS[value] ? t(SCOPE_LABELS[value]) : value), // i18n: SCOPE_LABELS
+  kind: (value) => kindLabel(value),
+  format: (value) => FORMAT_LABELS[value] ?? value,
+  policy: (value) => {
+    const policy = POLICIES.find((p) => p.value === value);
+    return policy ? t(policy.label) : value; // i18n: POLICIES
+  },
+};
+
+function fieldLabel(key) {
+  if (FIELD_LABELS[key]) return t(FIELD_LABELS[key]); // i18n: FIELD_LABELS
+  if (SETTING_LABELS[key]) return t(SETTING_LABELS[key]); // i18n: SETTINGS_FIELDS
+  return key.replaceAll("_", " ");
+}
+
+function valueText(key, value, type) {
+  if (Array.isArray(value)) return value.length ? value.map((v) => valueText(key, v, type)).join(", ") : t("(none)");
+  if (typeof value !== "string" || !value) return show(value);
+  if (VALUE_LABELS[key]) return VALUE_LABELS[key](value, type);
+  return WORDS[value] ? t(WORDS[value]) : value; // i18n: WORDS
+}
 
 /**
  * Readable lines for an event's summary. Changes ({field: [old, new]}, for updates) read "loan days: 21 → 28";
- * anything else "field: value". Secrets are recorded only as "changed".
+ * anything else "field: value". Secrets are recorded only as "changed". Field names and coded values are in the
+ * page's language.
  */
 export function describeSummary(action, summary) {
   const changes = /\.update$/.test(String(action ?? ""));
+  const type = String(action ?? "").split(".")[0];
   return Object.entries(summary ?? {}).map(([key, value]) => {
-    const label = FIELD_LABELS[key] ? t(FIELD_LABELS[key]) : key.replaceAll("_", " "); // i18n: FIELD_LABELS
-    if (changes && Array.isArray(value) && value.length === 2) return `${label}: ${show(value[0])} → ${show(value[1])}`;
-    return `${label}: ${show(value)}`;
+    const label = fieldLabel(key);
+    if (changes && Array.isArray(value) && value.length === 2) {
+      return t("{field}: {old} → {new}", { field: label, old: valueText(key, value[0], type), new: valueText(key, value[1], type) });
+    }
+    return t("{field}: {value}", { field: label, value: valueText(key, value, type) });
   });
 }
 

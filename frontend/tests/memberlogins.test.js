@@ -103,7 +103,7 @@ test("the audit trail's filters live in the hash and cover whole days", () => {
 
 test("audit events in words", () => {
   assert.deepEqual(describeSummary("settings.update", { loan_days: [21, 28], library_name: ["Library", "Riverside"] }),
-    ["loan days: 21 → 28", "library name: Library → Riverside"]);
+    ["Loan period (days): 21 → 28", "Library name: Library → Riverside"]); // as the settings page calls them
   assert.deepEqual(describeSummary("book.create", { title: "Dune", authors: ["Frank Herbert", "Brian Herbert"] }),
     ["title: Dune", "authors: Frank Herbert, Brian Herbert"]); // a new book's two authors are not a change
   assert.deepEqual(describeSummary("user.update", { password: "changed", is_active: [true, false], email: [null, "x"] }),

@@ -10,9 +10,11 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import i18n
 from ..authz import STAFF, access
-from ..errors import PROBLEM_JSON, Conflict, Problem, ProblemSchema
+from ..errors import PROBLEM_JSON, Conflict, Problem, ProblemSchema, request_language
 from ..extensions import db
+from ..i18n import N_, label, said_all
 from ..models import BookImport, Job
 from ..schemas.common import page_of
 from ..schemas.imports import FIELD_CHOICES, CommitIn, ImportOut, ImportQuery, PreviewIn, UploadQuery
@@ -30,17 +32,32 @@ UPLOAD_TYPES = ("application/marc", "application/marcxml+xml", "application/xml"
 CONFLICT = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}
 
 
+def report_in(report: dict | None, language: str) -> dict | None:
+    """A stored report with its problems and warnings in the reader's language. They are stored in English (the
+    msgids, values filled in) and translated as problem details are, so reports stored before this read the same."""
+    if not report or language == i18n.FALLBACK:
+        return report
+    return {**report,
+            "problems": [{**problem, "reasons": [i18n.translate(r, language) for r in problem.get("reasons") or []]}
+                         for problem in report.get("problems") or []],
+            "warnings_shown": [{**note, "message": i18n.translate(note.get("message"), language)}
+                               for note in report.get("warnings_shown") or []]}
+
+
 def import_out(imp: BookImport) -> dict:
     job = db.session.get(Job, imp.job_id) if imp.job_id else None
+    language = request_language()
+    error = imp.error or (job.error if job is not None and imp.state in ("failed", "cancelled") else None)
     return {
         "id": imp.id, "state": imp.state, "format": imp.format, "filename": imp.filename, "size": imp.size,
         "columns": imp.columns, "sample": imp.sample, "mapping": imp.mapping, "suggested_mapping": imports.suggested_mapping(imp),
         "fields_available": FIELD_CHOICES if imp.format == "csv" else None, "policy": imp.policy,
-        "preview": imp.preview, "result": imp.result,
-        "error": imp.error or (job.error if job is not None and imp.state in ("failed", "cancelled") else None),
+        "preview": report_in(imp.preview, language), "result": report_in(imp.result, language),
+        "error": i18n.translate(error, language),
         "records_total": imp.records_total,
         "job": None if job is None else {"id": job.id, "state": job.state, "progress_done": job.progress_done,
-                                         "progress_total": job.progress_total, "error": job.error},
+                                         "progress_total": job.progress_total,
+                                         "error": i18n.translate(job.error, language)},
         "rejected_records": bool(imp.rejected_name), "created_at": imp.created_at, "finished_at": imp.finished_at,
     }
 
@@ -136,7 +153,7 @@ class ImportPreview(MethodView):
         """Preview the import again (a dry run that writes nothing), e.g. with another CSV column mapping"""
         imp = get_import_or_404(import_id)
         if imp.state in imports.ACTIVE or imp.state == "done":
-            raise Conflict(f"The import is {imp.state}.")
+            raise Conflict(f"The import is {label('import state', imp.state)}.")
         try:
             mapping = data.get("mapping")
             if mapping is not None:
@@ -178,7 +195,7 @@ class ImportCancel(MethodView):
         imp = get_import_or_404(import_id)
         job = db.session.get(Job, imp.job_id) if imp.job_id else None
         if imp.state not in imports.ACTIVE or job is None or not jobs.request_cancel(job):
-            raise Conflict(f"The import is {imp.state}; nothing to cancel.")
+            raise Conflict(f"The import is {label('import state', imp.state)}; nothing to cancel.")
         db.session.refresh(imp)
         return import_out(imports.sync(imp))
 
@@ -200,10 +217,15 @@ class ImportRejected(MethodView):
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", imp.filename.rsplit(".", 1)[0])[:100] or "import"
         lines = imports.rejected_records(imp)
         if imp.format == "csv":
+            # The problems in the request's language, like every answer (Accept-Language, else the library's).
+            language = request_language()
             header = [*(imp.columns or []), "import_problems"]
-            rows = ([*line["raw"]["cells"], "; ".join(line["problems"])] if line.get("raw") else
-                    [*[""] * len(imp.columns or []), f"line {line.get('line')}: " + "; ".join(line["problems"])]
-                    for line in lines)
+
+            def problems(line):
+                said = said_all(i18n.translate(problem, language) for problem in line["problems"])
+                return said if line.get("raw") else i18n.translate(N_(f"line {line.get('line')}: {said}"), language)
+            rows = ([*line["raw"]["cells"], problems(line)] if line.get("raw") else
+                    [*[""] * len(imp.columns or []), problems(line)] for line in lines)
             return csv_response(f"{stem}-rejected.csv", header, rows)
         if imp.format == "marc":
             def marc_bytes():

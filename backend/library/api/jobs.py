@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from ..authz import STAFF, access
 from ..errors import PROBLEM_JSON, Conflict, ProblemSchema
 from ..extensions import db
+from ..i18n import label
 from ..models import Job
 from ..schemas.jobs import JobOut, WorkerStatusOut
 from ..services import jobs
@@ -38,7 +39,7 @@ class JobCancel(MethodView):
         """Cancel a job: a queued one at once, a running one at its next progress report (nothing of it is kept)"""
         job = get_job_or_404(job_id)
         if not jobs.request_cancel(job):
-            raise Conflict(f"The job has already finished ({job.state}).")
+            raise Conflict(f"The job has already finished ({label('job state', job.state)}).")
         db.session.refresh(job)
         return job
 

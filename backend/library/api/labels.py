@@ -19,10 +19,11 @@ PDF_DOC = {"responses": {"200": {"description": "A PDF to print at actual size o
                                  "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-def sheet_pdf(labels_, layout, args, title, filename, field, what):
-    """The PDF of these labels on the requested sheet, or a 422 on `field` when the choice matched no `what`."""
+def sheet_pdf(labels_, layout, args, title, filename, field, nothing):
+    """The PDF of these labels on the requested sheet, or a 422 on `field` saying `nothing` when the choice matched
+    none."""
     if not labels_:
-        raise Problem(422, "The request has invalid fields; see errors.", {field: [f"No {what} matches this choice."]})
+        raise Problem(422, "The request has invalid fields; see errors.", {field: [nothing]})
     sheet = labels.SHEETS[args["sheet"]]
     body = labels.render(labels_, layout, sheet, args["skip"], settings.get("library_name"), title=title)
     return current_app.response_class(body, mimetype="application/pdf", headers={
@@ -58,7 +59,8 @@ class CopyLabels(MethodView):
             query = query.where(Copy.created_at >= start, Copy.created_at < start + timedelta(days=1))
         rows = db.session.execute(query.order_by(Copy.id).limit(labels.MAX_LABELS)).all()
         return sheet_pdf([labels.CopyLabel(*row) for row in rows], args["layout"], args,
-                         f"{args['layout'].title()} labels", f"{args['layout']}-labels", "copy_id", "copy")
+                         f"{args['layout'].title()} labels", f"{args['layout']}-labels", "copy_id",
+                         "No copy matches this choice.")
 
 
 @blp.route("/cards.pdf")
@@ -71,4 +73,4 @@ class CardLabels(MethodView):
         rows = db.session.execute(select(Member.card_number, Member.name).where(Member.id.in_(args["member_id"]))
                                   .order_by(Member.id)).all()
         return sheet_pdf([labels.CardLabel(*row) for row in rows], "card", args, "Library cards", "library-cards",
-                         "member_id", "member")
+                         "member_id", "No member matches this choice.")

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 
+from ..i18n import N_
 from .records import Record, clean_text
 
 FIELDS = ("title", "subtitle", "authors", "isbn", "other_isbns", "edition", "publisher", "year", "language",
@@ -167,7 +168,7 @@ def _rows(text, fields, separator, strict_isbn):
         except csv.Error as error:
             number += 1
             record = Record(number, line=reader.line_num + 1)
-            record.problems.append(f"the row cannot be read as CSV ({error})")
+            record.problems.append(N_(f"the row cannot be read as CSV ({error})"))
             yield record
             continue
         if not any(cell.strip() for cell in cells):
@@ -175,11 +176,11 @@ def _rows(text, fields, separator, strict_isbn):
         number += 1
         record = Record(number, raw=cells, line=reader.line_num + 1, strict_isbn=strict_isbn)
         if UNDECODED.search("\x00".join(cells)):
-            record.problems.append("the row is not valid UTF-8 (save the file as UTF-8 and import it again)")
+            record.problems.append(N_("the row is not valid UTF-8 (save the file as UTF-8 and import it again)"))
             yield record
             continue
         if len(cells) > len(fields) and any(cell.strip() for cell in cells[len(fields):]):
-            record.problems.append(f"the row has {len(cells)} cells but the header names {len(fields)} columns")
+            record.problems.append(N_(f"the row has {len(cells)} cells but the header names {len(fields)} columns"))
             yield record
             continue
         values = {}

@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased
 
 from .. import clock
 from ..errors import Conflict, Problem
+from ..i18n import label
 from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member, User
 from . import audit, notices, privacy
@@ -209,7 +210,7 @@ def place_hold(book_id: int, member: Member, rules: Rules) -> Hold:
 
 def cancel_hold(hold: Hold, rules: Rules) -> None:
     if hold.status not in ("waiting", "ready"):
-        raise Conflict(f"The hold is already {hold.status}.")
+        raise Conflict(f"The hold is already {label('hold status', hold.status)}.")
     _close_hold(hold, "cancelled", clock.now(), rules)
     audit.record("hold.cancel", resource=hold)
     _commit_or_conflict("The hold changed meanwhile; try again.")
@@ -388,7 +389,7 @@ def update_copy(copy: Copy, data: dict) -> Copy:
         setattr(copy, key, value)
     if status is not None and status != copy.status:
         if copy.status in ("on_loan", "on_hold_shelf"):
-            raise Conflict(f"Copy {copy.barcode} is {copy.status.replace('_', ' ')}; check it in first.")
+            raise Conflict(f"Copy {copy.barcode} is {label('copy status', copy.status)}; check it in first.")
         claimed = db.session.execute(
             update(Copy).where(Copy.id == copy.id, Copy.status == copy.status).values(status=status)
             .execution_options(synchronize_session=False)

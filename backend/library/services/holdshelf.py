@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 from .. import clock
 from ..errors import Conflict
+from ..i18n import label
 from ..extensions import db
 from ..models import Book, Copy, Hold, Loan, Member
 from . import audit
@@ -59,7 +60,7 @@ def scan_in(barcode: str, rules: Rules) -> Scan:
         if ready is not None:
             raise Conflict(f"Copy {barcode} is on the hold shelf for {ready.member.name} until "
                            f"{ready.pickup_by.date().isoformat()}.")
-    raise Conflict(f"Copy {barcode} is not on loan ({copy.status.replace('_', ' ')}).")
+    raise Conflict(f"Copy {barcode} is not on loan ({label('copy status', copy.status)}).")
 
 
 def capture(barcode: str, rules: Rules) -> tuple[Copy, Hold]:
@@ -73,7 +74,7 @@ def capture(barcode: str, rules: Rules) -> tuple[Copy, Hold]:
     if not claimed:
         db.session.rollback()
         status = db.session.scalar(select(Copy.status).where(Copy.id == copy.id))
-        raise Conflict(f"Copy {barcode} is not on the shelf ({status.replace('_', ' ')}).")
+        raise Conflict(f"Copy {barcode} is not on the shelf ({label('copy status', status)}).")
     hold = take_next_hold(copy, now, rules)
     if hold is None:
         db.session.rollback()
@@ -89,7 +90,7 @@ def clear(hold: Hold, rules: Rules) -> tuple[Hold, Copy, Hold | None]:
     for them) or back to the shelf. Returns the cleared hold, the copy and the hold it now serves, if any."""
     now = clock.now()
     if hold.status != "ready":
-        raise Conflict(f"The hold is {hold.status}, not on the hold shelf.")
+        raise Conflict(f"The hold is {label('hold status', hold.status)}, not on the hold shelf.")
     if hold.pickup_by >= now:
         raise Conflict(f"The hold waits until {hold.pickup_by.date().isoformat()}; to end it sooner, cancel it.")
     closed = db.session.execute(

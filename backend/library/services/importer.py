@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select, union_all
 
 from .. import clock
+from ..i18n import N_
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, BookIsbn, Copy, Subject, book_subjects
 from ..models import search as search_index
@@ -224,9 +225,11 @@ class Planner:
             for copy in entry.copies:
                 if copy["barcode"] in taken or copy["barcode"] in self.barcodes:
                     owner = taken.get(copy["barcode"])
-                    where = f"a copy of book {owner}" if owner else "another copy earlier in the file"
-                    entry.record.warnings.append(f"copy {copy['barcode']}: the barcode already belongs to {where}; "
-                                                 "the copy was left out.")
+                    entry.record.warnings.append(
+                        N_(f"copy {copy['barcode']}: the barcode already belongs to a copy of book {owner}; the copy "
+                           "was left out.") if owner else
+                        N_(f"copy {copy['barcode']}: the barcode already belongs to another copy earlier in the file; "
+                           "the copy was left out."))
                     continue
                 self.barcodes.add(copy["barcode"])
                 decision.copies.append(copy)

@@ -27,6 +27,7 @@ from sqlalchemy import delete, exists, or_, select
 
 from .. import clock
 from ..extensions import db
+from ..i18n import N_, label
 from ..models import Author, Book, BookImport, BookIsbn, Copy, Hold, ImportBatch, Job, Loan, Subject
 from ..models import BookAuthor, book_subjects
 from . import audit, bookcsv, importer, jobs, marc
@@ -60,8 +61,9 @@ def sniff(head: bytes, filename: str = "") -> str:
     """The format of a file from its first bytes (and its name when they do not tell); ImportProblem if none."""
     kind = marc.compressed_kind(head)
     if kind:
-        raise ImportProblem(f"The file is {kind}, not a MARC or CSV file. Unpack it and upload what is inside "
-                            "(compressed files are not opened, so a small file cannot unpack into a huge one).")
+        raise ImportProblem(f"The file is {label('file kind', kind)}, not a MARC or CSV file. Unpack it and upload "
+                            "what is inside (compressed files are not opened, so a small file cannot unpack into a "
+                            "huge one).")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not text:
         raise ImportProblem("The file is empty.")
@@ -197,7 +199,7 @@ def sync(imp: BookImport) -> BookImport:
         job = db.session.get(Job, imp.job_id) if imp.job_id else None
         if job is None or job.state in ("failed", "cancelled"):
             imp.state = "cancelled" if job is not None and job.state == "cancelled" else "failed"
-            imp.error = job.error if job is not None else "Its job is gone."
+            imp.error = job.error if job is not None else N_("Its job is gone.")
             imp.finished_at = clock.now()
             db.session.commit()
     return imp
@@ -206,7 +208,8 @@ def sync(imp: BookImport) -> BookImport:
 def start_preview(imp: BookImport, mapping: dict | None, user_id: int | None) -> BookImport:
     sync(imp)
     if imp.state in ACTIVE or imp.state == "done":
-        raise ImportProblem(f"The import is {imp.state}; a preview can be made before it is committed.")
+        raise ImportProblem(f"The import is {label('import state', imp.state)}; a preview can be made before it is "
+                            "committed.")
     if upload_path(imp) is None:
         raise ImportProblem("The uploaded file is no longer kept; upload it again.")
     if imp.format == "csv":
@@ -227,8 +230,8 @@ def start_commit(imp: BookImport, policy: str, user_id: int | None) -> BookImpor
     be; IntegrityError (the partial unique index) when another import is committing."""
     sync(imp)
     if imp.state not in ("previewed", "failed", "cancelled") or imp.preview is None:
-        raise ImportProblem(f"The import is {imp.state}; preview it first." if imp.preview is None else
-                            f"The import is {imp.state}.")
+        raise ImportProblem(f"The import is {label('import state', imp.state)}; preview it first."
+                            if imp.preview is None else f"The import is {label('import state', imp.state)}.")
     if upload_path(imp) is None:
         raise ImportProblem("The uploaded file is no longer kept; upload it again.")
     other = db.session.scalar(select(BookImport.id).where(BookImport.state == "importing"))
@@ -246,7 +249,7 @@ def discard(imp: BookImport) -> None:
     """Forget an import and its files (not while it runs)."""
     sync(imp)
     if imp.state in ACTIVE:
-        raise ImportProblem(f"The import is {imp.state}; cancel it first.")
+        raise ImportProblem(f"The import is {label('import state', imp.state)}; cancel it first.")
     _remove_upload(imp)
     rejected_path(imp).unlink(missing_ok=True)
     audit.record("import.delete", summary={"import": imp.id, "filename": imp.filename})
@@ -261,7 +264,7 @@ def _import_for(ctx, state) -> BookImport:
     if imp is None:
         raise jobs.JobError("The import was deleted.")
     if imp.state != state:
-        raise jobs.JobError(f"The import is {imp.state}, not {state}.")
+        raise jobs.JobError(f"The import is {label('import state', imp.state)}, not {label('import state', state)}.")
     path = upload_path(imp)
     if path is None:
         raise jobs.JobError("The uploaded file is no longer there; upload it again.")

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import clock
+from ..i18n import N_, said
 from ..extensions import db
 from ..models import Job, TaskRun, WorkerBeat
 
@@ -159,7 +160,7 @@ def _recover(now) -> None:
             if handler is not None and handler.abandon is not None:
                 handler.abandon(job)
             reason = ("Cancelled." if job.cancel_requested else
-                      "Interrupted: the worker running it stopped (crash or restart); nothing of it was kept.")
+                      N_("Interrupted: the worker running it stopped (crash or restart); nothing of it was kept."))
             values = {"state": "cancelled" if job.cancel_requested else "failed", "error": reason,
                       "finished_at": now, "lease_owner": None, "lease_until": None}
         changed = db.session.execute(update(Job).where(Job.id == job.id, Job.state == "running",
@@ -205,7 +206,7 @@ class JobContext:
         """Record progress and renew the lease, in the handler's own transaction (it commits when it commits
         its work, so progress and work stay in step). Raises JobStopped when the job should stop."""
         if self._stopping():
-            raise JobStopped("The worker is stopping.")
+            raise JobStopped(N_("The worker is stopping."))
         values = {"progress_done": done, "lease_until": clock.now() + LEASE}
         if total is not None:
             values["progress_total"] = total
@@ -214,9 +215,9 @@ class JobContext:
             .values(**values).returning(Job.cancel_requested)
         ).first()
         if row is None:
-            raise JobStopped("The job's lease was lost.")
+            raise JobStopped(N_("The job's lease was lost."))
         if row[0]:
-            raise JobStopped("Cancelled.")
+            raise JobStopped(N_("Cancelled."))
 
 
 def run(job: Job, owner: str, stopping: Callable[[], bool] = lambda: False) -> str:
@@ -234,7 +235,7 @@ def run(job: Job, owner: str, stopping: Callable[[], bool] = lambda: False) -> s
     except Exception:  # a bug or a lost database: reported as such, never half-kept
         db.session.rollback()
         log.exception("job %s (%s) failed", job.id, job.kind)
-        return _finish(job.id, owner, "failed", error="An unexpected error stopped it; see the worker's log.",
+        return _finish(job.id, owner, "failed", error=N_("An unexpected error stopped it; see the worker's log."),
                        handler=handler)
     return _finish(job.id, owner, "done", result=result or {})
 
@@ -249,7 +250,7 @@ def _stopped(job_id, owner, handler, reason) -> str:
         db.session.commit()
         return "queued"
     return _finish(job_id, owner, "cancelled" if reason == "Cancelled." else "failed",
-                   error=reason if reason == "Cancelled." else f"Stopped: {reason}", handler=handler)
+                   error=reason if reason == "Cancelled." else N_(f"Stopped: {said(reason)}"), handler=handler)
 
 
 def _finish(job_id, owner, state, result=None, error=None, handler=None) -> str:

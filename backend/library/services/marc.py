@@ -33,6 +33,7 @@ from pymarc.marcxml import XmlHandler
 from xml.sax import SAXException
 from xml.sax.handler import feature_namespaces
 
+from ..i18n import N_
 from .records import Record, clean_multiline, clean_text, uninvert
 
 RECORD_TERMINATOR = b"\x1d"
@@ -41,8 +42,9 @@ MAX_FIELDS = 5_000  # a MARCXML record with more is refused (ISO 2709 cannot hol
 MAX_RECORD_CHARS = 1_000_000
 BLOCK = 1 << 16
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
-COMPRESSED = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file", b"BZh": "a bzip2 file",
-              b"\xfd7zXZ": "an xz file", b"7z\xbc\xaf": "a 7-Zip archive", b"(\xb5/\xfd": "a zstd file"}
+# The compressed formats an upload is refused in (the code; i18n.LABELS["file kind"] says it in words).
+COMPRESSED = {b"PK\x03\x04": "zip", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ": "xz", b"7z\xbc\xaf": "7z",
+              b"(\xb5/\xfd": "zstd"}
 CALL_NUMBER_TAGS = ("092", "090", "099", "082", "050")
 SUBJECT_TAGS = ("600", "610", "611", "630", "647", "648", "650", "651", "653", "655")
 ISBD_END = re.compile(r"(\s*[/:;=,])+\s*$")
@@ -83,15 +85,15 @@ def iso2709_chunks(stream):
         buffer = buffer[start:]
         if len(buffer) > MAX_RECORD_BYTES and not skipping:
             number += 1
-            yield number, None, (f"no end-of-record mark within {MAX_RECORD_BYTES:,} bytes (ISO 2709's largest "
-                                 "record); the record was skipped")
+            yield number, None, N_(f"no end-of-record mark within {MAX_RECORD_BYTES:,} bytes (ISO 2709's largest "
+                                   "record); the record was skipped")
             skipping = True
         if skipping:
             buffer = b""
     rest = buffer.strip(b"\r\n\x1a \x00")
     if rest and not skipping:
         number += 1
-        yield number, rest, "the file ends in the middle of this record (truncated: no end-of-record mark)"
+        yield number, rest, N_("the file ends in the middle of this record (truncated: no end-of-record mark)")
 
 
 def decode_iso2709(number: int, chunk: bytes | None, problem: str | None) -> Record:
@@ -102,11 +104,11 @@ def decode_iso2709(number: int, chunk: bytes | None, problem: str | None) -> Rec
             return record
     leader = chunk[:24]
     if len(leader) < 24 or not leader[:5].isdigit() or not leader[12:17].isdigit():
-        record.problems.append("not a MARC record: the leader (its first 24 bytes) is not valid")
+        record.problems.append(N_("not a MARC record: the leader (its first 24 bytes) is not valid"))
         return record
     declared = int(leader[:5])
     if declared != len(chunk) and not record.problems:
-        record.problems.append(f"the leader gives the record's length as {declared} bytes, but it has {len(chunk)}")
+        record.problems.append(N_(f"the leader gives the record's length as {declared} bytes, but it has {len(chunk)}"))
     if record.problems:
         return record
     try:
@@ -114,14 +116,14 @@ def decode_iso2709(number: int, chunk: bytes | None, problem: str | None) -> Rec
             warnings.simplefilter("always")
             marc = pymarc.Record(data=chunk, to_unicode=True, hide_utf8_warnings=True, utf8_handling="strict")
         if caught:
-            record.warnings.append(f"{len(caught)} damaged subfield code(s) were read as best they could be.")
+            record.warnings.append(N_(f"{len(caught)} damaged subfield code(s) were read as best they could be."))
     except UnicodeDecodeError as error:
-        record.problems.append(f"not valid UTF-8 (the leader says UTF-8): byte 0x{error.object[error.start]:02X} "
-                               "cannot start a character")
+        record.problems.append(N_(f"not valid UTF-8 (the leader says UTF-8): byte 0x{error.object[error.start]:02X} "
+                                  "cannot start a character"))
         return record
     except Exception as error:  # pymarc's RecordLengthInvalid, BaseAddressInvalid, ValueError on a bad directory ...
-        record.problems.append(f"not a valid MARC record ({error.__class__.__name__}: "
-                               f"{str(error)[:200] or 'the directory does not match the data'})")
+        record.problems.append(N_(f"not a valid MARC record ({error.__class__.__name__}: "
+                                  f"{str(error)[:200] or 'the directory does not match the data'})"))
         return record
     return from_marc(marc, record)
 
@@ -156,7 +158,7 @@ class _Handler(XmlHandler):
             self.number += 1
             if self._too_big:
                 record = Record(self.number)
-                record.problems.append(f"the record is too large ({self._too_big}); it was skipped")
+                record.problems.append(N_(f"the record is too large ({self._too_big}); it was skipped"))
                 self.done.append(record)
                 self._record, self._too_big = None, None
                 self._text = []
@@ -198,20 +200,21 @@ def read_marcxml(stream):
             while handler.done:
                 yield handler.done.popleft()
     except DefusedXmlException:
-        raise FileError("The XML file declares a DTD or entities, which MARCXML never needs; it was refused "
-                        "(this is how XML entity-expansion attacks work).") from None
+        raise FileError(N_("The XML file declares a DTD or entities, which MARCXML never needs; it was refused "
+                        "(this is how XML entity-expansion attacks work).")) from None
     except SAXException as error:
         message = error.getMessage() if hasattr(error, "getMessage") else str(error)
-        where = ""
-        if hasattr(error, "getLineNumber"):
-            where = f" at line {error.getLineNumber()}, column {error.getColumnNumber()}"
+        line, column = (error.getLineNumber(), error.getColumnNumber()) if hasattr(error, "getLineNumber") else (0, 0)
         while handler.done:
             yield handler.done.popleft()
         if handler.number == 0:
-            raise FileError(f"The file is not well-formed XML{where}: {message}.") from None
+            raise FileError(N_(f"The file is not well-formed XML at line {line}, column {column}: {message}.") if line
+                            else N_(f"The file is not well-formed XML: {message}.")) from None
         record = Record(handler.number + 1)
-        record.problems.append(f"the XML is broken{where} ({message}): this record and any after it could not "
-                               "be read")
+        record.problems.append(
+            N_(f"the XML is broken at line {line}, column {column} ({message}): this record and any after it could "
+               "not be read") if line else
+            N_(f"the XML is broken ({message}): this record and any after it could not be read"))
         yield record
         return
     while handler.done:

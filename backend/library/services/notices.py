@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import clock, i18n
 from ..errors import Conflict
+from ..i18n import label
 from ..extensions import db
 from ..models import Copy, Hold, Loan, Member, Notice, NoticePreference, User
 from ..models.notices import MEMBER_CHOICE_KINDS
@@ -276,7 +277,7 @@ def status(now=None) -> dict:
 def resend(notice: Notice) -> Notice:
     """Queue a failed notice again, from a fresh count of tries (commits)."""
     if notice.state != "failed":
-        raise Conflict(f"Only a failed notice can be sent again; this one is {notice.state}.")
+        raise Conflict(f"Only a failed notice can be sent again; this one is {label('notice state', notice.state)}.")
     if notice.kind == "password_reset":
         raise Conflict("A password reset link is not kept once its e-mail failed; ask for a new link.")
     from . import audit

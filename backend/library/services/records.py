@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import marshmallow as ma
 
+from ..i18n import N_, label, said, said_all
 from ..models.circulation import BARCODE_MAX, CALL_NUMBER_MAX, LOCATION_MAX, NOTES_MAX
 from ..schemas.books import BookIn
 from . import isbn as isbn_service
@@ -113,41 +114,42 @@ def year_of(value) -> int | str | None:
 
 
 def _messages(errors: dict) -> list[str]:
-    out = []
-    for key, value in errors.items():
+    """"title: Missing data for required field." for each field the book schema refused, a nested one's messages
+    under its field ("authors: Longer than maximum length 200."); labels and messages are translated when the
+    report is read."""
+
+    def leaves(value):
         if isinstance(value, dict):
-            out += [f"{key}.{message}" for message in _messages(value)]
-        else:
-            text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
-            out.append(f"{key}: {text}")
-    return out
+            return [message for item in value.values() for message in leaves(item)]
+        return [str(message) for message in value] if isinstance(value, list) else [str(value)]
+
+    return [N_(f"{label('book field', key)}: {said_all(leaves(value))}") for key, value in errors.items()]
 
 
 def _copy(raw: dict, index: int, warnings: list) -> dict | None:
     """A copy as the copies API would take it, or None (with a warning) when it cannot be made."""
     barcode = clean_text(raw.get("barcode"))
-    which = f"copy {index}" + (f" ({barcode})" if barcode else "")
     if not barcode:
-        warnings.append(f"{which}: no barcode; the copy was left out (add it on the book's page).")
+        warnings.append(N_(f"copy {index}: no barcode; the copy was left out (add it on the book's page)."))
         return None
     problems = []
     if len(barcode) > BARCODE_MAX or not CODE.match(barcode):
-        problems.append(f"barcode must be at most {BARCODE_MAX} letters, digits and . _ / -")
+        problems.append(N_(f"barcode must be at most {BARCODE_MAX} letters, digits and . _ / -"))
     copy = {"barcode": barcode, "status": "available"}
     for key, limit in (("location", LOCATION_MAX), ("call_number", CALL_NUMBER_MAX), ("notes", NOTES_MAX)):
         value = clean_text(raw.get(key)) if key != "notes" else (str(raw["notes"]).strip() or None
                                                                   if raw.get("notes") else None)
         if value is not None and len(value) > limit:
-            problems.append(f"{key} is longer than {limit} characters")
+            problems.append(N_(f"{label('copy field', key)} is longer than {limit} characters"))
         elif value is not None and search.has_bad_chars(value):
-            problems.append(f"{key} is not valid text")
+            problems.append(N_(f"{label('copy field', key)} is not valid text"))
         copy[key] = value
     status = clean_text(raw.get("status")) or "available"
     if status not in COPY_STATUSES_IN:
         status = "available"  # on_loan and the like: the loan is not imported, the copy is on the shelf
     copy["status"] = status
     if problems:
-        warnings.append(f"{which}: {'; '.join(problems)}; the copy was left out.")
+        warnings.append(N_(f"copy {index} ({barcode}): {said_all(problems)}; the copy was left out."))
         return None
     return copy
 
@@ -265,9 +267,9 @@ def check(record: Record) -> Entry | None:
             isbn13 = isbn_service.normalize(candidate[:32])
         except isbn_service.InvalidISBN as error:
             if record.strict_isbn and not valid:
-                record.problems.append(f"isbn: {error} ({text})")
+                record.problems.append(N_(f"isbn: {said(error)} ({text})"))
                 return None
-            record.warnings.append(f"ISBN {text}: {error} It was left out.")
+            record.warnings.append(N_(f"ISBN {text}: {said(error)} It was left out."))
             continue
         if isbn13 not in valid:
             valid.append(isbn13)
@@ -298,7 +300,7 @@ def check(record: Record) -> Entry | None:
         if copy is None:
             continue
         if copy["barcode"] in barcodes:
-            record.warnings.append(f"copy {index} ({copy['barcode']}): the same barcode twice; left out.")
+            record.warnings.append(N_(f"copy {index} ({copy['barcode']}): the same barcode twice; left out."))
             continue
         barcodes.add(copy["barcode"])
         copies.append(copy)

@@ -1,8 +1,10 @@
 """Statistics for the staff dashboard, counted by the database from the loan history. Loans and returns over time
 come from loan_day (per-day counts that triggers on loan keep), so a year's chart reads 365 rows; the most borrowed
-are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0017); the collection and
-the weeding list read copies by their last loan (kept by the same triggers). Nothing here names a member: loans are
-counted, never who made them, so anonymised loans count like any other.
+are a GROUP BY over the loans of the period (the (loaned_at, copy_id) index of migration 0017); the collection reads
+the tally of copies by group, loan and month of last loan (collection_tally, kept by triggers on copies, books and
+subject links: migration 0019_collection_tally); the weeding list reads copies by their last loan (kept by the loan
+triggers). Nothing here names a member: loans are counted, never who made them, so anonymised loans count like any
+other.
 
 Periods are whole days in UTC, both ends included. The comparison period is a year earlier: 52 weeks for days and
 weeks (so Mondays meet Mondays), the same calendar months for months.

@@ -73,7 +73,8 @@ class CollectionQuery(ma.Schema):
 
     by = fields.String(load_default="subject", validate=validate.OneOf(COLLECTION_BY))
     months = fields.Integer(load_default=12, validate=validate.Range(1, 120),
-                            metadata={"description": "Count copies lent in this many months up to now"})
+                            metadata={"description": "Count copies lent since the first day of the month this many months "
+                                                    "before the current one (whole months)"})
 
 
 class WeedingQuery(PageQuery):
@@ -149,7 +150,8 @@ class CollectionGroup(ma.Schema):
 class CollectionOut(ma.Schema):
     by = fields.String(**_COUNT, metadata={"enum": list(COLLECTION_BY)})
     months = fields.Integer(**_COUNT)
-    since = fields.AwareDateTime(**_COUNT, metadata={"description": "`months` months ago"})
+    since = fields.AwareDateTime(**_COUNT, metadata={
+        "description": "Midnight UTC on the first day of the month `months` months before the current one"})
     items = fields.List(fields.Nested(CollectionGroup), **_COUNT)
 
 

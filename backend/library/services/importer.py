@@ -24,6 +24,7 @@ from ..i18n import N_
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, BookIsbn, Copy, Subject, book_subjects
 from ..models import search as search_index
+from ..models import stats
 from . import bookcsv, bulkload, search
 from .names import sort_name
 from .records import Entry, check
@@ -272,6 +273,7 @@ class Writer:
         written = Written()
         connection = db.session.connection()
         search_index.pause_sync(connection)  # on SQLite also the batch's first write: the write lock is held from here
+        stats.pause_stats(connection)  # the collection's tally: counted once for the batch's copies below
         books, new_index = [], {}
         for position, decision in enumerate(decisions):
             if decision.outcome == "new" or self.policy == "add_anyway":
@@ -285,6 +287,8 @@ class Writer:
         book_ids = bulkload.next_ids(connection, Book.__table__, len(books))
         with bulkload.quiet_triggers(connection, book_ids[0] if book_ids else 1, book_ids[-1] if book_ids else 0):
             written.copy_ids = self._rows(connection, decisions, books, new_index, book_ids, now, report)
+        stats.tally_new_copies(connection, written.copy_ids)  # (their books' subjects were written before them)
+        stats.resume_stats(connection)
         written.book_ids = book_ids
         report.added += len(book_ids)
         words = search.words_of(*(d.entry.data.get("subtitle") for d in books),

@@ -1,8 +1,10 @@
 """Statistics for the staff dashboard, counted by the database from the loan history. Loans and returns over time
 come from loan_day (per-day counts that triggers on loan keep), so a year's chart reads 365 rows; the most borrowed
-add up loan_book_day (per-day, per-book counts kept by triggers on loan and copy, migration 0020); the collection and
-the weeding list read copies by their last loan (kept by the same triggers). Nothing here names a member: loans are
-counted, never who made them, so anonymised loans count like any other.
+add up loan_book_day (per-day, per-book counts kept by triggers on loan and copy, migration 0020); the collection
+reads the tally of copies by group, loan and month of last loan (collection_tally, kept by triggers on copies, books
+and subject links: migration 0019_collection_tally); the weeding list reads copies by their last loan (kept by the
+loan triggers). Nothing here names a member: loans are counted, never who made them, so anonymised loans count like
+any other.
 
 Periods are whole days in UTC, both ends included. The comparison period is a year earlier: 52 weeks for days and
 weeks (so Mondays meet Mondays), the same calendar months for months.
@@ -18,7 +20,8 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..extensions import db
 from ..models.types import UTCDateTime
-from ..models import Author, Book, Copy, Hold, Loan, LoanDay, Member, Subject
+from ..models import Author, Book, CollectionTally, Copy, Hold, Loan, LoanDay, Member, Subject
+from ..models.stats import NO_GROUP
 from .privacy import active_since
 
 GROUPS = ("day", "week", "month")
@@ -184,26 +187,6 @@ def top(kind: str, period: Period, limit: int) -> list[dict]:
 
 # --- the collection and how it circulates -------------------------------------------------------------
 
-# One pass over the collection without reading the copies' rows: each book's copies come from the copies'
-# (book_id, status, last_loaned_at) index. By language or decade the books are walked in the group's order (a
-# language's books come in id order, so the copies' index is read in order too); by subject the copies are walked in
-# book order and each one's subjects read from the links' (book_id, subject_id) key, also in order. SQLite is told
-# the indexes and the order (its planner would start from copies by status and sort, or probe at random);
-# PostgreSQL hashes and plans it well as it is.
-COLLECTION_SQL = """
-SELECT {key} AS grp, count(*) AS copies, count(*) FILTER (WHERE c.status = 'on_loan') AS on_loan,
-       count(*) FILTER (WHERE c.last_loaned_at >= :since) AS lent
-FROM {source}
-WHERE c.status NOT IN ('lost', 'withdrawn')
-GROUP BY {key}"""
-COLLECTION_SOURCES = {  # by: (key, what to walk; {book_index}, {copy_index} and {then} are SQLite's hints)
-    "language": ("b.language", "book b {book_index} JOIN copy c {copy_index} ON c.book_id = b.id"),
-    "decade": ("b.published_year", "book b {book_index} JOIN copy c {copy_index} ON c.book_id = b.id"),
-    "subject": ("bs.subject_id", "copy c {copy_index} {then} book_subject bs ON bs.book_id = c.book_id"),
-}
-BOOK_INDEX = {"language": "ix_book_language", "decade": "ix_book_published_year"}
-
-
 def _sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 
@@ -212,32 +195,31 @@ def _indexed_by(name: str) -> str:
     return f"INDEXED BY {name}" if _sqlite() else ""
 
 
+def month_start(day: datetime, months_back: int = 0) -> datetime:
+    """Midnight UTC on the first day of the month `months_back` calendar months before day's."""
+    month = day.month - months_back
+    return datetime(day.year + (month - 1) // 12, (month - 1) % 12 + 1, 1, tzinfo=timezone.utc)
+
+
 def collection(by: str, months: int) -> dict:
     """Copies in the collection (not lost or withdrawn) by subject, language or decade of publication, with how
-    many are on loan now and how many were lent in the last `months` months; the largest groups first. A book with
-    two subjects counts in both; books without a language, a year or a subject form a group of their own (null)."""
-    since = months_before(clock.now(), months)
-    key, source = COLLECTION_SOURCES[by]
-    source = source.format(book_index=_indexed_by(BOOK_INDEX[by]) if by in BOOK_INDEX else "",
-                           copy_index=_indexed_by("ix_copy_book_status"),
-                           then="CROSS JOIN" if _sqlite() else "JOIN")  # SQLite's CROSS JOIN keeps this order
-    statement = text(COLLECTION_SQL.format(key=key, source=source))
-    rows = db.session.execute(statement.bindparams(bindparam("since", type_=UTCDateTime)), {"since": since}).all()
-    counted: dict = {}
-    for group, copies, on_loan, lent in rows:
-        if by == "decade" and group is not None:
-            group = group // 10 * 10
-        total = counted.setdefault(group, [0, 0, 0])
-        for n, value in enumerate((copies, on_loan, lent)):
-            total[n] += value
-    if by == "subject":
-        names = dict(db.session.execute(select(Subject.id, Subject.name)).all())
-        counted_by_name: dict = {}
-        for group, total in counted.items():
-            counted_by_name[names.get(group)] = total
-        counted = counted_by_name
-    items = [{"group": None if group is None else str(group), "copies": copies, "on_loan": on_loan, "lent": lent}
-             for group, (copies, on_loan, lent) in counted.items()]
+    many are on loan now and how many were lent since the first day of the month `months` months before this one
+    (whole months: on 30 November with 12, since 1 November a year earlier); the largest groups first. A book with
+    two subjects counts in both; books without a language or a year form a group of their own (null).
+
+    One GROUP BY over the tally the triggers keep (collection_tally: per group, on loan or not, month of the last
+    loan), a few thousand rows, instead of every copy."""
+    since = month_start(clock.now(), months)
+    lent = CollectionTally.lent_month >= since.date()
+    rows = db.session.execute(
+        select(CollectionTally.grp, func.sum(CollectionTally.copies),
+               func.coalesce(func.sum(CollectionTally.copies).filter(CollectionTally.on_loan), 0),
+               func.coalesce(func.sum(CollectionTally.copies).filter(lent), 0))
+        .where(CollectionTally.dimension == by).group_by(CollectionTally.grp)
+        .having(func.sum(CollectionTally.copies) > 0)).all()
+    names = dict(db.session.execute(select(Subject.id, Subject.name)).all()) if by == "subject" else {}
+    items = [{"group": names.get(int(group)) if by == "subject" else (None if group == NO_GROUP else group),
+              "copies": copies, "on_loan": on_loan, "lent": lent} for group, copies, on_loan, lent in rows]
     items.sort(key=lambda item: (-item["copies"], item["group"] is None, item["group"] or ""))
     return {"by": by, "months": months, "since": since, "items": items}
 

@@ -3,7 +3,7 @@ titles, authors and subjects read a period's per-day counts instead of joining e
 Backfilled from the loans already there.
 
 Revision ID: 0020_loan_book_day
-Revises: 0018_languages
+Revises: 0019_collection_tally
 Create Date: 2026-11-30
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020_loan_book_day'
-down_revision = '0018_languages'
+down_revision = '0019_collection_tally'
 branch_labels = None
 depends_on = None
 

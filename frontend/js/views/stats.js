@@ -9,7 +9,7 @@ import {
   getCurrentStats, getCirculationStats, getTopBorrowed, getCollectionStats, listWeedingCandidates, statsCsvUrl,
 } from "../api.js";
 import { el, showLoading, showProblem, showEmpty, isAbort, doneLoading } from "../dom.js";
-import { formatNumber, formatPercent, listText } from "../format.js";
+import { formatDate, formatNumber, formatPercent, listText } from "../format.js";
 import { t, tn, currentLocale } from "../i18n.js";
 import { pageInfo } from "../query.js";
 import * as S from "../stats.js";
@@ -400,13 +400,14 @@ function loadCollection(ctx, view, state) {
       return group;
     };
     const span = tn(data.months, "{count} month", "{count} months");
+    const since = formatDate(data.since);  // whole months: the 1st of the month `months` months back
     const shown = data.items.slice(0, CHART_GROUPS);
     const chart = barList(shown.map((item) => ({ name: groupName(item.group), total: item.copies, part: item.lent,
       value: t("{lent} of {copies}", { lent: number(item.lent), copies: number(item.copies) }) })));
     const legend = el("ul", { className: "chart-legend", "aria-hidden": "true" },
-      el("li", {}, el("span", { className: "key key-bar" }), t("Lent in the last {months}", { months: span })),
+      el("li", {}, el("span", { className: "key key-bar" }), t("Lent since {date}", { date: since })),
       el("li", {}, el("span", { className: "key key-total" }), t("All copies")));
-    const headers = [BY_LABELS()[data.by], t("Copies"), t("On loan now"), t("Lent in the last {months}", { months: span }),
+    const headers = [BY_LABELS()[data.by], t("Copies"), t("On loan now"), t("Lent since {date}", { date: since }),
       t("Share lent")];
     const rows = data.items.map((item) => [groupName(item.group), number(item.copies), number(item.on_loan),
       number(item.lent), percentText(S.share(item.lent, item.copies))]);
@@ -415,8 +416,8 @@ function loadCollection(ctx, view, state) {
       : "";
     body.replaceChildren(el("div", { className: "chart-with-table" },
       el("figure", { className: "chart" }, legend, chart, el("figcaption", { className: "chart-summary",
-        text: `${t("Copies in the collection by {by}, and how many of them were lent in the last {months}.", {
-          by: BY_LABELS()[data.by].toLowerCase(), months: span })} ${more}`.trim() })),
+        text: `${t("Copies in the collection by {by}, and how many of them were lent since {date}: in the {months} before this one and in this month so far.", {
+          by: BY_LABELS()[data.by].toLowerCase(), date: since, months: span })} ${more}`.trim() })),
       dataTable(t("The collection by {by}", { by: BY_LABELS()[data.by].toLowerCase() }), headers, rows,
         { numeric: [1, 2, 3, 4] })));
   });

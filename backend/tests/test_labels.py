@@ -96,6 +96,26 @@ def test_library_cards(desk, as_role):
     assert text.count("Riverside Library") == 3 and all(m["name"] in text for m in members)
     assert decoded(page, SHEETS["C32011"]) == [(m["card_number"], slot) for slot, m in enumerate(members)]
 
+    assert text.count("Library card") == 3
+
+
+def test_cards_are_printed_in_the_librarys_language_and_sheets_named_in_the_readers(desk, as_role):
+    """A French library prints French cards, whoever prints them; the sheet list follows the reader's language."""
+    as_role("admin").patch("/api/v1/settings", json={"library_name": "Médiathèque", "default_language": "fr"})
+    member = desk.member(name="Chloé Martin")
+    response = desk.get("/api/v1/labels/cards.pdf", query_string={"member_id": [member["id"]], "sheet": "L7160"},
+                        headers={"Accept-Language": "en"})
+    document = pdf_of(response)
+    assert "Carte de lecteur" in page_text(document[0]) and "Library card" not in page_text(document[0])
+    assert document.get_metadata_dict()["Title"] == "Cartes de lecteur"
+    sheets = {s["name"]: s["description"] for s in desk.get(
+        "/api/v1/labels/sheets", headers={"Accept-Language": "es"}).get_json()["items"]}
+    assert sheets["L7160"] == "Avery L7160: A4, 21 etiquetas (3 × 7) de 63,5 × 38,1 mm"
+    assert sheets["5371"] == "Avery 5371: carta (EE. UU.), 10 carnés (2 × 5) de 3 1/2 × 2 pulg."
+    english = {s["name"]: s["description"] for s in desk.get(
+        "/api/v1/labels/sheets", headers={"Accept-Language": "en"}).get_json()["items"]}
+    assert english["L7160"] == "Avery L7160: A4, 21 labels (3 × 7) of 63.5 × 38.1 mm"
+
 
 @pytest.mark.parametrize(("params", "field"), [
     ({"sheet": "L7160"}, "_schema"),

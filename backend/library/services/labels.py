@@ -18,6 +18,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from ..i18n import N_
+
 LAYOUTS = ("barcode", "spine", "card")
 MAX_LABELS = 1000
 QUIET_MODULES = 10  # Code 128's quiet zone on each side, in bar widths
@@ -50,17 +52,17 @@ class Sheet:
 
 
 SHEETS = {sheet.name: sheet for sheet in (
-    Sheet("L7160", "Avery L7160: A4, 21 labels (3 × 7) of 63.5 × 38.1 mm", A4, 3, 7, 63.5 * mm, 38.1 * mm,
+    Sheet("L7160", N_("Avery L7160: A4, 21 labels (3 × 7) of 63.5 × 38.1 mm"), A4, 3, 7, 63.5 * mm, 38.1 * mm,
           7.25 * mm, 15.15 * mm, 66.04 * mm, 38.1 * mm, ("barcode", "spine", "card")),
-    Sheet("L7651", "Avery L7651: A4, 65 labels (5 × 13) of 38.1 × 21.2 mm", A4, 5, 13, 38.1 * mm, 21.2 * mm,
+    Sheet("L7651", N_("Avery L7651: A4, 65 labels (5 × 13) of 38.1 × 21.2 mm"), A4, 5, 13, 38.1 * mm, 21.2 * mm,
           4.75 * mm, 10.7 * mm, 40.64 * mm, 21.2 * mm, ("barcode", "spine")),
-    Sheet("C32011", "Avery C32011: A4, 10 cards (2 × 5) of 85 × 54 mm", A4, 2, 5, 85 * mm, 54 * mm,
+    Sheet("C32011", N_("Avery C32011: A4, 10 cards (2 × 5) of 85 × 54 mm"), A4, 2, 5, 85 * mm, 54 * mm,
           17 * mm, 13.5 * mm, 91 * mm, 54 * mm, ("card",)),
-    Sheet("5160", "Avery 5160: US Letter, 30 labels (3 × 10) of 2 5/8 × 1 in", LETTER, 3, 10, 2.625 * inch,
+    Sheet("5160", N_("Avery 5160: US Letter, 30 labels (3 × 10) of 2 5/8 × 1 in"), LETTER, 3, 10, 2.625 * inch,
           1 * inch, 0.1875 * inch, 0.5 * inch, 2.75 * inch, 1 * inch, ("barcode", "spine", "card")),
-    Sheet("5167", "Avery 5167: US Letter, 80 labels (4 × 20) of 1 3/4 × 1/2 in", LETTER, 4, 20, 1.75 * inch,
+    Sheet("5167", N_("Avery 5167: US Letter, 80 labels (4 × 20) of 1 3/4 × 1/2 in"), LETTER, 4, 20, 1.75 * inch,
           0.5 * inch, 0.3 * inch, 0.5 * inch, 2.05 * inch, 0.5 * inch, ("spine",)),
-    Sheet("5371", "Avery 5371: US Letter, 10 cards (2 × 5) of 3 1/2 × 2 in", LETTER, 2, 5, 3.5 * inch, 2 * inch,
+    Sheet("5371", N_("Avery 5371: US Letter, 10 cards (2 × 5) of 3 1/2 × 2 in"), LETTER, 2, 5, 3.5 * inch, 2 * inch,
           0.75 * inch, 0.5 * inch, 3.5 * inch, 2 * inch, ("card",)),
 )}
 
@@ -166,7 +168,8 @@ def draw_spine_label(canvas: Canvas, label: CopyLabel, x: float, y: float, sheet
         canvas.drawCentredString(x + sheet.width / 2, top - n * size * 1.15, line)
 
 
-def draw_card(canvas: Canvas, label: CardLabel, x: float, y: float, sheet: Sheet, library_name: str) -> None:
+def draw_card(canvas: Canvas, label: CardLabel, x: float, y: float, sheet: Sheet, library_name: str,
+              card_heading: str = "Library card") -> None:
     regular, bold = fonts()
     pad = _pad(sheet) * 1.5
     width, height = sheet.width - 2 * pad, sheet.height - 2 * pad
@@ -174,7 +177,7 @@ def draw_card(canvas: Canvas, label: CardLabel, x: float, y: float, sheet: Sheet
     canvas.setFont(bold, head)
     canvas.drawString(x + pad, y + sheet.height - pad - head, fit(library_name, bold, head, width))
     canvas.setFont(regular, head * 0.8)
-    canvas.drawRightString(x + pad + width, y + sheet.height - pad - head, "Library card")
+    canvas.drawRightString(x + pad + width, y + sheet.height - pad - head, card_heading)
     name_size = head * 1.1
     canvas.setFont(bold, name_size)
     canvas.drawString(x + pad, y + sheet.height - pad - head - name_size * 1.5, fit(label.name, bold, name_size, width))
@@ -187,8 +190,9 @@ def draw_card(canvas: Canvas, label: CardLabel, x: float, y: float, sheet: Sheet
 
 
 def render(labels: list, layout: str, sheet: Sheet, skip: int = 0, library_name: str = "Library",
-           title: str = "Labels") -> bytes:
-    """The PDF: the labels in order on as many sheets as they need, after `skip` blank ones."""
+           title: str = "Labels", card_heading: str = "Library card") -> bytes:
+    """The PDF: the labels in order on as many sheets as they need, after `skip` blank ones. title (the document's)
+    and card_heading (printed on each card) come in the caller's language."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=sheet.page, pageCompression=1, invariant=1)
     canvas.setTitle(title)
@@ -203,7 +207,7 @@ def render(labels: list, layout: str, sheet: Sheet, skip: int = 0, library_name:
         elif layout == "spine":
             draw_spine_label(canvas, label, x, y, sheet)
         else:
-            draw_card(canvas, label, x, y, sheet, library_name)
+            draw_card(canvas, label, x, y, sheet, library_name, card_heading)
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -414,8 +414,8 @@ def test_the_admin_changes_the_library_name_and_loan_period_and_reads_the_audit_
         expect(page).to_have_url(re.compile(r"action=settings\.update"))
         event = page.locator(".audit-event").first
         expect(event).to_contain_text("Changed settings")
-        expect(event).to_contain_text(f"loan days: {before['loan_days']} → 14")
-        expect(event).to_contain_text(f"library name: {before_name} → Riverside Library {t}")
+        expect(event).to_contain_text(f"Loan period (days): {before['loan_days']} → 14")
+        expect(event).to_contain_text(f"Library name: {before_name} → Riverside Library {t}")
         admin_email = stack.users["admin"][0]
         event.get_by_role("link", name=admin_email).click()
         expect(page).to_have_url(re.compile(r"actor_email=admin%40stack\.test"))

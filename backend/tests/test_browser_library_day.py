@@ -330,9 +330,9 @@ def test_a_library_day_as_admin_librarian_and_member(app_page, member_page, stac
     check_views(page, "day-audit", page.locator(".audit-event").first)
     events = page.locator(".audit-event")
     librarian_email = stack.users["librarian"][0]
-    for action, texts in (("settings.update", ["Changed settings", f"library name: {day['before']['library_name']} → {library}",
-                                               f"loan days: {day['before']['loan_days']} → {LOAN_DAYS}",
-                                               f"max renewals: {day['before']['max_renewals']} → {RENEWALS}"]),
+    for action, texts in (("settings.update", ["Changed settings", f"Library name: {day['before']['library_name']} → {library}",
+                                               f"Loan period (days): {day['before']['loan_days']} → {LOAN_DAYS}",
+                                               f"Renewals per loan: {day['before']['max_renewals']} → {RENEWALS}"]),
                           ("member.create", ["Added a member", f"member {member_id}", librarian_email]),
                           # The hold was fulfilled, so its card number has left the entry (issue 14's privacy).
                           ("hold.place", ["Placed a hold", "book id", email]),

@@ -10,7 +10,7 @@ import {
 } from "../api.js";
 import { el, showLoading, showProblem, showEmpty, isAbort, doneLoading } from "../dom.js";
 import { formatDate, formatNumber, formatPercent, listText } from "../format.js";
-import { t, tn, currentLocale } from "../i18n.js";
+import { t, tn, msg, currentLocale } from "../i18n.js";
 import { pageInfo } from "../query.js";
 import * as S from "../stats.js";
 import { renderPager } from "./results.js";
@@ -24,6 +24,8 @@ const PERIOD_LABELS = () => ({
 });
 const GROUP_LABELS = () => ({ day: t("Day"), week: t("Week"), month: t("Month") });
 const TOP_LABELS = () => ({ titles: t("Titles"), authors: t("Authors"), subjects: t("Subjects") });
+// The table's caption per kind: whole sentences, since the kind's place and agreement differ by language.
+const TOP_CAPTIONS = { titles: msg("Most borrowed titles"), authors: msg("Most borrowed authors"), subjects: msg("Most borrowed subjects") };
 const BY_LABELS = () => ({ subject: t("Subject"), language: t("Language"), decade: t("Decade") });
 
 function number(value) {
@@ -376,7 +378,7 @@ function loadTop(ctx, view, state) {
       el("figure", { className: "chart" }, chart, el("figcaption", { className: "chart-summary",
         text: t("The {count} most borrowed in {period}.", { count: number(data.items.length),
           period: S.rangeText(data.from, data.to, currentLocale()) }) })),
-      dataTable(t("Most borrowed {kind}", { kind: TOP_LABELS()[data.kind].toLowerCase() }), headers, rows,
+      dataTable(t(TOP_CAPTIONS[data.kind]), headers, rows, // i18n: TOP_CAPTIONS
         { numeric: [0, 2], rowHeader: 1 })));
   });
 }

@@ -9,12 +9,12 @@ from .jobs import Job, TaskRun, WorkerBeat
 from .notices import Notice, NoticePreference, NoticeTemplate
 from .operations import IdempotencyKey
 from .settings import Setting
-from .stats import CollectionTally, LoanBookDay, LoanDay
+from .stats import CollectionTally, LoanBookDay, LoanDay, LoanTally
 
 __all__ = [
     "AccountRequest", "ApiToken", "AuditEvent", "Author", "BarcodeSequence", "Book", "BookAuthor", "BookImport",
     "BookIsbn", "BookRedirect", "CollectionTally", "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan",
-    "LoanBookDay", "LoanDay", "LoginThrottle", "Member",
+    "LoanBookDay", "LoanDay", "LoanTally", "LoginThrottle", "Member",
     "Notice", "NoticePreference", "NoticeTemplate", "PasswordLink", "Setting", "Subject", "TaskRun", "User",
     "UserSession", "WorkerBeat", "book_subjects",
 ]

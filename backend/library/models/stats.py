@@ -6,7 +6,10 @@ loans of a long period. The same triggers keep copy.last_loaned_at and member.la
 
 Triggers on loan and copy (migration 0020_loan_book_day) keep loan_book_day, the loans per day and book, the same
 way (a copy moved to another book takes its loans' counts along), so the most borrowed of a period read a range of
-per-day, per-book counts instead of every loan of the period and its copy.
+per-day, per-book counts instead of every loan of the period and its copy. Triggers on loan_book_day, book_author and
+book_subject (migration 0021_loan_tally) keep loan_tally from it: the loans per calendar month and year of each book,
+author and subject, so a long period adds up a year's or a month's counts (one row per book, author or subject)
+instead of every day's.
 
 The collection's copies are counted the same way (collection_tally, migration 0019_collection_tally): triggers on
 copy, book and book_subject keep, per dimension (subject, language, decade) and group, the number of copies in the
@@ -49,6 +52,47 @@ class LoanBookDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     book_id: Mapped[int] = mapped_column(ForeignKey("book.id"), primary_key=True)
     loans: Mapped[int] = mapped_column(Integer)
+
+
+TALLY_KINDS = ("book", "author", "subject")
+TALLY_SPANS = ("month", "year")
+
+
+class LoanTally(db.Model):
+    """Loans made in one calendar month or year (start: its first day) of one book, author or subject (key_id: its
+    id), a row only while there is at least one. An author's or a subject's are its books' (as linked now)."""
+
+    __tablename__ = "loan_tally"
+    __table_args__ = (CheckConstraint("kind IN ('book', 'author', 'subject')", name="kind_known"),
+                      CheckConstraint("span IN ('month', 'year')", name="span_known"),
+                      CheckConstraint("loans >= 0", name="loans_not_negative"),
+                      Index("ix_loan_tally_key", "key_id", "kind"),
+                      {"sqlite_with_rowid": False})
+
+    kind: Mapped[str] = mapped_column(String(7), primary_key=True)
+    span: Mapped[str] = mapped_column(String(5), primary_key=True)
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    key_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loans: Mapped[int] = mapped_column(Integer)
+
+
+def recount_loan_tally(connection: Connection) -> None:
+    """loan_tally from scratch, from loan_book_day (the statements of 0021's backfill)."""
+    sqlite = connection.dialect.name == "sqlite"
+    month = "substr(day, 1, 8) || '01'" if sqlite else "date_trunc('month', day)::date"
+    year = "substr(start, 1, 5) || '01-01'" if sqlite else "date_trunc('year', start)::date"
+    connection.execute(delete(LoanTally.__table__))
+    connection.execute(text(f"""INSERT INTO loan_tally (kind, span, start, key_id, loans)
+        SELECT 'book', 'month', {month}, book_id, sum(loans) FROM loan_book_day
+        GROUP BY {month}, book_id ORDER BY 3, 4"""))
+    connection.execute(text(f"""INSERT INTO loan_tally (kind, span, start, key_id, loans)
+        SELECT 'book', 'year', {year}, key_id, sum(loans) FROM loan_tally WHERE kind = 'book' AND span = 'month'
+        GROUP BY {year}, key_id ORDER BY 3, 4"""))
+    for kind, table, column in (("author", "book_author", "author_id"), ("subject", "book_subject", "subject_id")):
+        connection.execute(text(f"""INSERT INTO loan_tally (kind, span, start, key_id, loans)
+            SELECT '{kind}', t.span, t.start, l.{column}, sum(t.loans) FROM loan_tally t
+            JOIN {table} l ON l.book_id = t.key_id WHERE t.kind = 'book'
+            GROUP BY t.span, t.start, l.{column} ORDER BY 2, 3, 4"""))
 
 
 NO_GROUP = ""  # collection_tally.grp of books without a language or a year
@@ -125,9 +169,9 @@ def resume_stats(connection: Connection) -> None:
 
 
 def recount_stats(connection: Connection) -> None:
-    """Recount from the loans: loan_day and loan_book_day from scratch, each copy's last loan, and each member's last
-    month of borrowing where the loans show a later one (anonymised loans no longer show theirs), the collection's
-    tally; then resume the triggers."""
+    """Recount from the loans: loan_day, loan_book_day and loan_tally from scratch, each copy's last loan, and each
+    member's last month of borrowing where the loans show a later one (anonymised loans no longer show theirs), the
+    collection's tally; then resume the triggers."""
     sqlite = connection.dialect.name == "sqlite"
 
     def day(column):
@@ -145,6 +189,7 @@ def recount_stats(connection: Connection) -> None:
     connection.execute(text(f"""INSERT INTO loan_book_day (day, book_id, loans)
         SELECT {day('loan.loaned_at')}, copy.book_id, count(*) FROM loan JOIN copy ON copy.id = loan.copy_id
         GROUP BY 1, 2 ORDER BY 1, 2"""))
+    recount_loan_tally(connection)
     connection.execute(text("""UPDATE copy SET last_loaned_at = counted.last
         FROM (SELECT copy_id, max(loaned_at) AS last FROM loan GROUP BY copy_id) AS counted
         WHERE copy.id = counted.copy_id AND (copy.last_loaned_at IS NULL OR copy.last_loaned_at <> counted.last)"""))

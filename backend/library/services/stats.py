@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from .. import clock
 from ..extensions import db
 from ..models.types import UTCDateTime
-from ..models import Author, Book, CollectionTally, Copy, Hold, Loan, LoanDay, Member, Subject
+from ..models import Author, Book, CollectionTally, Copy, Hold, Loan, LoanBookDay, LoanDay, Member, Subject
 from ..models.stats import NO_GROUP
 from .privacy import active_since
 
@@ -145,30 +145,118 @@ def current() -> dict:
 
 # --- the most borrowed ------------------------------------------------------------------------------
 
-# The loans per day and book of the period (loan_book_day, kept by triggers on loan and copy): one range of its
-# (day, book_id) key, then each book's authors or subjects from the links' (book_id, ...) keys. SQLite is told to walk
-# the counts first (CROSS JOIN keeps the order), as the collection's queries are.
-TOP_SQL = """
-SELECT {key} AS id, sum(d.loans) AS n
-FROM loan_book_day d {links}
-WHERE d.day >= :start AND d.day <= :end
-GROUP BY {key}
-ORDER BY n DESC, id
-LIMIT :limit"""
-TOP_LINKS = {  # kind: (key, links; {then} is the join, CROSS JOIN on SQLite)
-    "titles": ("d.book_id", ""),
-    "authors": ("ba.author_id", "{then} book_author ba ON ba.book_id = d.book_id"),
-    "subjects": ("bs.subject_id", "{then} book_subject bs ON bs.book_id = d.book_id"),
+# A period's loans per book, author or subject are added up from the fewest counted rows that cover it exactly: whole
+# years and months from loan_tally (one row per book, author or subject; kept by triggers, migration 0021) and the
+# days at the edges from loan_book_day (per day and book; migration 0020), each added or taken away. The last 12
+# months on 30 November 2026 are that December's month plus this year's year; a period from the 15th of a month to
+# the 14th a year later is the year between less the first half of its first month plus the first half of the last.
+# Days before the first loan or after the last hold none: a period ending today takes this month and year whole.
+SPANS = ("day", "month", "year")
+# Rows read per day, month and year of loans, in days' worth of loan_book_day (in a library of 50 000 books lending
+# 700 of them a day: 17 000 books lent in a month, 48 000 in a year; 4 000 authors; 100 subjects). Only the choice
+# of rows depends on them, never the result.
+SPAN_COST = {"titles": (1, 25, 70), "authors": (1.4, 5.5, 6), "subjects": (1.8, 0.15, 0.15)}
+
+
+@dataclass(frozen=True)
+class Term:
+    """sign × the counts of [start, end) (end excluded) read at one span: days, months or years."""
+    sign: int
+    span: str
+    start: date
+    end: date
+
+
+def _floor(day: date, span: str) -> date:
+    return {"day": day, "month": day.replace(day=1), "year": date(day.year, 1, 1)}[span]
+
+
+def _ceil(day: date, span: str) -> date:
+    floor = _floor(day, span)
+    if floor == day:
+        return day
+    return date(day.year + 1, 1, 1) if span == "year" else month_start(day, -1).date()
+
+
+def _units(start: date, end: date, span: str) -> int:
+    """How many days, months or years from start to end (both at the start of one)."""
+    if span == "day":
+        return (end - start).days
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months if span == "month" else months // 12
+
+
+def cover(start: date, end: date, kind: str, held: tuple[date, date], span: str = "year") -> tuple[float, list[Term]]:
+    """(cost, terms) of the cheapest exact cover of [start, end) by days, months and years up to `span`. held: the
+    first day with loans and the day after the last; outside it nothing needs counting."""
+    start, end = max(start, held[0]), min(end, held[1])
+    if start >= end:
+        return 0, []
+    costs = dict(zip(SPANS, SPAN_COST[kind]))
+    best = (_units(start, end, "day") * costs["day"], [Term(1, "day", start, end)])
+    for level in SPANS[1:SPANS.index(span) + 1]:
+        lower = SPANS[SPANS.index(level) - 1]
+        for first in {_floor(start, level), _ceil(start, level)}:
+            for last in {_floor(end, level), _ceil(end, level)}:
+                # The whole units from first to last that hold loans, then the edges between them and the period.
+                whole = max(first, _floor(held[0], level)), min(last, _ceil(held[1], level))
+                if whole[0] >= whole[1]:
+                    continue
+                cost, terms = _units(*whole, level) * costs[level], [Term(1, level, *whole)]
+                for sign, edge in ((1, (start, first)), (-1, (first, start)), (1, (last, end)), (-1, (end, last))):
+                    if edge[0] < edge[1]:  # days (or months) the units leave out (+) or take in beyond the period (-)
+                        edge_cost, edge_terms = cover(*edge, kind, held, lower)
+                        cost += edge_cost
+                        terms += [Term(sign * term.sign, term.span, term.start, term.end) for term in edge_terms]
+                if cost < best[0]:
+                    best = (cost, terms)
+    return best
+
+
+TALLY_KIND = {"titles": "book", "authors": "author", "subjects": "subject"}
+# Each term's rows: (id, loans) of a range of days (loan_book_day, each book's authors or subjects from the links'
+# (book_id, ...) keys; SQLite is told to walk the days first: CROSS JOIN keeps the order) or of months or years.
+DAY_ROWS = {
+    "titles": "SELECT d.book_id AS id, {sign}d.loans AS n FROM loan_book_day d WHERE d.day >= :{s} AND d.day < :{e}",
+    "authors": "SELECT l.author_id AS id, {sign}d.loans AS n FROM loan_book_day d {then} book_author l "
+               "ON l.book_id = d.book_id WHERE d.day >= :{s} AND d.day < :{e}",
+    "subjects": "SELECT l.subject_id AS id, {sign}d.loans AS n FROM loan_book_day d {then} book_subject l "
+                "ON l.book_id = d.book_id WHERE d.day >= :{s} AND d.day < :{e}",
 }
+SPAN_ROWS = "SELECT t.key_id AS id, {sign}t.loans AS n FROM loan_tally t WHERE t.kind = '{kind}' " \
+    "AND t.span = '{span}' AND t.start >= :{s} AND t.start < :{e}"
+TOP_SQL = "SELECT id, sum(n) AS total FROM ({rows}) AS counted GROUP BY id HAVING sum(n) > 0 " \
+    "ORDER BY total DESC, id LIMIT :limit"
+
+
+def _held() -> tuple[date, date] | None:
+    """The first day with loans and the day after the last (two ends of loan_book_day's key), or None."""
+    first, last = db.session.execute(select(select(func.min(LoanBookDay.day)).scalar_subquery(),
+                                            select(func.max(LoanBookDay.day)).scalar_subquery())).one()
+    return None if first is None else (first, last + timedelta(days=1))
 
 
 def _top_counts(kind: str, period: Period, limit: int) -> list[tuple[int, int]]:
     """(loans, id) of the most borrowed of a kind in the period, most loans first, ties by id."""
-    key, links = TOP_LINKS[kind]
-    statement = text(TOP_SQL.format(key=key, links=links.format(then="CROSS JOIN" if _sqlite() else "JOIN")))
-    statement = statement.bindparams(bindparam("start", type_=Date), bindparam("end", type_=Date))
-    rows = db.session.execute(statement, {"start": period.start, "end": period.end, "limit": limit})
-    return [(n, key) for key, n in rows]
+    held = _held()
+    terms = cover(period.start, period.end + timedelta(days=1), kind, held)[1] if held else []
+    if not terms:
+        return []
+    rows, params = [], {"limit": limit}
+    for i, term in enumerate(terms):
+        names = {"sign": "" if term.sign > 0 else "-", "s": f"s{i}", "e": f"e{i}"}
+        if term.span == "day":
+            rows.append(DAY_ROWS[kind].format(then="CROSS JOIN" if _sqlite() else "JOIN", **names))
+        else:
+            rows.append(SPAN_ROWS.format(kind=TALLY_KIND[kind], span=term.span, **names))
+        params.update({f"s{i}": term.start, f"e{i}": term.end})
+    if not _sqlite():
+        # Tens of thousands of rows hashed in one process: PostgreSQL's parallel plan for them took twice as long
+        # (its workers' start and the final merge), for this transaction's statements only.
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    statement = text(TOP_SQL.format(rows=" UNION ALL ".join(rows))).bindparams(
+        *(bindparam(name, type_=Date) for name in params if name != "limit"))
+    return [(n, key) for key, n in db.session.execute(statement, params)]
 
 
 def top(kind: str, period: Period, limit: int) -> list[dict]:

@@ -29,6 +29,7 @@ def scenario_paths(today):
     year_start = (first.replace(year=first.year - 1) if first.month == 12 else
                   first.replace(year=first.year - 1, month=first.month + 1))
     last12m = f"from={year_start.isoformat()}&to={today.isoformat()}"
+    last365 = f"from={(today - timedelta(days=364)).isoformat()}&to={today.isoformat()}"  # a custom period: days too
     paths = {
         "stats_current": ("/api/v1/stats/current", True),
         "stats_circulation_30d": (f"/api/v1/stats/circulation?{last30}&group=day", True),
@@ -41,7 +42,9 @@ def scenario_paths(today):
     for kind in ("titles", "authors", "subjects"):
         paths[f"stats_top_{kind}_30d"] = (f"/api/v1/stats/top?kind={kind}&{last30}&limit=10", True)
     for kind in ("titles", "authors", "subjects"):
-        paths[f"stats_top_{kind}_12m"] = (f"/api/v1/stats/top?kind={kind}&{last12m}&limit=10", False)
+        paths[f"stats_top_{kind}_12m"] = (f"/api/v1/stats/top?kind={kind}&{last12m}&limit=10", True)
+    for kind in ("titles", "authors", "subjects"):
+        paths[f"stats_top_{kind}_365d"] = (f"/api/v1/stats/top?kind={kind}&{last365}&limit=10", True)
     return paths
 
 

@@ -87,6 +87,19 @@ def test_copies_crud_and_barcodes(desk, anon):
     assert_problem(anon.post(f"/api/v1/books/{book['id']}/copies", json={"barcode": code("C")}), 401)
 
 
+def test_a_copy_marked_lost_withdrawn_or_back_in_service_is_in_the_audit_trail(desk, as_role):
+    _, (copy,) = desk.book_with_copies(1)
+    assert desk.patch(f"/api/v1/copies/{copy['id']}", json={"status": "lost"}).status_code == 200
+    assert desk.patch(f"/api/v1/copies/{copy['id']}", json={"status": "withdrawn", "notes": "Water damage"}) \
+        .status_code == 200
+    assert desk.patch(f"/api/v1/copies/{copy['id']}", json={"status": "available"}).status_code == 200
+    events = as_role("admin").get(f"/api/v1/audit?resource_type=copy&resource_id={copy['id']}&action=copy.update")
+    summaries = [event["summary"] for event in reversed(events.get_json()["items"])]
+    assert summaries == [{"status": ["available", "lost"]},
+                         {"status": ["lost", "withdrawn"], "notes": [None, "Water damage"]},
+                         {"status": ["withdrawn", "available"]}]
+
+
 def test_a_lent_copy_cannot_be_marked_lost_or_deleted_and_books_with_copies_stay(desk):
     book, (copy,) = desk.book_with_copies(1)
     member = desk.member()

@@ -155,6 +155,11 @@ def test_cancel_a_queued_job_at_once_and_a_running_one_at_its_next_progress(app,
     with app.app_context():
         assert jobs.run(job, "w1") == "cancelled"
         assert db.session.get(Job, running).error == "Cancelled." and marks() == 0
+    # Stored in English, read in the reader's language (Accept-Language), as the import's errors are.
+    assert staff.get(f"/api/v1/jobs/{running}").get_json()["error"] == "Cancelled."
+    for language, said in (("fr", "Annulé."), ("es", "Cancelado.")):
+        job = staff.get(f"/api/v1/jobs/{running}", headers={"Accept-Language": language}).get_json()
+        assert job["error"] == said and job["state"] == "cancelled"
 
 
 def test_a_stopping_worker_stops_its_job_at_the_next_progress_report(app, ctx):

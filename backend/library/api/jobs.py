@@ -4,7 +4,8 @@ from flask.views import MethodView
 from sqlalchemy import func, select
 
 from ..authz import STAFF, access
-from ..errors import PROBLEM_JSON, Conflict, ProblemSchema
+from .. import i18n
+from ..errors import PROBLEM_JSON, Conflict, ProblemSchema, request_language
 from ..extensions import db
 from ..i18n import label
 from ..models import Job
@@ -19,6 +20,12 @@ def get_job_or_404(job_id):
     return db.get_or_404(Job, job_id, description=f"No job with id {job_id}.")
 
 
+def in_language(job: Job) -> dict:
+    """The job as JobOut shows it, its error (stored in English, as the import's are) in the reader's language."""
+    return {name: getattr(job, name) for name in JobOut().fields} | {
+        "error": i18n.translate(job.error, request_language())}
+
+
 @blp.route("/jobs/<id:job_id>")
 class JobItem(MethodView):
     @access(STAFF)
@@ -26,7 +33,7 @@ class JobItem(MethodView):
     @blp.response(200, JobOut)
     def get(self, job_id):
         """A job's state, progress and outcome (poll it while it runs)"""
-        return get_job_or_404(job_id)
+        return in_language(get_job_or_404(job_id))
 
 
 @blp.route("/jobs/<id:job_id>/cancel")
@@ -41,7 +48,7 @@ class JobCancel(MethodView):
         if not jobs.request_cancel(job):
             raise Conflict(f"The job has already finished ({label('job state', job.state)}).")
         db.session.refresh(job)
-        return job
+        return in_language(job)
 
 
 @blp.route("/worker")

@@ -385,8 +385,6 @@ def update_copy(copy: Copy, data: dict) -> Copy:
     """Shelf, call number, notes, and the staff's statuses: available (back in service: on the pull list if
     someone waits for the book), lost, withdrawn. A copy on loan or on the hold shelf is checked in first."""
     status = data.pop("status", None)
-    for key, value in data.items():
-        setattr(copy, key, value)
     if status is not None and status != copy.status:
         if copy.status in ("on_loan", "on_hold_shelf"):
             raise Conflict(f"Copy {copy.barcode} is {label('copy status', copy.status)}; check it in first.")
@@ -397,6 +395,9 @@ def update_copy(copy: Copy, data: dict) -> Copy:
         if not claimed:
             db.session.rollback()
             raise Conflict("The copy changed meanwhile; try again.")
+        copy.status = status  # (written above) so that the audit trail has it, in one event with the rest
+    for key, value in data.items():  # after the status's own UPDATE, which would flush them in an event of their own
+        setattr(copy, key, value)
     _commit_or_conflict("The copy changed meanwhile; try again.")
     db.session.refresh(copy)
     return copy

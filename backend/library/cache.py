@@ -57,21 +57,53 @@ class ResponseCache:
         if environ is not None and VERSION_KEY in environ:
             return environ[VERSION_KEY]
         engine = engine if engine is not None else db.engine
-        if engine.dialect.name == "postgresql":
-            return self._postgres_version(engine)
-        path = engine.url.database
-        if not path or path == ":memory:":
-            return None
         with self.lock:
-            if self._sqlite is None or self._sqlite[0] != os.getpid():  # a fork never shares it
-                self._sqlite = (os.getpid(), sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                                             check_same_thread=False))
-            return self._sqlite[1].execute("PRAGMA data_version").fetchone()[0]
-
-    def _postgres_version(self, engine):
-        with self.lock:
+            connection = self._reader(engine)
+            if connection is None:
+                return None
+            if engine.dialect.name != "postgresql":
+                try:
+                    return connection.execute("PRAGMA data_version").fetchone()[0]
+                except sqlite3.Error:  # closed under us: nothing is cached for this request; the next reopens it
+                    self._sqlite = None
+                    return None
             try:
-                if self._postgres is None or self._postgres[0] != os.getpid():  # a fork never shares it
+                return connection.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+            except (DBAPIError, engine.dialect.loaded_dbapi.Error):
+                # A lost connection: nothing is cached for this request, and the next one reconnects.
+                self._close_postgres()
+                return None
+
+    def read(self, engine, work):
+        """work(DB-API connection) on this process's own reading connection (the version's; PostgreSQL: autocommit,
+        so a statement is one round trip, with no BEGIN or ROLLBACK; SQLite: read-only, work's statements in one
+        read transaction, as one snapshot), or None when there is none. library/fastpath.py reads a book with it."""
+        with self.lock:
+            connection = self._reader(engine)
+            if connection is None:
+                return None
+            if engine.dialect.name == "postgresql":
+                try:
+                    return work(connection)
+                except (DBAPIError, engine.dialect.loaded_dbapi.Error):
+                    self._close_postgres()
+                    raise
+            try:
+                connection.execute("BEGIN")
+                try:
+                    return work(connection)
+                finally:
+                    connection.execute("COMMIT")
+            except sqlite3.Error:
+                self._sqlite = None  # reopened by the next request
+                raise
+
+    def _reader(self, engine):
+        """This process's reading connection, made on first use (a fork never shares it); None for an in-memory
+        SQLite database or a PostgreSQL server out of reach. Called with the lock held."""
+        if engine.dialect.name == "postgresql":
+            try:
+                if self._postgres is None or self._postgres[0] != os.getpid():
                     pooled = engine.raw_connection()
                     connection = pooled.dbapi_connection  # psycopg's own connection
                     pooled.detach()  # ours alone, closed when the engine is disposed
@@ -80,12 +112,17 @@ class ResponseCache:
                         event.listen(engine, "engine_disposed", self._close_postgres)
                         self._hooked = True
                     self._postgres = (os.getpid(), connection)
-                cursor = self._postgres[1].execute("SELECT pg_current_snapshot()::text")
-                return cursor.fetchone()[0]
             except (DBAPIError, engine.dialect.loaded_dbapi.Error):
-                # A lost connection: nothing is cached for this request, and the next one reconnects.
                 self._close_postgres()
                 return None
+            return self._postgres[1]
+        path = engine.url.database
+        if not path or path == ":memory:":
+            return None
+        if self._sqlite is None or self._sqlite[0] != os.getpid():
+            self._sqlite = (os.getpid(), sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+                                                         isolation_level=None))
+        return self._sqlite[1]
 
     def _close_postgres(self, engine=None):
         postgres, self._postgres = self._postgres, None
@@ -104,12 +141,14 @@ class ResponseCache:
             return entry
 
     def put(self, key: tuple, version, response, route: str = "unmatched") -> None:
-        body = response.get_data()
-        if version is None or len(body) > MAX_BODY:
-            return
         headers = [(name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers]
+        self.put_entry(key, Entry(version, response.get_data(), headers, route))
+
+    def put_entry(self, key: tuple, entry: Entry) -> None:
+        if entry.version is None or len(entry.body) > MAX_BODY:
+            return
         with self.lock:
-            self.entries[key] = Entry(version, body, headers, route)
+            self.entries[key] = entry
             self.entries.move_to_end(key)
             while len(self.entries) > self.max_entries:
                 self.entries.popitem(last=False)
@@ -131,20 +170,30 @@ class CacheMiddleware:
     authz; everything else, and every miss, goes on to Flask, whose `conditional` views fill the cache. The
     entries are the same, so both paths answer alike (If-None-Match gets a 304 here too)."""
 
-    def __init__(self, wsgi_app, cache: ResponseCache, engine, cookie_names: tuple[str, ...]):
-        self.wsgi_app, self.cache, self.engine = wsgi_app, cache, engine
+    def __init__(self, wsgi_app, cache: ResponseCache, engine, cookie_names: tuple[str, ...], lane=None):
+        self.wsgi_app, self.cache, self.engine, self.lane = wsgi_app, cache, engine, lane
         self.cookie_names = tuple(f"{name}=" for name in cookie_names)
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET" and "HTTP_AUTHORIZATION" not in environ \
                 and not any(name in environ.get("HTTP_COOKIE", "") for name in self.cookie_names):
             key = cache_key(environ)
-            if key in self.cache.entries:
+            route = self.lane.route(environ) if self.lane is not None else None
+            if key in self.cache.entries or route is not None:
                 version = environ[VERSION_KEY] = self.cache.version(self.engine)  # `conditional` reuses it
                 entry = self.cache.get(key, version) if version is not None else None
                 if entry is not None:
                     environ[metrics.ROUTE_KEY] = entry.route
                     metrics.cache_lookup(hit=True)
+                    return self._answer(entry, environ, start_response)
+                # A miss on a path of the lean lane (library/fastpath.py): computed without Flask's dispatch,
+                # kept and sent as a hit would be; None when Flask is to answer (errors, redirects, ...).
+                entry = self.lane.compute(environ, route, version) if route is not None else None
+                if entry is not None:
+                    environ[metrics.ROUTE_KEY] = route
+                    if version is not None:
+                        metrics.cache_lookup(hit=False)
+                        self.cache.put_entry(key, entry)
                     return self._answer(entry, environ, start_response)
         return self.wsgi_app(environ, start_response)
 
@@ -169,9 +218,11 @@ def install_middleware(app, cookie_names: tuple[str, ...]) -> None:
     """Put CacheMiddleware in front of the Flask app (inside ProxyFix, which must see the request first)."""
     cache = app.extensions.get("response_cache")
     if cache is not None:
+        from .fastpath import LeanLane
+
         with app.app_context():
             engine = db.engine
-        app.wsgi_app = CacheMiddleware(app.wsgi_app, cache, engine, cookie_names)
+        app.wsgi_app = CacheMiddleware(app.wsgi_app, cache, engine, cookie_names, LeanLane(app, cache, engine))
 
 
 def response_cache() -> ResponseCache | None:

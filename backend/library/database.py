@@ -1,15 +1,32 @@
 """Connection set-up: the SQLite profile on every connection, immediate write transactions."""
 
 import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import has_request_context, request
 from sqlalchemy import Engine, event
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_reading = ContextVar("library.reading", default=False)
+
+
+@contextmanager
+def reading():
+    """Mark work outside a request context as a read (library/fastpath.py answers GETs without one), so that its
+    SQLite transactions begin with a plain BEGIN and take no write lock."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
 
 
 def is_write_context() -> bool:
-    """Requests with a non-safe method, and everything outside a request (CLI, scripts), write."""
+    """Requests with a non-safe method, and everything outside a request (CLI, scripts) unless marked reading(),
+    write."""
+    if _reading.get():
+        return False
     return not (has_request_context() and request.method in READ_METHODS)
 
 

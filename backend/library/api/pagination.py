@@ -47,14 +47,17 @@ LINK_HEADER = {
 }
 
 
-def book_page_response(body, args, deep_limit):
-    """(body, headers) for a book list: page links while page numbers reach, else the cursor."""
-    params = request.args.to_dict(flat=False)
+def book_page_response(body, args, deep_limit, params=None, url=None):
+    """(body, headers) for a book list: page links while page numbers reach, else the cursor. params and url: the
+    request's query (as request.args.to_dict(flat=False)) and its URL without the query (request_url()), for a
+    caller outside a request context (library/fastpath.py)."""
+    params = request.args.to_dict(flat=False) if params is None else params
+    url = request_url() if url is None else url
 
     def link(rel, **changes):
         query = {k: v for k, v in params.items() if k not in ("page", "cursor")}
         query.update({k: [str(v)] for k, v in changes.items()})
-        return f'<{request_url()}?{urlencode(query, doseq=True)}>; rel="{rel}"'
+        return f'<{url}?{urlencode(query, doseq=True)}>; rel="{rel}"'
 
     links = [link("first", page=1)]
     page, per_page = body["page"], body["per_page"]

@@ -5,10 +5,12 @@ import json
 import math
 import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import ARRAY, Integer, Select, and_, bindparam, exists, func, literal, literal_column, or_, select
+import orjson
+from sqlalchemy import (ARRAY, Integer, Select, Text, and_, bindparam, cast, exists, func, literal, literal_column, or_,
+                        select)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -160,26 +162,32 @@ def book_query() -> Select:
 
 
 @lru_cache(maxsize=4)
-def _book_dict_statements(archived: bool = False, dialect: str = "sqlite"):
-    """The three SELECTs of book_dicts, built once on Core columns with an expanding "ids" parameter: building
-    a statement and its cache key costs more than running these (SQLAlchemy caches the compiled SQL).
-    archived: the archived books among the ids (staff's archive list) instead of the catalog's. On PostgreSQL,
-    where each statement is a round trip to the server, the books' authors (in order) and subjects come in the
-    first SELECT as JSON arrays (json_agg ... ORDER BY), and the other two are None."""
+def _book_dict_statements(archived: bool, dialect):
+    """The SELECTs of book_dicts, built and compiled once per dialect, as (SQL, parameter names) to run on the
+    DB-API connection: SQLAlchemy's execution (compile-cache lookup, parameter processing, result objects) cost
+    more than the queries themselves. The ids are one parameter "ids": a JSON array read with json_each on SQLite,
+    an integer array on PostgreSQL. archived: the archived books among the ids (staff's archive list) instead of
+    the catalog's. On PostgreSQL, where each statement is a round trip to the server, the books' authors (in
+    order) and subjects come in the first SELECT as JSON arrays (json_agg ... ORDER BY), and there is no other;
+    on SQLite two more SELECTs read them."""
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
     from ..models import Copy, Hold
 
     book, copy, hold, link, author, subject = (Book.__table__, Copy.__table__, Hold.__table__, BookAuthor.__table__,
                                                Author.__table__, Subject.__table__)
-    ids = bindparam("ids", expanding=True)
+    if dialect.name == "postgresql":
+        ids = select(func.unnest(bindparam("ids", type_=ARRAY(Integer))))
+    else:
+        ids = select(literal_column("value")).select_from(func.json_each(bindparam("ids")))
 
     def counted(table, *conditions):
         return (select(func.count()).select_from(table).where(table.c.book_id == book.c.id, *conditions)
                 .correlate(book).scalar_subquery())
 
     other = BookIsbn.__table__
-    other_isbns = (select(func.aggregate_strings(other.c.isbn, " ")).where(other.c.book_id == book.c.id)
+    joined = func.string_agg if dialect.name == "postgresql" else func.group_concat  # a literal separator, not a
+    other_isbns = (select(joined(other.c.isbn, literal_column("' '"))).where(other.c.book_id == book.c.id)  # bound one
                    .correlate(book).scalar_subquery())
     books = select(book.c.id, book.c.title, book.c.subtitle, book.c.isbn, book.c.publisher, book.c.published_year,
                    book.c.language, book.c.description, book.c.cover_url, book.c.created_at, book.c.updated_at,
@@ -187,48 +195,96 @@ def _book_dict_statements(archived: bool = False, dialect: str = "sqlite"):
                    counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns, book.c.edition,
                    book.c.call_number, book.c.archived_at).where(
         book.c.id.in_(ids), book.c.archived_at.is_not(None) if archived else book.c.archived_at.is_(None))
-    if dialect == "postgresql":
-        authors_json = (select(func.json_agg(aggregate_order_by(
-            func.json_build_array(author.c.id, author.c.name, author.c.sort_name), link.c.position)))
+    if dialect.name == "postgresql":
+        # As JSON text, read by orjson here: psycopg's own loader (the standard library's json) cost more.
+        authors_json = (select(cast(func.json_agg(aggregate_order_by(func.json_build_object(
+            "id", author.c.id, "name", author.c.name, "sort_name", author.c.sort_name), link.c.position)), Text))
             .select_from(link.join(author, author.c.id == link.c.author_id))
             .where(link.c.book_id == book.c.id).correlate(book).scalar_subquery())
-        subjects_json = (select(func.json_agg(aggregate_order_by(subject.c.name, subject.c.name)))
+        subjects_json = (select(cast(func.json_agg(aggregate_order_by(subject.c.name, subject.c.name)), Text))
                          .select_from(book_subjects.join(subject, subject.c.id == book_subjects.c.subject_id))
                          .where(book_subjects.c.book_id == book.c.id).correlate(book).scalar_subquery())
-        return books.add_columns(authors_json, subjects_json), None, None
-    authors = (select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
-               .join(author, author.c.id == link.c.author_id)
-               .where(link.c.book_id.in_(ids)).order_by(link.c.book_id, link.c.position))
-    subjects = (select(book_subjects.c.book_id, subject.c.name).join(subject, subject.c.id == book_subjects.c.subject_id)
-                .where(book_subjects.c.book_id.in_(ids)).order_by(book_subjects.c.book_id, subject.c.name))
-    return books, authors, subjects
+        statements = [books.add_columns(authors_json, subjects_json)]
+    else:
+        statements = [
+            books,
+            select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
+            .join(author, author.c.id == link.c.author_id)
+            .where(link.c.book_id.in_(ids)).order_by(link.c.book_id, link.c.position),
+            select(book_subjects.c.book_id, subject.c.name).join(subject, subject.c.id == book_subjects.c.subject_id)
+            .where(book_subjects.c.book_id.in_(ids)).order_by(book_subjects.c.book_id, subject.c.name),
+        ]
+    return [_compiled(statement, dialect) for statement in statements]
 
 
-def book_dicts(book_ids: list[int], archived: bool = False) -> list[dict]:
-    """The books with these ids, in this order, as BookOut represents them (availability included), read
-    in three queries of plain rows (one on PostgreSQL): a list page is read and serialised without building ORM objects or
-    running marshmallow, which cost more than the queries themselves. tests/test_circulation.py checks
-    that each item equals the book as the PATCH response (BookOut) shows it. Ids that name no book, and
-    archived books (services/retire.py), are left out; with archived=True, only archived books are read, with
-    their archived_at."""
+def _compiled(statement, dialect):
+    """(SQL, parameters, ids positions) of a statement whose only parameter without a value is "ids": the
+    parameters as a tuple with the places of ids (positional styles: SQLite) or as a dict (named: psycopg)."""
+    compiled = statement.compile(dialect=dialect)
+    values = compiled.construct_params({"ids": None})
+    if compiled.positiontup is not None:
+        names = compiled.positiontup
+        return (str(compiled), tuple(values[name] for name in names),
+                tuple(i for i, name in enumerate(names) if name == "ids"))
+    return str(compiled), values, None
+
+
+def _execute(dbapi_connection, statement, ids):
+    sql, values, positions = statement
+    if positions is not None:
+        values, ids = list(values), json.dumps(ids)
+        for position in positions:
+            values[position] = ids
+    else:
+        values = {**values, "ids": ids}
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _utc_iso(value) -> str:
+    """A stored timestamp as UTCDateTime reads it, in ISO 8601: SQLite's text read as naive UTC. The text SQLAlchemy
+    writes ("2026-11-30 20:29:21.346815", microseconds always) is rewritten as is, without parsing it."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == "." and not value.endswith("000000"):
+            return f"{value[:10]}T{value[11:]}+00:00"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()
+
+
+def book_dicts(book_ids: list[int], archived: bool = False, reader=None) -> list[dict]:
+    """The books with these ids, in this order, as BookOut represents them (availability included), read in three
+    queries of plain rows (one on PostgreSQL) run on the session's DB-API connection: a list page is read and
+    serialised without building ORM objects or running marshmallow, which cost more than the queries themselves.
+    tests/test_circulation.py checks that each item equals the book as the PATCH response (BookOut) shows it. Ids
+    that name no book, and archived books (services/retire.py), are left out; with archived=True, only archived
+    books are read, with their archived_at. reader: (DB-API connection, dialect) to read on instead of the
+    session's (library/fastpath.py: the response cache's own connection)."""
     if not book_ids:
         return []
-    books_query, authors_query, subjects_query = _book_dict_statements(archived, db.engine.dialect.name)
-    connection, wanted = db.session.connection(), {"ids": sorted(set(book_ids))}
-    authors = {book_id: [] for book_id in wanted["ids"]}
-    subjects = {book_id: [] for book_id in wanted["ids"]}
-    if authors_query is not None:
-        for book_id, author_id, name, sort_name in connection.execute(authors_query, wanted):
+    if reader is None:
+        connection = db.session.connection()
+        reader = connection.connection.dbapi_connection, connection.dialect
+    dbapi_connection, dialect = reader
+    statements, wanted = _book_dict_statements(archived, dialect), sorted(set(book_ids))
+    authors = {book_id: [] for book_id in wanted}
+    subjects = {book_id: [] for book_id in wanted}
+    if len(statements) > 1:
+        for book_id, author_id, name, sort_name in _execute(dbapi_connection, statements[1], wanted):
             authors[book_id].append({"id": author_id, "name": name, "sort_name": sort_name})
-        for book_id, name in connection.execute(subjects_query, wanted):
+        for book_id, name in _execute(dbapi_connection, statements[2], wanted):
             subjects[book_id].append(name)
     books = {}
-    for row in connection.execute(books_query, wanted):
+    for row in _execute(dbapi_connection, statements[0], wanted):
         book_id, isbn = row[0], row[3]
-        if authors_query is None:  # PostgreSQL: in the row, as JSON arrays (null for none)
-            authors[book_id] = [{"id": author_id, "name": name, "sort_name": sort_name}
-                                for author_id, name, sort_name in row[19] or ()]
-            subjects[book_id] = row[20] or []
+        if len(statements) == 1:  # PostgreSQL: in the row, as JSON arrays (null for none)
+            authors[book_id] = orjson.loads(row[19]) if row[19] else []
+            subjects[book_id] = orjson.loads(row[20]) if row[20] else []
         books[book_id] = {
             "id": book_id, "title": row[1], "subtitle": row[2], "authors": authors[book_id], "isbn": isbn,
             "isbn_formatted": isbn_service.formatted(isbn), "isbn10": isbn_service.to_isbn10(isbn),
@@ -236,10 +292,10 @@ def book_dicts(book_ids: list[int], archived: bool = False) -> list[dict]:
             "subjects": subjects[book_id], "cover_url": row[8], "cover": covers.urls(row[14]),
             "other_isbns": sorted(row[15].split()) if row[15] else [], "edition": row[16], "call_number": row[17],
             "availability": {"available": row[11], "total": row[12], "holds": row[13]},
-            "created_at": row[9].isoformat(), "updated_at": row[10].isoformat(),
+            "created_at": _utc_iso(row[9]), "updated_at": _utc_iso(row[10]),
         }
         if archived:
-            books[book_id]["archived_at"] = row[18].isoformat()
+            books[book_id]["archived_at"] = _utc_iso(row[18])
     return [books[book_id] for book_id in book_ids if book_id in books]
 
 
@@ -372,7 +428,7 @@ def _count(plan: _Plan, data_version=None) -> tuple[int, bool]:
 
 def _sample_count(plan: _Plan, data_version) -> tuple[int, bool]:
     sample = _sample_ids(plan).subquery()
-    found, last_id = db.session.execute(select(func.count(), func.max(sample.c.id))).one()
+    found, last_id = db.session.connection().execute(select(func.count(), func.max(sample.c.id))).one()
     if found <= COUNT_EXACT_MAX:
         return found, False
     low, high = _id_range(data_version)
@@ -492,7 +548,7 @@ def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
         # Rank within the search index alone, then fetch just this page's books.
         inner = select(*keys).where(*([after] if after is not None else []))
         page = inner.order_by(*keys).limit(per_page + 1).offset(offset).subquery("page")
-        rows = db.session.execute(select(page.c.score, page.c.id).order_by(page.c.score, page.c.id)).all()
+        rows = db.session.connection().execute(select(page.c.score, page.c.id).order_by(page.c.score, page.c.id)).all()
     else:
         if sort.startswith("relevance"):
             query = select(*keys).select_from(Book).join(ranked, ranked.c.id == Book.id).where(*plan.conditions)
@@ -501,7 +557,7 @@ def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
         if after is not None:
             query = query.where(after)
         query = query.order_by(*(k.desc() if descending else k for k in keys)).limit(per_page + 1).offset(offset)
-        rows = db.session.execute(query).all()
+        rows = db.session.connection().execute(query).all()  # Core: plain rows, without the ORM's execution
     books = book_dicts([row[-1] for row in rows[:per_page]])
     next_cursor = _encode_cursor(sort, rows[per_page - 1]) if len(rows) > per_page else None
 
@@ -517,6 +573,55 @@ def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
         "page": None if cursor else args["page"], "per_page": per_page, "next_cursor": next_cursor,
         "facets": _facets(args.get("facets") or (), plan, args["facet_limit"], total, estimated),
         "suggestions": suggestions,
+    }
+
+
+WHOLE_CATALOG_FILTERS = ("q", "isbn", "author", "subject", "language", "year_from", "year_to", "available", "facets")
+
+
+def title_page(args: dict, data_version, read) -> dict | None:
+    """book_page for the most common list of all, the whole catalog by title (no q, no filter, no facet; a page
+    number or a title cursor), with its page of ids and books read on a DB-API connection by one precompiled
+    statement each: read(work) runs work(DB-API connection, dialect) on the response cache's own connection, in one
+    snapshot (library/fastpath.py). None when the request is not that list, or its cursor not a title cursor of
+    ours: book_page answers it (and its errors) then. tests/test_fastpath.py holds the two equal."""
+    if args.get("sort") not in (None, "title") or any(args.get(name) not in (None, "", ()) for name in WHOLE_CATALOG_FILTERS):
+        return None
+    cursor, per_page = args.get("cursor"), args["per_page"]
+    after = None
+    if cursor:
+        data = _load_cursor(cursor)
+        values = data.get("k") if data is not None and data.get("s") == "title" else None
+        if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str) and len(values[0]) <= 1000
+                and not search.has_bad_chars(values[0]) and type(values[1]) is int and abs(values[1]) <= ID_LIMIT):
+            return None
+        after = values
+    total, estimated = by_version(data_version, "catalog_count",
+                                  lambda: _sample_count(_plan(args), data_version))
+    offset = 0 if cursor else (args["page"] - 1) * per_page
+
+    def work(connection, dialect):
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        keyset = f" AND lower(title) >= {mark} AND (lower(title) > {mark} OR id > {mark})" if after else ""
+        cursor_ = connection.cursor()
+        try:
+            cursor_.execute(f"SELECT lower(title), id FROM book WHERE archived_at IS NULL{keyset} "
+                            f"ORDER BY lower(title), id LIMIT {mark} OFFSET {mark}",
+                            (*((after[0], after[0], after[1]) if after else ()), per_page + 1, offset))
+            rows = cursor_.fetchall()
+        finally:
+            cursor_.close()
+        return rows, book_dicts([row[1] for row in rows[:per_page]], reader=(connection, dialect))
+
+    found = read(work)
+    if found is None:
+        return None
+    rows, books = found
+    return {
+        "items": books, "total": total, "total_is_estimate": estimated,
+        "page": None if cursor else args["page"], "per_page": per_page,
+        "next_cursor": _encode_cursor("title", rows[per_page - 1]) if len(rows) > per_page else None,
+        "facets": {}, "suggestions": [],
     }
 
 

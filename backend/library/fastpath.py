@@ -1,0 +1,111 @@
+"""The lean lane for the catalog's public reads (issue 12): a book list or search (`GET /api/v1/books`) and a book's
+page (`GET /api/v1/books/<id>`) asked without credentials are computed here, in the response cache's middleware,
+without Flask's request dispatch (request context, routing, hooks, flask-smorest's and webargs' decorators, the
+response object), which cost more than the catalog's own work for a page of books.
+
+What runs is the same as in the views (api/books.py): the query string parsed by the same parser and `BookQuery`
+instance, `catalog.book_page` / `catalog.book_dicts` in an app context, the Link header by `book_page_response`,
+the body by the app's JSON provider, the ETag as `add_etag` makes it; the answer is a response cache entry, stored
+as `conditional` stores one and sent as a hit is (If-None-Match gets its 304). Anything else goes on to Flask,
+which answers it as before: credentials of any kind, a parameter given twice or a token in the URL, arguments
+the schema refuses, a cursor that is not one, a book that is not there (404) or was merged (301), any error.
+tests/test_fastpath.py holds the two lanes to the same status, headers and bytes."""
+
+import re
+
+from werkzeug.http import generate_etag, quote_etag
+
+from .api.base import public_url
+from .api.pagination import book_page_response
+from .authz import QUERY_TOKEN_NAMES
+from .cache import Entry
+from .database import reading
+from .extensions import db
+from .schemas.common import ID_MAX
+
+LIST_PATH = "/api/v1/books"
+LIST_RULE = "/api/v1/books"
+ITEM_RULE = "/api/v1/books/<id:book_id>"
+ITEM_PATH = re.compile(r"/api/v1/books/([1-9][0-9]{0,18})")
+
+
+class LeanLane:
+    def __init__(self, app, cache, engine):
+        from .api.base import Blueprint
+        from .schemas.books import BookQuery
+
+        self.app, self.cache, self.engine = app, cache, engine
+        self.parser, self.schema = Blueprint.ARGUMENTS_PARSER, BookQuery
+
+    def route(self, environ) -> str | None:
+        """The route template this lane answers for the request's path, or None."""
+        path = environ.get("PATH_INFO", "")
+        if path == LIST_PATH:
+            return LIST_RULE
+        match = ITEM_PATH.fullmatch(path)
+        if match and int(match.group(1)) <= ID_MAX:
+            return ITEM_RULE
+        return None
+
+    def compute(self, environ, route: str, version) -> Entry | None:
+        """The entry for this request, or None for Flask to answer it."""
+        app = self.app
+        if route == ITEM_RULE:
+            body, headers = self._item(environ), []
+        else:
+            request = app.request_class(environ)
+            if any(name in request.args for name in QUERY_TOKEN_NAMES):
+                return None  # authz's 401
+            with app.app_context(), reading():
+                try:
+                    body, headers = self._list(request, version)
+                except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
+                    db.session.rollback()
+                    return None
+                finally:
+                    db.session.remove()
+        if body is None:
+            return None
+        encoded = app.json.encode(body)
+        if encoded is None:
+            return None
+        encoded += b"\n"
+        return Entry(version, encoded, [("Content-Type", app.json.mimetype), *headers,
+                                        ("ETag", quote_etag(generate_etag(encoded)))], route)
+
+    def _list(self, request, version):
+        from .schemas.books import DEEP_PAGE_LIMIT
+        from .services import catalog
+
+        args = self.parser.parse(self.schema, request, location="query")
+        dialect = self.engine.dialect
+        page = catalog.title_page(args, version, lambda work: self.cache.read(
+            self.engine, lambda connection: work(connection, dialect)))
+        if page is None:
+            page = self._page(args, version)
+        body, headers = book_page_response(page, args, DEEP_PAGE_LIMIT, request.args.to_dict(flat=False),
+                                           public_url(request.script_root + request.path))
+        return body, list(headers.items())
+
+    def _page(self, args, version):
+        from .services import catalog
+
+        if self.engine.dialect.name == "postgresql":
+            # Each statement in its own snapshot, as under READ COMMITTED anyway, without the round trips of
+            # BEGIN and ROLLBACK (psycopg's autocommit is set on the client; the pool restores it on return).
+            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return catalog.book_page(args, data_version=version)
+
+    def _item(self, environ):
+        """The book as the detail view gives it, read on the response cache's own connection (no session, no
+        pool checkout; on PostgreSQL one round trip, no BEGIN or ROLLBACK); None when it is not in the catalog
+        (Flask answers the 404 or the merged book's 301) or the read failed."""
+        from .services import catalog
+
+        book_id = int(environ["PATH_INFO"].rsplit("/", 1)[1])
+        dialect = self.engine.dialect
+        try:
+            found = self.cache.read(self.engine, lambda connection: catalog.book_dicts([book_id], reader=(connection, dialect)))
+        except Exception:  # noqa: BLE001 - Flask reads it again and answers as it always has
+            return None
+        return found[0] if found else None

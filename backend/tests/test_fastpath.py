@@ -1,0 +1,177 @@
+"""The lean lane (library/fastpath.py, issue 12): the catalog's public reads computed without Flask's dispatch answer
+exactly as the views do (status, body bytes, ETag, Link, Location), fall back to Flask for everything else, follow
+every write at once, and on SQLite read without taking the write lock."""
+
+import json
+
+import pytest
+from sqlalchemy import event
+
+from library.cache import CacheMiddleware
+from library.extensions import db
+
+from .factories import create_book, isbn13
+from .test_merge import copy, member, merge
+
+COMPARED_HEADERS = ("Content-Type", "Link", "ETag", "Location")
+
+
+def cache_layer(app) -> CacheMiddleware:
+    layer = app.wsgi_app
+    while not isinstance(layer, CacheMiddleware):
+        layer = getattr(layer, "wsgi_app", None) or layer.app  # RequestIdMiddleware, MetricsMiddleware, ProxyFix
+    return layer
+
+
+@pytest.fixture
+def lanes(app, make_app):
+    """(lean, flask, answered): an anonymous client of the app (its lean lane on), one of a second app on the same
+    database whose lane is off (every request through Flask's views), and the paths the lean lane answered itself."""
+    layer, answered = cache_layer(app), []
+    compute = layer.lane.compute
+
+    def recording(environ, route, version):
+        entry = compute(environ, route, version)
+        if entry is not None:
+            query = environ.get("QUERY_STRING", "")
+            answered.append(environ["PATH_INFO"] + ("?" + query if query else ""))
+        return entry
+
+    layer.lane.compute = recording
+    other = make_app()
+    cache_layer(other).lane = None
+    return app.test_client(), other.test_client(), answered
+
+
+def same(lean, flask, url):
+    a, b = lean.get(url), flask.get(url)
+    assert a.status_code == b.status_code, url
+    if a.status_code >= 400:
+        body_a, body_b = a.get_json(), b.get_json()
+        body_a.pop("request_id", None), body_b.pop("request_id", None)
+        assert body_a == body_b, url
+    else:
+        assert a.data == b.data, url
+    for name in COMPARED_HEADERS:
+        assert a.headers.get(name) == b.headers.get(name), (url, name)
+    return a
+
+
+def catalog(client):
+    """Books with what a page shows: several authors in order, subjects, other ISBNs, copies on the shelf, on loan
+    and withdrawn, a waiting hold, text outside ASCII; one archived and one merged away."""
+    books = [create_book(client, title=f"Garden {n}", subtitle="Ève à Zürich" if n == 2 else None,
+                         authors=[{"name": "Octavia E. Butler"}, {"name": f"Ann Other{n}"}][::(-1) ** n],
+                         subjects=["Fiction", f"Subject {n % 3}"], other_isbns=[isbn13()] if n % 2 else [],
+                         published_year=1990 + n, language="fr" if n == 3 else "en") for n in range(7)]
+    shelf, lent, withdrawn = copy(client, books[0]["id"]), copy(client, books[0]["id"]), copy(client, books[0]["id"])
+    assert client.post("/api/v1/loans", json={"barcode": lent["barcode"], "card_number": member(client)}).status_code == 201
+    assert client.patch(f"/api/v1/copies/{withdrawn['id']}", json={"status": "withdrawn"}).status_code == 200
+    assert client.post("/api/v1/holds", json={"book_id": books[1]["id"], "card_number": member(client)}).status_code == 201
+    archived = create_book(client, title="Garden archived")
+    history = copy(client, archived["id"])
+    card = member(client)
+    loan = client.post("/api/v1/loans", json={"barcode": history["barcode"], "card_number": card}).get_json()
+    assert client.post(f"/api/v1/loans/{loan['id']}/return").status_code == 200
+    assert client.patch(f"/api/v1/copies/{history['id']}", json={"status": "withdrawn"}).status_code == 200
+    assert client.post(f"/api/v1/books/{archived['id']}/archive").status_code == 200
+    merged = create_book(client, title="Garden 0", authors=[{"name": "Octavia E. Butler"}])
+    assert merge(client, books[0]["id"], merged["id"]).status_code == 200
+    return books, archived, merged
+
+
+def test_the_lean_lane_answers_as_the_views_do(client, lanes):
+    lean, flask, answered = lanes
+    books, archived, merged = catalog(client)
+    urls = [f"/api/v1/books/{book['id']}" for book in books]
+    urls += ["/api/v1/books", "/api/v1/books?per_page=2", "/api/v1/books?per_page=3&page=2", "/api/v1/books?sort=title",
+             "/api/v1/books?per_page=2&sort=-title", "/api/v1/books?sort=author&per_page=3",
+             "/api/v1/books?sort=-published_year&per_page=3&page=2", "/api/v1/books?sort=-created_at&per_page=2",
+             "/api/v1/books?q=garden", "/api/v1/books?q=butler&per_page=2", "/api/v1/books?q=%22garden%203%22",
+             "/api/v1/books?q=gard", "/api/v1/books?q=gardn", "/api/v1/books?q=garden&facets=subject,language,author,decade",
+             "/api/v1/books?language=fr", "/api/v1/books?available=true", "/api/v1/books?available=false&per_page=2",
+             f"/api/v1/books?isbn={books[1]['isbn']}", "/api/v1/books?subject=fiction&per_page=2",
+             f"/api/v1/books?author={books[0]['authors'][0]['id']}", "/api/v1/books?year_from=1992&year_to=1994",
+             "/api/v1/books?per_page=2&_bench=1-7", "/api/v1/books?q=", "/api/v1/books?q=%C3%A8ve"]
+    for url in list(urls[len(books):]):  # every next page by cursor, to the end
+        while (body := same(lean, flask, url).get_json()).get("next_cursor"):
+            url = url.split("&cursor=")[0] + ("&" if "?" in url else "?") + "cursor=" + body["next_cursor"]
+            urls.append(url)
+    for url in urls:
+        same(lean, flask, url)
+    assert set(urls) <= set(answered)  # the lean lane computed each of them
+
+    title_cursor = lean.get("/api/v1/books?per_page=2").get_json()["next_cursor"]
+    relevance_cursor = lean.get("/api/v1/books?q=garden&per_page=2").get_json()["next_cursor"]
+    answered.clear()
+    refused = [f"/api/v1/books/{archived['id']}", f"/api/v1/books/{merged['id']}", "/api/v1/books/999999",
+               "/api/v1/books/0", "/api/v1/books/01", "/api/v1/books/", "/api/v1/books?per_page=0",
+               "/api/v1/books?per_page=2&per_page=3", "/api/v1/books?cursor=zzz", "/api/v1/books?page=99999",
+               "/api/v1/books?token=abc", "/api/v1/books?sort=shelf", f"/api/v1/books?cursor={relevance_cursor}",
+               f"/api/v1/books?q=garden&cursor={title_cursor}", "/api/v1/books?q=" + "x" * 300]
+    statuses = [same(lean, flask, url).status_code for url in refused]
+    assert statuses == [404, 301, 404, 404, 200, 404, 422, 422, 422, 422, 401, 422, 422, 422, 422], statuses
+    assert answered == []  # each of them was answered by Flask
+
+
+def test_the_lean_lane_follows_every_write(client, lanes):
+    lean, flask, _answered = lanes
+    book = create_book(client, title="Before")
+    path = f"/api/v1/books/{book['id']}"
+    assert lean.get(path).get_json()["title"] == "Before"
+    assert lean.get("/api/v1/books").get_json()["items"][0]["title"] == "Before"
+    client.patch(path, json={"title": "After", "subjects": ["New"]})
+    copy(client, book["id"])
+    for url in (path, "/api/v1/books"):
+        shown = same(lean, flask, url).get_json()
+        shown = shown if url == path else shown["items"][0]
+        assert (shown["title"], shown["subjects"], shown["availability"]) == (
+            "After", ["New"], {"available": 1, "holds": 0, "total": 1})
+    assert client.delete(path).status_code == 409  # it has a copy
+    assert lean.get(path).status_code == 200
+
+
+def test_credentials_go_to_the_views(client, lanes, as_role):
+    lean, _flask, answered = lanes
+    book = create_book(client)
+    assert client.get(f"/api/v1/books/{book['id']}").status_code == 200
+    bad = lean.get(f"/api/v1/books/{book['id']}", headers={"Authorization": "Bearer nonsense"})
+    assert bad.status_code == 401
+    assert answered == []
+
+
+def test_sqlite_reads_take_no_write_lock(app, client, lanes, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's locks")
+    lean, _flask, answered = lanes
+    create_book(client, title="Garden")
+    begun = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            begun.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for url in ("/api/v1/books?q=garden", "/api/v1/books?language=en", "/api/v1/books?per_page=1"):
+            assert lean.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(answered) == 3
+    assert begun and set(begun) == {"BEGIN"}, begun  # never BEGIN IMMEDIATE, the writers' lock
+
+
+def test_a_lost_reading_connection_falls_back_to_the_views(app, client, lanes):
+    """The response cache's own connection (the lean lane reads a book on it) closed under it: the answer is still
+    the book, and the next request reconnects."""
+    lean, flask, _answered = lanes
+    book = create_book(client)
+    path = f"/api/v1/books/{book['id']}"
+    assert lean.get(path).status_code == 200
+    cache = cache_layer(app).cache
+    held = cache._postgres or cache._sqlite
+    held[1].close()
+    assert lean.get(path + "?again=1").get_json() == json.loads(flask.get(path).data)
+    assert lean.get(path + "?again=2").get_json()["id"] == book["id"]

@@ -33,6 +33,16 @@ def test_the_catalog_total_follows_every_write(make_app, client, database_url, t
     assert client.get("/api/v1/books?per_page=1&_fresh=4").get_json()["total"] == 3
 
 
+def test_the_whole_catalog_estimate_holds_after_edits(client, monkeypatch):
+    """Above COUNT_EXACT_MAX the size of the whole catalog is estimated from its first books by id; editing the
+    oldest books (PostgreSQL writes an updated row anew, at the end of the table) must not shrink it."""
+    monkeypatch.setattr(catalog, "COUNT_EXACT_MAX", 3)
+    made = [create_book(client, title=f"Book {n}") for n in range(8)]
+    for book in made[:4]:
+        assert client.patch(f"/api/v1/books/{book['id']}", json={"title": book["title"] + " (revised)"}).status_code == 200
+    assert total(client, 1) == (8, True)
+
+
 def test_facets_count_the_matching_books(client, monkeypatch):
     books = [create_book(client, title=f"Garden {n}", authors=[{"name": f"Writer {n % 3}"}],
                          subjects=[f"Subject {n % 2}", "Common"], language=("fr" if n % 4 == 0 else "en"),

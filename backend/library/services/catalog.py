@@ -191,8 +191,10 @@ def _book_dict_statements(archived: bool, dialect):
                    .correlate(book).scalar_subquery())
     books = select(book.c.id, book.c.title, book.c.subtitle, book.c.isbn, book.c.publisher, book.c.published_year,
                    book.c.language, book.c.description, book.c.cover_url, book.c.created_at, book.c.updated_at,
-                   counted(copy, copy.c.status == "available"), counted(copy, copy.c.status != "withdrawn"),
-                   counted(hold, hold.c.status == "waiting"), book.c.cover_id, other_isbns, book.c.edition,
+                   # The statuses as literals: SQLite ran this 10 times slower with them as bound parameters.
+                   counted(copy, copy.c.status == literal_column("'available'")),
+                   counted(copy, copy.c.status != literal_column("'withdrawn'")),
+                   counted(hold, hold.c.status == literal_column("'waiting'")), book.c.cover_id, other_isbns, book.c.edition,
                    book.c.call_number, book.c.archived_at).where(
         book.c.id.in_(ids), book.c.archived_at.is_not(None) if archived else book.c.archived_at.is_(None))
     if dialect.name == "postgresql":
@@ -443,7 +445,10 @@ def _sample_ids(plan: _Plan) -> Select:
         query, id_column = select(ids.c.id), ids.c.id
     else:
         query, id_column = plan.apply(select(Book.id)), Book.id
-    if db.engine.dialect.name == "sqlite":
+    if db.engine.dialect.name == "sqlite" or plan.whole_catalog:
+        # The whole catalog in id order on PostgreSQL too: the primary key's first rows all match, and its heap
+        # order is not id order once books have been edited (an update writes the row anew at the end), which
+        # made the estimate from how far the sample reaches a third of the catalog.
         query = query.order_by(id_column)
     return query.limit(COUNT_EXACT_MAX + 1)
 

@@ -175,3 +175,39 @@ def test_a_lost_reading_connection_falls_back_to_the_views(app, client, lanes):
     held[1].close()
     assert lean.get(path + "?again=1").get_json() == json.loads(flask.get(path).data)
     assert lean.get(path + "?again=2").get_json()["id"] == book["id"]
+
+
+def test_plain_arguments_load_as_the_schema_does(app):
+    """plain_args (the common page or cursor, read without marshmallow) gives what BookQuery loads, and leaves to
+    the schema whatever it does not read exactly so: hundreds of queries built from the edges of each parameter."""
+    import random
+
+    from marshmallow import ValidationError
+    from werkzeug.datastructures import MultiDict
+
+    from library.schemas.books import BookQuery
+
+    lane, schema = cache_layer(app).lane, BookQuery()
+    cursor = "eyJzIjoidGl0bGUiLCJrIjpbImEiLDFdfQ"
+    values = {"per_page": ["1", "20", "100", "101", "0", "-1", "+5", "05", "2.0", " 7", "1e2", "", "x", "99999999"],
+              "page": ["1", "2", "500", "501", "1000000", "1000001", "0", "007", "3 ", "", "٣"],
+              "cursor": [cursor, cursor + "=", "", "a" * 2000, "a" * 2001, "abc$", "ab cd"],
+              "_bench": ["1-2", ""], "q": ["", "garden"], "sort": ["title"], "facets": [""], "Page": ["2"]}
+    rng, plain = random.Random(12), 0
+    for _ in range(1000):
+        pairs = [(name, rng.choice(options)) for name, options in values.items()
+                 if rng.random() < (0.5 if name in ("per_page", "page", "cursor", "_bench", "Page") else 0.05)]
+        if rng.random() < 0.1 and pairs:
+            pairs.append(pairs[0])  # a parameter given twice
+        args = MultiDict(pairs)
+        try:
+            expected = schema.load({name: args.getlist(name) if name == "facets" else args[name]
+                                    for name in args if name in schema.fields}) if all(
+                len(args.getlist(name)) == 1 for name in args if name in schema.fields) else "refused"
+        except ValidationError:
+            expected = "refused"
+        got = lane.plain_args(args)
+        if got is not None:
+            plain += 1
+            assert got == expected, pairs
+    assert plain > 100  # the plain form was met often enough to be tested

@@ -167,9 +167,8 @@ def _book_dict_statements(archived: bool, dialect):
     DB-API connection: SQLAlchemy's execution (compile-cache lookup, parameter processing, result objects) cost
     more than the queries themselves. The ids are one parameter "ids": a JSON array read with json_each on SQLite,
     an integer array on PostgreSQL. archived: the archived books among the ids (staff's archive list) instead of
-    the catalog's. On PostgreSQL, where each statement is a round trip to the server, the books' authors (in
-    order) and subjects come in the first SELECT as JSON arrays (json_agg ... ORDER BY), and there is no other;
-    on SQLite two more SELECTs read them."""
+    the catalog's. The books' authors (in order) and subjects come in the same SELECT as JSON arrays, read by
+    orjson: one statement (on PostgreSQL one round trip) for a page of books."""
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
     from ..models import Copy, Hold
@@ -206,16 +205,19 @@ def _book_dict_statements(archived: bool, dialect):
         subjects_json = (select(cast(func.json_agg(aggregate_order_by(subject.c.name, subject.c.name)), Text))
                          .select_from(book_subjects.join(subject, subject.c.id == book_subjects.c.subject_id))
                          .where(book_subjects.c.book_id == book.c.id).correlate(book).scalar_subquery())
-        statements = [books.add_columns(authors_json, subjects_json)]
     else:
-        statements = [
-            books,
-            select(link.c.book_id, author.c.id, author.c.name, author.c.sort_name)
-            .join(author, author.c.id == link.c.author_id)
-            .where(link.c.book_id.in_(ids)).order_by(link.c.book_id, link.c.position),
-            select(book_subjects.c.book_id, subject.c.name).join(subject, subject.c.id == book_subjects.c.subject_id)
-            .where(book_subjects.c.book_id.in_(ids)).order_by(book_subjects.c.book_id, subject.c.name),
-        ]
+        # The same arrays from SQLite's JSON functions: a FROM subquery's ORDER BY gives json_group_array its
+        # order (SQLite before 3.44 has no ORDER BY inside an aggregate), and no rows give [].
+        authors_json = literal_column(
+            "(SELECT json_group_array(json_object('id', a.id, 'name', a.name, 'sort_name', a.sort_name)) FROM "
+            "(SELECT author.id AS id, author.name AS name, author.sort_name AS sort_name FROM book_author "
+            "JOIN author ON author.id = book_author.author_id WHERE book_author.book_id = book.id "
+            "ORDER BY book_author.position) AS a)")
+        subjects_json = literal_column(
+            "(SELECT json_group_array(s.name) FROM (SELECT subject.name AS name FROM book_subject "
+            "JOIN subject ON subject.id = book_subject.subject_id WHERE book_subject.book_id = book.id "
+            "ORDER BY subject.name) AS s)")
+    statements = [books.add_columns(authors_json, subjects_json)]
     return [_compiled(statement, dialect) for statement in statements]
 
 
@@ -260,8 +262,8 @@ def _utc_iso(value) -> str:
 
 
 def book_dicts(book_ids: list[int], archived: bool = False, reader=None) -> list[dict]:
-    """The books with these ids, in this order, as BookOut represents them (availability included), read in three
-    queries of plain rows (one on PostgreSQL) run on the session's DB-API connection: a list page is read and
+    """The books with these ids, in this order, as BookOut represents them (availability included), read in one
+    query of plain rows run on the session's DB-API connection: a list page is read and
     serialised without building ORM objects or running marshmallow, which cost more than the queries themselves.
     tests/test_circulation.py checks that each item equals the book as the PATCH response (BookOut) shows it. Ids
     that name no book, and archived books (services/retire.py), are left out; with archived=True, only archived
@@ -274,24 +276,15 @@ def book_dicts(book_ids: list[int], archived: bool = False, reader=None) -> list
         reader = connection.connection.dbapi_connection, connection.dialect
     dbapi_connection, dialect = reader
     statements, wanted = _book_dict_statements(archived, dialect), sorted(set(book_ids))
-    authors = {book_id: [] for book_id in wanted}
-    subjects = {book_id: [] for book_id in wanted}
-    if len(statements) > 1:
-        for book_id, author_id, name, sort_name in _execute(dbapi_connection, statements[1], wanted):
-            authors[book_id].append({"id": author_id, "name": name, "sort_name": sort_name})
-        for book_id, name in _execute(dbapi_connection, statements[2], wanted):
-            subjects[book_id].append(name)
     books = {}
     for row in _execute(dbapi_connection, statements[0], wanted):
         book_id, isbn = row[0], row[3]
-        if len(statements) == 1:  # PostgreSQL: in the row, as JSON arrays (null for none)
-            authors[book_id] = orjson.loads(row[19]) if row[19] else []
-            subjects[book_id] = orjson.loads(row[20]) if row[20] else []
-        books[book_id] = {
-            "id": book_id, "title": row[1], "subtitle": row[2], "authors": authors[book_id], "isbn": isbn,
+        books[book_id] = {  # authors and subjects: JSON arrays in the row (PostgreSQL: null for none)
+            "id": book_id, "title": row[1], "subtitle": row[2], "authors": orjson.loads(row[19]) if row[19] else [],
+            "isbn": isbn,
             "isbn_formatted": isbn_service.formatted(isbn), "isbn10": isbn_service.to_isbn10(isbn),
             "publisher": row[4], "published_year": row[5], "language": row[6], "description": row[7],
-            "subjects": subjects[book_id], "cover_url": row[8], "cover": covers.urls(row[14]),
+            "subjects": orjson.loads(row[20]) if row[20] else [], "cover_url": row[8], "cover": covers.urls(row[14]),
             "other_isbns": sorted(row[15].split()) if row[15] else [], "edition": row[16], "call_number": row[17],
             "availability": {"available": row[11], "total": row[12], "holds": row[13]},
             "created_at": _utc_iso(row[9]), "updated_at": _utc_iso(row[10]),

@@ -600,12 +600,12 @@ def title_page(args: dict, data_version, read) -> dict | None:
 
     def work(connection, dialect):
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        keyset = f" AND lower(title) >= {mark} AND (lower(title) > {mark} OR id > {mark})" if after else ""
+        keyset = f" AND (lower(title) > {mark} OR id > {mark}) AND lower(title) >= {mark}" if after else ""
         cursor_ = connection.cursor()
         try:
             cursor_.execute(f"SELECT lower(title), id FROM book WHERE archived_at IS NULL{keyset} "
                             f"ORDER BY lower(title), id LIMIT {mark} OFFSET {mark}",
-                            (*((after[0], after[0], after[1]) if after else ()), per_page + 1, offset))
+                            (*((after[0], after[1], after[0]) if after else ()), per_page + 1, offset))
             rows = cursor_.fetchall()
         finally:
             cursor_.close()

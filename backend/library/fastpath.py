@@ -24,8 +24,7 @@ from .extensions import db
 from .schemas.books import CURSOR_PATTERN, DEEP_PAGE_LIMIT
 from .schemas.common import ID_MAX, PAGE_MAX, PER_PAGE_MAX
 
-LIST_PATH = "/api/v1/books"
-LIST_RULE = "/api/v1/books"
+LIST_PATH = LIST_RULE = "/api/v1/books"
 ITEM_RULE = "/api/v1/books/<id:book_id>"
 ITEM_PATH = re.compile(r"/api/v1/books/([1-9][0-9]{0,18})")
 PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,6}")
@@ -91,10 +90,9 @@ class LeanLane:
                 try:
                     body, headers = self._list(request, version)
                 except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
-                    db.session.rollback()
                     return None
                 finally:
-                    db.session.remove()
+                    db.session.remove()  # rolls back, returns the connection
         if body is None:
             return None
         encoded = app.json.encode(body)

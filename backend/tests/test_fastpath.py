@@ -131,7 +131,7 @@ def test_the_lean_lane_follows_every_write(client, lanes):
     assert lean.get(path).status_code == 200
 
 
-def test_credentials_go_to_the_views(client, lanes, as_role):
+def test_credentials_go_to_the_views(client, lanes):
     lean, _flask, answered = lanes
     book = create_book(client)
     assert client.get(f"/api/v1/books/{book['id']}").status_code == 200

@@ -162,8 +162,8 @@ def book_query() -> Select:
 
 
 @lru_cache(maxsize=4)
-def _book_dict_statements(archived: bool, dialect):
-    """The SELECTs of book_dicts, built and compiled once per dialect, as (SQL, parameter names) to run on the
+def _book_dict_statement(archived: bool, dialect):
+    """The SELECT of book_dicts, built and compiled once per dialect, as _compiled gives it, to run on the
     DB-API connection: SQLAlchemy's execution (compile-cache lookup, parameter processing, result objects) cost
     more than the queries themselves. The ids are one parameter "ids": a JSON array read with json_each on SQLite,
     an integer array on PostgreSQL. archived: the archived books among the ids (staff's archive list) instead of
@@ -217,8 +217,7 @@ def _book_dict_statements(archived: bool, dialect):
             "(SELECT json_group_array(s.name) FROM (SELECT subject.name AS name FROM book_subject "
             "JOIN subject ON subject.id = book_subject.subject_id WHERE book_subject.book_id = book.id "
             "ORDER BY subject.name) AS s)")
-    statements = [books.add_columns(authors_json, subjects_json)]
-    return [_compiled(statement, dialect) for statement in statements]
+    return _compiled(books.add_columns(authors_json, subjects_json), dialect)
 
 
 def _compiled(statement, dialect):
@@ -275,9 +274,8 @@ def book_dicts(book_ids: list[int], archived: bool = False, reader=None) -> list
         connection = db.session.connection()
         reader = connection.connection.dbapi_connection, connection.dialect
     dbapi_connection, dialect = reader
-    statements, wanted = _book_dict_statements(archived, dialect), sorted(set(book_ids))
     books = {}
-    for row in _execute(dbapi_connection, statements[0], wanted):
+    for row in _execute(dbapi_connection, _book_dict_statement(archived, dialect), sorted(set(book_ids))):
         book_id, isbn = row[0], row[3]
         books[book_id] = {  # authors and subjects: JSON arrays in the row (PostgreSQL: null for none)
             "id": book_id, "title": row[1], "subtitle": row[2], "authors": orjson.loads(row[19]) if row[19] else [],
@@ -588,12 +586,10 @@ def title_page(args: dict, data_version, read) -> dict | None:
     cursor, per_page = args.get("cursor"), args["per_page"]
     after = None
     if cursor:
-        data = _load_cursor(cursor)
-        values = data.get("k") if data is not None and data.get("s") == "title" else None
-        if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], str) and len(values[0]) <= 1000
-                and not search.has_bad_chars(values[0]) and type(values[1]) is int and abs(values[1]) <= ID_LIMIT):
-            return None
-        after = values
+        try:
+            after = [value.value for value in _decode_cursor(cursor, "title", _sort_keys("title")[0])]
+        except Problem:
+            return None  # book_page's 422
     total, estimated = by_version(data_version, "catalog_count",
                                   lambda: _sample_count(_plan(args), data_version))
     offset = 0 if cursor else (args["page"] - 1) * per_page

@@ -109,8 +109,13 @@ class LeanLane:
         if args is None:
             args = self.parser.parse(self.schema, request, location="query")
         dialect = self.engine.dialect
-        page = catalog.title_page(args, version, lambda work: self.cache.read(
-            self.engine, lambda connection: work(connection, dialect)))
+
+        def read(work):
+            return self.cache.read(self.engine, lambda connection: work(connection, dialect))
+
+        page = catalog.title_page(args, version, read)
+        if page is None and dialect.name == "sqlite":
+            page = catalog.search_page(args, version, read)
         if page is None:
             page = self._page(args, version)
         body, headers = book_page_response(page, args, DEEP_PAGE_LIMIT, request.args.to_dict(flat=False),

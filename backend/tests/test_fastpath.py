@@ -218,3 +218,55 @@ def test_plain_arguments_load_as_the_schema_does(app):
             plain += 1
             assert got == expected, pairs
     assert plain > 100  # the plain form was met often enough to be tested
+
+
+@pytest.mark.parametrize("exact_max", [2000, 3])
+def test_searches_answer_as_the_views_do_in_every_order(client, lanes, monkeypatch, exact_max):
+    """The searches members type (q alone, by relevance, with facets) through the lean lane's own statements on
+    SQLite (catalog.search_page) equal the views' answers: exact ranks and counts, and with exact_max=3 the
+    estimated total, the scaled facets and the tiered order (exact title, then title or authors, then the rest),
+    every page by cursor to the end."""
+    from library.services import catalog
+
+    monkeypatch.setattr(catalog, "COUNT_EXACT_MAX", exact_max)
+    monkeypatch.setattr(catalog, "RANK_EXACT_MAX", exact_max)
+    lean, flask, answered = lanes
+    searched = []
+    search_page = catalog.search_page
+
+    def recording(args, data_version, read):
+        page = search_page(args, data_version, read)
+        if page is not None:
+            searched.append(args["q"])
+        return page
+
+    monkeypatch.setattr(catalog, "search_page", recording)
+    create_book(client, title="Garden", subjects=["Botany"], published_year=1971)  # the exact title
+    for n in range(4):
+        create_book(client, title=f"The Silent Garden {n}", authors=[{"name": f"Rosa Gärtner{n}"}],
+                    subjects=["Botany", f"Rose {n % 2}"], language="de" if n % 2 else "en", published_year=1980 + n)
+    create_book(client, title="Roses", authors=[{"name": "Ann Garden"}], subjects=["Garden design"])  # in authors
+    for n in range(3):  # only in the description or subjects: the last tier
+        create_book(client, title=f"Plants {n}", description="A walled garden in winter.", subjects=["Gardening"])
+    create_book(client, title="Kitchen gardens", description="Rose beds and silent gardens.")
+    create_book(client, title="Garden, garden", subtitle="The garden of gardens", authors=[{"name": "Ann Garden"}],
+                subjects=["Garden"])  # scores above the exact title, which comes first all the same
+    urls = ["/api/v1/books?q=garden", "/api/v1/books?q=garden&per_page=2",
+            "/api/v1/books?q=garden&per_page=3&facets=subject,language,author,decade&facet_limit=2",
+            "/api/v1/books?q=gard&per_page=2&sort=relevance", "/api/v1/books?q=%22silent%20garden%22&per_page=2",
+            "/api/v1/books?q=garden%20-rose&per_page=2", "/api/v1/books?q=garden%20&per_page=4",
+            "/api/v1/books?q=rose%20garden&facets=author", "/api/v1/books?q=G%C3%A4RTNER"]
+    for url in list(urls):
+        while (body := same(lean, flask, url).get_json()).get("next_cursor"):
+            url = url.split("&cursor=")[0] + "&cursor=" + body["next_cursor"]
+            urls.append(url)
+    others = ["/api/v1/books?q=garden&per_page=2&page=2", "/api/v1/books?q=zzyzx", "/api/v1/books?q=-garden",
+              "/api/v1/books?q=garden&sort=title", "/api/v1/books?q=garden&language=de",
+              "/api/v1/books?q=garden&cursor=" + lean.get("/api/v1/books?per_page=2").get_json()["next_cursor"]]
+    for url in others:  # a numbered page, nothing found, no positive word, another sort, a filter, a title cursor
+        same(lean, flask, url)
+    if client.application.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert len(searched) >= len(urls)  # each of the searches above came from search_page
+    body = lean.get("/api/v1/books?q=garden&facets=subject").get_json()
+    assert body["total_is_estimate"] is (exact_max == 3)
+    assert body["items"][0]["title"] == "Garden"  # the exact title first, in either order

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 import orjson
-from sqlalchemy import (ARRAY, Integer, Select, Text, and_, bindparam, cast, exists, func, literal, literal_column, or_,
-                        select)
+from sqlalchemy import (ARRAY, Float, Integer, Select, Text, and_, bindparam, cast, exists, func, literal,
+                        literal_column, or_, select)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -619,6 +619,121 @@ def title_page(args: dict, data_version, read) -> dict | None:
     }
 
 
+SEARCH_FILTERS = ("isbn", "author", "subject", "language", "year_from", "year_to", "available")
+
+
+@lru_cache(maxsize=1)
+def _rank_keys():
+    """The keys of a relevance cursor, as _decode_cursor checks them: (score, id)."""
+    return [literal_column("score", Float), literal_column("id", Integer)]
+
+
+def search_page(args: dict, data_version, read) -> dict | None:
+    """book_page for the search members type (library/fastpath.py): q with no filter, by relevance (a page number
+    or a relevance cursor), its facets if asked, read on SQLite by plain SQL on the response cache's own connection in
+    one snapshot: read(work) runs work(DB-API connection, dialect) there. Building the SQLAlchemy statements of
+    book_page cost more than running them. The statements are those of book_page (search.matches, Match.ranked,
+    Match.tiered_page, _sample_ids, _facet_statement) written out once; tests/test_fastpath.py holds the two equal.
+    None when the request is another (PostgreSQL, a filter, another sort, a q that is an ISBN or has no positive
+    word, a cursor that is not a relevance cursor of ours, a numbered page past the first of a tiered order) or finds
+    nothing (book_page answers with its suggestions)."""
+    q = args.get("q")
+    if not q or args.get("sort") not in (None, "relevance") \
+            or any(args.get(name) not in (None, "", ()) for name in SEARCH_FILTERS):
+        return None
+    stripped = q.strip()
+    if stripped and not stripped.isalpha():
+        try:
+            isbn_service.normalize(stripped)
+            return None  # an ISBN: book_page finds its book
+        except isbn_service.InvalidISBN:
+            pass
+    parsed = search.parse(q)
+    strings = search.sqlite_strings(parsed)
+    if strings is None:
+        return None
+    query, title_query, plain = strings
+    cursor, per_page, names = args.get("cursor"), args["per_page"], tuple(args.get("facets") or ())
+    after = sort = None
+    if cursor:
+        sort = RELEVANCE_TIERED if (_load_cursor(cursor) or {}).get("s") == RELEVANCE_TIERED else "relevance"
+        try:
+            after = [value.value for value in _decode_cursor(cursor, sort, _rank_keys())]
+        except Problem:
+            return None  # book_page's 422
+    offset = 0 if cursor else (args["page"] - 1) * per_page
+    exact_max = COUNT_EXACT_MAX
+
+    def work(connection, dialect):
+        if dialect.name != "sqlite":
+            return None
+        run = connection.execute
+        if names:
+            sample = [row[0] for row in run(_SQLITE_SAMPLE, (query, exact_max + 1)).fetchall()]
+            found, last_id = len(sample), sample[-1] if sample else None
+        else:
+            found, last_id = run(_SQLITE_SAMPLE_COUNT, (query, exact_max + 1)).fetchone()
+        if not found:
+            return None  # book_page's suggestions
+        total, estimated = found, False
+        if found > exact_max:
+            low, high = by_version(data_version, "id_range", lambda: (
+                run("SELECT min(id) FROM book").fetchone()[0], run("SELECT max(id) FROM book").fetchone()[0]))
+            total, estimated = max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+        tiered = sort == RELEVANCE_TIERED if cursor else total > RANK_EXACT_MAX
+        if tiered and offset:
+            return None
+        size = per_page + 1
+        if tiered:
+            rows = []
+            tiers = ((0.0, _SQLITE_TIER_EXACT, query), (1.0, _SQLITE_TIER, f"({title_query}) AND ({query})"),
+                     (2.0, _SQLITE_TIER, f"({query}) NOT ({title_query})"))
+            for tier, statement, fts in tiers:
+                if after is not None and tier < after[0]:
+                    continue
+                start = after[1] if after is not None and tier == after[0] else None
+                found_ids = run(statement.format(after="" if start is None else " AND id > ?"),
+                                (fts, plain, *(() if start is None else (start,)), size - len(rows))).fetchall()
+                rows += [(tier, row[0]) for row in found_ids]
+                if len(rows) >= size:
+                    break
+        else:
+            keyset = " WHERE score >= ? AND (score > ? OR id > ?)" if after is not None else ""
+            rows = run(_SQLITE_RANKED.format(after=keyset), (
+                plain, query, *((after[0], after[0], after[1]) if after is not None else ()), size, offset)).fetchall()
+        books = book_dicts([row[-1] for row in rows[:per_page]], reader=(connection, dialect))
+        facets = {}
+        if names:
+            scale = total / len(sample) if estimated else 1.0
+            for name in names:
+                facet_rows = _execute(connection, _facet_compiled(name, dialect), sample)
+                facets[name] = _facet_items(name, facet_rows, args["facet_limit"], scale)
+        return {
+            "items": books, "total": total, "total_is_estimate": estimated,
+            "page": None if cursor else args["page"], "per_page": per_page,
+            "next_cursor": _encode_cursor(RELEVANCE_TIERED if tiered else "relevance", rows[per_page - 1])
+            if len(rows) > per_page else None,
+            "facets": facets, "suggestions": [],
+        }
+
+    return read(work)
+
+
+# search_page's statements on SQLite, as book_page's SQLAlchemy statements render them.
+_SQLITE_SAMPLE = "SELECT rowid FROM book_search WHERE book_search MATCH ? ORDER BY rowid LIMIT ?"
+_SQLITE_SAMPLE_COUNT = f"SELECT count(*), max(id) FROM ({_SQLITE_SAMPLE.replace('rowid FROM', 'rowid AS id FROM')})"
+_SQLITE_EXACT = "(SELECT book.id FROM book WHERE book.title_key = ?)"
+_SQLITE_TIER_EXACT = ("SELECT id FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ?) "
+                      f"WHERE id IN {_SQLITE_EXACT}{{after}} ORDER BY id LIMIT ?")
+_SQLITE_TIER = ("SELECT id FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ?) "
+                f"WHERE id NOT IN {_SQLITE_EXACT}{{after}} ORDER BY id LIMIT ?")
+_SQLITE_RANKED = (
+    "SELECT score, id FROM (SELECT score, id FROM (SELECT book_search.rowid AS id, CAST(bm25(book_search, "
+    f"{', '.join(map(repr, search.SQLITE_WEIGHTS))}) - CASE WHEN book_search.rowid IN {_SQLITE_EXACT} THEN 1000.0 "
+    "ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search MATCH ?){after} ORDER BY score, id "
+    "LIMIT ? OFFSET ?) ORDER BY score, id")
+
+
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:
     """Counts of each facet's values in the result set. When the total is an estimate, so are the counts:
     taken in the sample that estimated it (COUNT_EXACT_MAX + 1 matches) and scaled to the total, so a
@@ -666,12 +781,22 @@ def _facet_statement(name: str, dialect: str):
     return query.limit(FACET_GROUPS_MAX)
 
 
+@lru_cache(maxsize=16)
+def _facet_compiled(name: str, dialect):
+    return _compiled(_facet_statement(name, dialect.name), dialect)
+
+
 def _facet(name: str, ids: list[int], limit: int, scale: float = 1.0) -> list[dict]:
     if not ids:
         return []
     dialect = db.engine.dialect.name
     rows = db.session.connection().execute(_facet_statement(name, dialect),
                                            {"ids": ids if dialect == "postgresql" else json.dumps(ids)}).all()
+    return _facet_items(name, rows, limit, scale)
+
+
+def _facet_items(name: str, rows, limit: int, scale: float) -> list[dict]:
+    """A facet's values from its grouped rows (value, label, count)."""
     # The most frequent FACET_GROUPS_MAX groups, then ordered by count and label here (a language's label
     # is its English name, which the database does not know; SQLite's lower() folds only ASCII).
     labelled = sorted(((n, _facet_label(name, label), value) for value, label, n in rows),

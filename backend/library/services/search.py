@@ -247,21 +247,32 @@ def _pg_window(start: int, size: int):
             .where(book_id > start).order_by(book_id).limit(size).subquery("book_search"))
 
 
+def sqlite_strings(parsed: Parsed) -> tuple[str, str, str] | None:
+    """SQLite: (the FTS5 query of the whole q, that of its positive clauses in title and authors only, the plain
+    words for the exact-title bonus); None when q has no positive clause."""
+    positive, negative = parsed.positive, parsed.negative
+    if not positive:
+        return None
+    query = _fts5_query(positive)
+    if negative:
+        query = f"({query}) NOT ({' OR '.join(_fts5_string(c) for c in negative)})"
+    return query, "{title authors} : (" + _fts5_query(positive) + ")", parsed.plain()
+
+
 def matches(parsed: Parsed) -> Match:
     if db.engine.dialect.name == "sqlite":
         fts = literal_column("book_search")
         rowid = literal_column("book_search.rowid", Integer)
-        positive, negative = parsed.positive, parsed.negative
-        if positive:
-            query = _fts5_query(positive)
-            if negative:
-                query = f"({query}) NOT ({' OR '.join(_fts5_string(c) for c in negative)})"
+        strings = sqlite_strings(parsed)
+        if strings is not None:
+            query, title_query, _plain = strings
             ids = select(rowid.label("id")).select_from(text("book_search")).where(fts.op("MATCH")(query))
             title_only = select(literal_column("rowid")).select_from(text("book_search")).where(
-                fts.op("MATCH")("{title authors} : (" + _fts5_query(positive) + ")"))
+                fts.op("MATCH")(title_query))
             source = (rowid, func.bm25(fts, *SQLITE_WEIGHTS, type_=Float), rowid.in_(title_only))
-            streams = _sqlite_streams(query, "{title authors} : (" + _fts5_query(positive) + ")")
+            streams = _sqlite_streams(query, title_query)
         else:
+            negative = parsed.negative
             excluded = select(rowid).select_from(text("book_search")).where(
                 fts.op("MATCH")(" OR ".join(_fts5_string(c) for c in negative)))
             ids = select(Book.id.label("id")).where(Book.id.not_in(excluded))

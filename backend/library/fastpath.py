@@ -114,7 +114,7 @@ class LeanLane:
             return self.cache.read(self.engine, lambda connection: work(connection, dialect))
 
         page = catalog.title_page(args, version, read)
-        if page is None and dialect.name == "sqlite":
+        if page is None:
             page = catalog.search_page(args, version, read)
         if page is None:
             page = self._page(args, version)

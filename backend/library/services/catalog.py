@@ -630,13 +630,13 @@ def _rank_keys():
 
 def search_page(args: dict, data_version, read) -> dict | None:
     """book_page for the search members type (library/fastpath.py): q with no filter, by relevance (a page number
-    or a relevance cursor), its facets if asked, read on SQLite by plain SQL on the response cache's own connection in
-    one snapshot: read(work) runs work(DB-API connection, dialect) there. Building the SQLAlchemy statements of
+    or a relevance cursor), its facets if asked, read by plain SQL on the response cache's own connection (SQLite: in
+    one snapshot): read(work) runs work(DB-API connection, dialect) there. Building the SQLAlchemy statements of
     book_page cost more than running them. The statements are those of book_page (search.matches, Match.ranked,
-    Match.tiered_page, _sample_ids, _facet_statement) written out once; tests/test_fastpath.py holds the two equal.
-    None when the request is another (PostgreSQL, a filter, another sort, a q that is an ISBN or has no positive
-    word, a cursor that is not a relevance cursor of ours, a numbered page past the first of a tiered order) or finds
-    nothing (book_page answers with its suggestions)."""
+    Match.tiered_page, Match.sample, _sample_ids, _facet_statement) written out once per database (_SqliteSearch,
+    _PostgresSearch); tests/test_fastpath.py holds the two equal. None when the request is another (a filter,
+    another sort, a q that is an ISBN or has no positive word, a cursor that is not a relevance cursor of ours, a
+    numbered page past the first of a tiered order) or finds nothing (book_page answers with its suggestions)."""
     q = args.get("q")
     if not q or args.get("sort") not in (None, "relevance") \
             or any(args.get(name) not in (None, "", ()) for name in SEARCH_FILTERS):
@@ -649,10 +649,8 @@ def search_page(args: dict, data_version, read) -> dict | None:
         except isbn_service.InvalidISBN:
             pass
     parsed = search.parse(q)
-    strings = search.sqlite_strings(parsed)
-    if strings is None:
+    if not parsed.positive:
         return None
-    query, title_query, plain = strings
     cursor, per_page, names = args.get("cursor"), args["per_page"], tuple(args.get("facets") or ())
     after = sort = None
     if cursor:
@@ -662,45 +660,37 @@ def search_page(args: dict, data_version, read) -> dict | None:
         except Problem:
             return None  # book_page's 422
     offset = 0 if cursor else (args["page"] - 1) * per_page
-    exact_max = COUNT_EXACT_MAX
 
     def work(connection, dialect):
-        if dialect.name != "sqlite":
-            return None
-        run = connection.execute
-        if names:
-            sample = [row[0] for row in run(_SQLITE_SAMPLE, (query, exact_max + 1)).fetchall()]
-            found, last_id = len(sample), sample[-1] if sample else None
+        reader = (_SqliteSearch if dialect.name == "sqlite" else _PostgresSearch)(connection, parsed)
+        estimate = reader.estimate(data_version)
+        # The first COUNT_EXACT_MAX + 1 matches (_sample_count), their ids when the facets count them.
+        sample = reader.sample(COUNT_EXACT_MAX + 1) if names else None
+        if estimate is not None:
+            total, estimated = estimate
         else:
-            found, last_id = run(_SQLITE_SAMPLE_COUNT, (query, exact_max + 1)).fetchone()
-        if not found:
-            return None  # book_page's suggestions
-        total, estimated = found, False
-        if found > exact_max:
-            low, high = by_version(data_version, "id_range", lambda: (
-                run("SELECT min(id) FROM book").fetchone()[0], run("SELECT max(id) FROM book").fetchone()[0]))
-            total, estimated = max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+            found, last_id = (len(sample), max(sample, default=None)) if names else reader.count(COUNT_EXACT_MAX + 1)
+            if not found:
+                return None  # book_page's suggestions
+            total, estimated = found, False
+            if found > COUNT_EXACT_MAX:
+                low, high = reader.id_range(data_version)
+                total, estimated = max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
         tiered = sort == RELEVANCE_TIERED if cursor else total > RANK_EXACT_MAX
         if tiered and offset:
             return None
         size = per_page + 1
         if tiered:
             rows = []
-            tiers = ((0.0, _SQLITE_TIER_EXACT, query), (1.0, _SQLITE_TIER, f"({title_query}) AND ({query})"),
-                     (2.0, _SQLITE_TIER, f"({query}) NOT ({title_query})"))
-            for tier, statement, fts in tiers:
+            for tier in (0.0, 1.0, 2.0):
                 if after is not None and tier < after[0]:
                     continue
                 start = after[1] if after is not None and tier == after[0] else None
-                found_ids = run(statement.format(after="" if start is None else " AND id > ?"),
-                                (fts, plain, *(() if start is None else (start,)), size - len(rows))).fetchall()
-                rows += [(tier, row[0]) for row in found_ids]
+                rows += [(tier, book_id) for book_id in reader.tier(int(tier), start, size - len(rows))]
                 if len(rows) >= size:
                     break
         else:
-            keyset = " WHERE score >= ? AND (score > ? OR id > ?)" if after is not None else ""
-            rows = run(_SQLITE_RANKED.format(after=keyset), (
-                plain, query, *((after[0], after[0], after[1]) if after is not None else ()), size, offset)).fetchall()
+            rows = reader.ranked(after, size, offset)
         books = book_dicts([row[-1] for row in rows[:per_page]], reader=(connection, dialect))
         facets = {}
         if names:
@@ -719,19 +709,122 @@ def search_page(args: dict, data_version, read) -> dict | None:
     return read(work)
 
 
-# search_page's statements on SQLite, as book_page's SQLAlchemy statements render them.
-_SQLITE_SAMPLE = "SELECT rowid FROM book_search WHERE book_search MATCH ? ORDER BY rowid LIMIT ?"
-_SQLITE_SAMPLE_COUNT = f"SELECT count(*), max(id) FROM ({_SQLITE_SAMPLE.replace('rowid FROM', 'rowid AS id FROM')})"
-_SQLITE_EXACT = "(SELECT book.id FROM book WHERE book.title_key = ?)"
-_SQLITE_TIER_EXACT = ("SELECT id FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ?) "
-                      f"WHERE id IN {_SQLITE_EXACT}{{after}} ORDER BY id LIMIT ?")
-_SQLITE_TIER = ("SELECT id FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ?) "
-                f"WHERE id NOT IN {_SQLITE_EXACT}{{after}} ORDER BY id LIMIT ?")
-_SQLITE_RANKED = (
-    "SELECT score, id FROM (SELECT score, id FROM (SELECT book_search.rowid AS id, CAST(bm25(book_search, "
-    f"{', '.join(map(repr, search.SQLITE_WEIGHTS))}) - CASE WHEN book_search.rowid IN {_SQLITE_EXACT} THEN 1000.0 "
-    "ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search MATCH ?){after} ORDER BY score, id "
-    "LIMIT ? OFFSET ?) ORDER BY score, id")
+class _SqliteSearch:
+    """search_page's statements on SQLite, as book_page's SQLAlchemy statements render them."""
+
+    EXACT = "(SELECT book.id FROM book WHERE book.title_key = ?)"
+    SAMPLE = "SELECT rowid FROM book_search WHERE book_search MATCH ? ORDER BY rowid LIMIT ?"
+    TIER = ("SELECT id FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ?) "
+            f"WHERE id {{is_in}} {EXACT}{{after}} ORDER BY id LIMIT ?")
+    RANKED = (
+        "SELECT score, id FROM (SELECT score, id FROM (SELECT book_search.rowid AS id, CAST(bm25(book_search, "
+        f"{', '.join(map(repr, search.SQLITE_WEIGHTS))}) - CASE WHEN book_search.rowid IN {EXACT} THEN 1000.0 "
+        "ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search MATCH ?){after} ORDER BY score, id "
+        "LIMIT ? OFFSET ?) ORDER BY score, id")
+
+    def __init__(self, connection, parsed):
+        self.run = connection.execute
+        self.query, self.title_query, self.plain = search.sqlite_strings(parsed)
+
+    def estimate(self, data_version):
+        return None  # the first matches by id say it (sample)
+
+    def sample(self, size: int) -> list[int]:
+        return [row[0] for row in self.run(self.SAMPLE, (self.query, size)).fetchall()]
+
+    def count(self, size: int) -> tuple:
+        return self.run(f"SELECT count(*), max(id) FROM ({self.SAMPLE.replace('rowid FROM', 'rowid AS id FROM')})",
+                        (self.query, size)).fetchone()
+
+    def id_range(self, data_version):
+        return by_version(data_version, "id_range", lambda: (self.run("SELECT min(id) FROM book").fetchone()[0],
+                                                             self.run("SELECT max(id) FROM book").fetchone()[0]))
+
+    def tier(self, tier: int, start, size: int) -> list[int]:
+        query, title_query = self.query, self.title_query
+        fts = (query, f"({title_query}) AND ({query})", f"({query}) NOT ({title_query})")[tier]
+        statement = self.TIER.format(is_in="NOT IN" if tier else "IN", after="" if start is None else " AND id > ?")
+        return [row[0] for row in self.run(statement, (fts, self.plain, *(() if start is None else (start,)),
+                                                       size)).fetchall()]
+
+    def ranked(self, after, size: int, offset: int) -> list[tuple]:
+        keyset = " WHERE score >= ? AND (score > ? OR id > ?)" if after is not None else ""
+        return self.run(self.RANKED.format(after=keyset), (
+            self.plain, self.query, *((after[0], after[0], after[1]) if after is not None else ()),
+            size, offset)).fetchall()
+
+
+class _PostgresSearch:
+    """search_page's statements on PostgreSQL, as book_page's SQLAlchemy statements render them. The search texts are
+    written into the SQL as literals, so the planner sees them (EXPLAIN's estimate is Match.sample's test), whatever
+    plan_cache_mode the connection has."""
+
+    EXACT = "(SELECT book.id FROM book WHERE book.title_key = %s)"
+    SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT %s"
+
+    def __init__(self, connection, parsed):
+        from psycopg import sql
+
+        self.connection, self.plain = connection, parsed.plain()
+        self.query, self.title_query = search.pg_strings(parsed, lambda value: sql.Literal(value).as_string(connection))
+
+    def _rows(self, statement, params=()):
+        with self.connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+
+    def estimate(self, data_version):
+        """Match.sample and the estimate _count makes of it, or None."""
+        plan = self._rows(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM book_search WHERE book_search.document @@ {self.query}")
+        if plan[0][0][0]["Plan"]["Plan Rows"] < 2 * COUNT_EXACT_MAX:
+            return None
+        found, reach = self._rows(
+            f"SELECT count(*) FILTER (WHERE book_search.document @@ {self.query}), max(book_search.book_id) FROM "
+            "(SELECT book_id, document FROM book_search WHERE book_id > %s ORDER BY book_id LIMIT %s) AS book_search",
+            (0, COUNT_WINDOW))[0]
+        if found < COUNT_SAMPLE_MIN:
+            return None
+        low, high = self.id_range(data_version)
+        return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
+
+    def sample(self, size: int) -> list[int]:
+        return [row[0] for row in self._rows(self.SAMPLE.format(query=self.query), (size,))]
+
+    def count(self, size: int) -> tuple:
+        return self._rows(f"SELECT count(*), max(book_id) FROM ({self.SAMPLE.format(query=self.query)}) AS matched",
+                          (size,))[0]
+
+    def id_range(self, data_version):
+        return by_version(data_version, "id_range", lambda: (self._rows("SELECT min(id) FROM book")[0][0],
+                                                             self._rows("SELECT max(id) FROM book")[0][0]))
+
+    def tier(self, tier: int, start, size: int) -> list[int]:
+        if not tier:
+            return [row[0] for row in self._rows(
+                "SELECT id FROM (SELECT book_id AS id FROM book_search WHERE book_search.document @@ "
+                f"{self.query}) AS main WHERE id IN {self.EXACT}{'' if start is None else ' AND id > %s'} "
+                "ORDER BY id LIMIT %s", (self.plain, *(() if start is None else (start,)), size))]
+        title = self.title_query if tier == 1 else f"tsquery_not({self.title_query})"
+        condition = f"book_search.document @@ ({self.query} && {title})"
+        found = [row[0] for row in self._rows(  # Match._window first
+            "SELECT book_id FROM (SELECT book_id, document FROM book_search WHERE book_id > %s ORDER BY book_id "
+            f"LIMIT %s) AS book_search WHERE {condition} AND book_id NOT IN {self.EXACT} ORDER BY book_id LIMIT %s",
+            (start or 0, search.STREAM_WINDOW, self.plain, size))]
+        if len(found) == size:
+            return found
+        return [row[0] for row in self._rows(
+            f"SELECT id FROM (SELECT book_id AS id FROM book_search WHERE {condition}) AS tier WHERE id NOT IN "
+            f"{self.EXACT}{'' if start is None else ' AND id > %s'} ORDER BY id LIMIT %s",
+            (self.plain, *(() if start is None else (start,)), size))]
+
+    def ranked(self, after, size: int, offset: int) -> list[tuple]:
+        keyset = " WHERE score >= %s AND (score > %s OR id > %s)" if after is not None else ""
+        return self._rows(
+            "SELECT score, id FROM (SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
+            f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
+            f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search.document @@ {self.query}) "
+            f"AS ranked{keyset} ORDER BY score, id LIMIT %s OFFSET %s) AS page ORDER BY score, id",
+            (self.plain, *((after[0], after[0], after[1]) if after is not None else ()), size, offset))
 
 
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:

@@ -122,17 +122,35 @@ def _websearch_string(clause: Clause) -> str:
     return f"-{body}" if clause.negated else body
 
 
-def _pg_tsquery(parsed: Parsed):
+def _pg_tsquery_parts(parsed: Parsed) -> list[tuple[str, str]]:
+    """The tsquery of q as (function, text) parts joined by &&: websearch_to_tsquery of the clauses that are not
+    prefixes, then to_tsquery of each prefix clause."""
     plain = [c for c in parsed.clauses if not c.prefix]
     parts = []
     if plain:
-        parts.append(func.websearch_to_tsquery(literal_column("'simple'::regconfig"),
-                                               func.library_unaccent(" ".join(_websearch_string(c) for c in plain))))
+        parts.append(("websearch_to_tsquery", " ".join(_websearch_string(c) for c in plain)))
     for clause in parsed.clauses:
         if clause.prefix:
             *whole, stem = clause.tokens
             lexemes = [f"'{t}'" for t in whole] + [f"'{stem}':*"]
-            parts.append(func.to_tsquery(literal_column("'simple'::regconfig"), func.library_unaccent(" <-> ".join(lexemes))))
+            parts.append(("to_tsquery", " <-> ".join(lexemes)))
+    return parts
+
+
+def _pg_title_text(parsed: Parsed) -> str:
+    """to_tsquery text of the positive clauses restricted to weight A (title, subtitle, authors)."""
+    clauses = []
+    for clause in parsed.positive:
+        lexemes = [f"'{t}':A" for t in clause.tokens]
+        if clause.prefix:
+            lexemes[-1] = lexemes[-1][:-2] + ":*A"
+        clauses.append("(" + " <-> ".join(lexemes) + ")")
+    return " & ".join(clauses)
+
+
+def _pg_tsquery(parsed: Parsed):
+    simple = literal_column("'simple'::regconfig")
+    parts = [getattr(func, name)(simple, func.library_unaccent(value)) for name, value in _pg_tsquery_parts(parsed)]
     query = parts[0]
     for part in parts[1:]:
         query = query.op("&&")(part)
@@ -140,14 +158,19 @@ def _pg_tsquery(parsed: Parsed):
 
 
 def _pg_title_tsquery(parsed: Parsed):
-    """The positive clauses restricted to weight A (title, subtitle, authors)."""
-    clauses = []
-    for clause in parsed.positive:
-        lexemes = [f"'{t}':A" for t in clause.tokens]
-        if clause.prefix:
-            lexemes[-1] = lexemes[-1][:-2] + ":*A"
-        clauses.append("(" + " <-> ".join(lexemes) + ")")
-    return func.to_tsquery(literal_column("'simple'::regconfig"), func.library_unaccent(" & ".join(clauses)))
+    return func.to_tsquery(literal_column("'simple'::regconfig"), func.library_unaccent(_pg_title_text(parsed)))
+
+
+def pg_strings(parsed: Parsed, quote) -> tuple[str, str] | None:
+    """PostgreSQL: (the tsquery of the whole q, that of its positive clauses in title and authors only) as SQL
+    expressions, the texts in them written by quote (a string literal); None when q has no positive clause."""
+    if not parsed.positive:
+        return None
+    query = None
+    for name, value in _pg_tsquery_parts(parsed):
+        part = f"{name}('simple'::regconfig, library_unaccent({quote(value)}))"
+        query = part if query is None else f"({query} && {part})"
+    return query, f"to_tsquery('simple'::regconfig, library_unaccent({quote(_pg_title_text(parsed))}))"
 
 
 @dataclass

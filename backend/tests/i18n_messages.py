@@ -32,6 +32,7 @@ QUIET_CALLS = {"RuntimeError", "doc", "Blueprint", "record", "debug", "info", "w
                "alt_response", "response", "route", "arguments", "Spec", "_export"}
 ERROR_404 = {"get_or_404", "first_or_404", "one_or_404", "abort"}
 SENTENCE = re.compile(r"^[A-Z{\"“«].* .*[.?)]$", re.DOTALL)
+SQL = re.compile(r"^(SELECT|WITH|EXPLAIN|INSERT|UPDATE|DELETE|WHERE|AND|OR|ORDER BY) |.*::regconfig")  # SQL, not messages
 
 
 def source_text(node):
@@ -95,7 +96,7 @@ def app_messages() -> dict[str, str]:
             text = source_text(node)
             if text is None or id(node) in skip and id(node) not in marked:
                 continue
-            if id(node) in marked or not only_marked and SENTENCE.match(text.strip()):
+            if id(node) in marked or not only_marked and SENTENCE.match(text.strip()) and not SQL.match(text.strip()):
                 found.setdefault(text, f"{relative}:{node.lineno}")
     return found
 

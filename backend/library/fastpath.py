@@ -13,6 +13,7 @@ tests/test_fastpath.py holds the two lanes to the same status, headers and bytes
 
 import re
 
+from marshmallow import ValidationError
 from werkzeug.http import generate_etag, quote_etag
 
 from .api.base import public_url
@@ -28,6 +29,7 @@ LIST_PATH = LIST_RULE = "/api/v1/books"
 ITEM_RULE = "/api/v1/books/<id:book_id>"
 ITEM_PATH = re.compile(r"/api/v1/books/([1-9][0-9]{0,18})")
 PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,6}")
+SEARCH_PARAMETERS = ("q", "facets", "facet_limit", "sort")
 
 
 class LeanLane:
@@ -41,13 +43,17 @@ class LeanLane:
         self.defaults = schema.load({})
         self.names = frozenset(field.data_key or name for name, field in schema.fields.items())
         self.cursor = re.compile(CURSOR_PATTERN)
+        # What a search adds to a page: each loaded by its own field (the field's rules and validators, as the
+        # schema runs them), without the schema's and webargs' machinery around it.
+        self.fields = {name: schema.fields[name] for name in SEARCH_PARAMETERS}
 
     def plain_args(self, args) -> dict | None:
         """What BookQuery loads from a query whose only parameters of its own are per_page, page and cursor, each
         once and in their plain form (a number without sign or leading zero, within its range; a cursor of the
-        pattern), as a page or a cursor of the whole catalog asks: loading them costs more than reading the page.
-        None for anything else, which the schema loads (or refuses) as for the views. tests/test_fastpath.py holds
-        the two equal."""
+        pattern), as a page or a cursor of the whole catalog asks, and q, facets, facet_limit and sort, each once
+        and accepted by its field, as a search asks: loading them through the schema costs more than reading the
+        page. None for anything else, which the schema loads (or refuses) as for the views. tests/test_fastpath.py
+        holds the two equal."""
         loaded = dict(self.defaults)
         for name in args:
             if name not in self.names:
@@ -61,6 +67,11 @@ class LeanLane:
             elif name in ("per_page", "page") and PLAIN_NUMBER.fullmatch(value) \
                     and int(value) <= (PER_PAGE_MAX if name == "per_page" else PAGE_MAX):
                 loaded[name] = int(value)
+            elif name in self.fields:
+                try:
+                    loaded[name] = self.fields[name].deserialize(value)
+                except ValidationError:
+                    return None
             else:
                 return None
         if "cursor" not in loaded and (loaded["page"] - 1) * loaded["per_page"] >= DEEP_PAGE_LIMIT:

@@ -199,25 +199,29 @@ def test_plain_arguments_load_as_the_schema_does(app):
     values = {"per_page": ["1", "20", "100", "101", "0", "-1", "+5", "05", "2.0", " 7", "1e2", "", "x", "99999999"],
               "page": ["1", "2", "500", "501", "1000000", "1000001", "0", "007", "3 ", "", "٣"],
               "cursor": [cursor, cursor + "=", "", "a" * 2000, "a" * 2001, "abc$", "ab cd"],
-              "_bench": ["1-2", ""], "q": ["", "garden"], "sort": ["title"], "facets": [""], "Page": ["2"]}
-    rng, plain = random.Random(12), 0
-    for _ in range(1000):
+              "_bench": ["1-2", ""], "Page": ["2"],
+              "q": ["", " ", "garden", "garden ", " -rose \"silent garden\"", "x" * 200, "x" * 201, "a\x00b", "\ud800"],
+              "sort": ["", "title", "relevance", "-published_year", "shelf"],
+              "facets": ["", "subject", "subject, author ,", "language,language", "bogus", "subject;author"],
+              "facet_limit": ["1", "10", "50", "0", "51", "+3", "x"], "language": ["fr"]}
+    rng, plain, searches = random.Random(12), 0, 0
+    for _ in range(2000):
         pairs = [(name, rng.choice(options)) for name, options in values.items()
-                 if rng.random() < (0.5 if name in ("per_page", "page", "cursor", "_bench", "Page") else 0.05)]
+                 if rng.random() < (0.5 if name in ("per_page", "page", "cursor", "_bench", "Page") else 0.2)]
         if rng.random() < 0.1 and pairs:
             pairs.append(pairs[0])  # a parameter given twice
         args = MultiDict(pairs)
         try:
-            expected = schema.load({name: args.getlist(name) if name == "facets" else args[name]
-                                    for name in args if name in schema.fields}) if all(
+            expected = schema.load({name: args[name] for name in args if name in schema.fields}) if all(
                 len(args.getlist(name)) == 1 for name in args if name in schema.fields) else "refused"
         except ValidationError:
             expected = "refused"
         got = lane.plain_args(args)
         if got is not None:
             plain += 1
+            searches += "q" in args
             assert got == expected, pairs
-    assert plain > 100  # the plain form was met often enough to be tested
+    assert plain > 100 and searches > 25  # the plain forms were met often enough to be tested
 
 
 @pytest.mark.parametrize("exact_max", [2000, 3])

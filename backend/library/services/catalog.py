@@ -755,12 +755,13 @@ class _SqliteSearch:
 
 
 class _PostgresSearch:
-    """search_page's statements on PostgreSQL, as book_page's SQLAlchemy statements render them. The search texts are
-    written into the SQL as literals, so the planner sees them (EXPLAIN's estimate is Match.sample's test), whatever
-    plan_cache_mode the connection has."""
+    """search_page's statements on PostgreSQL, as book_page's SQLAlchemy statements render them. The search texts and
+    the limits are written into the SQL (the texts as literals), so the planner sees them whatever plan_cache_mode
+    the connection has: EXPLAIN's estimate is Match.sample's test, and a generic plan for an unknown LIMIT scanned
+    every row of book_search."""
 
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = %s)"
-    SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT %s"
+    SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT {size:d}"
 
     def __init__(self, connection, parsed):
         from psycopg import sql
@@ -780,42 +781,41 @@ class _PostgresSearch:
             return None
         found, reach = self._rows(
             f"SELECT count(*) FILTER (WHERE book_search.document @@ {self.query}), max(book_search.book_id) FROM "
-            "(SELECT book_id, document FROM book_search WHERE book_id > %s ORDER BY book_id LIMIT %s) AS book_search",
-            (0, COUNT_WINDOW))[0]
+            f"(SELECT book_id, document FROM book_search WHERE book_id > 0 ORDER BY book_id LIMIT {COUNT_WINDOW:d}) "
+            "AS book_search")[0]
         if found < COUNT_SAMPLE_MIN:
             return None
         low, high = self.id_range(data_version)
         return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
 
     def sample(self, size: int) -> list[int]:
-        return [row[0] for row in self._rows(self.SAMPLE.format(query=self.query), (size,))]
+        return [row[0] for row in self._rows(self.SAMPLE.format(query=self.query, size=size))]
 
     def count(self, size: int) -> tuple:
-        return self._rows(f"SELECT count(*), max(book_id) FROM ({self.SAMPLE.format(query=self.query)}) AS matched",
-                          (size,))[0]
+        return self._rows(f"SELECT count(*), max(book_id) FROM ({self.SAMPLE.format(query=self.query, size=size)}) "
+                          "AS matched")[0]
 
     def id_range(self, data_version):
         return by_version(data_version, "id_range", lambda: (self._rows("SELECT min(id) FROM book")[0][0],
                                                              self._rows("SELECT max(id) FROM book")[0][0]))
 
     def tier(self, tier: int, start, size: int) -> list[int]:
+        after = "" if start is None else f" AND id > {start:d}"
         if not tier:
             return [row[0] for row in self._rows(
                 "SELECT id FROM (SELECT book_id AS id FROM book_search WHERE book_search.document @@ "
-                f"{self.query}) AS main WHERE id IN {self.EXACT}{'' if start is None else ' AND id > %s'} "
-                "ORDER BY id LIMIT %s", (self.plain, *(() if start is None else (start,)), size))]
+                f"{self.query}) AS main WHERE id IN {self.EXACT}{after} ORDER BY id LIMIT {size:d}", (self.plain,))]
         title = self.title_query if tier == 1 else f"tsquery_not({self.title_query})"
         condition = f"book_search.document @@ ({self.query} && {title})"
         found = [row[0] for row in self._rows(  # Match._window first
-            "SELECT book_id FROM (SELECT book_id, document FROM book_search WHERE book_id > %s ORDER BY book_id "
-            f"LIMIT %s) AS book_search WHERE {condition} AND book_id NOT IN {self.EXACT} ORDER BY book_id LIMIT %s",
-            (start or 0, search.STREAM_WINDOW, self.plain, size))]
+            f"SELECT book_id FROM (SELECT book_id, document FROM book_search WHERE book_id > {start or 0:d} ORDER BY "
+            f"book_id LIMIT {search.STREAM_WINDOW:d}) AS book_search WHERE {condition} AND book_id NOT IN "
+            f"{self.EXACT} ORDER BY book_id LIMIT {size:d}", (self.plain,))]
         if len(found) == size:
             return found
         return [row[0] for row in self._rows(
             f"SELECT id FROM (SELECT book_id AS id FROM book_search WHERE {condition}) AS tier WHERE id NOT IN "
-            f"{self.EXACT}{'' if start is None else ' AND id > %s'} ORDER BY id LIMIT %s",
-            (self.plain, *(() if start is None else (start,)), size))]
+            f"{self.EXACT}{after} ORDER BY id LIMIT {size:d}", (self.plain,))]
 
     def ranked(self, after, size: int, offset: int) -> list[tuple]:
         keyset = " WHERE score >= %s AND (score > %s OR id > %s)" if after is not None else ""
@@ -823,8 +823,8 @@ class _PostgresSearch:
             "SELECT score, id FROM (SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
             f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
             f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search.document @@ {self.query}) "
-            f"AS ranked{keyset} ORDER BY score, id LIMIT %s OFFSET %s) AS page ORDER BY score, id",
-            (self.plain, *((after[0], after[0], after[1]) if after is not None else ()), size, offset))
+            f"AS ranked{keyset} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}) AS page ORDER BY score, id",
+            (self.plain, *((after[0], after[0], after[1]) if after is not None else ())))
 
 
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:

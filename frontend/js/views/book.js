@@ -276,7 +276,7 @@ function copiesTable(page, copies) {
   r.caption.textContent = copies.items.length < copies.total
     ? t("Copies (first {n} of {total})", { n: copies.items.length, total: copies.total })
     : t("Copies");
-  const columns = [staff ? t("Barcode") : t("Copy"), t("Status"), t("Shelf"), t("Due back"), ...(staff ? [t("Action")] : [])];
+  const columns = [staff ? t("Barcode") : t("Copy no."), t("Status"), t("Shelf"), t("Due back"), ...(staff ? [t("Action")] : [])];
   r.head.replaceChildren(...columns.map((name) => el("th", { scope: "col", text: name })));
   r.body.replaceChildren(...copies.items.map((copy, index) => {
     const cells = [

@@ -361,11 +361,7 @@ class _Plan:
 
 def _plan(args: dict, extra_conditions=()) -> _Plan:
     plan = _Plan([*book_filters(args), *extra_conditions], search.parse(args.get("q")))
-    q = (args.get("q") or "").strip()
-    try:
-        isbn13 = isbn_service.normalize(q) if q and not q.isalpha() else None
-    except isbn_service.InvalidISBN:
-        isbn13 = None
+    isbn13 = _isbn_in(args.get("q"))
     if isbn13:
         plan.conditions.append(isbn_condition(isbn13))
     elif plan.parsed:
@@ -374,6 +370,20 @@ def _plan(args: dict, extra_conditions=()) -> _Plan:
         plan.whole_catalog = not plan.conditions
         plan.conditions.append(Book.archived_at.is_(None))
     return plan
+
+
+def _isbn_in(q: str | None) -> str | None:
+    """The ISBN-13 a q is, in any form it can be typed (then the list finds that book), or None."""
+    q = (q or "").strip()
+    try:
+        return isbn_service.normalize(q) if q and not q.isalpha() else None
+    except isbn_service.InvalidISBN:
+        return None
+
+
+def _extrapolated(found: int, reach: int, low: int, high: int) -> int:
+    """How many match in the id range low..high, when found match among the ids up to reach."""
+    return round(found * (high - low + 1) / (reach - low + 1))
 
 
 def matching_ids(args: dict) -> Select:
@@ -413,7 +423,7 @@ def _count(plan: _Plan, data_version=None) -> tuple[int, bool]:
         found, reach = sample
         if found >= COUNT_SAMPLE_MIN:
             low, high = _id_range(data_version)
-            return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
+            return max(COUNT_EXACT_MAX + 1, _extrapolated(found, reach, low, high)), True
     if plan.whole_catalog:  # one figure per data version, whatever the page, sort or cursor
         return by_version(data_version, "catalog_count", lambda: _sample_count(plan, data_version))
     return _sample_count(plan, data_version)
@@ -425,7 +435,7 @@ def _sample_count(plan: _Plan, data_version) -> tuple[int, bool]:
     if found <= COUNT_EXACT_MAX:
         return found, False
     low, high = _id_range(data_version)
-    return max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+    return max(found, _extrapolated(found, last_id, low, high)), True
 
 
 def _sample_ids(plan: _Plan) -> Select:
@@ -641,13 +651,8 @@ def search_page(args: dict, data_version, read) -> dict | None:
     if not q or args.get("sort") not in (None, "relevance") \
             or any(args.get(name) not in (None, "", ()) for name in SEARCH_FILTERS):
         return None
-    stripped = q.strip()
-    if stripped and not stripped.isalpha():
-        try:
-            isbn_service.normalize(stripped)
-            return None  # an ISBN: book_page finds its book
-        except isbn_service.InvalidISBN:
-            pass
+    if _isbn_in(q):
+        return None  # book_page finds that book
     parsed = search.parse(q)
     if not parsed.positive:
         return None
@@ -675,7 +680,7 @@ def search_page(args: dict, data_version, read) -> dict | None:
             total, estimated = found, False
             if found > COUNT_EXACT_MAX:
                 low, high = reader.id_range(data_version)
-                total, estimated = max(found, round(found * (high - low + 1) / (last_id - low + 1))), True
+                total, estimated = max(found, _extrapolated(found, last_id, low, high)), True
         tiered = sort == RELEVANCE_TIERED if cursor else total > RANK_EXACT_MAX
         if tiered and offset:
             return None
@@ -709,11 +714,24 @@ def search_page(args: dict, data_version, read) -> dict | None:
     return read(work)
 
 
-class _SqliteSearch:
+class _SearchReader:
+    def _rows(self, statement: str, params=()) -> list:
+        raise NotImplementedError
+
+    def id_range(self, data_version) -> tuple[int, int]:
+        """_id_range, read on this connection (two statements: SQLite answers min() or max() from the index only
+        when each is alone)."""
+        return by_version(data_version, "id_range", lambda: (self._rows("SELECT min(id) FROM book")[0][0],
+                                                             self._rows("SELECT max(id) FROM book")[0][0]))
+
+
+class _SqliteSearch(_SearchReader):
     """search_page's statements on SQLite, as book_page's SQLAlchemy statements render them."""
 
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = ?)"
     SAMPLE = "SELECT rowid FROM book_search WHERE book_search MATCH ? ORDER BY rowid LIMIT ?"
+    COUNT = ("SELECT count(*), max(id) FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ? "
+             "ORDER BY rowid LIMIT ?)")
     TIER = ("SELECT id FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ?) "
             f"WHERE id {{is_in}} {EXACT}{{after}} ORDER BY id LIMIT ?")
     RANKED = (
@@ -723,38 +741,35 @@ class _SqliteSearch:
         "LIMIT ? OFFSET ?) ORDER BY score, id")
 
     def __init__(self, connection, parsed):
-        self.run = connection.execute
+        self.connection = connection
         self.query, self.title_query, self.plain = search.sqlite_strings(parsed)
+
+    def _rows(self, statement, params=()):
+        return self.connection.execute(statement, params).fetchall()
 
     def estimate(self, data_version):
         return None  # the first matches by id say it (sample)
 
     def sample(self, size: int) -> list[int]:
-        return [row[0] for row in self.run(self.SAMPLE, (self.query, size)).fetchall()]
+        return [row[0] for row in self._rows(self.SAMPLE, (self.query, size))]
 
     def count(self, size: int) -> tuple:
-        return self.run(f"SELECT count(*), max(id) FROM ({self.SAMPLE.replace('rowid FROM', 'rowid AS id FROM')})",
-                        (self.query, size)).fetchone()
-
-    def id_range(self, data_version):
-        return by_version(data_version, "id_range", lambda: (self.run("SELECT min(id) FROM book").fetchone()[0],
-                                                             self.run("SELECT max(id) FROM book").fetchone()[0]))
+        return self._rows(self.COUNT, (self.query, size))[0]
 
     def tier(self, tier: int, start, size: int) -> list[int]:
         query, title_query = self.query, self.title_query
         fts = (query, f"({title_query}) AND ({query})", f"({query}) NOT ({title_query})")[tier]
         statement = self.TIER.format(is_in="NOT IN" if tier else "IN", after="" if start is None else " AND id > ?")
-        return [row[0] for row in self.run(statement, (fts, self.plain, *(() if start is None else (start,)),
-                                                       size)).fetchall()]
+        return [row[0] for row in self._rows(statement, (fts, self.plain, *(() if start is None else (start,)),
+                                                         size))]
 
     def ranked(self, after, size: int, offset: int) -> list[tuple]:
         keyset = " WHERE score >= ? AND (score > ? OR id > ?)" if after is not None else ""
-        return self.run(self.RANKED.format(after=keyset), (
-            self.plain, self.query, *((after[0], after[0], after[1]) if after is not None else ()),
-            size, offset)).fetchall()
+        return self._rows(self.RANKED.format(after=keyset), (
+            self.plain, self.query, *((after[0], after[0], after[1]) if after is not None else ()), size, offset))
 
 
-class _PostgresSearch:
+class _PostgresSearch(_SearchReader):
     """search_page's statements on PostgreSQL, as book_page's SQLAlchemy statements render them. The search texts and
     the limits are written into the SQL (the texts as literals), so the planner sees them whatever plan_cache_mode
     the connection has: EXPLAIN's estimate is Match.sample's test, and a generic plan for an unknown LIMIT scanned
@@ -786,7 +801,7 @@ class _PostgresSearch:
         if found < COUNT_SAMPLE_MIN:
             return None
         low, high = self.id_range(data_version)
-        return max(COUNT_EXACT_MAX + 1, round(found * (high - low + 1) / (reach - low + 1))), True
+        return max(COUNT_EXACT_MAX + 1, _extrapolated(found, reach, low, high)), True
 
     def sample(self, size: int) -> list[int]:
         return [row[0] for row in self._rows(self.SAMPLE.format(query=self.query, size=size))]
@@ -794,10 +809,6 @@ class _PostgresSearch:
     def count(self, size: int) -> tuple:
         return self._rows(f"SELECT count(*), max(book_id) FROM ({self.SAMPLE.format(query=self.query, size=size)}) "
                           "AS matched")[0]
-
-    def id_range(self, data_version):
-        return by_version(data_version, "id_range", lambda: (self._rows("SELECT min(id) FROM book")[0][0],
-                                                             self._rows("SELECT max(id) FROM book")[0][0]))
 
     def tier(self, tier: int, start, size: int) -> list[int]:
         after = "" if start is None else f" AND id > {start:d}"

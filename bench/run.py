@@ -400,12 +400,17 @@ class Topology:
 class CpuMeter:
     """CPU used during a measurement by the benchmark's own processes (this runner's descendants: nginx, gunicorn,
     wrk; and the PostgreSQL server) and by everything else on the machine ("other"), as shares of all cores.
-    The machine is shared (tests of other sessions may run): a large "other" share marks a noisy figure."""
+    The machine is shared (tests of other sessions may run): a large "other" share marks a noisy figure.
+
+    parts: name -> a function giving a process id (or None): the CPU seconds of each one's process tree are also
+    reported apart ("seconds"; what is left of ours is "load": this runner and wrk, whose CPU reaches this runner
+    when it exits). That splits a request's cost between the app, the database server and nginx."""
 
     TICK = os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, extra_roots=()):
+    def __init__(self, extra_roots=(), parts=None):
         self.extra_roots = extra_roots
+        self.parts = parts or {}
 
     @staticmethod
     def _procs():
@@ -422,18 +427,26 @@ class CpuMeter:
         return out
 
     def _ours(self):
+        """Clock ticks of our processes: {part: ticks of its tree, ..., "load": the rest of ours}."""
         procs = self._procs()
-        roots = {os.getpid(), *[r() for r in self.extra_roots]} - {None}
-        children = {}
+        children, seen = {}, set()
         for pid, (ppid, _) in procs.items():
             children.setdefault(ppid, []).append(pid)
-        total, stack = 0, list(roots)
-        while stack:
-            pid = stack.pop()
-            if pid in procs:
-                total += procs[pid][1]
-                stack += children.get(pid, [])
-        return total
+
+        def tree(root):
+            total, stack = 0, [root]
+            while stack:
+                pid = stack.pop()
+                if pid in procs and pid not in seen:
+                    seen.add(pid)
+                    total += procs[pid][1]
+                    stack += children.get(pid, [])
+            return total
+
+        ticks = {name: tree(pid) for name, pid in ((name, get()) for name, get in self.parts.items())
+                 if pid is not None}
+        ticks["load"] = sum(tree(root) for root in {os.getpid(), *[r() for r in self.extra_roots]} - {None})
+        return ticks
 
     @staticmethod
     def _busy():
@@ -447,8 +460,11 @@ class CpuMeter:
     def stop(self):
         elapsed = time.monotonic() - self.t0
         capacity = elapsed * self.TICK * (os.cpu_count() or 1)
-        busy, ours = self._busy() - self.busy0, self._ours() - self.ours0
-        return {"ours": round(ours / capacity, 3), "other": round(max(busy - ours, 0) / capacity, 3)}
+        now = self._ours()
+        parts = {name: max(now[name] - self.ours0.get(name, 0), 0) for name in now}
+        busy, ours = self._busy() - self.busy0, sum(parts.values())
+        return {"ours": round(ours / capacity, 3), "other": round(max(busy - ours, 0) / capacity, 3),
+                "seconds": {name: round(ticks / self.TICK, 2) for name, ticks in parts.items()}}
 
 
 def wait_quiet(meter, limit_s, threshold=0.15):
@@ -482,9 +498,17 @@ def wrk(url, args, duration, bust=False, headers=None, threads=None, connections
             "requests": raw["requests"], "errors": errors, "non_2xx_3xx": raw["status_errors"], "wrk": raw}
 
 
-def measure(url, args, bust=False, **wrk_options):
-    """Wait for a quiet machine, warm up (not recorded), then measure, noting the CPU shares and load."""
-    meter = CpuMeter(args.cpu_roots)
+def measure(url, args, bust=False, topology=None, **wrk_options):
+    """Wait for a quiet machine, warm up (not recorded), then measure, noting the CPU shares and load, and (with the
+    topology) the CPU milliseconds per request of the app (the gunicorn workers; SQLite runs inside them), the
+    database server (PostgreSQL), nginx and the load (wrk and this runner)."""
+    parts = {}
+    if topology is not None:
+        parts = {"app": lambda: topology.gunicorn.pid if topology.gunicorn else None,
+                 "nginx": lambda: topology.nginx.pid if topology.nginx else None}
+        if args.cpu_roots and topology.env.get("DATABASE_URL", "").startswith("postgresql"):
+            parts["database"] = args.cpu_roots[0]
+    meter = CpuMeter(args.cpu_roots, parts)
     quiet = wait_quiet(meter, args.wait_quiet) if args.wait_quiet > 0 else {}
     if args.warmup > 0:
         wrk(url, args, args.warmup, bust, **wrk_options)
@@ -493,7 +517,11 @@ def measure(url, args, bust=False, **wrk_options):
     cpu = meter.stop()
     if cpu["other"] > 0.15:
         log(f"  noisy: other processes used {cpu['other']:.0%} of the machine during this measurement")
-    return {**result, "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), **quiet}
+    per_request = {}
+    if parts and result["requests"]:
+        per_request = {"cpu_ms_per_request": {name: round(seconds * 1000 / result["requests"], 3)
+                                              for name, seconds in cpu["seconds"].items()}}
+    return {**result, "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), **quiet, **per_request}
 
 
 def discover(base, size, paths):
@@ -580,13 +608,15 @@ def bench_one(db, size, url, args, started_facts):
                 continue
             log(f"{db} {size:,} {name}: {info['path']}")
             if args.cache_bust in ("off", "both"):
-                result["scenarios"][name] = {**info, "cache_bust": False, **measure(top.url + info["path"], args)}
+                result["scenarios"][name] = {**info, "cache_bust": False,
+                                             **measure(top.url + info["path"], args, topology=top)}
             if args.cache_bust in ("on", "both"):
                 result["scenarios"][name + UNCACHED] = {**info, "cache_bust": True,
-                                                        **measure(top.url + info["path"], args, bust=True)}
+                                                        **measure(top.url + info["path"], args, bust=True,
+                                                                topology=top)}
         log(f"{db} {size:,} {STATIC}")
         result["references"][STATIC] = {"path": "/api/v1/books (static file, port of its own)", "bytes": len(page1),
-                                        **measure(top.static_url + "/api/v1/books", args)}
+                                        **measure(top.static_url + "/api/v1/books", args, topology=top)}
         result["workers"] = worker_memory(top.gunicorn.pid)  # after every app scenario, before they stop
         log(f"{db} {size:,} gunicorn workers' peak RSS: "
             f"{', '.join(str(w['peak_rss_mib']) for w in result['workers'])} MiB")
@@ -596,7 +626,8 @@ def bench_one(db, size, url, args, started_facts):
         assert status == 200 and body == page1, "the bare WSGI reference does not answer the page-1 bytes"
         log(f"{db} {size:,} {BARE}")
         result["references"][BARE] = {"path": scenario_paths()["list_page1"], "bytes": len(page1),
-                                      **measure(top.url + scenario_paths()["list_page1"], args)}
+                                      **measure(top.url + scenario_paths()["list_page1"], args,
+                                                topology=top)}
     finally:
         top.close(keep_logs_to=CACHE_DIR / "logs" / f"{db}-{size}")
     bare = result["references"][BARE]["rps"]
@@ -731,6 +762,12 @@ def table(results):
             lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} {e['rps']:>8,.0f} {e['p50_ms']:>8.2f} "
                          f"{e['p99_ms']:>8.2f} {e.get('ratio_to_bare_wsgi') or 0:>6.2f} {hits:>8} {e['errors']:>6} "
                          f"{e['cpu_share']['other']:>9.0%}")
+    lines += ["", ("CPU per request, ms (app: the gunicorn workers, SQLite inside them; database: the PostgreSQL "
+                   "server; load: wrk and this runner):")]
+    for r in results["runs"]:
+        for name, e in [*r["scenarios"].items(), *r["references"].items()]:
+            if e.get("cpu_ms_per_request"):
+                lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} " + cpu_split(e["cpu_ms_per_request"]))
     lines.append("")
     for r in results["runs"]:
         for w in r.get("workers") or []:
@@ -743,6 +780,14 @@ def table(results):
         value = "-" if c["value"] is None else c["value"]
         lines.append(f"  {c['result']:<8} {c['db']:<10} {c['check']:<56} {c['target']:<10} got {value}")
     return "\n".join(lines)
+
+
+CPU_PARTS = ("app", "database", "nginx", "load")
+
+
+def cpu_split(ms: dict) -> str:
+    """A request's CPU milliseconds by part, and their sum."""
+    return " ".join(f"{part} {ms[part]:.2f}" for part in CPU_PARTS if part in ms) + f"  total {sum(ms.values()):.2f}"
 
 
 def markdown_table(results):
@@ -768,6 +813,16 @@ def markdown_table(results):
         rows += [(f"gunicorn worker {w['pid']} (after the bench; RSS now {w['rss_mib']})", w["peak_rss_mib"])
                  for w in r.get("workers") or []]
         lines += [f"| {r['db']} | {r['size']:,} | {name} | {value} |" for name, value in rows if value is not None]
+    lines += ["", ("Where the machine's time goes: CPU milliseconds per request, by process (app: the gunicorn "
+                   "workers, SQLite inside them; database: the PostgreSQL server; load: wrk and the runner):"), "",
+              "| db | books | scenario | app | database | nginx | load | total |",
+              "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for r in results["runs"]:
+        for name, e in [*r["scenarios"].items(), *r["references"].items()]:
+            ms = e.get("cpu_ms_per_request")
+            if ms:
+                cells = " | ".join("" if part not in ms else f"{ms[part]:.2f}" for part in CPU_PARTS)
+                lines.append(f"| {r['db']} | {r['size']:,} | {name} | {cells} | {sum(ms.values()):.2f} |")
     lines += ["", "Targets:", "", "| db | books | target | limit | value | result |", "| --- | ---: | --- | --- | ---: | --- |"]
     for c in results["checks"]:
         value = "" if c["value"] is None else c["value"]

@@ -123,7 +123,7 @@ def bench_stats(db, args, pg):
             log(f"{db} stats {name}: {path}")
             result["scenarios"][name] = {
                 "path": path, "target": target, "bytes": len(body),
-                **measure(top.url + path, args, headers={"Authorization": f"Bearer {token}"}, threads=1,
+                **measure(top.url + path, args, topology=top, headers={"Authorization": f"Bearer {token}"}, threads=1,
                           connections=1)}
     finally:
         top.close(keep_logs_to=CACHE_DIR / "logs" / f"{db}-stats")

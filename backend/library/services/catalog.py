@@ -476,12 +476,16 @@ def _load_cursor(cursor: str) -> dict | None:
 
 
 def _decode_cursor(cursor: str, sort: str, keys) -> list:
-    invalid = Problem(422, "The request has invalid fields; see errors.",
-                      {"cursor": ["Not a cursor from this list; start again without cursor."]})
+    """The values of a cursor of this sort, each checked against its key's type (the 422 otherwise): plain Python
+    values, which the caller binds as it needs."""
+    def invalid():
+        return Problem(422, "The request has invalid fields; see errors.",
+                       {"cursor": ["Not a cursor from this list; start again without cursor."]})
+
     data = _load_cursor(cursor)
     if data is None or data.get("s") != sort or not isinstance(data.get("k"), list) \
             or len(data["k"]) != len(keys):
-        raise invalid
+        raise invalid()
     values = []
     for key, value in zip(keys, data["k"]):
         python_type = getattr(key.type, "impl", key.type).python_type
@@ -500,8 +504,8 @@ def _decode_cursor(cursor: str, sort: str, keys) -> list:
         except (ValueError, NotImplementedError):
             ok = False
         if not ok:
-            raise invalid
-        values.append(literal(value, type_=key.type))
+            raise invalid()
+        values.append(value)
     return values
 
 
@@ -541,12 +545,13 @@ def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
     else:
         keys, descending = _sort_keys(sort)
     after_values = _decode_cursor(cursor, sort, keys) if cursor else None
-    after = _after(keys, after_values, descending) if cursor else None
+    after = _after(keys, [literal(value, type_=key.type) for key, value in zip(keys, after_values)],
+                   descending) if cursor else None
     offset = 0 if cursor else (args["page"] - 1) * per_page
     streamed = None
     if sort == RELEVANCE_TIERED and not plan.conditions and not offset:
         streamed = plan.match.tiered_page(
-            (after_values[0].value, after_values[1].value) if cursor else None, per_page + 1)
+            (after_values[0], after_values[1]) if cursor else None, per_page + 1)
     # rows: the sort key values of each book, ending with its id (what a cursor continues after)
     if streamed is not None:
         rows = streamed
@@ -597,7 +602,7 @@ def title_page(args: dict, data_version, read) -> dict | None:
     after = None
     if cursor:
         try:
-            after = [value.value for value in _decode_cursor(cursor, "title", _sort_keys("title")[0])]
+            after = _decode_cursor(cursor, "title", _title_keys())
         except Problem:
             return None  # book_page's 422
     total, estimated = by_version(data_version, "catalog_count",
@@ -633,6 +638,12 @@ SEARCH_FILTERS = ("isbn", "author", "subject", "language", "year_from", "year_to
 
 
 @lru_cache(maxsize=1)
+def _title_keys():
+    """The keys of a title cursor, as _decode_cursor checks them (built once: title_page needs only their types)."""
+    return _sort_keys("title")[0]
+
+
+@lru_cache(maxsize=1)
 def _rank_keys():
     """The keys of a relevance cursor, as _decode_cursor checks them: (score, id)."""
     return [literal_column("score", Float), literal_column("id", Integer)]
@@ -661,7 +672,7 @@ def search_page(args: dict, data_version, read) -> dict | None:
     if cursor:
         sort = RELEVANCE_TIERED if (_load_cursor(cursor) or {}).get("s") == RELEVANCE_TIERED else "relevance"
         try:
-            after = [value.value for value in _decode_cursor(cursor, sort, _rank_keys())]
+            after = _decode_cursor(cursor, sort, _rank_keys())
         except Problem:
             return None  # book_page's 422
     offset = 0 if cursor else (args["page"] - 1) * per_page

@@ -159,6 +159,10 @@ SEMANTIC_422 = re.compile("|".join([
     # statistics: a period's days (from, and to's default from), its order, length and number of buckets
     r"A day from \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d\.", r"The period ends before it starts\.", r"At most \d+ days\.",
     r"At most \d+ (?:day|week|month)s: group by a longer unit or choose a shorter period\.",
+    # merges: the same id on both sides (an author's {author_id} and duplicate_id; a book among the ones merged into
+    # it), or a book merged away already
+    r"An author cannot be merged with themselves\.", r"A book cannot be merged into itself\.",
+    r"Book \d+ was already merged into book \d+\.",
 ]))
 
 

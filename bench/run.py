@@ -506,8 +506,8 @@ def measure(url, args, bust=False, topology=None, **wrk_options):
     if topology is not None:
         parts = {"app": lambda: topology.gunicorn.pid if topology.gunicorn else None,
                  "nginx": lambda: topology.nginx.pid if topology.nginx else None}
-        if args.cpu_roots and topology.env.get("DATABASE_URL", "").startswith("postgresql"):
-            parts["database"] = args.cpu_roots[0]
+        if topology.env.get("DATABASE_URL", "").startswith("postgresql"):
+            parts["database"] = args.postmaster_pid
     meter = CpuMeter(args.cpu_roots, parts)
     quiet = wait_quiet(meter, args.wait_quiet) if args.wait_quiet > 0 else {}
     if args.warmup > 0:
@@ -899,7 +899,8 @@ def main(argv=None):
                             "cursor_depth": CURSOR_DEPTH, "stats": {"loans": args.loans, "books": args.stats_books}},
                "datasets": {}, "runs": [], "stats": []}
     pg = None
-    args.cpu_roots = [lambda: pg.postmaster_pid() if pg else None]
+    args.postmaster_pid = lambda: pg.postmaster_pid() if pg else None  # the PostgreSQL server's CPU counts as ours
+    args.cpu_roots = [args.postmaster_pid]
     try:
         if "postgresql" in dbs:
             pg = Postgres()

@@ -123,6 +123,21 @@ def register(app):
         db.session.commit()
         click.echo("Search index rebuilt.")
 
+    @app.cli.command("documents")
+    def write_documents():
+        """Write every stored book document that is stale or missing now (the background worker writes them too,
+        a few seconds' worth each round): after an import or an upgrade, before a benchmark."""
+        import time
+
+        from .extensions import db
+        from .services import documents
+
+        started = time.monotonic()
+        documents.mark_missing(db.session.connection())
+        db.session.commit()
+        written = documents.catch_up(seconds=None)
+        click.echo(f"Wrote {written} book document(s) in {time.monotonic() - started:.1f} s.")
+
     @app.cli.command("forget-history")
     def forget_history():
         """Anonymise what members who keep no reading history still have linked, and take card numbers out of the

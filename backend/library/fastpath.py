@@ -146,12 +146,12 @@ class LeanLane:
         """The book as the detail view gives it, read on the response cache's own connection (no session, no
         pool checkout; on PostgreSQL one round trip, no BEGIN or ROLLBACK); None when it is not in the catalog
         (Flask answers the 404 or the merged book's 301) or the read failed."""
-        from .services import catalog
+        from .services import documents
 
         book_id = int(environ["PATH_INFO"].rsplit("/", 1)[1])
         dialect = self.engine.dialect
         try:
-            found = self.cache.read(self.engine, lambda connection: catalog.book_dicts([book_id], reader=(connection, dialect)))
+            found = self.cache.read(self.engine, lambda connection: documents.items([book_id], (connection, dialect)))
         except Exception:  # noqa: BLE001 - Flask reads it again and answers as it always has
             return None
         return found[0] if found else None

@@ -1,7 +1,7 @@
 """Database models, one module per aggregate."""
 
 from .accounts import AccountRequest, ApiToken, AuditEvent, LoginThrottle, PasswordLink, User, UserSession
-from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_subjects
+from .catalog import Author, Book, BookAuthor, BookIsbn, BookRedirect, Subject, book_document, book_subjects
 from .circulation import Copy, Hold, Loan, Member
 from .imports import BookImport, ImportBatch
 from .desk import BarcodeSequence
@@ -16,5 +16,5 @@ __all__ = [
     "BookIsbn", "BookRedirect", "CollectionTally", "Copy", "Hold", "IdempotencyKey", "ImportBatch", "Job", "Loan",
     "LoanBookDay", "LoanDay", "LoanTally", "LoginThrottle", "Member",
     "Notice", "NoticePreference", "NoticeTemplate", "PasswordLink", "Setting", "Subject", "TaskRun", "User",
-    "UserSession", "WorkerBeat", "book_subjects",
+    "UserSession", "WorkerBeat", "book_document", "book_subjects",
 ]

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -123,6 +123,20 @@ class BookIsbn(db.Model):
     isbn: Mapped[str] = mapped_column(String(13), primary_key=True, index=True)
 
     book: Mapped[Book] = relationship(back_populates="isbn_links")
+
+
+# A book as the public catalog sends it, stored ready to send (services/documents.py, migration 0022): its JSON
+# without the availability, in two parts around it. Triggers set both to NULL ("stale") in the transaction of any
+# change to what the document holds; a stale or missing document is computed as before, never sent.
+book_document = Table(
+    "book_document",
+    db.metadata,
+    Column("book_id", ForeignKey("book.id", ondelete="CASCADE"), primary_key=True, autoincrement=False),
+    Column("head", LargeBinary),
+    Column("tail", LargeBinary),
+    Index("ix_book_document_stale", "book_id", sqlite_where=text("head IS NULL"),
+          postgresql_where=text("head IS NULL")),
+)
 
 
 class BookRedirect(db.Model):

@@ -14,6 +14,9 @@ from sqlalchemy import Connection, Table
 from ..models import search as search_index
 
 TALLY_INSERT_TRIGGERS = ("copy_tally_ai", "book_subject_tally_ai")  # migration 0019_collection_tally
+# migration 0022_book_document: a new book's rows mark its document stale; importer.finish marks them all at once
+DOCUMENT_INSERT_TRIGGERS = ("book_document_book_ai", "book_document_ba_ai", "book_document_bs_ai",
+                            "book_document_bi_ai")
 
 
 def next_ids(connection: Connection, table: Table, count: int) -> list[int]:
@@ -55,15 +58,16 @@ def quiet_triggers(connection: Connection, first_book_id: int, last_book_id: int
     """SQLite: the batch's rows without the row triggers whose work the import does once for them (the search
     index, paused anyway and built at the end; the merged-book redirects an id handed out again replaces, deleted
     here for the whole block of ids; the collection tally's on new copies and subject links, paused anyway: the
-    importer counts the batch's copies in one statement). They are dropped inside the batch's transaction and
+    importer counts the batch's copies in one statement; the stored documents', marked stale once by
+    importer.finish). They are dropped inside the batch's transaction and
     created again, from their own stored SQL, before it commits: other connections never see them missing
     (SQLite's DDL is transactional, and the batch holds the write lock), and a crash rolls the drop back with the
     batch. Other triggers keep firing. PostgreSQL keeps its triggers (disabling one would lock the table for readers); the
-    search triggers return at once during the import (search_index.pause_sync)."""
+    search index's and the documents' triggers return at once during the import (search_index.pause_sync)."""
     if connection.dialect.name != "sqlite" or last_book_id < first_book_id:  # (no new books: nothing fires)
         yield
         return
-    names = [*search_index.SQLITE_TRIGGERS, "book_redirect_book_ai", *TALLY_INSERT_TRIGGERS]
+    names = [*search_index.SQLITE_TRIGGERS, "book_redirect_book_ai", *TALLY_INSERT_TRIGGERS, *DOCUMENT_INSERT_TRIGGERS]
     marks = ", ".join("?" * len(names))
     stored = connection.exec_driver_sql(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", tuple(names)).all()

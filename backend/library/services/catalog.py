@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, BookIsbn, Subject, book_subjects
-from . import covers
+from . import covers, documents
 from . import isbn as isbn_service
 from . import search
 from .languages import language_name
@@ -620,7 +620,7 @@ def title_page(args: dict, data_version, read) -> dict | None:
             rows = cursor_.fetchall()
         finally:
             cursor_.close()
-        return rows, book_dicts([row[1] for row in rows[:per_page]], reader=(connection, dialect))
+        return rows, documents.items([row[1] for row in rows[:per_page]], (connection, dialect))
 
     found = read(work)
     if found is None:
@@ -707,7 +707,7 @@ def search_page(args: dict, data_version, read) -> dict | None:
                     break
         else:
             rows = reader.ranked(after, size, offset)
-        books = book_dicts([row[-1] for row in rows[:per_page]], reader=(connection, dialect))
+        books = documents.items([row[-1] for row in rows[:per_page]], (connection, dialect))
         facets = {}
         if names:
             scale = total / len(sample) if estimated else 1.0

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import Author, Book, BookAuthor, BookIsbn, Copy, Subject, book_subjects
 from ..models import search as search_index
 from ..models import stats
-from . import bookcsv, bulkload, search
+from . import bookcsv, bulkload, documents, search
 from .names import sort_name
 from .records import Entry, check
 
@@ -386,8 +386,10 @@ def plan_and_write(records, policy="skip", dry_run=False, batch_size=2000, repor
 
 
 def finish(after_id: int) -> None:
-    """The search index for the books added above after_id, once for all of them (the batches paused its upkeep)."""
+    """The search index for the books added above after_id, once for all of them (the batches paused its upkeep),
+    and their stored documents marked stale, for the worker to write (services/documents.py)."""
     search_index.rebuild_index(db.session.connection(), after_id)
+    documents.mark_stale_after(db.session.connection(), after_id)
 
 
 def last_book_id() -> int:

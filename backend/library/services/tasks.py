@@ -60,3 +60,12 @@ def delete_old_sessions(now) -> None:
                                                      UserSession.last_seen_at < gone - SESSION_IDLE)))
     db.session.execute(delete(PasswordLink).where(or_(PasswordLink.expires_at < gone, PasswordLink.used_at < gone)))
     db.session.commit()
+
+
+@jobs.poller("catalog.documents")
+def write_documents(owner, stopping) -> None:
+    """Write the stored book documents that are stale (services/documents.py): after an import, an upgrade, or a
+    change that reached many books. One read of the stale index when there are none."""
+    from . import documents
+
+    documents.catch_up(stopping)

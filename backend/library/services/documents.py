@@ -1,0 +1,174 @@
+"""Stored book documents (issue 12): each book as the public catalog sends it, kept ready to send.
+
+A page of books computed from the catalog's tables costs one statement with a dozen subqueries per book and the
+Python that turns its rows into BookOut's dicts and the dicts into JSON: more than everything else a list page or
+a search does. book_document (migration 0022) holds each book's JSON, written by book_dicts and the app's JSON
+provider, in two parts around its availability. items() reads a page of them with the availability counted in
+the same statement and joins the bytes: the same bytes, for a fraction of the work.
+
+Never stale: triggers mark a book's document stale (head and tail NULL) in the transaction of any change to what
+it holds (the book, its authors and their names, its subjects and their names, its other ISBNs; archiving is a
+change of the book), and a stale or missing document is never sent: items() computes that book with book_dicts,
+as before. Documents are written again:
+
+- by the session that made them stale, just before it commits (up to COMMIT_LIMIT of them), when its flushes
+  touched the catalog's models;
+- by the background worker (the "catalog.documents" poller: a read of the stale index when there is nothing to
+  do), in batches: after an import, an upgrade, or a change that reached more books than COMMIT_LIMIT;
+- by `flask --app library documents`, which writes every stale one now.
+
+On PostgreSQL the writer locks the stale rows it takes (SKIP LOCKED: another transaction that marked them writes
+them itself) before it reads the books, in a later statement, so it reads every change committed before its
+lock; a change after it waits for the lock, and marks the document stale again. SQLite has one writer at a time.
+
+Changing what a document holds (a new field of BookOut) takes a migration that marks them all stale.
+"""
+
+import json
+from itertools import chain
+
+import orjson
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..jsonprovider import OPTIONS
+from ..models import Author, Book, BookAuthor, BookIsbn, Subject
+
+BATCH = 1_000  # documents written per statement round (the worker commits each batch)
+COMMIT_LIMIT = 500  # written by a committing session; the rest are the worker's
+ROUND_SECONDS = 5.0  # the worker's time for documents in one round, so its other work is not held up
+_MARK = orjson.Fragment(b"\x00")  # where the availability goes: a NUL byte, which orjson never writes itself
+_FLAG = "library.documents"
+_CATALOG = (Book, BookAuthor, BookIsbn, Author, Subject)
+
+_COUNTS = ("(SELECT count(*) FROM copy WHERE copy.book_id = d.book_id AND copy.status = 'available'), "
+           "(SELECT count(*) FROM hold WHERE hold.book_id = d.book_id AND hold.status = 'waiting'), "
+           "(SELECT count(*) FROM copy WHERE copy.book_id = d.book_id AND copy.status != 'withdrawn')")
+_READ = {  # the same counts as catalog._book_dict_statement's availability
+    "sqlite": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d "
+              "WHERE d.book_id IN (SELECT value FROM json_each(?)) AND d.head IS NOT NULL",
+    "postgresql": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d "
+                  "WHERE d.book_id = ANY (%s::integer[]) AND d.head IS NOT NULL",
+}
+
+
+def parts(item: dict) -> tuple[bytes, bytes]:
+    """(head, tail) of a book's dict as book_dicts gives it: its JSON before and after the availability's value."""
+    head, tail = orjson.dumps({**item, "availability": _MARK}, option=OPTIONS).split(b"\x00")
+    return head, tail
+
+
+def items(book_ids: list[int], reader) -> list:
+    """The books with these ids, in this order, as book_dicts gives them (archived books and unknown ids left out):
+    each as an orjson.Fragment of its JSON when its document is current, else as book_dicts' dict. The app's JSON
+    provider writes both alike. reader: (DB-API connection, dialect), as for book_dicts."""
+    from .catalog import book_dicts
+
+    if not book_ids:
+        return []
+    dbapi_connection, dialect = reader
+    wanted = sorted(set(book_ids))
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_READ[dialect.name], (json.dumps(wanted) if dialect.name == "sqlite" else wanted,))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    found = {book_id: orjson.Fragment(b"".join((
+        bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total), bytes(tail))))
+        for book_id, head, tail, available, holds, total in rows}
+    if len(found) < len(wanted):
+        for item in book_dicts([book_id for book_id in wanted if book_id not in found], reader=reader):
+            found[item["id"]] = item
+    return [found[book_id] for book_id in book_ids if book_id in found]
+
+
+def refresh(connection: Connection, limit: int = BATCH) -> int:
+    """Write up to limit stale documents in connection's transaction (the caller commits); returns how many stale
+    ones it took (fewer than limit: none are left, but for those other transactions are writing)."""
+    from .catalog import book_dicts
+
+    postgres = connection.dialect.name == "postgresql"
+    ids = connection.exec_driver_sql(
+        f"SELECT book_id FROM book_document WHERE head IS NULL ORDER BY book_id LIMIT {int(limit)}"
+        + (" FOR UPDATE SKIP LOCKED" if postgres else "")).scalars().all()
+    if not ids:
+        return 0
+    mark = "%s" if postgres else "?"
+    written = {}
+    for item in book_dicts(ids, reader=(connection.connection.dbapi_connection, connection.dialect)):
+        written[item["id"]] = parts(item)
+    if written:
+        connection.exec_driver_sql(f"UPDATE book_document SET head = {mark}, tail = {mark} WHERE book_id = {mark}",
+                                   [(head, tail, book_id) for book_id, (head, tail) in written.items()])
+    gone = [book_id for book_id in ids if book_id not in written]  # archived: nothing to send
+    if gone:
+        connection.exec_driver_sql(f"DELETE FROM book_document WHERE book_id = {mark} AND head IS NULL",
+                                   [(book_id,) for book_id in gone])
+    return len(ids)
+
+
+def stale_count(connection: Connection) -> int:
+    return connection.exec_driver_sql("SELECT count(*) FROM book_document WHERE head IS NULL").scalar_one()
+
+
+def mark_stale_after(connection: Connection, after_id: int) -> None:
+    """The books above after_id stale (the bulk importer's, whose batches skipped the triggers)."""
+    connection.exec_driver_sql(
+        "INSERT INTO book_document (book_id) SELECT id FROM book WHERE id > %s AND archived_at IS NULL "
+        "ON CONFLICT (book_id) DO UPDATE SET head = NULL, tail = NULL"
+        % int(after_id))
+
+
+def mark_missing(connection: Connection) -> None:
+    """Every catalog book without a document stale (after an import that stopped before its end, say)."""
+    connection.exec_driver_sql(
+        "INSERT INTO book_document (book_id) SELECT id FROM book WHERE archived_at IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM book_document d WHERE d.book_id = book.id) ORDER BY id")
+
+
+def catch_up(stopping=lambda: False, seconds: float | None = ROUND_SECONDS) -> int:
+    """Write stale documents a batch per transaction until none are left, stopping() says so or seconds have
+    passed (None: no limit); returns how many were taken. Reads only, when none are stale."""
+    import time
+
+    from ..database import reading
+
+    with reading():
+        idle = db.session.connection().exec_driver_sql(
+            "SELECT 1 FROM book_document WHERE head IS NULL LIMIT 1").first() is None
+        db.session.rollback()
+    if idle:
+        return 0
+    started, done = time.monotonic(), 0
+    while not stopping() and (seconds is None or time.monotonic() - started < seconds):
+        taken = refresh(db.session.connection())
+        db.session.commit()
+        done += taken
+        if taken < BATCH:
+            break
+    return done
+
+
+@event.listens_for(Session, "after_flush")
+def _note_catalog_change(session, _context):
+    if not session.info.get(_FLAG) and any(
+            isinstance(instance, _CATALOG) for instance in chain(session.new, session.dirty, session.deleted)):
+        session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session):
+    """The documents this transaction made stale, written in it (SQLAlchemy flushes after before_commit: the
+    last changes are flushed here first, so their triggers have run)."""
+    if session.in_nested_transaction():
+        return
+    session.flush()
+    if session.info.pop(_FLAG, False):
+        refresh(session.connection(), COMMIT_LIMIT)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session):
+    session.info.pop(_FLAG, None)

@@ -277,6 +277,7 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
                 f"({facts.get('schema')} -> {schema_fingerprint()}); drop --reuse to import again")
         # A migration the lead added since then is applied here (its own cost is not measured).
         flask(app_env(url), "db", "upgrade")
+        facts = {**facts, "documents": write_documents(db, size, url)}
         if db == "postgresql":  # a migration may have rewritten rows: settle them before measuring
             pg.sql("vacuum (analyze)", name)
         return url, {**facts, "reused": True}
@@ -301,9 +302,10 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
     if not match:
         raise RuntimeError(f"unexpected import-books output:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
     rows, added, skipped, own_seconds = int(match[1]), int(match[2]), int(match[3]), float(match[4])
+    documents = write_documents(db, size, url)
     if db == "postgresql":  # planner statistics, as autovacuum would gather soon after a bulk load
         pg.sql("analyze", name)
-    facts = {"rows": rows, "added": added, "skipped": skipped, "seconds": round(seconds, 1), "peak_rss_mib": peak_rss_mib,
+    facts = {"documents": documents, "rows": rows, "added": added, "skipped": skipped, "seconds": round(seconds, 1), "peak_rss_mib": peak_rss_mib,
              "rows_per_s": round(rows / seconds), "importer_seconds": own_seconds,
              "cpu_s": intake.LAST_CPU.get("cpu_s"),  # the import command's own CPU (not the database server's)
              "imported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "reused": False,
@@ -317,6 +319,18 @@ def prepare_database(db, size, csv_path, tag, reuse, pg, cpu_roots=()):
     if skipped:
         log(f"warning: {skipped} rows skipped:\n{result.stderr[-1500:]}")
     return url, facts
+
+
+def write_documents(db, size, url):
+    """The stored book documents (backend/library/services/documents.py) written for every book, as the app's worker
+    writes them after an import or an upgrade, before anything is measured: {"written", "seconds"} (not part of the
+    import's figures: the import only marks its books stale)."""
+    started = time.monotonic()
+    output = flask(app_env(url), "documents").stdout
+    seconds = time.monotonic() - started
+    written = int(re.search(r"Wrote (\d+) book document", output)[1])
+    log(f"{db} {size:,}: wrote {written:,} book documents in {seconds:.1f} s")
+    return {"written": written, "seconds": round(seconds, 1)}
 
 
 def intake_figures(db, size, csv_path, tag, url, pg):

@@ -54,10 +54,13 @@ def book_page_response(body, args, deep_limit, params=None, url=None):
     params = request.args.to_dict(flat=False) if params is None else params
     url = request_url() if url is None else url
 
+    # The query without page and cursor, encoded once; each link appends its own page or cursor, as
+    # urlencode(query | change) would write it (the change last).
+    kept = urlencode({k: v for k, v in params.items() if k not in ("page", "cursor")}, doseq=True)
+    kept = kept + "&" if kept else kept
+
     def link(rel, **changes):
-        query = {k: v for k, v in params.items() if k not in ("page", "cursor")}
-        query.update({k: [str(v)] for k, v in changes.items()})
-        return f'<{url}?{urlencode(query, doseq=True)}>; rel="{rel}"'
+        return f'<{url}?{kept}{urlencode(changes)}>; rel="{rel}"'
 
     links = [link("first", page=1)]
     page, per_page = body["page"], body["per_page"]

@@ -3,7 +3,9 @@ JSON when it is current, and the same bytes as the views compute; every change t
 stale in the change's own transaction, so a stale one is never sent; the committing session, the worker's poller
 and `flask --app library documents` write them again."""
 
-from sqlalchemy import text
+from uuid import uuid4
+
+from sqlalchemy import create_engine, text
 
 from library.extensions import db
 from library.services import documents, jobs, tasks  # noqa: F401 - tasks registers the worker's pollers
@@ -105,3 +107,36 @@ def test_the_documents_command_writes_what_is_stale_or_missing(app, client, lane
     with app.app_context():
         assert documents.stale_count(db.session.connection()) == 0
     same(lean, flask, "/api/v1/books")
+
+
+def test_concurrent_changes_never_leave_a_stale_document(stack):
+    """PostgreSQL through nginx and gunicorn's workers: renames of a shared author and edits of its books, sent
+    together, each committing its documents. Afterwards every book's public page (the lean lane: its stored
+    document) is what the staff's view computes from the tables. (SQLite has one writer at a time.)"""
+    import requests
+
+    from .test_circulation_races import Desk
+
+    desk, engine = Desk(stack, "postgresql"), create_engine(stack.database_url)
+    try:
+        name = f"Race Author {uuid4().hex[:8]}"
+        books = [desk.ok("POST", "/books", {"title": f"Race {n} {uuid4().hex[:6]}", "authors": [{"name": name}],
+                                            "subjects": ["Racing"]}, expect=201) for n in range(6)]
+        author_id = books[0]["authors"][0]["id"]
+        changes = [("PATCH", f"/authors/{author_id}", {"name": f"{name} {n}"}) for n in range(8)] + [
+            ("PATCH", f"/books/{book['id']}", {"title": f"Edited {n} {book['title']}", "subjects": [f"Race {n}"]})
+            for n, book in enumerate(books * 2)]
+        for _round in range(3):
+            answers = desk.parallel(lambda change: desk.call(*change).status_code, changes)
+            assert set(answers) == {200}, answers
+            for book in books:
+                public = requests.get(f"{stack.url}/api/v1/books/{book['id']}", timeout=30)
+                assert public.status_code == 200
+                assert public.json() == desk.get(f"/books/{book['id']}"), book["id"]
+            ids = ",".join(str(book["id"]) for book in books)
+            with engine.connect() as connection:  # each written by the change that made it stale
+                assert connection.exec_driver_sql(
+                    f"SELECT count(*) FROM book_document WHERE book_id IN ({ids}) AND head IS NOT NULL").scalar() == 6
+    finally:
+        desk.close()
+        engine.dispose()

@@ -140,3 +140,16 @@ def test_concurrent_changes_never_leave_a_stale_document(stack):
     finally:
         desk.close()
         engine.dispose()
+
+
+def test_a_commit_writes_its_own_documents_not_a_backlog(app, client, lanes):
+    """With many documents stale (an import's, an upgrade's), a librarian's edit writes its own book's document in
+    its commit and leaves the backlog to the worker, so the edit does not wait for it."""
+    lean, flask, _answered = lanes
+    waiting = [create_book(client, title=f"Waiting {n}") for n in range(3)]
+    edited = create_book(client, title="Edited soon")
+    raw_sql(app, "UPDATE book_document SET head = NULL, tail = NULL")  # every document stale
+    assert client.patch(f"/api/v1/books/{edited['id']}", json={"title": "Edited now"}).status_code == 200
+    assert stored(app, edited["id"])[0] is not None
+    assert all(stored(app, book["id"]) == (None, None) for book in waiting)
+    assert same(lean, flask, f"/api/v1/books/{edited['id']}").get_json()["title"] == "Edited now"

@@ -11,8 +11,8 @@ it holds (the book, its authors and their names, its subjects and their names, i
 change of the book), and a stale or missing document is never sent: items() computes that book with book_dicts,
 as before. Documents are written again:
 
-- by the session that made them stale, just before it commits (up to COMMIT_LIMIT of them), when its flushes
-  touched the catalog's models;
+- by the session that made them stale, just before it commits (up to COMMIT_LIMIT of them): those of the books,
+  authors and subjects its flushes wrote;
 - by the background worker (the "catalog.documents" poller: a read of the stale index when there is nothing to
   do), in batches: after an import, an upgrade, or a change that reached more books than COMMIT_LIMIT;
 - by `flask --app library documents`, which writes every stale one now.
@@ -84,15 +84,26 @@ def items(book_ids: list[int], reader) -> list:
     return [found[book_id] for book_id in book_ids if book_id in found]
 
 
-def refresh(connection: Connection, limit: int = BATCH) -> int:
+def _ints(values) -> str:
+    return ", ".join(str(int(value)) for value in sorted(values))
+
+
+def refresh(connection: Connection, limit: int = BATCH, books=(), authors=(), subjects=()) -> int:
     """Write up to limit stale documents in connection's transaction (the caller commits); returns how many stale
-    ones it took (fewer than limit: none are left, but for those other transactions are writing)."""
+    ones it took (fewer than limit: none are left, but for those other transactions are writing). books, authors,
+    subjects: only those of these books, of these authors' books and of these subjects' books (a committing
+    session's own changes), when any is given."""
     from .catalog import book_dicts
 
     postgres = connection.dialect.name == "postgresql"
+    among = [f"book_id IN ({_ints(books)})"] if books else []
+    among += [f"book_id IN (SELECT book_id FROM book_author WHERE author_id IN ({_ints(authors)}))"] if authors else []
+    among += [f"book_id IN (SELECT book_id FROM book_subject WHERE subject_id IN ({_ints(subjects)}))"] \
+        if subjects else []
     ids = connection.exec_driver_sql(
-        f"SELECT book_id FROM book_document WHERE head IS NULL ORDER BY book_id LIMIT {int(limit)}"
-        + (" FOR UPDATE SKIP LOCKED" if postgres else "")).scalars().all()
+        "SELECT book_id FROM book_document WHERE head IS NULL"
+        + (f" AND ({' OR '.join(among)})" if among else "")
+        + f" ORDER BY book_id LIMIT {int(limit)}" + (" FOR UPDATE SKIP LOCKED" if postgres else "")).scalars().all()
     if not ids:
         return 0
     mark = "%s" if postgres else "?"
@@ -153,20 +164,32 @@ def catch_up(stopping=lambda: False, seconds: float | None = ROUND_SECONDS) -> i
 
 @event.listens_for(Session, "after_flush")
 def _note_catalog_change(session, _context):
-    if not session.info.get(_FLAG) and any(
-            isinstance(instance, _CATALOG) for instance in chain(session.new, session.dirty, session.deleted)):
-        session.info[_FLAG] = True
+    """The books, authors and subjects this flush wrote (the session's new, dirty and deleted objects are still
+    those of the flush here), whose documents the triggers made stale."""
+    touched = None
+    for instance in chain(session.new, session.dirty, session.deleted):
+        if not isinstance(instance, _CATALOG):
+            continue
+        touched = touched or session.info.setdefault(_FLAG, {"books": set(), "authors": set(), "subjects": set()})
+        if isinstance(instance, Book):
+            touched["books"].add(instance.id)
+        elif isinstance(instance, (BookAuthor, BookIsbn)):
+            touched["books"].add(instance.book_id)
+        else:
+            touched["authors" if isinstance(instance, Author) else "subjects"].add(instance.id)
 
 
 @event.listens_for(Session, "before_commit")
 def _write_before_commit(session):
-    """The documents this transaction made stale, written in it (SQLAlchemy flushes after before_commit: the
-    last changes are flushed here first, so their triggers have run)."""
+    """The documents this transaction made stale through the session's objects, written in it (up to COMMIT_LIMIT;
+    others stale, such as an import's, are the worker's). SQLAlchemy flushes after before_commit: the last changes
+    are flushed here first, so their triggers have run."""
     if session.in_nested_transaction():
         return
     session.flush()
-    if session.info.pop(_FLAG, False):
-        refresh(session.connection(), COMMIT_LIMIT)
+    touched = {name: {i for i in ids if i is not None} for name, ids in session.info.pop(_FLAG, {}).items()}
+    if any(touched.values()):
+        refresh(session.connection(), COMMIT_LIMIT, **touched)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -145,7 +145,7 @@ SEMANTIC_422 = re.compile("|".join([
     r"No user account has this email\.",
     r"No stored cover has this id; upload the image first\.",
     r"Already used with another request body or target\.",  # an Idempotency-Key sent again with another body
-    r"This password is too common.*",
+    r"This password is one of the most common ones; choose another\.",  # zxcvbn's list (services/passwords.py)
     r"Page numbers reach the first 10000 books; go deeper with cursor=next_cursor\.",  # page x per_page
     r"Not allowed for you: .+\.",  # token scopes beyond the caller's role
     # an import's file that is no MARC or CSV (an image, an archive, nothing) or a CSV without its header row

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from werkzeug.http import http_date, parse_etags, unquote_etag
+from werkzeug.http import parse_etags, unquote_etag
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from . import metrics
@@ -74,10 +74,11 @@ class ResponseCache:
                 self._close_postgres()
                 return None
 
-    def read(self, engine, work):
+    def read(self, engine, work, snapshot: bool = True):
         """work(DB-API connection) on this process's own reading connection (the version's; PostgreSQL: autocommit,
         so a statement is one round trip, with no BEGIN or ROLLBACK; SQLite: read-only, work's statements in one
-        read transaction, as one snapshot), or None when there is none. library/fastpath.py reads a book with it."""
+        read transaction, as one snapshot, unless snapshot is False: then each statement is its own), or None when
+        there is none. library/fastpath.py reads a book with it."""
         with self.lock:
             connection = self._reader(engine)
             if connection is None:
@@ -89,6 +90,8 @@ class ResponseCache:
                     self._close_postgres()
                     raise
             try:
+                if not snapshot:
+                    return work(connection)
                 connection.execute("BEGIN")
                 try:
                     return work(connection)
@@ -206,9 +209,10 @@ class CacheMiddleware:
         etag = headers.get("ETag")
         if etag and "HTTP_IF_NONE_MATCH" in environ and \
                 parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(unquote_etag(etag)[0]):
-            start_response("304 NOT MODIFIED", [("ETag", etag), ("Date", http_date())])
+            start_response("304 NOT MODIFIED", [("ETag", etag)])
             return [b""]
-        start_response("200 OK", [*entry.headers, ("Content-Length", str(len(entry.body))), ("Date", http_date())])
+        # No Date header: the server adds its own (gunicorn, werkzeug), as for every answer Flask gives.
+        start_response("200 OK", [*entry.headers, ("Content-Length", str(len(entry.body)))])
         return [entry.body]
 
 

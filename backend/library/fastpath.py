@@ -102,8 +102,7 @@ class LeanLane:
                     body, headers = self._list(request, version)
                 except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
                     return None
-                finally:
-                    db.session.remove()  # rolls back, returns the connection
+                # The app context's teardown removes the session (rolls back, returns the connection), if any.
         if body is None:
             return None
         encoded = app.json.encode(body)
@@ -151,7 +150,9 @@ class LeanLane:
         book_id = int(environ["PATH_INFO"].rsplit("/", 1)[1])
         dialect = self.engine.dialect
         try:
-            found = self.cache.read(self.engine, lambda connection: documents.items([book_id], (connection, dialect)))
+            # One book: its document's statement (or, when it is stale, book_dicts' one) is a snapshot of its own.
+            found = self.cache.read(self.engine, lambda connection: documents.items([book_id], (connection, dialect)),
+                                    snapshot=False)
         except Exception:  # noqa: BLE001 - Flask reads it again and answers as it always has
             return None
         return found[0] if found else None

@@ -96,10 +96,19 @@ def test_a_change_made_outside_the_app_is_never_sent_stale(app, client, lanes):
 
 
 def test_the_documents_command_writes_what_is_stale_or_missing(app, client, lanes):
-    lean, flask, _answered = lanes
+    lean, flask, answered = lanes
     books = [create_book(client, title=f"Book {n}") for n in range(3)]
     raw_sql(app, "DELETE FROM book_document WHERE book_id = :id", id=books[0]["id"])  # missing
     raw_sql(app, "UPDATE book_document SET head = NULL, tail = NULL WHERE book_id = :id", id=books[1]["id"])  # stale
+    # Pages mixing missing, stale and current documents (each page one statement with its documents): the list,
+    # its cursor page, a search and its cursor page, all answered by the lane with the views' bytes.
+    answered.clear()
+    for url in ("/api/v1/books", "/api/v1/books?q=book"):
+        first = same(lean, flask, f"{url}{'&' if '?' in url else '?'}per_page=2").get_json()
+        assert [item["title"] for item in first["items"]] == ["Book 0", "Book 1"] and first["next_cursor"]
+        rest = same(lean, flask, f"{url}{'&' if '?' in url else '?'}per_page=2&cursor={first['next_cursor']}")
+        assert [item["title"] for item in rest.get_json()["items"]] == ["Book 2"]
+    assert len(answered) == 4
     same(lean, flask, "/api/v1/books")
     output = app.test_cli_runner().invoke(args=["documents"]).output
     assert "Wrote 2 book document(s)" in output

@@ -1,6 +1,7 @@
 """The page envelope and its RFC 8288 Link header (first, prev, next, last)."""
 
 import math
+import re
 from urllib.parse import urlencode
 
 from flask import request
@@ -8,6 +9,8 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from .base import request_url
+
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")  # what urlencode (quote_plus) writes unchanged
 
 
 def page_response(items, total, args):
@@ -60,7 +63,10 @@ def book_page_response(body, args, deep_limit, params=None, url=None):
     kept = kept + "&" if kept else kept
 
     def link(rel, **changes):
-        return f'<{url}?{kept}{urlencode(changes)}>; rel="{rel}"'
+        (name, value), = changes.items()
+        # A page number or a cursor (base64url) is as urlencode writes it; anything else is encoded.
+        value = value if isinstance(value, int) or _URL_SAFE.fullmatch(value) else None
+        return f'<{url}?{kept}{f"{name}={value}" if value is not None else urlencode(changes)}>; rel="{rel}"'
 
     links = [link("first", page=1)]
     page, per_page = body["page"], body["per_page"]

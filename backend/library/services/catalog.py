@@ -462,7 +462,7 @@ def _id_range(data_version=None) -> tuple[int, int]:
 
 def _encode_cursor(sort: str, values) -> str:
     values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps({"s": sort, "k": values}, separators=(",", ":")).encode()
+    raw = orjson.dumps({"s": sort, "k": values})  # compact; non-ASCII as UTF-8 (json.loads reads both forms)
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -610,17 +610,21 @@ def title_page(args: dict, data_version, read) -> dict | None:
     offset = 0 if cursor else (args["page"] - 1) * per_page
 
     def work(connection, dialect):
+        # One statement, one round trip: the page's keys and ids (one more, for the next cursor) with each book's
+        # document and availability (documents.page_sql). The limit and offset are written into the SQL: with
+        # them as parameters, PostgreSQL's generic plan expected a thousand rows and hashed all the documents.
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         keyset = f" AND (lower(title) > {mark} OR id > {mark}) AND lower(title) >= {mark}" if after else ""
         cursor_ = connection.cursor()
         try:
-            cursor_.execute(f"SELECT lower(title), id FROM book WHERE archived_at IS NULL{keyset} "
-                            f"ORDER BY lower(title), id LIMIT {mark} OFFSET {mark}",
-                            (*((after[0], after[1], after[0]) if after else ()), per_page + 1, offset))
+            cursor_.execute(documents.page_sql(f"SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL"
+                                               f"{keyset} ORDER BY lower(title), id "
+                                               f"LIMIT {int(per_page) + 1:d} OFFSET {int(offset):d}", "p.k, p.id"),
+                            (after[0], after[1], after[0]) if after else ())
             rows = cursor_.fetchall()
         finally:
             cursor_.close()
-        return rows, documents.items([row[1] for row in rows[:per_page]], (connection, dialect))
+        return rows, documents.page_items(rows[:per_page], (connection, dialect))
 
     found = read(work)
     if found is None:
@@ -629,7 +633,7 @@ def title_page(args: dict, data_version, read) -> dict | None:
     return {
         "items": books, "total": total, "total_is_estimate": estimated,
         "page": None if cursor else args["page"], "per_page": per_page,
-        "next_cursor": _encode_cursor("title", rows[per_page - 1]) if len(rows) > per_page else None,
+        "next_cursor": _encode_cursor("title", rows[per_page - 1][:2]) if len(rows) > per_page else None,
         "facets": {}, "suggestions": [],
     }
 
@@ -705,9 +709,10 @@ def search_page(args: dict, data_version, read) -> dict | None:
                 rows += [(tier, book_id) for book_id in reader.tier(int(tier), start, size - len(rows))]
                 if len(rows) >= size:
                     break
+            books = documents.items([row[-1] for row in rows[:per_page]], (connection, dialect))
         else:
-            rows = reader.ranked(after, size, offset)
-        books = documents.items([row[-1] for row in rows[:per_page]], (connection, dialect))
+            rows = reader.ranked(after, size, offset)  # with each book's document: one statement
+            books = documents.page_items(rows[:per_page], (connection, dialect))
         facets = {}
         if names:
             scale = total / len(sample) if estimated else 1.0
@@ -717,7 +722,7 @@ def search_page(args: dict, data_version, read) -> dict | None:
         return {
             "items": books, "total": total, "total_is_estimate": estimated,
             "page": None if cursor else args["page"], "per_page": per_page,
-            "next_cursor": _encode_cursor(RELEVANCE_TIERED if tiered else "relevance", rows[per_page - 1])
+            "next_cursor": _encode_cursor(RELEVANCE_TIERED if tiered else "relevance", rows[per_page - 1][:2])
             if len(rows) > per_page else None,
             "facets": facets, "suggestions": [],
         }
@@ -745,11 +750,11 @@ class _SqliteSearch(_SearchReader):
              "ORDER BY rowid LIMIT ?)")
     TIER = ("SELECT id FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ?) "
             f"WHERE id {{is_in}} {EXACT}{{after}} ORDER BY id LIMIT ?")
-    RANKED = (
-        "SELECT score, id FROM (SELECT score, id FROM (SELECT book_search.rowid AS id, CAST(bm25(book_search, "
+    RANKED = documents.page_sql(
+        "SELECT score, id FROM (SELECT book_search.rowid AS id, CAST(bm25(book_search, "
         f"{', '.join(map(repr, search.SQLITE_WEIGHTS))}) - CASE WHEN book_search.rowid IN {EXACT} THEN 1000.0 "
         "ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search MATCH ?){after} ORDER BY score, id "
-        "LIMIT ? OFFSET ?) ORDER BY score, id")
+        "LIMIT ? OFFSET ?", "p.score, p.id")
 
     def __init__(self, connection, parsed):
         self.connection = connection
@@ -775,6 +780,7 @@ class _SqliteSearch(_SearchReader):
                                                          size))]
 
     def ranked(self, after, size: int, offset: int) -> list[tuple]:
+        """The page's (score, id) rows, each with its book's document (documents.page_sql)."""
         keyset = " WHERE score >= ? AND (score > ? OR id > ?)" if after is not None else ""
         return self._rows(self.RANKED.format(after=keyset), (
             self.plain, self.query, *((after[0], after[0], after[1]) if after is not None else ()), size, offset))
@@ -841,11 +847,11 @@ class _PostgresSearch(_SearchReader):
 
     def ranked(self, after, size: int, offset: int) -> list[tuple]:
         keyset = " WHERE score >= %s AND (score > %s OR id > %s)" if after is not None else ""
-        return self._rows(
-            "SELECT score, id FROM (SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
+        return self._rows(documents.page_sql(
+            "SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
             f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
             f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search.document @@ {self.query}) "
-            f"AS ranked{keyset} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}) AS page ORDER BY score, id",
+            f"AS ranked{keyset} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}", "p.score, p.id"),
             (self.plain, *((after[0], after[0], after[1]) if after is not None else ())))
 
 

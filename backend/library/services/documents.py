@@ -4,7 +4,9 @@ A page of books computed from the catalog's tables costs one statement with a do
 Python that turns its rows into BookOut's dicts and the dicts into JSON: more than everything else a list page or
 a search does. book_document (migration 0022) holds each book's JSON, written by book_dicts and the app's JSON
 provider, in two parts around its availability. items() reads a page of them with the availability counted in
-the same statement and joins the bytes: the same bytes, for a fraction of the work.
+the same statement and joins the bytes: the same bytes, for a fraction of the work. page_sql() puts the page's
+own statement (its ids in order) in front of that read, so a page is one statement (one round trip), and
+page_items() joins its rows.
 
 Never stale: triggers mark a book's document stale (head and tail NULL) in the transaction of any change to what
 it holds (the book, its authors and their names, its subjects and their names, its other ISBNs; archiving is a
@@ -42,14 +44,28 @@ _MARK = orjson.Fragment(b"\x00")  # where the availability goes: a NUL byte, whi
 _FLAG = "library.documents"
 _CATALOG = (Book, BookAuthor, BookIsbn, Author, Subject)
 
-_COUNTS = ("(SELECT count(*) FROM copy WHERE copy.book_id = d.book_id AND copy.status = 'available'), "
-           "(SELECT count(*) FROM hold WHERE hold.book_id = d.book_id AND hold.status = 'waiting'), "
-           "(SELECT count(*) FROM copy WHERE copy.book_id = d.book_id AND copy.status != 'withdrawn')")
+
+
+def _counts(book_id: str) -> str:  # the same counts as catalog._book_dict_statement's availability
+    return (f"(SELECT count(*) FROM copy WHERE copy.book_id = {book_id} AND copy.status = 'available'), "
+            f"(SELECT count(*) FROM hold WHERE hold.book_id = {book_id} AND hold.status = 'waiting'), "
+            f"(SELECT count(*) FROM copy WHERE copy.book_id = {book_id} AND copy.status != 'withdrawn')")
+
+
+_COUNTS = _counts("d.book_id")
 _READ = {  # the same counts as catalog._book_dict_statement's availability
     "sqlite": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d "
               "WHERE d.book_id IN (SELECT value FROM json_each(?)) AND d.head IS NOT NULL",
     "postgresql": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d "
                   "WHERE d.book_id = ANY (%s::integer[]) AND d.head IS NOT NULL",
+}
+
+
+_READ_ONE = {  # the same, for one book
+    "sqlite": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d WHERE d.book_id = ? "
+              "AND d.head IS NOT NULL",
+    "postgresql": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d WHERE d.book_id = %s::integer "
+                  "AND d.head IS NOT NULL",
 }
 
 
@@ -71,17 +87,44 @@ def items(book_ids: list[int], reader) -> list:
     wanted = sorted(set(book_ids))
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(_READ[dialect.name], (json.dumps(wanted) if dialect.name == "sqlite" else wanted,))
+        if len(wanted) == 1:
+            cursor.execute(_READ_ONE[dialect.name], (wanted[0],))
+        else:
+            cursor.execute(_READ[dialect.name], (json.dumps(wanted) if dialect.name == "sqlite" else wanted,))
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    found = {book_id: orjson.Fragment(b"".join((
-        bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total), bytes(tail))))
-        for book_id, head, tail, available, holds, total in rows}
+    found = {book_id: _fragment(head, tail, available, holds, total)
+             for book_id, head, tail, available, holds, total in rows}
     if len(found) < len(wanted):
         for item in book_dicts([book_id for book_id in wanted if book_id not in found], reader=reader):
             found[item["id"]] = item
     return [found[book_id] for book_id in book_ids if book_id in found]
+
+
+def _fragment(head, tail, available, holds, total) -> orjson.Fragment:
+    return orjson.Fragment(b"".join((
+        bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total), bytes(tail))))
+
+
+def page_sql(ids_sql: str, order_by: str) -> str:
+    """One statement for a page of books: ids_sql's rows (as p: its key columns, then the book's id, named id),
+    each followed by its book's current document and availability (head, tail, available, holds, total; NULLs
+    when the document is stale or missing), in the order order_by (of p's columns). page_items() makes the
+    page's items from its rows. ids_sql reads only books that are in the catalog (not archived)."""
+    return (f"SELECT p.*, d.head, d.tail, {_counts('p.id')} FROM ({ids_sql}) p "
+            f"LEFT JOIN book_document d ON d.book_id = p.id AND d.head IS NOT NULL ORDER BY {order_by}")
+
+
+def page_items(rows, reader) -> list:
+    """The items of page_sql's rows, in their order: each an orjson.Fragment of its document, or book_dicts' dict
+    for a book whose document is stale or missing (read on the same connection, in the same snapshot)."""
+    from .catalog import book_dicts
+
+    missing = [row[-6] for row in rows if row[-5] is None]
+    computed = {item["id"]: item for item in book_dicts(missing, reader=reader)} if missing else {}
+    return [computed[row[-6]] if row[-5] is None else _fragment(*row[-5:]) for row in rows
+            if row[-5] is not None or row[-6] in computed]
 
 
 def _ints(values) -> str:

@@ -45,7 +45,6 @@ _FLAG = "library.documents"
 _CATALOG = (Book, BookAuthor, BookIsbn, Author, Subject)
 
 
-
 def _counts(book_id: str) -> str:  # the same counts as catalog._book_dict_statement's availability
     return (f"(SELECT count(*) FROM copy WHERE copy.book_id = {book_id} AND copy.status = 'available'), "
             f"(SELECT count(*) FROM hold WHERE hold.book_id = {book_id} AND hold.status = 'waiting'), "

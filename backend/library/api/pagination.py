@@ -1,16 +1,13 @@
 """The page envelope and its RFC 8288 Link header (first, prev, next, last)."""
 
 import math
-import re
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from flask import request
 from sqlalchemy import func, select
 
 from ..extensions import db
 from .base import request_url
-
-_URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")  # what urlencode (quote_plus) writes unchanged
 
 
 def page_response(items, total, args):
@@ -62,26 +59,23 @@ def book_page_response(body, args, deep_limit, params=None, url=None):
     kept = urlencode({k: v for k, v in params.items() if k not in ("page", "cursor")}, doseq=True)
     kept = kept + "&" if kept else kept
 
-    def link(rel, **changes):
-        (name, value), = changes.items()
-        # A page number or a cursor (base64url) is as urlencode writes it; anything else is encoded.
-        value = value if isinstance(value, int) or _URL_SAFE.fullmatch(value) else None
-        return f'<{url}?{kept}{f"{name}={value}" if value is not None else urlencode(changes)}>; rel="{rel}"'
+    def link(rel, name, value):
+        return f'<{url}?{kept}{name}={quote_plus(str(value))}>; rel="{rel}"'  # as urlencode writes it
 
-    links = [link("first", page=1)]
+    links = [link("first", "page", 1)]
     page, per_page = body["page"], body["per_page"]
     if page is not None:  # page mode
         if page > 1:
-            links.append(link("prev", page=page - 1))
+            links.append(link("prev", "page", page - 1))
         if body["next_cursor"] and page * per_page < deep_limit:
-            links.append(link("next", page=page + 1))
+            links.append(link("next", "page", page + 1))
         elif body["next_cursor"]:
-            links.append(link("next", cursor=body["next_cursor"]))
+            links.append(link("next", "cursor", body["next_cursor"]))
         last = max(1, math.ceil(body["total"] / per_page))
         if not body["total_is_estimate"] and (last - 1) * per_page < deep_limit:
-            links.append(link("last", page=last))
+            links.append(link("last", "page", last))
     elif body["next_cursor"]:
-        links.append(link("next", cursor=body["next_cursor"]))
+        links.append(link("next", "cursor", body["next_cursor"]))
     return body, {"Link": ", ".join(links)}
 
 

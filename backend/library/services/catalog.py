@@ -619,7 +619,7 @@ def title_page(args: dict, data_version, read) -> dict | None:
         try:
             cursor_.execute(documents.page_sql(f"SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL"
                                                f"{keyset} ORDER BY lower(title), id "
-                                               f"LIMIT {int(per_page) + 1:d} OFFSET {int(offset):d}", "p.k, p.id"),
+                                               f"LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id"),
                             (after[0], after[1], after[0]) if after else ())
             rows = cursor_.fetchall()
         finally:

@@ -52,20 +52,15 @@ def _counts(book_id: str) -> str:  # the same counts as catalog._book_dict_state
 
 
 _COUNTS = _counts("d.book_id")
-_READ = {  # the same counts as catalog._book_dict_statement's availability
-    "sqlite": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d "
-              "WHERE d.book_id IN (SELECT value FROM json_each(?)) AND d.head IS NOT NULL",
-    "postgresql": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d "
-                  "WHERE d.book_id = ANY (%s::integer[]) AND d.head IS NOT NULL",
-}
 
 
-_READ_ONE = {  # the same, for one book
-    "sqlite": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d WHERE d.book_id = ? "
-              "AND d.head IS NOT NULL",
-    "postgresql": f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d WHERE d.book_id = %s::integer "
-                  "AND d.head IS NOT NULL",
-}
+def _read(where: str) -> str:
+    return f"SELECT d.book_id, d.head, d.tail, {_COUNTS} FROM book_document d WHERE {where} AND d.head IS NOT NULL"
+
+
+_READ = {"sqlite": _read("d.book_id IN (SELECT value FROM json_each(?))"),
+         "postgresql": _read("d.book_id = ANY (%s::integer[])")}
+_READ_ONE = {"sqlite": _read("d.book_id = ?"), "postgresql": _read("d.book_id = %s::integer")}  # for one book
 
 
 def parts(item: dict) -> tuple[bytes, bytes]:

@@ -1,13 +1,13 @@
 """Merging duplicate books: one survivor keeps the best fields and takes the others' copies (with their loans),
 holds and ISBNs; the others are deleted and their ids answer 301 to the survivor (book_redirect).
 
-Safe under concurrent circulation: every book of the merge is locked first (PostgreSQL: SELECT ... FOR
-UPDATE in id order; SQLite: the write transaction began IMMEDIATE), so a hold or copy added to a merged book
-meanwhile waits and then fails on the deleted row instead of being lost; copies and holds move by UPDATE of
-their book_id only, so a checkout or return of one of them (which changes its status) is unaffected and
-serialised on the row. A member with an open hold on two of the books keeps one: a ready one before a waiting
-one, then the oldest; the rest are cancelled (audited), and a copy that an extra ready hold held goes to the
-next in line. The merge itself is audited ("book.merge"), besides the survivor's update and the deletes.
+Safe under concurrent circulation: the merged books' copies and then every book of the merge are locked first
+(PostgreSQL: SELECT ... FOR UPDATE in id order; SQLite: the write transaction began IMMEDIATE), so a hold or
+copy added to a merged book meanwhile waits and then fails on the deleted row instead of being lost; copies and
+holds move by UPDATE of their book_id only, so a checkout or return of one of them (which changes its status) is
+unaffected and serialised on the row. A member with an open hold on two of the books keeps one: a ready one
+before a waiting one, then the oldest; the rest are cancelled (audited), and a copy that an extra ready hold held
+goes to the next in line. The merge itself is audited ("book.merge"), besides the survivor's update and the deletes.
 """
 
 from sqlalchemy import select, update
@@ -41,6 +41,10 @@ def _merge(survivor_id: int, from_ids: list[int], rules: Rules) -> Book:
     from_ids = list(dict.fromkeys(from_ids))
     if survivor_id in from_ids:
         raise _invalid("A book cannot be merged into itself.")
+    # The merged books' copies first, then the books (PostgreSQL; SQLite's IMMEDIATE transaction serialises it all):
+    # a checkout holds its copy and then inserts a loan, whose triggers write loan_book_day rows referencing the
+    # book (a KEY SHARE lock on it). Locking the books first would deadlock with every checkout in flight.
+    db.session.execute(select(Copy.id).where(Copy.book_id.in_(from_ids)).order_by(Copy.id).with_for_update())
     locked = {book.id: book for book in db.session.scalars(
         select(Book).where(Book.id.in_([survivor_id, *from_ids])).order_by(Book.id).with_for_update())}
     survivor = locked.get(survivor_id)

@@ -8,7 +8,8 @@ For each database and size: generate the books (bench/generate.py, cached in ben
 (`flask db upgrade`), import them (`flask import-books`, timed), start nginx from the project's template in front of
 gunicorn with the production settings, and drive each scenario with wrk from 127.0.0.1. Two references are measured
 in the same run: nginx serving the first list page as a static file, and a bare WSGI app returning those bytes
-behind the same nginx and gunicorn settings. Prints a table and the targets' PASS/FAIL; writes
+behind the same nginx and gunicorn settings (at the end of each database and size, and around each computed
+scenario, on a second port: --bare-beside). Prints a table and the targets' PASS/FAIL; writes
 bench/results/<UTC time>.json and bench/results/latest.json.
 """
 
@@ -362,12 +363,13 @@ class Topology:
         self.env = env
         self.dir = Path(tempfile.mkdtemp(prefix="library-bench."))
         self.dir.chmod(0o755)
-        self.port, self.static_port = free_port(), free_port()
-        self.backend = f"127.0.0.1:{free_port()}"
+        self.port, self.static_port, self.bare_port = free_port(), free_port(), free_port()
+        self.backend, self.bare_backend = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
         self.url = f"http://127.0.0.1:{self.port}"
         self.static_url = f"http://127.0.0.1:{self.static_port}"
+        self.bare_url = f"http://127.0.0.1:{self.bare_port}"
         self.static_root = self.dir / "static-reference"
-        self.gunicorn = self.nginx = None
+        self.gunicorn = self.nginx = self.bare = None
 
     def start_nginx(self):
         run_dir = self.dir / "nginx"
@@ -377,6 +379,10 @@ class Topology:
                                 {"BENCH_STATIC_PORT": f"127.0.0.1:{self.static_port}",
                                  "BENCH_STATIC_ROOT": self.static_root})
         (run_dir / "conf.d" / "bench-static.conf").write_text(extra)
+        beside = render_template((BENCH_DIR / "nginx-bare.conf").read_text(),
+                                 {"BENCH_BARE_PORT": f"127.0.0.1:{self.bare_port}",
+                                  "BENCH_BARE_UPSTREAM": self.bare_backend})
+        (run_dir / "conf.d" / "bench-bare.conf").write_text(beside)
         for path in [self.static_root, *run_dir.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         self.nginx = start_nginx(run_dir, log_path=self.dir / "nginx.log")
@@ -385,16 +391,26 @@ class Topology:
         self.gunicorn = start_gunicorn(self.backend, env=self.env, log_path=self.dir / "gunicorn.log")
         wait_for_http(self.url + "/api/health", timeout=120, procs=[self.gunicorn, self.nginx])
 
-    def start_refapp(self, body_path):
-        """The bare WSGI reference on the app's upstream port: same gunicorn.conf.py, workers and worker class."""
-        cmd = [sys.executable, "-m", "gunicorn", "-c", str(BACKEND_DIR / "gunicorn.conf.py"), "--bind", self.backend,
+    def _refapp(self, body_path, bind, url):
+        """The bare WSGI reference: same gunicorn.conf.py, workers and worker class as the app."""
+        cmd = [sys.executable, "-m", "gunicorn", "-c", str(BACKEND_DIR / "gunicorn.conf.py"), "--bind", bind,
                "--no-control-socket", "--pythonpath", str(BENCH_DIR), "refapp:app"]
         log_file = open(self.dir / "refapp.log", "ab")
-        self.gunicorn = subprocess.Popen(cmd, cwd=BACKEND_DIR, env={**self.env, "BENCH_REFAPP_BODY": str(body_path)},
-                                         stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=BACKEND_DIR, env={**self.env, "BENCH_REFAPP_BODY": str(body_path)},
+                                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
         log_file.close()
-        wait_for_http(self.url + "/api/v1/books", timeout=60, procs=[self.gunicorn, self.nginx])
+        wait_for_http(url + "/api/v1/books", timeout=60, procs=[proc, self.nginx])
+        return proc
+
+    def start_refapp(self, body_path):
+        """The bare WSGI reference on the app's upstream port, the app stopped."""
+        self.gunicorn = self._refapp(body_path, self.backend, self.url)
+
+    def start_bare_beside(self, body_path):
+        """The bare WSGI reference on a gunicorn of its own (nginx-bare.conf's port), alive beside the app and idle
+        while the app is measured."""
+        self.bare = self._refapp(body_path, self.bare_backend, self.bare_url)
 
     def stop_backend(self):
         stop(self.gunicorn, timeout=30)
@@ -402,6 +418,7 @@ class Topology:
 
     def close(self, keep_logs_to=None):
         self.stop_backend()
+        stop(self.bare, timeout=30)
         stop(self.nginx)
         if keep_logs_to:
             keep_logs_to.mkdir(parents=True, exist_ok=True)
@@ -512,13 +529,15 @@ def wrk(url, args, duration, bust=False, headers=None, threads=None, connections
             "requests": raw["requests"], "errors": errors, "non_2xx_3xx": raw["status_errors"], "wrk": raw}
 
 
-def measure(url, args, bust=False, topology=None, **wrk_options):
+def measure(url, args, bust=False, topology=None, bare=False, **wrk_options):
     """Wait for a quiet machine, warm up (not recorded), then measure, noting the CPU shares and load, and (with the
-    topology) the CPU milliseconds per request of the app (the gunicorn workers; SQLite runs inside them), the
-    database server (PostgreSQL), nginx and the load (wrk and this runner)."""
+    topology) the CPU milliseconds per request of the app (the gunicorn workers; SQLite runs inside them; bare: the
+    bare reference's beside them), the database server (PostgreSQL), nginx and the load (wrk and this runner)."""
     parts = {}
     if topology is not None:
-        parts = {"app": lambda: topology.gunicorn.pid if topology.gunicorn else None,
+        app = (lambda: topology.bare.pid if topology.bare else None) if bare else \
+            (lambda: topology.gunicorn.pid if topology.gunicorn else None)
+        parts = {"app": app,
                  "nginx": lambda: topology.nginx.pid if topology.nginx else None}
         if topology.env.get("DATABASE_URL", "").startswith("postgresql"):
             parts["database"] = args.postmaster_pid
@@ -536,6 +555,12 @@ def measure(url, args, bust=False, topology=None, **wrk_options):
         per_request = {"cpu_ms_per_request": {name: round(seconds * 1000 / result["requests"], 3)
                                               for name, seconds in cpu["seconds"].items()}}
     return {**result, "cpu_share": cpu, "loadavg_1m": round(os.getloadavg()[0], 2), **quiet, **per_request}
+
+
+def measure_bare_beside(top, args):
+    """The bare WSGI reference on its own port beside the app (--bare-beside): req/s, p99 and CPU per request."""
+    beside = measure(top.bare_url + scenario_paths()["list_page1"], args, topology=top, bare=True)
+    return {key: beside[key] for key in ("rps", "p99_ms", "cpu_ms_per_request", "cpu_share") if key in beside}
 
 
 def discover(base, size, paths):
@@ -612,6 +637,12 @@ def bench_one(db, size, url, args, started_facts):
         status, headers, body = fetch(top.static_url + "/api/v1/books")
         assert status == 200 and body == page1 and headers.get("Content-Type", "").startswith("application/json"), \
             f"the static reference does not serve the page-1 bytes: {status} {headers}"
+        bare_before = None  # the bare reference beside the app, measured last (before the next computed scenario)
+        if args.bare_beside == "on" and args.cache_bust in ("on", "both"):
+            top.start_bare_beside(top.static_root / "page1.json")
+            status, _, body = fetch(top.bare_url + scenario_paths()["list_page1"])
+            assert status == 200 and body == page1, "the bare WSGI reference beside the app does not answer page 1"
+            bare_before = measure_bare_beside(top, args)
         for name in SCENARIO_ORDER:
             if args.scenarios and name not in args.scenarios:
                 continue
@@ -625,9 +656,17 @@ def bench_one(db, size, url, args, started_facts):
                 result["scenarios"][name] = {**info, "cache_bust": False,
                                              **measure(top.url + info["path"], args, topology=top)}
             if args.cache_bust in ("on", "both"):
-                result["scenarios"][name + UNCACHED] = {**info, "cache_bust": True,
-                                                        **measure(top.url + info["path"], args, bust=True,
-                                                                topology=top)}
+                entry = result["scenarios"][name + UNCACHED] = {**info, "cache_bust": True,
+                                                                **measure(top.url + info["path"], args, bust=True,
+                                                                        topology=top)}
+                if bare_before:  # the reference again, right after: the machine's speed around this scenario
+                    bare_after = measure_bare_beside(top, args)
+                    entry["bare_beside"] = {"before": bare_before, "after": bare_after}
+                    around = (bare_before["rps"] + bare_after["rps"]) / 2
+                    entry["ratio_to_bare_beside"] = round(entry["rps"] / around, 3) if around else None
+                    log(f"{db} {size:,} {name}{UNCACHED}: {entry['rps']:,.0f} req/s; bare WSGI before and after "
+                        f"{bare_before['rps']:,.0f} and {bare_after['rps']:,.0f}: {entry['ratio_to_bare_beside']}")
+                    bare_before = bare_after
         log(f"{db} {size:,} {STATIC}")
         result["references"][STATIC] = {"path": "/api/v1/books (static file, port of its own)", "bytes": len(page1),
                                         **measure(top.static_url + "/api/v1/books", args, topology=top)}
@@ -693,7 +732,9 @@ def _target_value(kind, subject, run_, runs):
     if kind == "p99":
         e = sc.get(subject)
         return None if not e or "rps" not in e else (e["p99_ms"] if not e.get("errors") else float("inf"))
-    if kind == "ratio_bare":
+    if kind == "ratio_bare":  # to the bare reference measured around it when there is one (--bare-beside)
+        if sc.get(subject, {}).get("ratio_to_bare_beside") is not None:
+            return sc[subject]["ratio_to_bare_beside"]
         rps, bare = sc.get(subject, {}).get("rps"), refs.get(BARE, {}).get("rps")
         return round(rps / bare, 3) if rps and bare else None
     if kind == "ratio":
@@ -756,7 +797,7 @@ def worker_memory(master_pid):
 def table(results):
     lines = []
     header = (f"{'db':<10} {'books':>9} {'scenario':<25} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/bare':>6} "
-              f"{'hits':>8} {'errors':>6} {'other CPU':>9}")
+              f"{'/beside':>7} {'hits':>8} {'errors':>6} {'other CPU':>9}")
     lines += [header, "-" * len(header)]
     for r in results["runs"]:
         imp = r["import"]
@@ -774,14 +815,17 @@ def table(results):
                 continue
             hits = "" if e.get("total") is None else f"{e['total']:,}"
             lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} {e['rps']:>8,.0f} {e['p50_ms']:>8.2f} "
-                         f"{e['p99_ms']:>8.2f} {e.get('ratio_to_bare_wsgi') or 0:>6.2f} {hits:>8} {e['errors']:>6} "
-                         f"{e['cpu_share']['other']:>9.0%}")
+                         f"{e['p99_ms']:>8.2f} {e.get('ratio_to_bare_wsgi') or 0:>6.2f} {beside_cell(e):>7} "
+                         f"{hits:>8} {e['errors']:>6} {e['cpu_share']['other']:>9.0%}")
     lines += ["", ("CPU per request, ms (app: the gunicorn workers, SQLite inside them; database: the PostgreSQL "
                    "server; load: wrk and this runner):")]
     for r in results["runs"]:
         for name, e in [*r["scenarios"].items(), *r["references"].items()]:
             if e.get("cpu_ms_per_request"):
                 lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} " + cpu_split(e["cpu_ms_per_request"]))
+            if ((e.get("bare_beside") or {}).get("after") or {}).get("cpu_ms_per_request"):
+                lines.append(f"{r['db']:<10} {r['size']:>9,} {'  bare WSGI right after':<25} "
+                             + cpu_split(e["bare_beside"]["after"]["cpu_ms_per_request"]))
     lines.append("")
     for r in results["runs"]:
         for w in r.get("workers") or []:
@@ -799,6 +843,11 @@ def table(results):
 CPU_PARTS = ("app", "database", "nginx", "load")
 
 
+def beside_cell(entry) -> str:
+    """A computed scenario's req/s ÷ the mean of the bare reference's measured right before and after it, or blank."""
+    return "" if entry.get("ratio_to_bare_beside") is None else f"{entry['ratio_to_bare_beside']:.2f}"
+
+
 def cpu_split(ms: dict) -> str:
     """A request's CPU milliseconds by part, and their sum."""
     return " ".join(f"{part} {ms[part]:.2f}" for part in CPU_PARTS if part in ms) + f"  total {sum(ms.values()):.2f}"
@@ -806,19 +855,19 @@ def cpu_split(ms: dict) -> str:
 
 def markdown_table(results):
     """The same figures as a Markdown table (for bench/README.md's "Last run")."""
-    lines = ["| db | books | scenario | req/s | p50 ms | p99 ms | req/s ÷ bare WSGI | matches |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| db | books | scenario | req/s | p50 ms | p99 ms | req/s ÷ bare WSGI | ÷ bare beside | matches |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results["runs"]:
         imp = r["import"]
-        lines.append(f"| {r['db']} | {r['size']:,} | import | {imp['rows_per_s']:,} rows/s | | | | "
+        lines.append(f"| {r['db']} | {r['size']:,} | import | {imp['rows_per_s']:,} rows/s | | | | | "
                      f"{imp['seconds']:,.0f} s |")
         for name, e in [*r["scenarios"].items(), *r["references"].items()]:
             if "missing" in e:
-                lines.append(f"| {r['db']} | {r['size']:,} | {name} | missing | | | | |")
+                lines.append(f"| {r['db']} | {r['size']:,} | {name} | missing | | | | | |")
                 continue
             total = "" if e.get("total") is None else f"{e['total']:,}"
             lines.append(f"| {r['db']} | {r['size']:,} | {name} | {e['rps']:,.0f} | {e['p50_ms']:.2f} | "
-                         f"{e['p99_ms']:.2f} | {e.get('ratio_to_bare_wsgi') or 0:.2f} | {total} |")
+                         f"{e['p99_ms']:.2f} | {e.get('ratio_to_bare_wsgi') or 0:.2f} | {beside_cell(e)} | {total} |")
     lines += ["", "Memory (peak resident set, MiB):", "", "| db | books | process | peak RSS MiB |", "| --- | ---: | --- | ---: |"]
     for r in results["runs"]:
         imp = r["import"]
@@ -837,6 +886,11 @@ def markdown_table(results):
             if ms:
                 cells = " | ".join("" if part not in ms else f"{ms[part]:.2f}" for part in CPU_PARTS)
                 lines.append(f"| {r['db']} | {r['size']:,} | {name} | {cells} | {sum(ms.values()):.2f} |")
+            ms = ((e.get("bare_beside") or {}).get("after") or {}).get("cpu_ms_per_request")
+            if ms:
+                cells = " | ".join("" if part not in ms else f"{ms[part]:.2f}" for part in CPU_PARTS)
+                lines.append(f"| {r['db']} | {r['size']:,} | bare WSGI right after {name} | {cells} | "
+                             f"{sum(ms.values()):.2f} |")
     lines += ["", "Targets:", "", "| db | books | target | limit | value | result |", "| --- | ---: | --- | --- | ---: | --- |"]
     for c in results["checks"]:
         value = "" if c["value"] is None else c["value"]
@@ -860,6 +914,11 @@ def main(argv=None):
                         help="on: every request of the app's scenarios gets a unique ignored parameter (_bench=...), "
                              "so the app's response cache never answers (computing each response is measured); "
                              "off: the same URL again and again (a cache may answer); both: each scenario twice")
+    parser.add_argument("--bare-beside", choices=("on", "off"), default="on",
+                        help="on: measure the bare WSGI reference also before the first computed (/uncached) "
+                             "scenario and right after each, on a gunicorn of its own beside the app, and check each "
+                             "computed target against the mean of the two around it (the machine's speed drifts "
+                             "within a run); off: only at the end of each database and size")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--description", choices=("auto", "yes", "no"), default="auto",
                         help="generate the description column (auto: when the importer takes it)")
@@ -907,6 +966,7 @@ def main(argv=None):
                             "postgresql": "stock settings (as the postgres:15 image), listen 127.0.0.1",
                             "sqlite": "the app's profile: WAL, synchronous=FULL, busy_timeout",
                             "wait_quiet_s": args.wait_quiet, "cache_bust": args.cache_bust,
+                            "bare_beside": args.bare_beside,
                             "words": {"common": generate.COMMON_WORD, "rare": generate.RARE_WORD,
                                       "rare_rows": generate.RARE_COUNT, "phrase": " ".join(generate.PHRASE),
                                       "prefix": generate.PREFIX},

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import logging
 import threading
 import uuid
 from datetime import timedelta
@@ -432,9 +433,12 @@ def _pg_failure(error_class):
 
 
 @pytest.mark.parametrize("error_class", ["SerializationFailure", "DeadlockDetected"])
-def test_serialization_failures_and_deadlocks_are_retried_three_times(app, error_class):
-    """X-08: the retry policy itself (PostgreSQL's 40001/40P01 are hard to provoke on demand)."""
+def test_serialization_failures_and_deadlocks_are_retried_three_times(app, error_class, caplog):
+    """X-08: the retry policy itself (PostgreSQL's 40001/40P01 are hard to provoke on demand); each retry is
+    logged, so an operator sees a lock order that keeps failing."""
     from library.services.circulation import retrying
+
+    caplog.set_level(logging.WARNING, logger="library.circulation")
 
     attempts = []
 
@@ -446,6 +450,9 @@ def test_serialization_failures_and_deadlocks_are_retried_three_times(app, error
 
     with app.app_context():
         assert retrying(flaky, 2) == "done" and len(attempts) == 3
+        met = {"SerializationFailure": "a serialization failure", "DeadlockDetected": "a deadlock"}[error_class]
+        assert [record.getMessage() for record in caplog.records] == [
+            f"flaky met {met}; retrying (attempt 2 of 3)", f"flaky met {met}; retrying (attempt 3 of 3)"]
         attempts.clear()
         with pytest.raises(sa.exc.OperationalError):
             retrying(flaky, 3)

@@ -11,6 +11,7 @@ active loan for a copy, or a second ready hold for a copy, cannot be written.
 import base64
 import hashlib
 import hmac
+import logging
 import random
 import secrets
 import time
@@ -38,19 +39,25 @@ class Rules:
     hold_pickup_days: int
 
 
-RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+RETRYABLE_SQLSTATES = {"40001": "a serialization failure", "40P01": "a deadlock"}
+
+log = logging.getLogger("library.circulation")
 
 
 def retrying(operation, *args, attempts=3):
     """Run a write; PostgreSQL serialization failures and deadlocks are retried (bounded, with jitter).
-    Still failing after the last attempt, the error reaches the handler: a 503, never a 500."""
+    Still failing after the last attempt, the error reaches the handler: a 503, never a 500. Each retry is logged
+    (a warning): one now and then is the database doing its job; many point at a lock order to fix."""
     for attempt in range(1, attempts + 1):
         try:
             return operation(*args)
         except OperationalError as error:
-            if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == attempts:
+            sqlstate = getattr(error.orig, "sqlstate", None)
+            if sqlstate not in RETRYABLE_SQLSTATES or attempt == attempts:
                 raise
             db.session.rollback()
+            log.warning("%s met %s; retrying (attempt %d of %d)", operation.__name__.lstrip("_"),
+                        RETRYABLE_SQLSTATES[sqlstate], attempt + 1, attempts)
             time.sleep(random.uniform(0.005, 0.03) * attempt)
 
 

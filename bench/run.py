@@ -817,6 +817,9 @@ def table(results):
             lines.append(f"{r['db']:<10} {r['size']:>9,} {name:<25} {e['rps']:>8,.0f} {e['p50_ms']:>8.2f} "
                          f"{e['p99_ms']:>8.2f} {e.get('ratio_to_bare_wsgi') or 0:>6.2f} {beside_cell(e):>7} "
                          f"{hits:>8} {e['errors']:>6} {e['cpu_share']['other']:>9.0%}")
+    spreads = [line for line in map(bare_spread, results["runs"]) if line]
+    if spreads:
+        lines += ["", "The machine's speed within each block:", *(f"  {line}" for line in spreads)]
     lines += ["", ("CPU per request, ms (app: the gunicorn workers, SQLite inside them; database: the PostgreSQL "
                    "server; load: wrk and this runner):")]
     for r in results["runs"]:
@@ -841,6 +844,19 @@ def table(results):
 
 
 CPU_PARTS = ("app", "database", "nginx", "load")
+
+
+def bare_spread(run_) -> str:
+    """The bare reference's own measurements in one database and size (around the computed scenarios, and at the
+    end): how much the machine's speed moved within the block, which no ratio of one scenario can tell."""
+    around = [e["bare_beside"] for e in run_["scenarios"].values() if e.get("bare_beside")]
+    rps = [around[0]["before"]["rps"], *(b["after"]["rps"] for b in around)] if around else []
+    end = run_["references"].get(BARE, {}).get("rps")
+    if not rps or not end:
+        return ""
+    low, high = min(rps + [end]), max(rps + [end])
+    return (f"{run_['db']} {run_['size']:,}: the bare WSGI reference measured {len(rps) + 1} times, "
+            f"{low:,.0f} to {high:,.0f} req/s (the highest {high / low - 1:.0%} above the lowest; at the end {end:,.0f})")
 
 
 def beside_cell(entry) -> str:
@@ -868,6 +884,9 @@ def markdown_table(results):
             total = "" if e.get("total") is None else f"{e['total']:,}"
             lines.append(f"| {r['db']} | {r['size']:,} | {name} | {e['rps']:,.0f} | {e['p50_ms']:.2f} | "
                          f"{e['p99_ms']:.2f} | {e.get('ratio_to_bare_wsgi') or 0:.2f} | {beside_cell(e)} | {total} |")
+    spreads = [line for line in map(bare_spread, results["runs"]) if line]
+    if spreads:
+        lines += ["", "The machine's speed within each block:", "", *(f"- {line}" for line in spreads)]
     lines += ["", "Memory (peak resident set, MiB):", "", "| db | books | process | peak RSS MiB |", "| --- | ---: | --- | ---: |"]
     for r in results["runs"]:
         imp = r["import"]

@@ -656,17 +656,27 @@ def bench_one(db, size, url, args, started_facts):
                 result["scenarios"][name] = {**info, "cache_bust": False,
                                              **measure(top.url + info["path"], args, topology=top)}
             if args.cache_bust in ("on", "both"):
-                entry = result["scenarios"][name + UNCACHED] = {**info, "cache_bust": True,
-                                                                **measure(top.url + info["path"], args, bust=True,
-                                                                        topology=top)}
-                if bare_before:  # the reference again, right after: the machine's speed around this scenario
-                    bare_after = measure_bare_beside(top, args)
-                    entry["bare_beside"] = {"before": bare_before, "after": bare_after}
+                pairs = []  # (measurement, bare before, bare after, ratio to their mean), --repeat times
+                for _ in range(args.repeat if bare_before else 1):
+                    measured = measure(top.url + info["path"], args, bust=True, topology=top)
+                    if not bare_before:
+                        pairs.append((measured, None, None, None))
+                        continue
+                    bare_after = measure_bare_beside(top, args)  # the machine's speed around this measurement
                     around = (bare_before["rps"] + bare_after["rps"]) / 2
-                    entry["ratio_to_bare_beside"] = round(entry["rps"] / around, 3) if around else None
-                    log(f"{db} {size:,} {name}{UNCACHED}: {entry['rps']:,.0f} req/s; bare WSGI before and after "
-                        f"{bare_before['rps']:,.0f} and {bare_after['rps']:,.0f}: {entry['ratio_to_bare_beside']}")
+                    pairs.append((measured, bare_before, bare_after, round(measured["rps"] / around, 3) if around else None))
+                    log(f"{db} {size:,} {name}{UNCACHED}: {measured['rps']:,.0f} req/s; bare WSGI before and "
+                        f"after {bare_before['rps']:,.0f} and {bare_after['rps']:,.0f}: {pairs[-1][3]}")
                     bare_before = bare_after
+                # the measurement of the median ratio stands for the scenario (all of them: "repeats")
+                measured, before, after, ratio = sorted(pairs, key=lambda pair: pair[3] or 0)[len(pairs) // 2]
+                entry = result["scenarios"][name + UNCACHED] = {**info, "cache_bust": True, **measured}
+                if before:
+                    entry["bare_beside"] = {"before": before, "after": after}
+                    entry["ratio_to_bare_beside"] = ratio
+                if len(pairs) > 1:
+                    entry["repeats"] = [{"rps": m["rps"], "p99_ms": m["p99_ms"], "bare_before_rps": b["rps"],
+                                         "bare_after_rps": a["rps"], "ratio": r} for m, b, a, r in pairs]
         log(f"{db} {size:,} {STATIC}")
         result["references"][STATIC] = {"path": "/api/v1/books (static file, port of its own)", "bytes": len(page1),
                                         **measure(top.static_url + "/api/v1/books", args, topology=top)}
@@ -849,8 +859,13 @@ CPU_PARTS = ("app", "database", "nginx", "load")
 def bare_spread(run_) -> str:
     """The bare reference's own measurements in one database and size (around the computed scenarios, and at the
     end): how much the machine's speed moved within the block, which no ratio of one scenario can tell."""
-    around = [e["bare_beside"] for e in run_["scenarios"].values() if e.get("bare_beside")]
-    rps = [around[0]["before"]["rps"], *(b["after"]["rps"] for b in around)] if around else []
+    rps = []
+    for e in run_["scenarios"].values():
+        pairs = e.get("repeats") or ([{"bare_before_rps": e["bare_beside"]["before"]["rps"],
+                                       "bare_after_rps": e["bare_beside"]["after"]["rps"]}] if e.get("bare_beside") else [])
+        for pair in pairs:
+            rps += [pair["bare_before_rps"]] if not rps else []
+            rps.append(pair["bare_after_rps"])
     end = run_["references"].get(BARE, {}).get("rps")
     if not rps or not end:
         return ""
@@ -938,6 +953,9 @@ def main(argv=None):
                              "scenario and right after each, on a gunicorn of its own beside the app, and check each "
                              "computed target against the mean of the two around it (the machine's speed drifts "
                              "within a run); off: only at the end of each database and size")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="with --bare-beside on: measure each computed scenario this many times, each followed "
+                             "by the bare reference, and keep the measurement of the median ratio (odd numbers)")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--description", choices=("auto", "yes", "no"), default="auto",
                         help="generate the description column (auto: when the importer takes it)")
@@ -961,6 +979,8 @@ def main(argv=None):
     dbs = [d.strip() for d in args.dbs.split(",") if d.strip()]
     if unknown := set(dbs) - set(DATABASES):
         parser.error(f"unknown databases: {', '.join(sorted(unknown))}")
+    if args.repeat < 1 or (args.repeat > 1 and args.bare_beside != "on"):
+        parser.error("--repeat takes a number from 1, and more than 1 needs --bare-beside on")
     args.scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
     from bench import stats
 
@@ -985,7 +1005,7 @@ def main(argv=None):
                             "postgresql": "stock settings (as the postgres:15 image), listen 127.0.0.1",
                             "sqlite": "the app's profile: WAL, synchronous=FULL, busy_timeout",
                             "wait_quiet_s": args.wait_quiet, "cache_bust": args.cache_bust,
-                            "bare_beside": args.bare_beside,
+                            "bare_beside": args.bare_beside, "repeat": args.repeat,
                             "words": {"common": generate.COMMON_WORD, "rare": generate.RARE_WORD,
                                       "rare_rows": generate.RARE_COUNT, "phrase": " ".join(generate.PHRASE),
                                       "prefix": generate.PREFIX},

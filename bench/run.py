@@ -664,7 +664,8 @@ def bench_one(db, size, url, args, started_facts):
                         continue
                     bare_after = measure_bare_beside(top, args)  # the machine's speed around this measurement
                     around = (bare_before["rps"] + bare_after["rps"]) / 2
-                    pairs.append((measured, bare_before, bare_after, round(measured["rps"] / around, 3) if around else None))
+                    ratio = round(measured["rps"] / around, 3) if around else None
+                    pairs.append((measured, bare_before, bare_after, ratio))
                     log(f"{db} {size:,} {name}{UNCACHED}: {measured['rps']:,.0f} req/s; bare WSGI before and "
                         f"after {bare_before['rps']:,.0f} and {bare_after['rps']:,.0f}: {pairs[-1][3]}")
                     bare_before = bare_after

@@ -862,8 +862,9 @@ def bare_spread(run_) -> str:
     end): how much the machine's speed moved within the block, which no ratio of one scenario can tell."""
     rps = []
     for e in run_["scenarios"].values():
-        pairs = e.get("repeats") or ([{"bare_before_rps": e["bare_beside"]["before"]["rps"],
-                                       "bare_after_rps": e["bare_beside"]["after"]["rps"]}] if e.get("bare_beside") else [])
+        beside = e.get("bare_beside")
+        pairs = e.get("repeats") or ([{"bare_before_rps": beside["before"]["rps"],
+                                       "bare_after_rps": beside["after"]["rps"]}] if beside else [])
         for pair in pairs:
             rps += [pair["bare_before_rps"]] if not rps else []
             rps.append(pair["bare_after_rps"])
@@ -872,7 +873,8 @@ def bare_spread(run_) -> str:
         return ""
     low, high = min(rps + [end]), max(rps + [end])
     return (f"{run_['db']} {run_['size']:,}: the bare WSGI reference measured {len(rps) + 1} times, "
-            f"{low:,.0f} to {high:,.0f} req/s (the highest {high / low - 1:.0%} above the lowest; at the end {end:,.0f})")
+            f"{low:,.0f} to {high:,.0f} req/s (the highest {high / low - 1:.0%} above the lowest; "
+            f"at the end {end:,.0f})")
 
 
 def beside_cell(entry) -> str:

@@ -9,7 +9,7 @@ For each database and size: generate the books (bench/generate.py, cached in ben
 gunicorn with the production settings, and drive each scenario with wrk from 127.0.0.1. Two references are measured
 in the same run: nginx serving the first list page as a static file, and a bare WSGI app returning those bytes
 behind the same nginx and gunicorn settings (at the end of each database and size, and around each computed
-scenario, on a second port: --bare-beside). Prints a table and the targets' PASS/FAIL; writes
+scenario, behind a second nginx: --bare-beside). Prints a table and the targets' PASS/FAIL; writes
 bench/results/<UTC time>.json and bench/results/latest.json.
 """
 
@@ -369,7 +369,7 @@ class Topology:
         self.static_url = f"http://127.0.0.1:{self.static_port}"
         self.bare_url = f"http://127.0.0.1:{self.bare_port}"
         self.static_root = self.dir / "static-reference"
-        self.gunicorn = self.nginx = self.bare = None
+        self.gunicorn = self.nginx = self.bare = self.bare_nginx = None
 
     def start_nginx(self):
         run_dir = self.dir / "nginx"
@@ -379,10 +379,6 @@ class Topology:
                                 {"BENCH_STATIC_PORT": f"127.0.0.1:{self.static_port}",
                                  "BENCH_STATIC_ROOT": self.static_root})
         (run_dir / "conf.d" / "bench-static.conf").write_text(extra)
-        beside = render_template((BENCH_DIR / "nginx-bare.conf").read_text(),
-                                 {"BENCH_BARE_PORT": f"127.0.0.1:{self.bare_port}",
-                                  "BENCH_BARE_UPSTREAM": self.bare_backend})
-        (run_dir / "conf.d" / "bench-bare.conf").write_text(beside)
         for path in [self.static_root, *run_dir.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
         self.nginx = start_nginx(run_dir, log_path=self.dir / "nginx.log")
@@ -408,8 +404,11 @@ class Topology:
         self.gunicorn = self._refapp(body_path, self.backend, self.url)
 
     def start_bare_beside(self, body_path):
-        """The bare WSGI reference on a gunicorn of its own (nginx-bare.conf's port), alive beside the app and idle
-        while the app is measured."""
+        """The bare WSGI reference on a gunicorn of its own, behind an nginx of its own rendered from the project's
+        template (as the app's is), both alive beside the app's and idle while the app is measured."""
+        run_dir = self.dir / "nginx-bare"
+        render_nginx_config(run_dir, self.bare_port, self.bare_backend, FRONTEND_DIR)
+        self.bare_nginx = start_nginx(run_dir, log_path=self.dir / "nginx-bare.log")
         self.bare = self._refapp(body_path, self.bare_backend, self.bare_url)
 
     def stop_backend(self):
@@ -419,10 +418,11 @@ class Topology:
     def close(self, keep_logs_to=None):
         self.stop_backend()
         stop(self.bare, timeout=30)
+        stop(self.bare_nginx)
         stop(self.nginx)
         if keep_logs_to:
             keep_logs_to.mkdir(parents=True, exist_ok=True)
-            for name in ("gunicorn.log", "refapp.log", "nginx.log"):
+            for name in ("gunicorn.log", "refapp.log", "nginx.log", "nginx-bare.log"):
                 if (self.dir / name).exists():
                     shutil.copyfile(self.dir / name, keep_logs_to / name)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -532,13 +532,13 @@ def wrk(url, args, duration, bust=False, headers=None, threads=None, connections
 def measure(url, args, bust=False, topology=None, bare=False, **wrk_options):
     """Wait for a quiet machine, warm up (not recorded), then measure, noting the CPU shares and load, and (with the
     topology) the CPU milliseconds per request of the app (the gunicorn workers; SQLite runs inside them; bare: the
-    bare reference's beside them), the database server (PostgreSQL), nginx and the load (wrk and this runner)."""
+    bare reference's beside them), the database server (PostgreSQL), nginx (bare: the bare reference's own) and the
+    load (wrk and this runner)."""
     parts = {}
     if topology is not None:
-        app = (lambda: topology.bare.pid if topology.bare else None) if bare else \
-            (lambda: topology.gunicorn.pid if topology.gunicorn else None)
-        parts = {"app": app,
-                 "nginx": lambda: topology.nginx.pid if topology.nginx else None}
+        app, nginx = ("bare", "bare_nginx") if bare else ("gunicorn", "nginx")
+        parts = {"app": lambda: getattr(topology, app).pid if getattr(topology, app) else None,
+                 "nginx": lambda: getattr(topology, nginx).pid if getattr(topology, nginx) else None}
         if topology.env.get("DATABASE_URL", "").startswith("postgresql"):
             parts["database"] = args.postmaster_pid
     meter = CpuMeter(args.cpu_roots, parts)

@@ -19,7 +19,7 @@ from werkzeug.http import generate_etag, quote_etag
 from .api.base import public_url
 from .api.pagination import book_page_response
 from .authz import QUERY_TOKEN_NAMES
-from .cache import Entry
+from .cache import FOLDED, Entry
 from .database import reading
 from .extensions import db
 from .schemas.books import CURSOR_PATTERN, DEEP_PAGE_LIMIT
@@ -88,18 +88,26 @@ class LeanLane:
             return ITEM_RULE
         return None
 
+    @property
+    def folds(self) -> bool:
+        """Whether compute() can be given FOLDED for the version (PostgreSQL: its statements read the version)."""
+        return self.engine.dialect.name == "postgresql"
+
     def compute(self, environ, route: str, version) -> Entry | None:
-        """The entry for this request, or None for Flask to answer it."""
+        """The entry for this request, or None for Flask to answer it. version: the data version read before, or
+        FOLDED (when folds): the statement that reads the page or the book reads it too, in its own snapshot, and
+        the entry carries it (None when unknown: the answer is sent, not kept)."""
         app = self.app
         if route == ITEM_RULE:
-            body, headers = self._item(environ), []
+            body, version = self._item(environ, version)
+            headers = []
         else:
             request = app.request_class(environ)
             if any(name in request.args for name in QUERY_TOKEN_NAMES):
                 return None  # authz's 401
             with app.app_context(), reading():
                 try:
-                    body, headers = self._list(request, version)
+                    body, headers, version = self._list(request, version)
                 except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
                     return None
                 # The app context's teardown removes the session (rolls back, returns the connection), if any.
@@ -123,14 +131,18 @@ class LeanLane:
         def read(work):
             return self.cache.read(self.engine, lambda connection: work(connection, dialect))
 
-        page = catalog.title_page(args, version, read)
-        if page is None:
+        found = catalog.title_page(args, version, read)
+        if found is not None:
+            page, version = found
+        else:
+            if version is FOLDED:
+                version = self.cache.version(self.engine)
             page = catalog.search_page(args, version, read)
-        if page is None:
-            page = self._page(args, version)
+            if page is None:
+                page = self._page(args, version)
         body, headers = book_page_response(page, args, DEEP_PAGE_LIMIT, request.args.to_dict(flat=False),
                                            public_url(request.script_root + request.path))
-        return body, list(headers.items())
+        return body, list(headers.items()), version
 
     def _page(self, args, version):
         from .services import catalog
@@ -141,18 +153,22 @@ class LeanLane:
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         return catalog.book_page(args, data_version=version)
 
-    def _item(self, environ):
-        """The book as the detail view gives it, read on the response cache's own connection (no session, no
-        pool checkout; on PostgreSQL one round trip, no BEGIN or ROLLBACK); None when it is not in the catalog
-        (Flask answers the 404 or the merged book's 301) or the read failed."""
+    def _item(self, environ, version):
+        """(the book as the detail view gives it, the data version), read on the response cache's own connection
+        (no session, no pool checkout; on PostgreSQL one round trip, no BEGIN or ROLLBACK, and with FOLDED the
+        version read by the same statement); the book is None when it is not in the catalog (Flask answers the 404
+        or the merged book's 301) or the read failed."""
         from .services import documents
 
         book_id = int(environ["PATH_INFO"].rsplit("/", 1)[1])
         dialect = self.engine.dialect
         try:
             # One book: its document's statement (or, when it is stale, book_dicts' one) is a snapshot of its own.
+            if version is FOLDED:
+                return self.cache.read(self.engine, lambda connection: documents.versioned_item(
+                    book_id, (connection, dialect))) or (None, None)
             found = self.cache.read(self.engine, lambda connection: documents.items([book_id], (connection, dialect)),
                                     snapshot=False)
         except Exception:  # noqa: BLE001 - Flask reads it again and answers as it always has
-            return None
-        return found[0] if found else None
+            return None, version
+        return (found[0] if found else None), version

@@ -14,6 +14,7 @@ from sqlalchemy import (ARRAY, Float, Integer, Select, Text, and_, bindparam, ca
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..cache import FOLDED
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, BookIsbn, Subject, book_subjects
@@ -590,12 +591,14 @@ def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
 WHOLE_CATALOG_FILTERS = ("q", "isbn", "author", "subject", "language", "year_from", "year_to", "available", "facets")
 
 
-def title_page(args: dict, data_version, read) -> dict | None:
+def title_page(args: dict, data_version, read) -> tuple | None:
     """book_page for the most common list of all, the whole catalog by title (no q, no filter, no facet; a page
     number or a title cursor), with its page of ids and books read on a DB-API connection by one precompiled
     statement each: read(work) runs work(DB-API connection, dialect) on the response cache's own connection, in one
-    snapshot (library/fastpath.py). None when the request is not that list, or its cursor not a title cursor of
-    ours: book_page answers it (and its errors) then. tests/test_fastpath.py holds the two equal."""
+    snapshot (library/fastpath.py). (the page, the data version it was read at), or None when the request is not
+    that list, or its cursor not a title cursor of ours: book_page answers it (and its errors) then. data_version
+    FOLDED (PostgreSQL): not read yet; the page's statement reads it in its own snapshot (one round trip fewer).
+    tests/test_fastpath.py holds the two equal."""
     if args.get("sort") not in (None, "title") or any(args.get(name) not in (None, "", ()) for name in WHOLE_CATALOG_FILTERS):
         return None
     cursor, per_page = args.get("cursor"), args["per_page"]
@@ -605,9 +608,8 @@ def title_page(args: dict, data_version, read) -> dict | None:
             after = _decode_cursor(cursor, "title", _title_keys())
         except Problem:
             return None  # book_page's 422
-    total, estimated = by_version(data_version, "catalog_count",
-                                  lambda: _sample_count(_plan(args), data_version))
     offset = 0 if cursor else (args["page"] - 1) * per_page
+    folded = data_version is FOLDED
 
     def work(connection, dialect):
         # One statement, one round trip: the page's keys and ids (one more, for the next cursor) with each book's
@@ -619,23 +621,27 @@ def title_page(args: dict, data_version, read) -> dict | None:
         try:
             cursor_.execute(documents.page_sql(f"SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL"
                                                f"{keyset} ORDER BY lower(title), id "
-                                               f"LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id"),
-                            (after[0], after[1], after[0]) if after else ())
+                                               f"LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id", folded),
+                            (after[0], after[1], after[0]) if after else (), **documents.results(dialect))
             rows = cursor_.fetchall()
         finally:
             cursor_.close()
-        return rows, documents.page_items(rows[:per_page], (connection, dialect))
+        version, rows = documents.split_version(rows) if folded else (data_version, rows)
+        return version, rows, documents.page_items(rows[:per_page], (connection, dialect))
 
     found = read(work)
     if found is None:
         return None
-    rows, books = found
+    version, rows, books = found
+    # Counted after the page when the page read the version: in a snapshot as new as the page's or newer, kept
+    # under the page's version, which no reader sees again once a commit has changed it.
+    total, estimated = by_version(version, "catalog_count", lambda: _sample_count(_plan(args), version))
     return {
         "items": books, "total": total, "total_is_estimate": estimated,
         "page": None if cursor else args["page"], "per_page": per_page,
         "next_cursor": _encode_cursor("title", rows[per_page - 1][:2]) if len(rows) > per_page else None,
         "facets": {}, "suggestions": [],
-    }
+    }, version
 
 
 SEARCH_FILTERS = ("isbn", "author", "subject", "language", "year_from", "year_to", "available")
@@ -801,9 +807,9 @@ class _PostgresSearch(_SearchReader):
         self.connection, self.plain = connection, parsed.plain()
         self.query, self.title_query = search.pg_strings(parsed, lambda value: sql.Literal(value).as_string(connection))
 
-    def _rows(self, statement, params=()):
+    def _rows(self, statement, params=(), binary=False):
         with self.connection.cursor() as cursor:
-            cursor.execute(statement, params)
+            cursor.execute(statement, params, binary=binary)
             return cursor.fetchall()
 
     def estimate(self, data_version):
@@ -852,7 +858,8 @@ class _PostgresSearch(_SearchReader):
             f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
             f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search.document @@ {self.query}) "
             f"AS ranked{keyset} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}", "p.score, p.id"),
-            (self.plain, *((after[0], after[0], after[1]) if after is not None else ())))
+            (self.plain, *((after[0], after[0], after[1]) if after is not None else ())),
+            binary=True)  # documents.results
 
 
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:

@@ -1,8 +1,17 @@
-"""Reference (2) of the benchmark: a bare WSGI app that answers every request with the saved bytes of the API's
-first list page, as application/json. run.py starts it with the app's own gunicorn settings
+"""References (2) and (3) of the benchmark: a bare WSGI app that answers every request with the saved bytes of the
+API's first list page, as application/json. run.py starts it with the app's own gunicorn settings
 (backend/gunicorn.conf.py) on the app's upstream port, so nginx proxies /api to it exactly as it proxies the app.
 
     BENCH_REFAPP_BODY=page1.json gunicorn -c backend/gunicorn.conf.py --pythonpath bench refapp:app
+
+With BENCH_REFAPP_SQL (and DATABASE_URL, the app's database), it is a *floor*: before answering the same saved
+bytes, each request runs that one statement on the database and fetches its rows, as the app's lean lane does
+(library/fastpath.py): on PostgreSQL on a connection of the worker's own in autocommit with one generic plan per
+statement, the rows in binary (library/cache.py, services/documents.py); on SQLite on a read-only connection of
+its own, in a read transaction. With BENCH_REFAPP_DOCUMENTS=1 the rows are documents.page_sql's, and the page's
+twenty documents are joined as the app joins them. So the difference from the bare reference is exactly what
+reading the database costs, with nothing of Flask, the lane's parsing or the JSON around it: the least any app
+that reads a page (or makes one statement) per request can cost on this machine (bench/README.md).
 """
 
 import os
@@ -10,8 +19,52 @@ import os
 with open(os.environ["BENCH_REFAPP_BODY"], "rb") as _f:
     BODY = _f.read()
 HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))]
+SQL = os.environ.get("BENCH_REFAPP_SQL")
+DOCUMENTS = os.environ.get("BENCH_REFAPP_DOCUMENTS") == "1"
+_connection = None  # (pid, connection): opened after the fork, one per worker
+
+
+def _postgres():
+    import psycopg
+
+    connection = psycopg.connect(os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://"),
+                                 autocommit=True)
+    connection.execute("SET plan_cache_mode = force_generic_plan")
+    return connection
+
+
+def _sqlite():
+    import sqlite3
+    from urllib.parse import urlsplit
+
+    path = urlsplit(os.environ["DATABASE_URL"]).path[1:]  # sqlite:////abs/path -> /abs/path
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+
+
+def _rows():
+    global _connection
+    if _connection is None or _connection[0] != os.getpid():
+        postgres = os.environ["DATABASE_URL"].startswith("postgresql")
+        _connection = (os.getpid(), _postgres() if postgres else _sqlite(), postgres)
+    _pid, connection, postgres = _connection
+    if postgres:
+        cursor = connection.cursor()
+        cursor.execute(SQL, binary=True)
+        rows = cursor.fetchall()
+        cursor.close()
+        return rows
+    connection.execute("BEGIN")
+    try:
+        return connection.execute(SQL).fetchall()
+    finally:
+        connection.execute("COMMIT")
 
 
 def app(environ, start_response):
+    if SQL:
+        rows = _rows()
+        if DOCUMENTS:  # as documents.page_items and _fragment join them (on PostgreSQL a version follows)
+            b",".join(b"".join((bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total),
+                                bytes(tail))) for _key, _id, head, tail, available, holds, total, *_ in rows[:20])
     start_response("200 OK", HEADERS)
     return [BODY]

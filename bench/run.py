@@ -9,8 +9,9 @@ For each database and size: generate the books (bench/generate.py, cached in ben
 gunicorn with the production settings, and drive each scenario with wrk from 127.0.0.1. Two references are measured
 in the same run: nginx serving the first list page as a static file, and a bare WSGI app returning those bytes
 behind the same nginx and gunicorn settings (at the end of each database and size, and around each computed
-scenario, behind a second nginx: --bare-beside). Prints a table and the targets' PASS/FAIL; writes
-bench/results/<UTC time>.json and bench/results/latest.json.
+scenario, behind a second nginx: --bare-beside). After it, the floors: the same bare app running the lean lane's
+statement for page 1 (and on PostgreSQL one trivial statement) per request (--floors, refapp.py). Prints a table
+and the targets' PASS/FAIL; writes bench/results/<UTC time>.json and bench/results/latest.json.
 """
 
 import argparse
@@ -52,6 +53,20 @@ SEARCHES = ("search_common", "search_rare", "search_phrase", "search_prefix")
 BARE = "ref_bare_wsgi"
 UNCACHED = "/uncached"  # suffix of a scenario measured with a unique URL per request (--cache-bust)
 STATIC = "ref_nginx_static"
+# Floors (refapp.py with a statement): the bare reference plus what reading the database costs, nothing else.
+FLOOR_STATEMENT = "ref_floor_statement"  # PostgreSQL: one statement, the response cache's version
+FLOOR_PAGE = "ref_floor_page"  # the lean lane's statement for list page 1, its documents joined
+
+
+def floor_statements(db):
+    """{floor reference: (the statement each request runs, whether its rows are documents to join)} for db."""
+    from library.services import documents
+
+    postgres = db == "postgresql"
+    page = documents.page_sql("SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL ORDER BY "
+                              "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", versioned=postgres)
+    floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION}", False)} if postgres else {}
+    return {**floors, FLOOR_PAGE: (page, True)}
 
 
 def log(message):
@@ -387,21 +402,23 @@ class Topology:
         self.gunicorn = start_gunicorn(self.backend, env=self.env, log_path=self.dir / "gunicorn.log")
         wait_for_http(self.url + "/api/health", timeout=120, procs=[self.gunicorn, self.nginx])
 
-    def _refapp(self, body_path, bind, url):
-        """The bare WSGI reference: same gunicorn.conf.py, workers and worker class as the app."""
+    def _refapp(self, body_path, bind, url, floor=None):
+        """The bare WSGI reference: same gunicorn.conf.py, workers and worker class as the app. floor: (statement,
+        documents) to make it a floor reference (refapp.py)."""
         cmd = [sys.executable, "-m", "gunicorn", "-c", str(BACKEND_DIR / "gunicorn.conf.py"), "--bind", bind,
                "--no-control-socket", "--pythonpath", str(BENCH_DIR), "refapp:app"]
-        log_file = open(self.dir / "refapp.log", "ab")
-        proc = subprocess.Popen(cmd, cwd=BACKEND_DIR, env={**self.env, "BENCH_REFAPP_BODY": str(body_path)},
-                                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-        log_file.close()
+        env = {**self.env, "BENCH_REFAPP_BODY": str(body_path)}
+        if floor:
+            env.update({"BENCH_REFAPP_SQL": floor[0], "BENCH_REFAPP_DOCUMENTS": "1" if floor[1] else "0"})
+        with open(self.dir / "refapp.log", "ab") as log_file:
+            proc = subprocess.Popen(cmd, cwd=BACKEND_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
         wait_for_http(url + "/api/v1/books", timeout=60, procs=[proc, self.nginx])
         return proc
 
-    def start_refapp(self, body_path):
-        """The bare WSGI reference on the app's upstream port, the app stopped."""
-        self.gunicorn = self._refapp(body_path, self.backend, self.url)
+    def start_refapp(self, body_path, floor=None):
+        """The bare WSGI reference (or a floor) on the app's upstream port, the app stopped."""
+        self.gunicorn = self._refapp(body_path, self.backend, self.url, floor)
 
     def start_bare_beside(self, body_path):
         """The bare WSGI reference on a gunicorn of its own, behind an nginx of its own rendered from the project's
@@ -692,6 +709,17 @@ def bench_one(db, size, url, args, started_facts):
         result["references"][BARE] = {"path": scenario_paths()["list_page1"], "bytes": len(page1),
                                       **measure(top.url + scenario_paths()["list_page1"], args,
                                                 topology=top)}
+        if args.floors == "on":
+            for name, floor in floor_statements(db).items():
+                top.stop_backend()
+                top.start_refapp(top.static_root / "page1.json", floor)
+                status, _, body = fetch(top.url + scenario_paths()["list_page1"])
+                assert status == 200 and body == page1, f"the {name} reference does not answer the page-1 bytes"
+                log(f"{db} {size:,} {name}")
+                result["references"][name] = {"path": scenario_paths()["list_page1"], "bytes": len(page1),
+                                              "statement": floor[0],
+                                              **measure(top.url + scenario_paths()["list_page1"], args,
+                                                        topology=top)}
     finally:
         top.close(keep_logs_to=CACHE_DIR / "logs" / f"{db}-{size}")
     bare = result["references"][BARE]["rps"]
@@ -831,6 +859,9 @@ def table(results):
     spreads = [line for line in map(bare_spread, results["runs"]) if line]
     if spreads:
         lines += ["", "The machine's speed within each block:", *(f"  {line}" for line in spreads)]
+    floors = [line for line in map(floor_line, results["runs"]) if line]
+    if floors:
+        lines += ["", FLOORS_TITLE, *(f"  {line}" for line in floors)]
     lines += ["", ("CPU per request, ms (app: the gunicorn workers, SQLite inside them; database: the PostgreSQL "
                    "server; load: wrk and this runner):")]
     for r in results["runs"]:
@@ -855,6 +886,8 @@ def table(results):
 
 
 CPU_PARTS = ("app", "database", "nginx", "load")
+FLOORS_TITLE = ("The floors, ÷ bare WSGI (the bare app plus reading the database, nothing else; the best a computed "
+                "page can reach here):")
 
 
 def bare_spread(run_) -> str:
@@ -875,6 +908,18 @@ def bare_spread(run_) -> str:
     return (f"{run_['db']} {run_['size']:,}: the bare WSGI reference measured {len(rps) + 1} times, "
             f"{low:,.0f} to {high:,.0f} req/s (the highest {high / low - 1:.0%} above the lowest; "
             f"at the end {end:,.0f})")
+
+
+def floor_line(run_) -> str:
+    """The floors of one database and size (refapp.py), as ratios to the bare reference they were measured after:
+    what a computed page can reach at best on this machine when reading the database costs what it costs."""
+    refs = run_["references"]
+    found = [(name, refs[name].get("ratio_to_bare_wsgi")) for name in (FLOOR_STATEMENT, FLOOR_PAGE)
+             if refs.get(name, {}).get("ratio_to_bare_wsgi") is not None]
+    if not found:
+        return ""
+    words = {FLOOR_STATEMENT: "one statement a request", FLOOR_PAGE: "list page 1's statement a request"}
+    return f"{run_['db']} {run_['size']:,}: " + "; ".join(f"{words[name]} {ratio:.2f}" for name, ratio in found)
 
 
 def beside_cell(entry) -> str:
@@ -905,6 +950,9 @@ def markdown_table(results):
     spreads = [line for line in map(bare_spread, results["runs"]) if line]
     if spreads:
         lines += ["", "The machine's speed within each block:", "", *(f"- {line}" for line in spreads)]
+    floors = [line for line in map(floor_line, results["runs"]) if line]
+    if floors:
+        lines += ["", FLOORS_TITLE, "", *(f"- {line}" for line in floors)]
     lines += ["", "Memory (peak resident set, MiB):", "", "| db | books | process | peak RSS MiB |", "| --- | ---: | --- | ---: |"]
     for r in results["runs"]:
         imp = r["import"]
@@ -956,6 +1004,10 @@ def main(argv=None):
                              "scenario and right after each, on a gunicorn of its own beside the app, and check each "
                              "computed target against the mean of the two around it (the machine's speed drifts "
                              "within a run); off: only at the end of each database and size")
+    parser.add_argument("--floors", choices=("on", "off"), default="on",
+                        help="after the bare reference, measure the floors: the same bare app running the lean "
+                             "lane's statement for list page 1 (ref_floor_page) and, on PostgreSQL, one statement "
+                             "(ref_floor_statement) per request (refapp.py)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="with --bare-beside on: measure each computed scenario this many times, each followed "
                              "by the bare reference, and keep the measurement of the median ratio (odd numbers)")

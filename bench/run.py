@@ -10,7 +10,8 @@ gunicorn with the production settings, and drive each scenario with wrk from 127
 in the same run: nginx serving the first list page as a static file, and a bare WSGI app returning those bytes
 behind the same nginx and gunicorn settings (at the end of each database and size, and around each computed
 scenario, behind a second nginx: --bare-beside). After it, the floors: the same bare app running the lean lane's
-statement for page 1 (and on PostgreSQL one trivial statement) per request (--floors, refapp.py). Prints a table
+statement for page 1, or for a book, or on PostgreSQL one trivial statement, per request (--floors, refapp.py).
+Prints a table
 and the targets' PASS/FAIL; writes bench/results/<UTC time>.json and bench/results/latest.json.
 """
 
@@ -55,18 +56,22 @@ UNCACHED = "/uncached"  # suffix of a scenario measured with a unique URL per re
 STATIC = "ref_nginx_static"
 # Floors (refapp.py with a statement): the bare reference plus what reading the database costs, nothing else.
 FLOOR_STATEMENT = "ref_floor_statement"  # PostgreSQL: one statement, the response cache's version
+FLOOR_BOOK = "ref_floor_book"  # the lean lane's statement for the detail scenario's book
 FLOOR_PAGE = "ref_floor_page"  # the lean lane's statement for list page 1, its documents joined
 
 
-def floor_statements(db):
-    """{floor reference: (the statement each request runs, whether its rows are documents to join)} for db."""
+def floor_statements(db, book_id):
+    """{floor reference: (the statement each request runs, whether its rows are a page of documents to join)} for
+    db; book_id: the detail scenario's book."""
     from library.services import documents
 
     postgres = db == "postgresql"
     page = documents.page_sql("SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL ORDER BY "
                               "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", versioned=postgres)
+    book = (documents._READ_ONE_VERSIONED.replace("%s", "%d") if postgres
+            else documents._READ_ONE["sqlite"].replace("?", "%d")) % int(book_id)
     floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION}", False)} if postgres else {}
-    return {**floors, FLOOR_PAGE: (page, True)}
+    return {**floors, FLOOR_BOOK: (book, False), FLOOR_PAGE: (page, True)}
 
 
 def log(message):
@@ -710,7 +715,8 @@ def bench_one(db, size, url, args, started_facts):
                                       **measure(top.url + scenario_paths()["list_page1"], args,
                                                 topology=top)}
         if args.floors == "on":
-            for name, floor in floor_statements(db).items():
+            book_id = found.get("detail", {}).get("path", "/0").rsplit("/", 1)[1]
+            for name, floor in floor_statements(db, book_id).items():
                 top.stop_backend()
                 top.start_refapp(top.static_root / "page1.json", floor)
                 status, _, body = fetch(top.url + scenario_paths()["list_page1"])
@@ -914,11 +920,12 @@ def floor_line(run_) -> str:
     """The floors of one database and size (refapp.py), as ratios to the bare reference they were measured after:
     what a computed page can reach at best on this machine when reading the database costs what it costs."""
     refs = run_["references"]
-    found = [(name, refs[name].get("ratio_to_bare_wsgi")) for name in (FLOOR_STATEMENT, FLOOR_PAGE)
+    found = [(name, refs[name].get("ratio_to_bare_wsgi")) for name in (FLOOR_STATEMENT, FLOOR_BOOK, FLOOR_PAGE)
              if refs.get(name, {}).get("ratio_to_bare_wsgi") is not None]
     if not found:
         return ""
-    words = {FLOOR_STATEMENT: "one statement a request", FLOOR_PAGE: "list page 1's statement a request"}
+    words = {FLOOR_STATEMENT: "one trivial statement a request", FLOOR_BOOK: "the book page's statement",
+             FLOOR_PAGE: "list page 1's statement"}
     return f"{run_['db']} {run_['size']:,}: " + "; ".join(f"{words[name]} {ratio:.2f}" for name, ratio in found)
 
 
@@ -1005,9 +1012,10 @@ def main(argv=None):
                              "computed target against the mean of the two around it (the machine's speed drifts "
                              "within a run); off: only at the end of each database and size")
     parser.add_argument("--floors", choices=("on", "off"), default="on",
-                        help="after the bare reference, measure the floors: the same bare app running the lean "
-                             "lane's statement for list page 1 (ref_floor_page) and, on PostgreSQL, one statement "
-                             "(ref_floor_statement) per request (refapp.py)")
+                        help="after the bare reference, measure the floors: the same bare app running, per "
+                             "request, the lean lane's statement for list page 1 (ref_floor_page), for the detail "
+                             "scenario's book (ref_floor_book) and, on PostgreSQL, one trivial statement "
+                             "(ref_floor_statement) (refapp.py)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="with --bare-beside on: measure each computed scenario this many times, each followed "
                              "by the bare reference, and keep the measurement of the median ratio (odd numbers)")

@@ -21,6 +21,8 @@ with open(os.environ["BENCH_REFAPP_BODY"], "rb") as _f:
 HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))]
 SQL = os.environ.get("BENCH_REFAPP_SQL")
 DOCUMENTS = os.environ.get("BENCH_REFAPP_DOCUMENTS") == "1"
+if DOCUMENTS:  # the app's own join of a document and its counts (gunicorn puts backend/, its cwd, on the path)
+    from library.services.documents import _fragment
 _connection = None  # (pid, connection): opened after the fork, one per worker
 
 
@@ -63,8 +65,7 @@ def _rows():
 def app(environ, start_response):
     if SQL:
         rows = _rows()
-        if DOCUMENTS:  # as documents.page_items and _fragment join them (on PostgreSQL a version follows)
-            b",".join(b"".join((bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total),
-                                bytes(tail))) for _key, _id, head, tail, available, holds, total, *_ in rows[:20])
+        if DOCUMENTS:  # as page_items does: key, id, the parts and counts (a version follows on PostgreSQL)
+            [_fragment(*row[2:7]) for row in rows[:20]]
     start_response("200 OK", HEADERS)
     return [BODY]

@@ -11,8 +11,7 @@ in the same run: nginx serving the first list page as a static file, and a bare 
 behind the same nginx and gunicorn settings (at the end of each database and size, and around each computed
 scenario, behind a second nginx: --bare-beside). After it, the floors: the same bare app running the lean lane's
 statement for page 1, or for a book, or on PostgreSQL one trivial statement, per request (--floors, refapp.py).
-Prints a table
-and the targets' PASS/FAIL; writes bench/results/<UTC time>.json and bench/results/latest.json.
+Prints a table and the targets' PASS/FAIL; writes bench/results/<UTC time>.json and bench/results/latest.json.
 """
 
 import argparse

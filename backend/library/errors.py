@@ -150,6 +150,16 @@ def rollback():
             pass
 
 
+def _driver_unavailable(error) -> bool:
+    """The driver's own OperationalError or InterfaceError, raised on a raw DB-API cursor outside SQLAlchemy
+    (catalog.book_dicts, which documents.refresh runs before a commit, and the other plain-row readers): the
+    database went away under the request, as SQLAlchemy's OperationalError says, so it is a 503 too."""
+    from .extensions import db
+
+    dbapi = db.engine.dialect.loaded_dbapi
+    return isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError))
+
+
 def database_unavailable():
     return problem_response(503, "The database is unavailable; try again shortly.", headers={"Retry-After": "5"})
 
@@ -219,6 +229,9 @@ def register_error_handlers(app):
         rollback()
         if isinstance(error, DBAPIError) and error.connection_invalidated:  # the connection died mid-request
             log.warning("database connection lost: %s", type(error.orig).__name__)
+            return database_unavailable()
+        if _driver_unavailable(error):
+            log.warning("database error outside SQLAlchemy: %s: %s", type(error).__name__, error)
             return database_unavailable()
         log.exception("unhandled error")
         return problem_response(500, "An unexpected error occurred.")

@@ -162,6 +162,7 @@ def test_an_error_on_a_dead_connection_is_a_503_problem_not_an_empty_500(pg_serv
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LIBRARY_ENV": "testing", "LIBRARY_DATA_DIR": str(tmp_path)})
     admin = sa.create_engine(pg_server.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     from library.extensions import db
+    from library.services.catalog import book_dicts
 
     @access(PUBLIC)
     def dies_then_fails(kind):
@@ -172,6 +173,8 @@ def test_an_error_on_a_dead_connection_is_a_503_problem_not_an_empty_500(pg_serv
             raise Problem(404, "Not here.")  # the Api's handler rolls back
         if kind == "query":
             db.session.execute(sa.text("SELECT 1"))  # the query itself fails on the dead connection
+        if kind == "plain":  # a plain-row read on the DB-API connection, as a book's document is written on commit
+            book_dicts([1])
         raise RuntimeError("boom")  # the catch-all handler rolls back
 
     app.add_url_rule("/api/test/dies/<kind>", view_func=dies_then_fails)
@@ -179,6 +182,7 @@ def test_an_error_on_a_dead_connection_is_a_503_problem_not_an_empty_500(pg_serv
     try:
         assert assert_problem(client.get("/api/test/dies/problem"), 404)["detail"] == "Not here."
         assert assert_problem(client.get("/api/test/dies/query"), 503)["detail"].startswith("The database")
+        assert assert_problem(client.get("/api/test/dies/plain"), 503)["detail"].startswith("The database")
         assert_problem(client.get("/api/test/dies/unexpected"), 500)
         assert client.get("/api/v1/books").status_code == 200  # the pool replaced the dead connection
         assert client.get("/api/ready").status_code == 200

@@ -15,9 +15,13 @@ _CONTROL_CLASS_MULTILINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff"
 _BLANK_CLASS = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def has_lone_surrogate(value: str) -> bool:
-    """A lone UTF-16 surrogate (valid in a JSON escape, not in UTF-8) cannot be stored or hashed."""
-    return any("\ud800" <= ch <= "\udfff" for ch in value)
+    """A lone UTF-16 surrogate (valid in a JSON escape, not in UTF-8) cannot be stored or hashed. (One regular
+    expression, not a loop over the characters: a search's words and a cursor are checked on every request.)"""
+    return not value.isascii() and _SURROGATE.search(value) is not None
 
 
 class Text(fields.String):

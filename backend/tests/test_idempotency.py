@@ -119,6 +119,60 @@ def test_a_claim_of_a_dead_worker_is_taken_over(app, client, scalar):
     assert scalar(select(func.count()).select_from(Book).where(Book.title == body["title"])) == 1
 
 
+def test_a_claim_this_process_left_behind_is_taken_over_at_once(app, client, scalar, database_url):
+    """A request's 5xx could not free its key (the database refused the release: here a lock another connection
+    holds, as a PostgreSQL restart refuses it), so the claim stays in_flight under this live process's pid. The
+    client's retry, answered by this same process, does the work, instead of a 409 until the lease (60 s) runs
+    out: this process knows it is working on that key no more."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from library.database import configure_sqlite
+    from library.extensions import db
+    from library.services import idempotency
+
+    body, idem = book_payload(), key()
+    sqlite = database_url.startswith("sqlite")
+    locker = None if sqlite else sa.create_engine(database_url, poolclass=sa.NullPool)
+    try:
+        with app.app_context():
+            if sqlite:  # the release's BEGIN IMMEDIATE gives up after 100 ms instead of 5 s
+                configure_sqlite(100)
+                db.engine.dispose()
+            claimed = idempotency.key_for(str(client.user_id), idem, app.config["SECRET_KEY"])
+            fingerprint = idempotency.fingerprint("POST", "/api/v1/books?", _json(body))
+            assert idempotency.claim(claimed, fingerprint).kind == "proceed"
+            if sqlite:  # another writer holds the database's write lock
+                other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+                other.execute("BEGIN IMMEDIATE")
+            else:
+                other = locker.connect()
+                other.exec_driver_sql("LOCK TABLE idempotency_key IN ACCESS EXCLUSIVE MODE")
+                db.session.execute(sa.text("SET LOCAL lock_timeout = '100ms'"))
+            try:
+                with pytest.raises(sa.exc.OperationalError):
+                    idempotency.release(claimed)  # what keep_answer does after a 5xx, refused
+                db.session.rollback()
+            finally:
+                other.rollback()
+                other.close()
+            assert idempotency.stored_state(claimed.key_hash) == "in_flight"
+    finally:
+        if locker is not None:
+            locker.dispose()
+        with app.app_context():
+            configure_sqlite(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            db.engine.dispose()
+    retry = client.post("/api/v1/books", data=_json(body), content_type="application/json",
+                        headers={"Idempotency-Key": idem})
+    assert retry.status_code == 201, retry.get_data(as_text=True)
+    assert scalar(select(func.count()).select_from(Book).where(Book.title == body["title"])) == 1
+    again = client.post("/api/v1/books", data=_json(body), content_type="application/json",
+                        headers={"Idempotency-Key": idem})
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json() == retry.get_json()
+
+
 def test_work_committed_whose_answer_was_lost_is_never_done_twice(app, client, scalar):
     """The worker died between committing the write and keeping the answer: the key says committed."""
     from library.extensions import db

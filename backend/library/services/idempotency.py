@@ -5,8 +5,10 @@ still being worked on, 409. Keys are kept KEEP (24 h), per caller.
 A key moves through three states, in the database so every worker and app server agrees:
 
 - in_flight: claimed (committed at once) by one worker, whose host and pid are kept. A retry finding it answers
-  409, unless that worker is gone (its pid is dead on this host, or LEASE has passed): then the retry takes it
-  over, which is safe because nothing of the first attempt was committed (see committed).
+  409, unless that worker is gone (its pid is dead on this host, or LEASE has passed) or is this very process,
+  which is no longer working on it (its request ended without committing or freeing the key: the database went
+  away before the release, say): then the retry takes it over, which is safe because nothing of the first attempt
+  was committed (see committed).
 - committed: set in the same transaction as the request's own writes (mark_committed, from the session's
   before_commit), so "the work is done" and the work itself commit together or not at all. A crash between
   that commit and keeping the answer leaves it here: a retry then answers 409 saying so, rather than doing the
@@ -22,6 +24,8 @@ import hmac
 import json
 import os
 import socket
+import threading
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,6 +43,10 @@ MAX_KEY = 255
 KEPT_HEADERS = ("Content-Type", "Location", "ETag", "Link", "Retry-After", "Set-Cookie", "WWW-Authenticate",
                 "Cache-Control")
 HOST = socket.gethostname()[:255]
+# The keys this process's requests are working on (claiming, or claimed and not yet kept or released), counted
+# per request: an in_flight claim of this process whose key no other request of it is working on was left behind.
+_working: Counter = Counter()
+_working_lock = threading.Lock()
 
 
 @dataclass
@@ -94,7 +102,35 @@ def _pid_gone(row: IdempotencyKey) -> bool:
 
 
 def claim(key: Key, print_: str) -> Outcome:
-    """Claim key for this request, or say why not; commits (the claim must be seen by every other worker)."""
+    """Claim key for this request, or say why not; commits (the claim must be seen by every other worker). A
+    claim this returns "proceed" for ends with keep() or release()."""
+    with _working_lock:
+        _working[key.key_hash] += 1  # before the claim commits, so that no other request of ours takes it over
+    try:
+        outcome = _claim(key, print_)
+    except BaseException:
+        _done_with(key)
+        raise
+    if outcome.kind != "proceed":
+        _done_with(key)
+    return outcome
+
+
+def _done_with(key: Key) -> None:
+    with _working_lock:
+        _working[key.key_hash] -= 1
+        if _working[key.key_hash] <= 0:
+            del _working[key.key_hash]
+
+
+def _left_here(row: IdempotencyKey) -> bool:
+    """An in_flight claim of this process that no request of it but the one asking is working on: its request
+    ended without keeping an answer or freeing the key (the database was down when it tried)."""
+    with _working_lock:
+        return row.owner_host == HOST and row.owner_pid == os.getpid() and _working[row.key_hash] <= 1
+
+
+def _claim(key: Key, print_: str) -> Outcome:
     now = clock.now()
     db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now))
     row = db.session.get(IdempotencyKey, key.key_hash)
@@ -108,7 +144,7 @@ def claim(key: Key, print_: str) -> Outcome:
             db.session.rollback()
             row = db.session.get(IdempotencyKey, key.key_hash)
             if row is None:
-                return claim(key, print_)
+                return _claim(key, print_)
     outcome = _decide(row, key, print_, now)
     db.session.commit()
     return outcome
@@ -125,7 +161,7 @@ def _decide(row: IdempotencyKey, key: Key, print_: str, now) -> Outcome:
         return Outcome("replay", row.status, kept["headers"], base64.b64decode(kept["body"]))
     if row.state == "committed":
         return Outcome("committed")
-    if _pid_gone(row) or now - row.started_at >= LEASE:
+    if _pid_gone(row) or _left_here(row) or now - row.started_at >= LEASE:
         taken = db.session.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.key_hash == row.key_hash, IdempotencyKey.state == "in_flight",
@@ -146,19 +182,25 @@ def mark_committed(session, key_hash: str) -> None:
 
 def keep(key: Key, status: int, headers: list, body: bytes) -> None:
     """Keep the answer of a claimed key (encrypted), and commit."""
-    kept = json.dumps({"headers": [[k, v] for k, v in headers if k in KEPT_HEADERS],
-                       "body": base64.b64encode(body).decode()})
-    db.session.execute(update(IdempotencyKey).where(IdempotencyKey.key_hash == key.key_hash)
-                       .values(state="done", status=status, response=key.cipher.encrypt(kept.encode()).decode())
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
+    try:
+        kept = json.dumps({"headers": [[k, v] for k, v in headers if k in KEPT_HEADERS],
+                           "body": base64.b64encode(body).decode()})
+        db.session.execute(update(IdempotencyKey).where(IdempotencyKey.key_hash == key.key_hash)
+                           .values(state="done", status=status, response=key.cipher.encrypt(kept.encode()).decode())
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+    finally:
+        _done_with(key)
 
 
 def release(key: Key) -> None:
     """Forget a claim whose request failed before committing anything (a 5xx), so a retry does the work."""
-    db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.key_hash == key.key_hash,
-                                                    IdempotencyKey.state == "in_flight"))
-    db.session.commit()
+    try:
+        db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.key_hash == key.key_hash,
+                                                        IdempotencyKey.state == "in_flight"))
+        db.session.commit()
+    finally:
+        _done_with(key)  # freed or not: this process works on it no more, and a retry here may take it over
 
 
 def stored_state(key_hash: str) -> str | None:

@@ -7,13 +7,12 @@ problem+json bodies (errors.py), so a user's error report leads to its log lines
 
 import contextvars
 import logging
+import random
 import re
 import sys
-import uuid
 
 from gunicorn import glogging
 from pythonjsonlogger.json import JsonFormatter
-from werkzeug.wsgi import ClosingIterator
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a client may choose (nginx's own are 32 hex digits): letters, digits and . _ : -, 8 to 128 of them.
@@ -84,7 +83,9 @@ class RequestIdMiddleware:
 
     def __call__(self, environ, start_response):
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        # Made: 128 random bits in hex, as uuid4().hex was, from random's generator (reseeded in every forked
+        # worker), not from the system's: an id names a request in the logs and is no secret.
+        request_id = incoming if VALID_REQUEST_ID.fullmatch(incoming) else f"{random.getrandbits(128):032x}"
         environ[self.ENVIRON_KEY] = request_id
         token = _request_id.set(request_id)
 
@@ -98,7 +99,28 @@ class RequestIdMiddleware:
         except BaseException:
             _request_id.reset(token)
             raise
-        return ClosingIterator(body, lambda: _request_id.reset(token))
+        return _Closing(body, token)
+
+
+class _Closing:
+    """The response body, which forgets the request id when the server closes it (what werkzeug's
+    ClosingIterator would do, without the typing work its constructor does on every request)."""
+
+    __slots__ = ("body", "token")
+
+    def __init__(self, body, token):
+        self.body, self.token = body, token
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            _request_id.reset(self.token)
 
 
 class JsonGunicornLogger(glogging.Logger):

@@ -9,7 +9,8 @@ only while the version is unchanged, so a read after any commit (from any proces
   read on a connection of this process's own in autocommit mode, outside the request's session, so a
   hit costs one round trip and no pool checkout, transaction or rollback.
 - SQLite: `PRAGMA data_version` on a connection of this process's own that never writes; SQLite
-  changes it whenever another connection (any process) commits.
+  changes it whenever another connection (any process) commits. Its count is the connection's own, so
+  reopening that connection empties the cache.
 
 The cost of a hit is one tiny query, instead of the queries and the serialisation of a page; writes
 pay nothing. Any write anywhere invalidates everything, which is right for a catalog that is read far
@@ -129,6 +130,9 @@ class ResponseCache:
         if self._sqlite is None or self._sqlite[0] != os.getpid():
             self._sqlite = (os.getpid(), sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
                                                          isolation_level=None))
+            # data_version counts commits as one connection has seen them: a new connection's count starts anew,
+            # and could meet the version of an entry kept under the old one's. Those entries go.
+            self.entries.clear()
         return self._sqlite[1]
 
     def _close_postgres(self, engine=None):

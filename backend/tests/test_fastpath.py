@@ -184,6 +184,21 @@ def test_a_lost_reading_connection_falls_back_to_the_views(app, client, lanes):
     assert lean.get(path + "?again=2").get_json()["id"] == book["id"]
 
 
+def test_a_reopened_reading_connection_never_serves_an_answer_kept_before(app, client, lanes):
+    """The response cache's connection is lost and opened anew while the book changes. On SQLite the new connection
+    counts data versions from its own start, where the old one's count of the kept answer was: that answer must
+    not come back as current."""
+    lean, _flask, _answered = lanes
+    book = create_book(client, title="Before")
+    path = f"/api/v1/books/{book['id']}"
+    assert lean.get(path).get_json()["title"] == "Before"  # kept, under the connection's version
+    cache = cache_layer(app).cache
+    held = cache._postgres or cache._sqlite
+    held[1].close()  # lost, as an error loses it
+    assert client.patch(path, json={"title": "After"}).status_code == 200
+    assert [lean.get(path).get_json()["title"] for _ in range(3)] == ["After"] * 3
+
+
 def test_plain_arguments_load_as_the_schema_does(app):
     """plain_args (the common page or cursor, read without marshmallow) gives what BookQuery loads, and leaves to
     the schema whatever it does not read exactly so: hundreds of queries built from the edges of each parameter."""

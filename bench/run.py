@@ -66,10 +66,9 @@ def floor_statements(db, book_id):
 
     postgres = db == "postgresql"
     page = documents.page_sql("SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL ORDER BY "
-                              "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", versioned=postgres)
-    book = (documents._READ_ONE_VERSIONED.replace("%s", "%d") if postgres
-            else documents._READ_ONE["sqlite"].replace("?", "%d")) % int(book_id)
-    floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION}", False)} if postgres else {}
+                              "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", versioned=db)
+    book = documents._READ_ONE_VERSIONED[db].replace("%s", "%d").replace("?", "%d") % int(book_id)
+    floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION[db]}", False)} if postgres else {}
     return {**floors, FLOOR_BOOK: (book, False), FLOOR_PAGE: (page, True)}
 
 

@@ -88,15 +88,10 @@ class LeanLane:
             return ITEM_RULE
         return None
 
-    @property
-    def folds(self) -> bool:
-        """Whether compute() can be given FOLDED for the version (PostgreSQL: its statements read the version)."""
-        return self.engine.dialect.name == "postgresql"
-
     def compute(self, environ, route: str, version) -> Entry | None:
         """The entry for this request, or None for Flask to answer it. version: the data version read before, or
-        FOLDED (when folds): the statement that reads the page or the book reads it too, in its own snapshot, and
-        the entry carries it (None when unknown: the answer is sent, not kept)."""
+        FOLDED: the statement that reads the page or the book reads it too, in its own snapshot, and the entry
+        carries it (None when unknown: the answer is sent, not kept)."""
         app = self.app
         if route == ITEM_RULE:
             body, version = self._item(environ, version)
@@ -155,8 +150,8 @@ class LeanLane:
 
     def _item(self, environ, version):
         """(the book as the detail view gives it, the data version), read on the response cache's own connection
-        (no session, no pool checkout; on PostgreSQL one round trip, no BEGIN or ROLLBACK, and with FOLDED the
-        version read by the same statement); the book is None when it is not in the catalog (Flask answers the 404
+        (no session, no pool checkout, no BEGIN or ROLLBACK; with FOLDED the version read by the same statement);
+        the book is None when it is not in the catalog (Flask answers the 404
         or the merged book's 301) or the read failed."""
         from .services import documents
 
@@ -166,7 +161,7 @@ class LeanLane:
             # One book: its document's statement (or, when it is stale, book_dicts' one) is a snapshot of its own.
             if version is FOLDED:
                 return self.cache.read(self.engine, lambda connection: documents.versioned_item(
-                    book_id, (connection, dialect))) or (None, None)
+                    book_id, (connection, dialect)), snapshot=False) or (None, None)
             found = self.cache.read(self.engine, lambda connection: documents.items([book_id], (connection, dialect)),
                                     snapshot=False)
         except Exception:  # noqa: BLE001 - Flask reads it again and answers as it always has

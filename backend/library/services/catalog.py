@@ -601,7 +601,7 @@ def title_page(args: dict, data_version, read) -> tuple | None:
     statement each: read(work) runs work(DB-API connection, dialect) on the response cache's own connection, in one
     snapshot (library/fastpath.py). (the page, the data version it was read at), or None when the request is not
     that list, or its cursor not a title cursor of ours: book_page answers it (and its errors) then. data_version
-    FOLDED (PostgreSQL): not read yet; the page's statement reads it in its own snapshot (one round trip fewer).
+    FOLDED: not read yet; the page's statement reads it in its own snapshot (one statement fewer).
     tests/test_fastpath.py holds the two equal."""
     if args.get("sort") not in (None, "title") or any(args.get(name) not in (None, "", ()) for name in WHOLE_CATALOG_FILTERS):
         return None
@@ -625,7 +625,8 @@ def title_page(args: dict, data_version, read) -> tuple | None:
         try:
             cursor_.execute(documents.page_sql(f"SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL"
                                                f"{keyset} ORDER BY lower(title), id "
-                                               f"LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id", folded),
+                                               f"LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id",
+                                               dialect.name if folded else None),
                             (after[0], after[1], after[0]) if after else (), **documents.results(dialect))
             rows = cursor_.fetchall()
         finally:

@@ -65,11 +65,14 @@ _READ_ONE = {"sqlite": _read("d.book_id = ?"), "postgresql": _read("d.book_id = 
 # they are, not as hex for psycopg to decode, and the counts as integers): a third less of both sides' CPU for a
 # page of twenty. The same values either way.
 _RESULTS = {"postgresql": {"binary": True}}
-# The response cache's data version on PostgreSQL (library/cache.py), read by a statement of its own snapshot. A
-# computed page or book page puts it in its own statement, which saves the round trip of reading it first.
-VERSION = "pg_current_snapshot()::text"
-_READ_ONE_VERSIONED = (f"SELECT {VERSION}, d.book_id, d.head, d.tail, {_COUNTS} FROM (SELECT 1) AS one "
-                       "LEFT JOIN book_document d ON d.book_id = %s::integer AND d.head IS NOT NULL")
+# The response cache's data version (library/cache.py), read by a statement of its own snapshot: a computed page
+# or book page puts it in its own statement, which saves reading it first (on PostgreSQL a round trip; on SQLite a
+# statement, PRAGMA data_version as a table-valued function, on the same connection as the cache reads it).
+VERSION = {"postgresql": "pg_current_snapshot()::text", "sqlite": "(SELECT data_version FROM pragma_data_version())"}
+_READ_ONE_VERSIONED = {
+    name: f"SELECT {VERSION[name]}, d.book_id, d.head, d.tail, {_COUNTS} FROM (SELECT 1) AS one "
+          f"LEFT JOIN book_document d ON d.book_id = {mark} AND d.head IS NOT NULL"
+    for name, mark in (("postgresql", "%s::integer"), ("sqlite", "?"))}
 
 
 def results(dialect) -> dict:
@@ -113,7 +116,7 @@ def items(book_ids: list[int], reader) -> list:
 
 def versioned_item(book_id: int, reader) -> tuple:
     """(the book as items() gives it, or None when it is not in the catalog; the data version of the statement
-    that read its document) on PostgreSQL, in one round trip. A stale or missing document is computed by
+    that read its document), in one statement (on PostgreSQL one round trip). A stale or missing document is computed by
     book_dicts in a later statement: the version is then older than what it reads, never newer, so a response
     cached under it can only be dropped early, never served stale."""
     from .catalog import book_dicts
@@ -121,7 +124,7 @@ def versioned_item(book_id: int, reader) -> tuple:
     dbapi_connection, dialect = reader
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(_READ_ONE_VERSIONED, (book_id,), **results(dialect))
+        cursor.execute(_READ_ONE_VERSIONED[dialect.name], (book_id,), **results(dialect))
         version, *row = cursor.fetchone()
     finally:
         cursor.close()
@@ -132,8 +135,8 @@ def versioned_item(book_id: int, reader) -> tuple:
 
 
 def split_version(rows) -> tuple:
-    """(the data version, the rows without it) of a page_sql(..., versioned=True) statement's rows; the version is
-    None when there are none."""
+    """(the data version, the rows without it) of a versioned page_sql statement's rows; the version is None when
+    there are none."""
     return (rows[0][-1] if rows else None), [row[:-1] for row in rows]
 
 
@@ -142,14 +145,14 @@ def _fragment(head, tail, available, holds, total) -> orjson.Fragment:
         bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total), bytes(tail))))
 
 
-def page_sql(ids_sql: str, order_by: str, versioned: bool = False) -> str:
+def page_sql(ids_sql: str, order_by: str, versioned: str | None = None) -> str:
     """One statement for a page of books: ids_sql's rows (as p: its key columns, then the book's id, named id),
     each followed by its book's current document and availability (head, tail, available, holds, total; NULLs
     when the document is stale or missing), in the order order_by (of p's columns). page_items() makes the
     page's items from its rows. ids_sql reads only books that are in the catalog (not archived). Executed with
-    results(dialect)'s options. versioned (PostgreSQL): each row ends with the data version of the statement's
-    snapshot (split_version takes it off)."""
-    version = f", {VERSION}" if versioned else ""
+    results(dialect)'s options. versioned (a dialect's name): each row ends with the data version of the
+    statement's snapshot (split_version takes it off)."""
+    version = f", {VERSION[versioned]}" if versioned else ""
     return (f"SELECT p.*, d.head, d.tail, {_counts('p.id')}{version} FROM ({ids_sql}) p "
             f"LEFT JOIN book_document d ON d.book_id = p.id AND d.head IS NOT NULL ORDER BY {order_by}")
 

@@ -123,10 +123,12 @@ class LeanLane:
             args = self.parser.parse(self.schema, request, location="query")
         dialect = self.engine.dialect
 
-        def read(work):
-            return self.cache.read(self.engine, lambda connection: work(connection, dialect))
+        def read(work, snapshot=True):
+            return self.cache.read(self.engine, lambda connection: work(connection, dialect), snapshot=snapshot)
 
-        found = catalog.title_page(args, version, read)
+        # The title page is one statement, a snapshot of its own (a stale document in it is computed by a later
+        # one, newer than the version the page is kept under, never older): on SQLite no BEGIN and COMMIT around it.
+        found = catalog.title_page(args, version, lambda work: read(work, snapshot=False))
         if found is not None:
             page, version = found
         else:

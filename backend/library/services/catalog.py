@@ -597,9 +597,9 @@ WHOLE_CATALOG_FILTERS = ("q", "isbn", "author", "subject", "language", "year_fro
 
 def title_page(args: dict, data_version, read) -> tuple | None:
     """book_page for the most common list of all, the whole catalog by title (no q, no filter, no facet; a page
-    number or a title cursor), with its page of ids and books read on a DB-API connection by one precompiled
-    statement each: read(work) runs work(DB-API connection, dialect) on the response cache's own connection, in one
-    snapshot (library/fastpath.py). (the page, the data version it was read at), or None when the request is not
+    number or a title cursor), with its page of ids and books read on a DB-API connection by one statement:
+    read(work) runs work(DB-API connection, dialect) on the response cache's own connection (library/fastpath.py;
+    books whose documents are stale are computed by a later statement). (the page, the data version it was read at), or None when the request is not
     that list, or its cursor not a title cursor of ours: book_page answers it (and its errors) then. data_version
     FOLDED: not read yet; the page's statement reads it in its own snapshot (one statement fewer).
     tests/test_fastpath.py holds the two equal."""

@@ -129,14 +129,14 @@ class LeanLane:
         # The title page is one statement, a snapshot of its own (a stale document in it is computed by a later
         # one, newer than the version the page is kept under, never older): on SQLite no BEGIN and COMMIT around it.
         found = catalog.title_page(args, version, lambda work: read(work, snapshot=False))
+        if found is None:
+            found = catalog.search_page(args, version, read)
         if found is not None:
             page, version = found
         else:
             if version is FOLDED:
                 version = self.cache.version(self.engine)
-            page = catalog.search_page(args, version, read)
-            if page is None:
-                page = self._page(args, version)
+            page = self._page(args, version)
         body, headers = book_page_response(page, args, DEEP_PAGE_LIMIT, request.args.to_dict(flat=False),
                                            public_url(request.script_root + request.path))
         return body, list(headers.items()), version

@@ -254,10 +254,10 @@ def test_searches_answer_as_the_views_do_in_every_order(client, lanes, monkeypat
     search_page = catalog.search_page
 
     def recording(args, data_version, read):
-        page = search_page(args, data_version, read)
-        if page is not None:
+        found = search_page(args, data_version, read)
+        if found is not None:
             searched.append(args["q"])
-        return page
+        return found
 
     monkeypatch.setattr(catalog, "search_page", recording)
     create_book(client, title="Garden", subjects=["Botany"], published_year=1971)  # the exact title

@@ -50,25 +50,26 @@ def test_requests_are_counted_by_route_template_and_timed(anon, client):
 
 
 def test_response_cache_hits_and_misses_are_counted(anon, client):
-    """A page and a book page computed once are kept and answered again from the cache (on PostgreSQL the version
-    they are kept under is read by the statement that computed them: it must be the one a later request reads)."""
-    book = create_book(client)
+    """A page, a search and a book page computed once are kept and answered again from the cache (the version they
+    are kept under is read by the statement, or the search's first statement, that computed them: it must be the
+    one a later request reads)."""
+    book = create_book(client, title="Metered garden")
     before = scrape(anon)
-    urls = ("/api/v1/books?per_page=2&sort=title", f"/api/v1/books/{book['id']}")
+    urls = ("/api/v1/books?per_page=2&sort=title", "/api/v1/books?q=garden", f"/api/v1/books/{book['id']}")
     for url in urls:
         first = anon.get(url)  # miss, then kept
         assert anon.get(url).data == first.data  # hit, answered before Flask runs
         anon.get(url)
     after = scrape(anon)
     assert value(after, "library_response_cache_total", result="hit") - \
-        value(before, "library_response_cache_total", result="hit") == 4
+        value(before, "library_response_cache_total", result="hit") == 6
     assert value(after, "library_response_cache_total", result="miss") - \
-        value(before, "library_response_cache_total", result="miss") == 2
+        value(before, "library_response_cache_total", result="miss") == 3
     # A hit still counts as a request of its route.
     for route in ("/api/v1/books", "/api/v1/books/<id:book_id>"):
         labels = dict(method="GET", route=route, status="200")
         assert value(after, "library_http_requests_total", **labels) - value(before, "library_http_requests_total",
-                                                                             **labels) == 3
+                                                                             **labels) == (6 if route == "/api/v1/books" else 3)
 
 
 def test_logins_and_circulation_events_are_counted_once_committed(app, anon, client, make_user):

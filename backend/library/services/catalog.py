@@ -665,7 +665,7 @@ def _rank_types() -> tuple:
     return _key_types([literal_column("score", Float), literal_column("id", Integer)])
 
 
-def search_page(args: dict, data_version, read) -> dict | None:
+def search_page(args: dict, data_version, read) -> tuple | None:
     """book_page for the search members type (library/fastpath.py): q with no filter, by relevance (a page number
     or a relevance cursor), its facets if asked, read by plain SQL on the response cache's own connection (SQLite: in
     one snapshot): read(work) runs work(DB-API connection, dialect) there. Building the SQLAlchemy statements of
@@ -673,7 +673,9 @@ def search_page(args: dict, data_version, read) -> dict | None:
     Match.tiered_page, Match.sample, _sample_ids, _facet_statement) written out once per database (_SqliteSearch,
     _PostgresSearch); tests/test_fastpath.py holds the two equal. None when the request is another (a filter,
     another sort, a q that is an ISBN or has no positive word, a cursor that is not a relevance cursor of ours, a
-    numbered page past the first of a tiered order) or finds nothing (book_page answers with its suggestions)."""
+    numbered page past the first of a tiered order) or finds nothing (book_page answers with its suggestions);
+    else (the page, the data version it was read at). data_version FOLDED: not read yet; its first statement
+    reads it, on SQLite in the page's snapshot (one read transaction fewer)."""
     q = args.get("q")
     if not q or args.get("sort") not in (None, "relevance") \
             or any(args.get(name) not in (None, "", ()) for name in SEARCH_FILTERS):
@@ -695,7 +697,8 @@ def search_page(args: dict, data_version, read) -> dict | None:
 
     def work(connection, dialect):
         reader = (_SqliteSearch if dialect.name == "sqlite" else _PostgresSearch)(connection, parsed)
-        estimate = reader.estimate(data_version)
+        version = reader.version() if data_version is FOLDED else data_version
+        estimate = reader.estimate(version)
         # The first COUNT_EXACT_MAX + 1 matches (_sample_count), their ids when the facets count them.
         sample = reader.sample(COUNT_EXACT_MAX + 1) if names else None
         if estimate is not None:
@@ -706,7 +709,7 @@ def search_page(args: dict, data_version, read) -> dict | None:
                 return None  # book_page's suggestions
             total, estimated = found, False
             if found > COUNT_EXACT_MAX:
-                low, high = reader.id_range(data_version)
+                low, high = reader.id_range(version)
                 total, estimated = max(found, _extrapolated(found, last_id, low, high)), True
         tiered = sort == RELEVANCE_TIERED if cursor else total > RANK_EXACT_MAX
         if tiered and offset:
@@ -737,14 +740,19 @@ def search_page(args: dict, data_version, read) -> dict | None:
             "next_cursor": _encode_cursor(RELEVANCE_TIERED if tiered else "relevance", rows[per_page - 1][:2])
             if len(rows) > per_page else None,
             "facets": facets, "suggestions": [],
-        }
+        }, version
 
     return read(work)
 
 
 class _SearchReader:
+    VERSION = ""  # the statement that reads the response cache's data version (library/cache.py)
+
     def _rows(self, statement: str, params=()) -> list:
         raise NotImplementedError
+
+    def version(self):
+        return self._rows(self.VERSION)[0][0]
 
     def id_range(self, data_version) -> tuple[int, int]:
         """_id_range, read on this connection (two statements: SQLite answers min() or max() from the index only
@@ -756,6 +764,7 @@ class _SearchReader:
 class _SqliteSearch(_SearchReader):
     """search_page's statements on SQLite, as book_page's SQLAlchemy statements render them."""
 
+    VERSION = "PRAGMA data_version"  # as ResponseCache.version reads it, on the same connection
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = ?)"
     SAMPLE = "SELECT rowid FROM book_search WHERE book_search MATCH ? ORDER BY rowid LIMIT ?"
     COUNT = ("SELECT count(*), max(id) FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ? "
@@ -804,6 +813,7 @@ class _PostgresSearch(_SearchReader):
     the connection has: EXPLAIN's estimate is Match.sample's test, and a generic plan for an unknown LIMIT scanned
     every row of book_search."""
 
+    VERSION = f"SELECT {documents.VERSION['postgresql']}"  # as ResponseCache.version reads it
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = %s)"
     SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT {size:d}"
 

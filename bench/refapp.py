@@ -8,7 +8,7 @@ With BENCH_REFAPP_SQL (and DATABASE_URL, the app's database), it is a *floor*: b
 bytes, each request runs that one statement on the database and fetches its rows, as the app's lean lane does
 (library/fastpath.py): on PostgreSQL on a connection of the worker's own in autocommit with one generic plan per
 statement, the rows in binary (library/cache.py, services/documents.py); on SQLite on a read-only connection of
-its own, in a read transaction. With BENCH_REFAPP_DOCUMENTS=1 the rows are documents.page_sql's, and the page's
+its own, the statement its own read transaction. With BENCH_REFAPP_DOCUMENTS=1 the rows are documents.page_sql's, and the page's
 twenty documents are joined as the app joins them. So the difference from the bare reference is exactly what
 reading the database costs, with nothing of Flask, the lane's parsing or the JSON around it: the least any app
 that reads a page (or makes one statement) per request can cost on this machine (bench/README.md).
@@ -55,17 +55,13 @@ def _rows():
         rows = cursor.fetchall()
         cursor.close()
         return rows
-    connection.execute("BEGIN")
-    try:
-        return connection.execute(SQL).fetchall()
-    finally:
-        connection.execute("COMMIT")
+    return connection.execute(SQL).fetchall()
 
 
 def app(environ, start_response):
     if SQL:
         rows = _rows()
-        if DOCUMENTS:  # as page_items does: key, id, the parts and counts (a version follows on PostgreSQL)
+        if DOCUMENTS:  # as page_items does: key, id, the parts and counts (then the version)
             [_fragment(*row[2:7]) for row in rows[:20]]
     start_response("200 OK", HEADERS)
     return [BODY]

@@ -36,6 +36,8 @@ from .extensions import db
 MAX_BODY = 256 * 1024  # larger bodies are not kept
 KEPT_HEADERS = ("Content-Type", "Link", "ETag")
 VERSION_KEY = "library.cache_version"  # the WSGI environ key of a version CacheMiddleware already read
+# The statement that reads the data version, per database (library/fastpath.py's searches read it with the same).
+VERSION_STATEMENT = {"sqlite": "PRAGMA data_version", "postgresql": "SELECT pg_current_snapshot()::text"}
 FOLDED = object()  # a version not read yet: the lean lane's statement reads it with the page (library/fastpath.py)
 
 
@@ -68,12 +70,12 @@ class ResponseCache:
                 return None
             if engine.dialect.name != "postgresql":
                 try:
-                    return connection.execute("PRAGMA data_version").fetchone()[0]
+                    return connection.execute(VERSION_STATEMENT["sqlite"]).fetchone()[0]
                 except sqlite3.Error:  # closed under us: nothing is cached for this request; the next reopens it
                     self._sqlite = None
                     return None
             try:
-                return connection.execute("SELECT pg_current_snapshot()::text").fetchone()[0]
+                return connection.execute(VERSION_STATEMENT["postgresql"]).fetchone()[0]
             except (DBAPIError, engine.dialect.loaded_dbapi.Error):
                 # A lost connection: nothing is cached for this request, and the next one reconnects.
                 self._close_postgres()

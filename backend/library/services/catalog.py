@@ -14,7 +14,7 @@ from sqlalchemy import (ARRAY, Float, Integer, Select, Text, and_, bindparam, ca
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..cache import FOLDED
+from ..cache import FOLDED, VERSION_STATEMENT
 from ..errors import Conflict, Problem
 from ..extensions import db
 from ..models import Author, Book, BookAuthor, BookIsbn, Subject, book_subjects
@@ -599,9 +599,10 @@ def title_page(args: dict, data_version, read) -> tuple | None:
     """book_page for the most common list of all, the whole catalog by title (no q, no filter, no facet; a page
     number or a title cursor), with its page of ids and books read on a DB-API connection by one statement:
     read(work) runs work(DB-API connection, dialect) on the response cache's own connection (library/fastpath.py;
-    books whose documents are stale are computed by a later statement). (the page, the data version it was read at), or None when the request is not
-    that list, or its cursor not a title cursor of ours: book_page answers it (and its errors) then. data_version
-    FOLDED: not read yet; the page's statement reads it in its own snapshot (one statement fewer).
+    books whose documents are stale are computed by a later statement). (the page, the data version it was read
+    at), or None when the request is not that list, or its cursor not a title cursor of ours: book_page answers it
+    (and its errors) then. data_version FOLDED: not read yet; the page's statement reads it in its own snapshot
+    (one statement fewer).
     tests/test_fastpath.py holds the two equal."""
     if args.get("sort") not in (None, "title") or any(args.get(name) not in (None, "", ()) for name in WHOLE_CATALOG_FILTERS):
         return None
@@ -746,13 +747,14 @@ def search_page(args: dict, data_version, read) -> tuple | None:
 
 
 class _SearchReader:
-    VERSION = ""  # the statement that reads the response cache's data version (library/cache.py)
+    DIALECT = ""
 
     def _rows(self, statement: str, params=()) -> list:
         raise NotImplementedError
 
     def version(self):
-        return self._rows(self.VERSION)[0][0]
+        """The response cache's data version, read as ResponseCache.version reads it, on this connection."""
+        return self._rows(VERSION_STATEMENT[self.DIALECT])[0][0]
 
     def id_range(self, data_version) -> tuple[int, int]:
         """_id_range, read on this connection (two statements: SQLite answers min() or max() from the index only
@@ -764,7 +766,7 @@ class _SearchReader:
 class _SqliteSearch(_SearchReader):
     """search_page's statements on SQLite, as book_page's SQLAlchemy statements render them."""
 
-    VERSION = "PRAGMA data_version"  # as ResponseCache.version reads it, on the same connection
+    DIALECT = "sqlite"
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = ?)"
     SAMPLE = "SELECT rowid FROM book_search WHERE book_search MATCH ? ORDER BY rowid LIMIT ?"
     COUNT = ("SELECT count(*), max(id) FROM (SELECT rowid AS id FROM book_search WHERE book_search MATCH ? "
@@ -813,7 +815,7 @@ class _PostgresSearch(_SearchReader):
     the connection has: EXPLAIN's estimate is Match.sample's test, and a generic plan for an unknown LIMIT scanned
     every row of book_search."""
 
-    VERSION = f"SELECT {documents.VERSION['postgresql']}"  # as ResponseCache.version reads it
+    DIALECT = "postgresql"
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = %s)"
     SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT {size:d}"
 

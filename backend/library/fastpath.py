@@ -12,8 +12,10 @@ the schema refuses, a cursor that is not one, a book that is not there (404) or 
 tests/test_fastpath.py holds the two lanes to the same status, headers and bytes."""
 
 import re
+from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.http import generate_etag, quote_etag
 
 from .api.base import public_url
@@ -29,7 +31,23 @@ LIST_PATH = LIST_RULE = "/api/v1/books"
 ITEM_RULE = "/api/v1/books/<id:book_id>"
 ITEM_PATH = re.compile(r"/api/v1/books/([1-9][0-9]{0,18})")
 PLAIN_NUMBER = re.compile(r"[1-9][0-9]{0,6}")
+# name=value pairs of characters that urlencode leaves as they are (letters, digits, "_.-~"), or nothing
+PLAIN_QUERY = re.compile(r"(?:[\w.~-]+=[\w.~-]*(?:&[\w.~-]+=[\w.~-]*)*)?", re.ASCII)
 SEARCH_PARAMETERS = ("q", "facets", "facet_limit", "sort")
+
+
+def _query(environ) -> tuple[ImmutableMultiDict, str | None]:
+    """(the request's query parameters, as werkzeug's request.args reads them, without a request object; the query
+    without page and cursor as a page's Link header writes it, or None for book_page_response to write it). A query
+    of name=value pairs in characters that need no quoting, each name once, is that already."""
+    query = environ.get("QUERY_STRING", "")
+    if PLAIN_QUERY.fullmatch(query):
+        pairs = [pair.split("=", 1) for pair in query.split("&")] if query else []
+        args = ImmutableMultiDict(pairs)
+        if len(args) == len(pairs):
+            return args, "&".join(f"{name}={value}" for name, value in pairs if name not in ("page", "cursor"))
+    return ImmutableMultiDict(parse_qsl(query.encode("latin1").decode(), keep_blank_values=True,
+                                        errors="werkzeug.url_quote")), None
 
 
 class LeanLane:
@@ -97,40 +115,78 @@ class LeanLane:
             body, version = self._item(environ, version)
             headers = []
         else:
-            request = app.request_class(environ)
-            if any(name in request.args for name in QUERY_TOKEN_NAMES):
+            try:
+                query, kept = _query(environ)
+            except Exception:  # noqa: BLE001 - not text werkzeug reads either: Flask answers
+                return None
+            if any(name in query for name in QUERY_TOKEN_NAMES):
                 return None  # authz's 401
-            with app.app_context(), reading():
-                try:
-                    body, headers, version = self._list(request, version)
-                except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
-                    return None
-                # The app context's teardown removes the session (rolls back, returns the connection), if any.
+            args = self.plain_args(query)
+            try:
+                # The whole catalog by title, the most common list of all, needs no app context (the catalog's
+                # size, when a commit has changed it, is counted in one).
+                found = self._title_page(args, version) if args is not None else None
+            except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
+                return None
+            if found is not None:
+                page, version = found
+                body, headers = book_page_response(page, args, DEEP_PAGE_LIMIT,
+                                                   query.to_dict(flat=False) if kept is None else {},
+                                                   self._list_url(environ), kept)
+                headers = list(headers.items())
+            else:
+                request = app.request_class(environ)
+                with app.app_context(), reading():
+                    try:
+                        body, headers, version = self._list(request, args, version)
+                    except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
+                        return None
+                    # The app context's teardown removes the session (rolls back, returns the connection), if any.
         if body is None:
             return None
-        encoded = app.json.encode(body)
+        encoded = app.json.encode(body, newline=True)
         if encoded is None:
             return None
-        encoded += b"\n"
         return Entry(version, encoded, [("Content-Type", app.json.mimetype), *headers,
                                         ("ETag", quote_etag(generate_etag(encoded)))], route)
 
-    def _list(self, request, version):
+    def _read(self, snapshot=True):
+        """read(work) for the catalog's functions: work(DB-API connection, dialect) on the response cache's own
+        connection (library/cache.py)."""
+        engine = self.engine
+        dialect = engine.dialect
+        return lambda work: self.cache.read(engine, lambda connection: work(connection, dialect), snapshot=snapshot)
+
+    def _title_page(self, args, version):
+        """catalog.title_page outside an app context: (the page, its version) or None."""
         from .services import catalog
-
-        args = self.plain_args(request.args)
-        if args is None:
-            args = self.parser.parse(self.schema, request, location="query")
-        dialect = self.engine.dialect
-
-        def read(work, snapshot=True):
-            return self.cache.read(self.engine, lambda connection: work(connection, dialect), snapshot=snapshot)
 
         # The title page is one statement, a snapshot of its own (a stale document in it is computed by a later
         # one, newer than the version the page is kept under, never older): on SQLite no BEGIN and COMMIT around it.
-        found = catalog.title_page(args, version, lambda work: read(work, snapshot=False))
+        return catalog.title_page(args, version, self._read(snapshot=False), self.engine, self._within)
+
+    def _within(self, work):
+        with self.app.app_context(), reading():
+            return work()
+
+    def _list_url(self, environ) -> str:
+        """The list's URL without its query, as Link writes it (request_url()), for a request of LIST_PATH."""
+        if not environ.get("SCRIPT_NAME"):
+            return public_url(LIST_PATH, self.app.config)
+        request = self.app.request_class(environ)
+        return public_url(request.script_root + request.path, self.app.config)
+
+    def _list(self, request, args, version):
+        """(body, headers, version) of a list that is not the title page, in an app context."""
+        from .services import catalog
+
+        if args is None:
+            args = self.parser.parse(self.schema, request, location="query")
+            found = catalog.title_page(args, version, self._read(snapshot=False))
+        else:
+            found = None  # _title_page has declined it
         if found is None:
-            found = catalog.search_page(args, version, read)
+            found = catalog.search_page(args, version, self._read())
         if found is not None:
             page, version = found
         else:

@@ -131,6 +131,20 @@ def test_the_lean_lane_follows_every_write(client, lanes):
     assert lean.get(path).status_code == 200
 
 
+def test_links_under_a_script_name_are_the_views_links(client, lanes):
+    """Behind a path prefix (SCRIPT_NAME), the lean lane's Link header names the same URLs as the views'."""
+    lean, flask, answered = lanes
+    for n in range(3):
+        create_book(client, title=f"Prefixed {n}")
+    prefixed = {"SCRIPT_NAME": "/library"}
+    for url in ("/api/v1/books?per_page=1", "/api/v1/books?per_page=1&page=2&_x=%C3%A8"):
+        a, b = lean.get(url, environ_overrides=prefixed), flask.get(url, environ_overrides=prefixed)
+        assert (a.status_code, a.data) == (b.status_code, b.data) == (200, b.data)
+        assert a.headers["Link"] == b.headers["Link"]
+        assert "/library/api/v1/books?" in a.headers["Link"]
+    assert len(answered) == 2
+
+
 def test_credentials_go_to_the_views(client, lanes):
     lean, _flask, answered = lanes
     book = create_book(client)
@@ -237,6 +251,45 @@ def test_plain_arguments_load_as_the_schema_does(app):
             searches += "q" in args
             assert got == expected, pairs
     assert plain > 100 and searches > 25  # the plain forms were met often enough to be tested
+
+
+def test_query_strings_read_as_werkzeug_and_urlencode_read_them(app):
+    """_query (the lean lane's reading of a query string, without a request object) gives werkzeug's request.args,
+    and the query without page and cursor as the Link header writes it (urlencode), for query strings built from
+    characters that need quoting, that need none, and the ways a query string can be written (a name twice, a
+    name without '=', empty pairs, '+', percent escapes, text outside ASCII)."""
+    import random
+    from urllib.parse import quote, urlencode
+
+    from werkzeug.test import EnvironBuilder
+
+    from library.fastpath import _query
+
+    pieces = ["per_page", "page", "cursor", "_bench", "q", "a", "1-2", "x.y~z", "", "=", "+", "%20", "%zz", "&",
+              "é", quote("é"), "eyJzIjoidGl0bGUifQ", "a b"]
+    rng, plain = random.Random(7), 0
+    for _ in range(3000):
+        query = "".join(rng.choice(pieces) + rng.choice(["=", "&", ""]) for _ in range(rng.randint(0, 6)))
+        query = query.encode().decode("latin1")  # as a WSGI server gives it: the bytes, each one a character
+        if rng.random() < 0.05:
+            query += "\xe9"  # a byte that is not UTF-8: werkzeug does not read it, and neither does _query
+        environ = EnvironBuilder(environ_overrides={"QUERY_STRING": query}).get_environ()
+        with app.request_context(environ):
+            from flask import request
+
+            try:
+                expected = request.args
+            except UnicodeDecodeError:
+                with pytest.raises(UnicodeDecodeError):
+                    _query(environ)
+                continue
+            params = request.args.to_dict(flat=False)
+        args, kept = _query(environ)
+        assert list(args.items(multi=True)) == list(expected.items(multi=True)), query
+        if kept is not None:
+            plain += 1
+            assert kept == urlencode({k: v for k, v in params.items() if k not in ("page", "cursor")}, doseq=True), query
+    assert plain > 300  # the plain form was met often enough to be tested
 
 
 @pytest.mark.parametrize("exact_max", [2000, 3])

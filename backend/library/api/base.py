@@ -14,10 +14,12 @@ from ..cache import VERSION_KEY, cache_key, response_cache
 from ..errors import Problem
 
 
-def public_url(path: str) -> str:
+def public_url(path: str, config=None) -> str:
     """An absolute URL for a path of this app, on the configured public address (LIBRARY_PUBLIC_URL), so that
-    no Host or X-Forwarded-Host header a client sends ever ends up in a link."""
-    return current_app.config["LIBRARY_PUBLIC_URL"] + quote(path, safe="/:@!$&'()*+,;=-._~%")
+    no Host or X-Forwarded-Host header a client sends ever ends up in a link. config: the app's (default: the
+    current app's)."""
+    return (current_app.config if config is None else config)["LIBRARY_PUBLIC_URL"] \
+        + quote(path, safe="/:@!$&'()*+,;=-._~%")
 
 
 def request_url() -> str:

@@ -47,16 +47,18 @@ LINK_HEADER = {
 }
 
 
-def book_page_response(body, args, deep_limit, params=None, url=None):
+def book_page_response(body, args, deep_limit, params=None, url=None, kept=None):
     """(body, headers) for a book list: page links while page numbers reach, else the cursor. params and url: the
     request's query (as request.args.to_dict(flat=False)) and its URL without the query (request_url()), for a
-    caller outside a request context (library/fastpath.py)."""
+    caller outside a request context (library/fastpath.py); kept: params without page and cursor as urlencode
+    writes them, when the caller has them already."""
     params = request.args.to_dict(flat=False) if params is None else params
     url = request_url() if url is None else url
 
     # The query without page and cursor, encoded once; each link appends its own page or cursor, as
     # urlencode(query | change) would write it (the change last).
-    kept = urlencode({k: v for k, v in params.items() if k not in ("page", "cursor")}, doseq=True)
+    if kept is None:
+        kept = urlencode({k: v for k, v in params.items() if k not in ("page", "cursor")}, doseq=True)
     kept = kept + "&" if kept else kept
 
     def link(rel, name, value):

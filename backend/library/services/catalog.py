@@ -395,13 +395,14 @@ def matching_ids(args: dict) -> Select:
 _BY_VERSION = weakref.WeakKeyDictionary()  # engine -> (data version, {key: value})
 
 
-def by_version(data_version, key, compute):
+def by_version(data_version, key, compute, engine=None):
     """compute(), kept per database for as long as its data version is unchanged (the response cache's version,
     library/cache.py: it changes with every commit, from any process), for figures that depend on no request
-    parameter: the range of book ids, the size of the whole catalog. data_version None (unknown): computed."""
+    parameter: the range of book ids, the size of the whole catalog. data_version None (unknown): computed.
+    engine: the database's (default: the app's, which needs an app context)."""
     if data_version is None:
         return compute()
-    engine = db.engine
+    engine = db.engine if engine is None else engine
     held = _BY_VERSION.get(engine)
     if held is None or held[0] != data_version:
         held = _BY_VERSION[engine] = (data_version, {})
@@ -595,14 +596,16 @@ def book_page(args: dict, extra_conditions=(), data_version=None) -> dict:
 WHOLE_CATALOG_FILTERS = ("q", "isbn", "author", "subject", "language", "year_from", "year_to", "available", "facets")
 
 
-def title_page(args: dict, data_version, read) -> tuple | None:
+def title_page(args: dict, data_version, read, engine=None, within=None) -> tuple | None:
     """book_page for the most common list of all, the whole catalog by title (no q, no filter, no facet; a page
     number or a title cursor), with its page of ids and books read on a DB-API connection by one statement:
     read(work) runs work(DB-API connection, dialect) on the response cache's own connection (library/fastpath.py;
     books whose documents are stale are computed by a later statement). (the page, the data version it was read
     at), or None when the request is not that list, or its cursor not a title cursor of ours: book_page answers it
     (and its errors) then. data_version FOLDED: not read yet; the page's statement reads it in its own snapshot
-    (one statement fewer).
+    (one statement fewer). engine and within: for a caller without an app context (library/fastpath.py), the
+    database's engine, and within(work), which runs work in an app context: only the catalog's size needs one,
+    when it is not known for this data version yet.
     tests/test_fastpath.py holds the two equal."""
     if args.get("sort") not in (None, "title") or any(args.get(name) not in (None, "", ()) for name in WHOLE_CATALOG_FILTERS):
         return None
@@ -641,7 +644,11 @@ def title_page(args: dict, data_version, read) -> tuple | None:
     version, rows, books = found
     # Counted after the page when the page read the version: in a snapshot as new as the page's or newer, kept
     # under the page's version, which no reader sees again once a commit has changed it.
-    total, estimated = by_version(version, "catalog_count", lambda: _sample_count(_plan(args), version))
+    def count():
+        return _sample_count(_plan(args), version)
+
+    total, estimated = by_version(version, "catalog_count", count if within is None else lambda: within(count),
+                                  engine)
     return {
         "items": books, "total": total, "total_is_estimate": estimated,
         "page": None if cursor else args["page"], "per_page": per_page,

@@ -4,7 +4,8 @@ without Flask's request dispatch (request context, routing, hooks, flask-smorest
 response object), which cost more than the catalog's own work for a page of books.
 
 What runs is the same as in the views (api/books.py): the query string parsed by the same parser and `BookQuery`
-instance, `catalog.book_page` / `catalog.book_dicts` in an app context, the Link header by `book_page_response`,
+instance, `catalog.book_page` / `catalog.book_dicts` in an app context (the whole catalog by title, the commonest
+list, without one: `catalog.title_page` on the response cache's connection), the Link header by `book_page_response`,
 the body by the app's JSON provider, the ETag as `add_etag` makes it; the answer is a response cache entry, stored
 as `conditional` stores one and sent as a hit is (If-None-Match gets its 304). Anything else goes on to Flask,
 which answers it as before: credentials of any kind, a parameter given twice or a token in the URL, arguments

@@ -261,6 +261,7 @@ def test_query_strings_read_as_werkzeug_and_urlencode_read_them(app):
     import random
     from urllib.parse import quote, urlencode
 
+    from flask import request
     from werkzeug.test import EnvironBuilder
 
     from library.fastpath import _query
@@ -275,8 +276,6 @@ def test_query_strings_read_as_werkzeug_and_urlencode_read_them(app):
             query += "\xe9"  # a byte that is not UTF-8: werkzeug does not read it, and neither does _query
         environ = EnvironBuilder(environ_overrides={"QUERY_STRING": query}).get_environ()
         with app.request_context(environ):
-            from flask import request
-
             try:
                 expected = request.args
             except UnicodeDecodeError:

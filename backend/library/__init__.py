@@ -99,6 +99,16 @@ def register_request_guards(app):
     POST (claimed, or answered from what was kept); after: the answer kept for that key, cookie upkeep."""
     # The route template, for the metrics (url_value_preprocessors run before every before_request).
     app.url_value_preprocessor(lambda _endpoint, _values: metrics.record_route(request.environ, request.url_rule))
+
+    @app.before_request
+    def require_utf8_query():
+        """A query string is UTF-8 (percent-encoded or not): werkzeug cannot read other bytes into request.args,
+        and every hook and view after this one reads it."""
+        try:
+            request.query_string.decode()
+        except UnicodeDecodeError:
+            raise Problem(400, "The query string is not valid UTF-8; percent-encode it as UTF-8.") from None
+
     app.before_request(authorize_request)
 
     @app.before_request

@@ -51,6 +51,15 @@ def _query(environ) -> tuple[ImmutableMultiDict, str | None]:
                                         errors="werkzeug.url_quote")), None
 
 
+def _utf8(query: str) -> bool:
+    """Whether a query string (as the WSGI server gives it: a byte a character) is UTF-8, as the app requires."""
+    try:
+        query.encode("latin1").decode()
+    except UnicodeError:
+        return False
+    return True
+
+
 class LeanLane:
     def __init__(self, app, cache, engine):
         from .api.base import Blueprint
@@ -113,6 +122,9 @@ class LeanLane:
         carries it (None when unknown: the answer is sent, not kept)."""
         app = self.app
         if route == ITEM_RULE:
+            query = environ.get("QUERY_STRING", "")
+            if not query.isascii() and not _utf8(query):
+                return None  # the views' 400
             body, version = self._item(environ, version)
             headers = []
         else:

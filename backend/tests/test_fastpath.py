@@ -145,6 +145,19 @@ def test_links_under_a_script_name_are_the_views_links(client, lanes):
     assert len(answered) == 2
 
 
+def test_a_query_that_is_not_utf8_is_a_400_problem(client, lanes):
+    """Bytes that are not UTF-8 in a query string (a WSGI server that passes them; gunicorn and nginx refuse them
+    before, tests/test_hostile.py): a 400 in the error envelope from both lanes, never a 500."""
+    lean, flask, answered = lanes
+    book = create_book(client)
+    for url in ("/api/v1/books", f"/api/v1/books/{book['id']}", "/api/health", "/api/v1/members"):
+        for one in (lean, flask):
+            response = one.get(url, environ_overrides={"QUERY_STRING": "q=caf\xe9"})
+            assert response.status_code == 400, (url, response.status_code)
+            assert response.get_json()["detail"].startswith("The query string is not valid UTF-8")
+    assert answered == []  # Flask answered each
+
+
 def test_credentials_go_to_the_views(client, lanes):
     lean, _flask, answered = lanes
     book = create_book(client)

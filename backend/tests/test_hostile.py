@@ -179,6 +179,10 @@ def test_oversized_headers_are_a_431_problem(stack):
     ("HTTP/2.5", request_bytes("GET", "/api/v1/books", version="HTTP/2.5"), 505),
     ("a NUL in the path", request_bytes("GET", "/api/v1/books\x00/1"), 400),
     ("no Host on HTTP/1.1", b"GET /api/v1/books HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
+    # Bytes that are not UTF-8 in the query, raw: the search, the lean lane's plain page, a view behind authz.
+    ("a query that is not UTF-8", request_bytes("GET", "/api/v1/books?q=caf\xe9"), 400),
+    ("a plain page's query that is not UTF-8", request_bytes("GET", "/api/v1/books?per_page=1&x=\xff"), 400),
+    ("a query of the health check that is not UTF-8", request_bytes("GET", "/api/health?\xc3"), 400),
 ])
 def test_framing_conflicts_and_malformed_requests_are_4xx_problems(stack, name, data, status):
     # Logins from one loopback address: far below nginx's per-address burst for this handful of requests.

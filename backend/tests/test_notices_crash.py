@@ -73,7 +73,11 @@ def test_a_worker_killed_at_random_points_loses_no_notice(make_app, database_url
         received = Counter(mail.message_ids())
     assert set(received) == expected, seed  # none lost
     twice = {message_id: count for message_id, count in received.items() if count > 1}
-    assert len(twice) <= KILLS and set(twice.values()) <= {2}, (seed, twice)
+    # The other case the sender cannot tell from a lost message: the server took it, but its answer came after the
+    # timeout (this process's GIL held by a long garbage collection, late in the whole suite); the worker logs it.
+    warnings = [line for line in (tmp_path / "worker.log").read_text().splitlines() if "WARNING" in line]
+    late = sum("mail server unavailable" in line for line in warnings)
+    assert len(twice) <= KILLS + late and set(twice.values()) <= {2}, (seed, twice, warnings)
     with app.app_context():
         states = dict(db.session.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
     assert states == {"sent": BURST}

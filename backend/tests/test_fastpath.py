@@ -345,10 +345,12 @@ def test_searches_answer_as_the_views_do_in_every_order(client, lanes, monkeypat
             url = url.split("&cursor=")[0] + "&cursor=" + body["next_cursor"]
             urls.append(url)
     assert len(searched) == len(urls)  # each of them (asked once) came from search_page
-    others = ["/api/v1/books?q=garden&per_page=2&page=2", "/api/v1/books?q=zzyzx", "/api/v1/books?q=-garden",
+    others = ["/api/v1/books?q=garden&per_page=2&page=2", "/api/v1/books?q=garden&page=9", "/api/v1/books?q=zzyzx",
+              "/api/v1/books?q=-garden",
               "/api/v1/books?q=garden&sort=title", "/api/v1/books?q=garden&language=de",
               "/api/v1/books?q=garden&cursor=" + lean.get("/api/v1/books?per_page=2").get_json()["next_cursor"]]
-    for url in others:  # a numbered page, nothing found, no positive word, another sort, a filter, a title cursor
+    for url in others:  # numbered pages (the second past the matches), nothing found, no positive word, another
+        # sort, a filter, a title cursor
         same(lean, flask, url)
     body = lean.get("/api/v1/books?q=garden&facets=subject").get_json()
     assert body["total_is_estimate"] is (exact_max == 3)

@@ -705,14 +705,27 @@ def search_page(args: dict, data_version, read) -> tuple | None:
 
     def work(connection, dialect):
         reader = (_SqliteSearch if dialect.name == "sqlite" else _PostgresSearch)(connection, parsed)
-        version = reader.version() if data_version is FOLDED else data_version
-        estimate = reader.estimate(version)
+        version = data_version
+        if reader.broad():
+            # Read before the data it covers (each PostgreSQL statement is a snapshot of its own).
+            version = reader.version() if version is FOLDED else version
+            estimate = reader.estimate(version)
+        else:
+            estimate = None
         # The first COUNT_EXACT_MAX + 1 matches (_sample_count), their ids when the facets count them.
         sample = reader.sample(COUNT_EXACT_MAX + 1) if names else None
+        counted = None  # PostgreSQL: the count and the ranked page in one statement (and the version, FOLDED)
+        if estimate is None and not names and reader.FOLDS:
+            counted = reader.counted_page(COUNT_EXACT_MAX + 1, after, per_page + 1, offset, version is FOLDED)
+            if version is FOLDED:
+                version = counted[2]
+        elif version is FOLDED:
+            version = reader.version()
         if estimate is not None:
             total, estimated = estimate
         else:
-            found, last_id = (len(sample), max(sample, default=None)) if names else reader.count(COUNT_EXACT_MAX + 1)
+            found, last_id = (len(sample), max(sample, default=None)) if names else \
+                counted[:2] if counted is not None else reader.count(COUNT_EXACT_MAX + 1)
             if not found:
                 return None  # book_page's suggestions
             total, estimated = found, False
@@ -734,7 +747,8 @@ def search_page(args: dict, data_version, read) -> tuple | None:
                     break
             books = documents.items([row[-1] for row in rows[:per_page]], (connection, dialect))
         else:
-            rows = reader.ranked(after, size, offset)  # with each book's document: one statement
+            # with each book's document: one statement (or the one that counted)
+            rows = counted[3] if counted is not None else reader.ranked(after, size, offset)
             books = documents.page_items(rows[:per_page], (connection, dialect))
         facets = {}
         if names:
@@ -755,6 +769,15 @@ def search_page(args: dict, data_version, read) -> tuple | None:
 
 class _SearchReader:
     DIALECT = ""
+    FOLDS = False  # has counted_page
+
+    def broad(self) -> bool:
+        """Whether estimate() may estimate the total (then it needs the data version)."""
+        return False
+
+    def estimate(self, data_version):
+        """(total, True) estimated for a broad search, or None: the first matches by id say it (count, sample)."""
+        return None
 
     def _rows(self, statement: str, params=()) -> list:
         raise NotImplementedError
@@ -792,9 +815,6 @@ class _SqliteSearch(_SearchReader):
 
     def _rows(self, statement, params=()):
         return self.connection.execute(statement, params).fetchall()
-
-    def estimate(self, data_version):
-        return None  # the first matches by id say it (sample)
 
     def sample(self, size: int) -> list[int]:
         return [row[0] for row in self._rows(self.SAMPLE, (self.query, size))]
@@ -837,11 +857,15 @@ class _PostgresSearch(_SearchReader):
             cursor.execute(statement, params, binary=binary)
             return cursor.fetchall()
 
-    def estimate(self, data_version):
-        """Match.sample and the estimate _count makes of it, or None."""
+    FOLDS = True
+
+    def broad(self) -> bool:
+        """Match.sample's test: the planner expects at least 2 * COUNT_EXACT_MAX matches."""
         plan = self._rows(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM book_search WHERE book_search.document @@ {self.query}")
-        if plan[0][0][0]["Plan"]["Plan Rows"] < 2 * COUNT_EXACT_MAX:
-            return None
+        return plan[0][0][0]["Plan"]["Plan Rows"] >= 2 * COUNT_EXACT_MAX
+
+    def estimate(self, data_version):
+        """The estimate _count makes of Match.sample for a broad search, or None."""
         found, reach = self._rows(
             f"SELECT count(*) FILTER (WHERE book_search.document @@ {self.query}), max(book_search.book_id) FROM "
             f"(SELECT book_id, document FROM book_search WHERE book_id > 0 ORDER BY book_id LIMIT {COUNT_WINDOW:d}) "
@@ -876,15 +900,38 @@ class _PostgresSearch(_SearchReader):
             f"SELECT id FROM (SELECT book_id AS id FROM book_search WHERE {condition}) AS tier WHERE id NOT IN "
             f"{self.EXACT}{after} ORDER BY id LIMIT {size:d}", (self.plain,))]
 
+    def _ranked_sql(self, after, size: int, offset: int, gate: str | None = None) -> tuple[str, tuple]:
+        """The ranked page's (score, id) statement and its parameters; gate: a condition on other tables."""
+        conditions = [gate] if gate else []
+        conditions += ["score >= %s AND (score > %s OR id > %s)"] if after is not None else []
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return ("SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
+                f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
+                f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search.document @@ {self.query}) "
+                f"AS ranked{where} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}",
+                (self.plain, *((after[0], after[0], after[1]) if after is not None else ())))
+
     def ranked(self, after, size: int, offset: int) -> list[tuple]:
-        keyset = " WHERE score >= %s AND (score > %s OR id > %s)" if after is not None else ""
-        return self._rows(documents.page_sql(
-            "SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
-            f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
-            f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search.document @@ {self.query}) "
-            f"AS ranked{keyset} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}", "p.score, p.id"),
-            (self.plain, *((after[0], after[0], after[1]) if after is not None else ())),
-            binary=True)  # documents.results
+        statement, params = self._ranked_sql(after, size, offset)
+        return self._rows(documents.page_sql(statement, "p.score, p.id"), params, binary=True)  # documents.results
+
+    def counted_page(self, count_size: int, after, size: int, offset: int, versioned: bool) -> tuple:
+        """(count, max id) as count(count_size) gives them, the data version of the statement's snapshot (None
+        unless versioned), and the ranked page's rows as ranked() gives them when the count is from 1 to
+        COUNT_EXACT_MAX (else [], and the ranking is not run): one statement, one round trip, instead of three."""
+        # The count is computed once; the page's condition on it (a "One-Time Filter") skips the ranking of a
+        # search that tiers. A page without rows (an offset past the matches) still gives the count's row.
+        statement, params = self._ranked_sql(after, size, offset,
+                                             f"(SELECT found FROM counted) BETWEEN 1 AND {COUNT_EXACT_MAX:d}")
+        counted = (f"(SELECT count(*) AS found, max(book_id) AS last_id FROM "
+                   f"({self.SAMPLE.format(query=self.query, size=count_size)}) AS matched)")
+        page = documents.page_sql(statement, "p.score, p.id")
+        version = documents.VERSION[self.DIALECT] if versioned else "NULL"
+        rows = self._rows(f"WITH counted AS MATERIALIZED {counted} SELECT counted.found, counted.last_id, {version}, "
+                          f"page.* FROM counted LEFT JOIN ({page}) AS page ON true ORDER BY page.score, page.id",
+                          params, binary=True)
+        found, last_id, version = rows[0][:3]
+        return found, last_id, version, [row[3:] for row in rows if row[4] is not None]
 
 
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:

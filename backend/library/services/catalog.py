@@ -862,7 +862,8 @@ class _PostgresSearch(_SearchReader):
     def broad(self) -> bool:
         """Match.sample's test: the planner expects at least 2 * COUNT_EXACT_MAX matches."""
         plan = self._rows(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM book_search WHERE book_search.document @@ {self.query}")
-        return plan[0][0][0]["Plan"]["Plan Rows"] >= 2 * COUNT_EXACT_MAX
+        self.planned = plan[0][0][0]["Plan"]["Plan Rows"]
+        return self.planned >= 2 * COUNT_EXACT_MAX
 
     def estimate(self, data_version):
         """The estimate _count makes of Match.sample for a broad search, or None."""
@@ -900,14 +901,18 @@ class _PostgresSearch(_SearchReader):
             f"SELECT id FROM (SELECT book_id AS id FROM book_search WHERE {condition}) AS tier WHERE id NOT IN "
             f"{self.EXACT}{after} ORDER BY id LIMIT {size:d}", (self.plain,))]
 
-    def _ranked_sql(self, after, size: int, offset: int, gate: str | None = None) -> tuple[str, tuple]:
-        """The ranked page's (score, id) statement and its parameters; gate: a condition on other tables."""
+    def _ranked_sql(self, after, size: int, offset: int, gate: str | None = None,
+                    matches: str | None = None) -> tuple[str, tuple]:
+        """The ranked page's (score, id) statement and its parameters; gate: a condition on other tables; matches:
+        a table of every match's book_id and document to rank instead of finding them in book_search."""
         conditions = [gate] if gate else []
         conditions += ["score >= %s AND (score > %s OR id > %s)"] if after is not None else []
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        source = f"{matches} AS book_search" if matches else \
+            f"book_search WHERE book_search.document @@ {self.query}"
         return ("SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
                 f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
-                f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search.document @@ {self.query}) "
+                f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM {source}) "
                 f"AS ranked{where} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}",
                 (self.plain, *((after[0], after[0], after[1]) if after is not None else ())))
 
@@ -918,18 +923,29 @@ class _PostgresSearch(_SearchReader):
     def counted_page(self, count_size: int, after, size: int, offset: int, versioned: bool) -> tuple:
         """(count, max id) as count(count_size) gives them, the data version of the statement's snapshot (None
         unless versioned), and the ranked page's rows as ranked() gives them when the count is from 1 to
-        COUNT_EXACT_MAX (else [], and the ranking is not run): one statement, one round trip, instead of three."""
+        COUNT_EXACT_MAX (else [], and the ranking is not run): one statement, one round trip, instead of three.
+        After broad(), which says how many matches the planner expects."""
         # The count is computed once; the page's condition on it (a "One-Time Filter") skips the ranking of a
         # search that tiers. A page without rows (an offset past the matches) still gives the count's row.
-        statement, params = self._ranked_sql(after, size, offset,
-                                             f"(SELECT found FROM counted) BETWEEN 1 AND {COUNT_EXACT_MAX:d}")
-        counted = (f"(SELECT count(*) AS found, max(book_id) AS last_id FROM "
-                   f"({self.SAMPLE.format(query=self.query, size=count_size)}) AS matched)")
+        gate = f"(SELECT found FROM counted) BETWEEN 1 AND {COUNT_EXACT_MAX:d}"
+        if self.planned <= COUNT_EXACT_MAX:
+            # Few matches expected: found once, with their documents, then counted and ranked (when they are no
+            # more than COUNT_EXACT_MAX, the count_size taken are all of them). A quarter less of the server's
+            # work than finding them twice, and a third more when they are more: then the next branch.
+            matches = (f"matches AS MATERIALIZED (SELECT book_id, document FROM book_search "
+                       f"WHERE book_search.document @@ {self.query} LIMIT {count_size:d}), ")
+            counted = "(SELECT count(*) AS found, max(book_id) AS last_id FROM matches)"
+            statement, params = self._ranked_sql(after, size, offset, gate, matches="matches")
+        else:
+            matches = ""
+            counted = (f"(SELECT count(*) AS found, max(book_id) AS last_id FROM "
+                       f"({self.SAMPLE.format(query=self.query, size=count_size)}) AS matched)")
+            statement, params = self._ranked_sql(after, size, offset, gate)
         page = documents.page_sql(statement, "p.score, p.id")
         version = documents.VERSION[self.DIALECT] if versioned else "NULL"
-        rows = self._rows(f"WITH counted AS MATERIALIZED {counted} SELECT counted.found, counted.last_id, {version}, "
-                          f"page.* FROM counted LEFT JOIN ({page}) AS page ON true ORDER BY page.score, page.id",
-                          params, binary=True)
+        rows = self._rows(f"WITH {matches}counted AS MATERIALIZED {counted} SELECT counted.found, counted.last_id, "
+                          f"{version}, page.* FROM counted LEFT JOIN ({page}) AS page ON true "
+                          "ORDER BY page.score, page.id", params, binary=True)
         found, last_id, version = rows[0][:3]
         return found, last_id, version, [row[3:] for row in rows if row[4] is not None]
 

@@ -304,12 +304,13 @@ def test_query_strings_read_as_werkzeug_and_urlencode_read_them(app):
     assert plain > 300  # the plain form was met often enough to be tested
 
 
-@pytest.mark.parametrize("exact_max", [2000, 3])
+@pytest.mark.parametrize("exact_max", [2000, 4, 3])
 def test_searches_answer_as_the_views_do_in_every_order(client, lanes, monkeypatch, exact_max):
     """The searches members type (q alone, by relevance, with facets) through the lean lane's own statements
-    (catalog.search_page) equal the views' answers: exact ranks and counts, and with exact_max=3 the
+    (catalog.search_page) equal the views' answers: exact ranks and counts, and with exact_max=4 or 3 the
     estimated total, the scaled facets and the tiered order (exact title, then title or authors, then the rest),
-    every page by cursor to the end."""
+    every page by cursor to the end. On PostgreSQL the three limits take each of the ways counted_page finds the
+    matches (the planner expects 1, 6 or 25 here: few, between, broad)."""
     from library.services import catalog
 
     monkeypatch.setattr(catalog, "COUNT_EXACT_MAX", exact_max)
@@ -353,5 +354,42 @@ def test_searches_answer_as_the_views_do_in_every_order(client, lanes, monkeypat
         # sort, a filter, a title cursor
         same(lean, flask, url)
     body = lean.get("/api/v1/books?q=garden&facets=subject").get_json()
-    assert body["total_is_estimate"] is (exact_max == 3)
+    assert body["total_is_estimate"] is (exact_max < 11)  # 11 books match
     assert body["items"][0]["title"] == "Garden"  # the exact title first, in either order
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite's reads are no round trips
+def test_one_statement_a_search_counts_and_ranks_as_the_separate_ones_do(app, client, monkeypatch):
+    """PostgreSQL: counted_page, whichever way it finds the matches (few expected: once; between: twice; broad:
+    not at all), says what broad(), count() and ranked() say, for every page size and offset, forward and after a
+    cursor."""
+    from library.services import catalog, search
+
+    for n in range(7):
+        create_book(client, title=f"Orchard {n}", description="apple " * n + "pear")
+    create_book(client, title="Apple", description="An orchard.")
+    seen = set()
+    with app.app_context():
+        connection = db.engine.raw_connection()
+        try:
+            reader = catalog._PostgresSearch(connection.driver_connection, search.parse("orchard"))
+            planned = reader._rows(f"SELECT library_planned_matches({reader.query})")[0][0]
+            for exact_max in range(1, 2 * int(planned) + 3):
+                monkeypatch.setattr(catalog, "COUNT_EXACT_MAX", exact_max)
+                way = "few" if planned <= exact_max else "broad" if planned >= 2 * exact_max else "between"
+                for size, offset, after in ((3, 0, None), (9, 0, None), (2, 6, None), (2, 40, None),
+                                            (2, 0, reader.ranked(None, 3, 0)[2][:2])):
+                    broad, counted, version = reader.counted_page(exact_max + 1, after, size, offset, versioned=True)
+                    assert broad is reader.broad() is (way == "broad")
+                    assert version == reader.version()
+                    if broad:
+                        assert counted is None
+                        continue
+                    found, last_id = reader.count(exact_max + 1)
+                    assert counted[:2] == (found, last_id)
+                    ranked = reader.ranked(after, size, offset) if found <= exact_max else []
+                    assert counted[2] == ranked, (exact_max, way, size, offset, after)
+                    seen.add((way, bool(ranked)))
+        finally:
+            connection.close()
+    assert {("few", True), ("between", True), ("between", False)} <= seen, seen

@@ -705,22 +705,22 @@ def search_page(args: dict, data_version, read) -> tuple | None:
 
     def work(connection, dialect):
         reader = (_SqliteSearch if dialect.name == "sqlite" else _PostgresSearch)(connection, parsed)
-        version = data_version
-        if reader.broad():
-            # Read before the data it covers (each PostgreSQL statement is a snapshot of its own).
-            version = reader.version() if version is FOLDED else version
-            estimate = reader.estimate(version)
+        version, estimate, counted = data_version, None, None
+        if reader.FOLDS and not names:
+            # PostgreSQL: Match.sample's test, the count and the ranked page in one statement, with the data version
+            # of its snapshot (which precedes any later statement's: each is a snapshot of its own).
+            broad, counted, read = reader.counted_page(COUNT_EXACT_MAX + 1, after, per_page + 1, offset,
+                                                       versioned=version is FOLDED)
+            version = read if version is FOLDED else version
+            if broad:
+                estimate = reader.estimate(version)
         else:
-            estimate = None
+            if version is FOLDED:
+                version = reader.version()  # before the data it covers
+            if reader.broad():
+                estimate = reader.estimate(version)
         # The first COUNT_EXACT_MAX + 1 matches (_sample_count), their ids when the facets count them.
         sample = reader.sample(COUNT_EXACT_MAX + 1) if names else None
-        counted = None  # PostgreSQL: the count and the ranked page in one statement (and the version, FOLDED)
-        if estimate is None and not names and reader.FOLDS:
-            counted = reader.counted_page(COUNT_EXACT_MAX + 1, after, per_page + 1, offset, version is FOLDED)
-            if version is FOLDED:
-                version = counted[2]
-        elif version is FOLDED:
-            version = reader.version()
         if estimate is not None:
             total, estimated = estimate
         else:
@@ -748,7 +748,7 @@ def search_page(args: dict, data_version, read) -> tuple | None:
             books = documents.items([row[-1] for row in rows[:per_page]], (connection, dialect))
         else:
             # with each book's document: one statement (or the one that counted)
-            rows = counted[3] if counted is not None else reader.ranked(after, size, offset)
+            rows = counted[2] if counted is not None else reader.ranked(after, size, offset)
             books = documents.page_items(rows[:per_page], (connection, dialect))
         facets = {}
         if names:
@@ -862,8 +862,7 @@ class _PostgresSearch(_SearchReader):
     def broad(self) -> bool:
         """Match.sample's test: the planner expects at least 2 * COUNT_EXACT_MAX matches."""
         plan = self._rows(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM book_search WHERE book_search.document @@ {self.query}")
-        self.planned = plan[0][0][0]["Plan"]["Plan Rows"]
-        return self.planned >= 2 * COUNT_EXACT_MAX
+        return plan[0][0][0]["Plan"]["Plan Rows"] >= 2 * COUNT_EXACT_MAX
 
     def estimate(self, data_version):
         """The estimate _count makes of Match.sample for a broad search, or None."""
@@ -921,33 +920,36 @@ class _PostgresSearch(_SearchReader):
         return self._rows(documents.page_sql(statement, "p.score, p.id"), params, binary=True)  # documents.results
 
     def counted_page(self, count_size: int, after, size: int, offset: int, versioned: bool) -> tuple:
-        """(count, max id) as count(count_size) gives them, the data version of the statement's snapshot (None
-        unless versioned), and the ranked page's rows as ranked() gives them when the count is from 1 to
-        COUNT_EXACT_MAX (else [], and the ranking is not run): one statement, one round trip, instead of three.
-        After broad(), which says how many matches the planner expects."""
-        # The count is computed once; the page's condition on it (a "One-Time Filter") skips the ranking of a
-        # search that tiers. A page without rows (an offset past the matches) still gives the count's row.
-        gate = f"(SELECT found FROM counted) BETWEEN 1 AND {COUNT_EXACT_MAX:d}"
-        if self.planned <= COUNT_EXACT_MAX:
-            # Few matches expected: found once, with their documents, then counted and ranked (when they are no
-            # more than COUNT_EXACT_MAX, the count_size taken are all of them). A quarter less of the server's
-            # work than finding them twice, and a third more when they are more: then the next branch.
-            matches = (f"matches AS MATERIALIZED (SELECT book_id, document FROM book_search "
-                       f"WHERE book_search.document @@ {self.query} LIMIT {count_size:d}), ")
-            counted = "(SELECT count(*) AS found, max(book_id) AS last_id FROM matches)"
-            statement, params = self._ranked_sql(after, size, offset, gate, matches="matches")
-        else:
-            matches = ""
-            counted = (f"(SELECT count(*) AS found, max(book_id) AS last_id FROM "
-                       f"({self.SAMPLE.format(query=self.query, size=count_size)}) AS matched)")
-            statement, params = self._ranked_sql(after, size, offset, gate)
-        page = documents.page_sql(statement, "p.score, p.id")
+        """(broad, as broad() says it; (count, max id) as count(count_size) gives them and the ranked page's rows as
+        ranked() gives them, or None when broad; the data version of the statement's snapshot, or None unless
+        versioned): one statement, one round trip, instead of four. The rows are [] when the count is over
+        COUNT_EXACT_MAX (the order tiers, and the ranking is not run)."""
+        query, planned = self.query, "(SELECT n FROM planned)"
+        few, broad = f"{planned} <= {COUNT_EXACT_MAX:d}", f"{planned} >= {2 * COUNT_EXACT_MAX:d}"
+        # Each condition on planned or counted is computed once, and is a "One-Time Filter" on what it guards:
+        # only one way of finding the matches runs, and none when the search is broad. Few matches expected
+        # (most searches): found once, with their documents, then counted and ranked, since the count_size taken
+        # are all of them when they are no more than COUNT_EXACT_MAX (a quarter less of the server's work).
+        # Else found again for the ranking, which the count usually skips (more than COUNT_EXACT_MAX: tiered).
+        with_ = (f"planned AS MATERIALIZED (SELECT library_planned_matches({query}) AS n), "
+                 f"matches AS MATERIALIZED (SELECT book_id, document FROM book_search "
+                 f"WHERE book_search.document @@ {query} AND {few} LIMIT {count_size:d}), "
+                 f"counted AS MATERIALIZED (SELECT count(*) AS found, max(book_id) AS last_id FROM "
+                 f"(SELECT book_id FROM matches UNION ALL (SELECT book_id FROM book_search "
+                 f"WHERE book_search.document @@ {query} AND NOT {few} AND NOT {broad} LIMIT {count_size:d})) AS m)")
+        every = (f"(SELECT book_id, document FROM matches UNION ALL SELECT book_id, document FROM book_search "
+                 f"WHERE book_search.document @@ {query} AND NOT {few})")
+        statement, params = self._ranked_sql(after, size, offset,
+                                             f"(SELECT found FROM counted) BETWEEN 1 AND {COUNT_EXACT_MAX:d}", every)
         version = documents.VERSION[self.DIALECT] if versioned else "NULL"
-        rows = self._rows(f"WITH {matches}counted AS MATERIALIZED {counted} SELECT counted.found, counted.last_id, "
-                          f"{version}, page.* FROM counted LEFT JOIN ({page}) AS page ON true "
-                          "ORDER BY page.score, page.id", params, binary=True)
-        found, last_id, version = rows[0][:3]
-        return found, last_id, version, [row[3:] for row in rows if row[4] is not None]
+        # A page without rows (broad, tiered, or an offset past the matches) still gives planned's and counted's row.
+        rows = self._rows(f"WITH {with_} SELECT planned.n, counted.found, counted.last_id, {version}, page.* "
+                          f"FROM planned CROSS JOIN counted LEFT JOIN ({documents.page_sql(statement, 'p.score, p.id')}) "
+                          "AS page ON true ORDER BY page.score, page.id", params, binary=True)
+        planned, found, last_id, version = rows[0][:4]
+        if planned >= 2 * COUNT_EXACT_MAX:
+            return True, None, version
+        return False, (found, last_id, [row[4:] for row in rows if row[5] is not None]), version
 
 
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:

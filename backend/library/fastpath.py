@@ -5,7 +5,8 @@ response object), which cost more than the catalog's own work for a page of book
 
 What runs is the same as in the views (api/books.py): the query string parsed by the same parser and `BookQuery`
 instance, `catalog.book_page` / `catalog.book_dicts` in an app context (the whole catalog by title, the commonest
-list, without one: `catalog.title_page` on the response cache's connection), the Link header by `book_page_response`,
+list, and a search without facets, without one: `catalog.title_page` and `catalog.search_page` on the response
+cache's connection), the Link header by `book_page_response`,
 the body by the app's JSON provider, the ETag as `add_etag` makes it; the answer is a response cache entry, stored
 as `conditional` stores one and sent as a hit is (If-None-Match gets its 304). Anything else goes on to Flask,
 which answers it as before: credentials of any kind, a parameter given twice or a token in the URL, arguments
@@ -135,12 +136,18 @@ class LeanLane:
             if any(name in query for name in QUERY_TOKEN_NAMES):
                 return None  # authz's 401
             args = self.plain_args(query)
+            searched = False
             try:
-                # The whole catalog by title, the most common list of all, needs no app context (the catalog's
-                # size, when a commit has changed it, is counted in one).
+                # The whole catalog by title, the most common list of all, and a search without facets need no
+                # app context (the catalog's size, when a commit has changed it, is counted in one).
                 found = self._title_page(args, version) if args is not None else None
             except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
                 return None
+            if found is None and args is not None and args.get("q") and not args.get("facets"):
+                try:
+                    found, searched = self._search(args, version), True
+                except Exception:  # noqa: BLE001 - a stale document's book needs an app context: computed below
+                    found = None
             if found is not None:
                 page, version = found
                 body, headers = book_page_response(page, args, DEEP_PAGE_LIMIT,
@@ -151,7 +158,7 @@ class LeanLane:
                 request = app.request_class(environ)
                 with app.app_context(), reading():
                     try:
-                        body, headers, version = self._list(request, args, version)
+                        body, headers, version = self._list(request, args, version, searched)
                     except Exception:  # noqa: BLE001 - Flask computes it again and answers as it always has
                         return None
                     # The app context's teardown removes the session (rolls back, returns the connection), if any.
@@ -178,6 +185,12 @@ class LeanLane:
         # one, newer than the version the page is kept under, never older): on SQLite no BEGIN and COMMIT around it.
         return catalog.title_page(args, version, self._read(snapshot=False), self.engine, self._within)
 
+    def _search(self, args, version):
+        """catalog.search_page outside an app context: (the page, its version) or None."""
+        from .services import catalog
+
+        return catalog.search_page(args, version, self._read(), self.engine)
+
     def _within(self, work):
         with self.app.app_context(), reading():
             return work()
@@ -189,8 +202,9 @@ class LeanLane:
         request = self.app.request_class(environ)
         return public_url(request.script_root + request.path, self.app.config)
 
-    def _list(self, request, args, version):
-        """(body, headers, version) of a list that is not the title page, in an app context."""
+    def _list(self, request, args, version, searched=False):
+        """(body, headers, version) of a list that is not the title page, in an app context; searched: _search has
+        declined it."""
         from .services import catalog
 
         if args is None:
@@ -198,7 +212,7 @@ class LeanLane:
             found = catalog.title_page(args, version, self._read(snapshot=False))
         else:
             found = None  # _title_page has declined it
-        if found is None:
+        if found is None and not searched:
             found = catalog.search_page(args, version, self._read())
         if found is not None:
             page, version = found

@@ -358,6 +358,26 @@ def test_searches_answer_as_the_views_do_in_every_order(client, lanes, monkeypat
     assert body["items"][0]["title"] == "Garden"  # the exact title first, in either order
 
 
+def test_the_title_page_and_a_search_without_facets_need_no_app_context(app, client, lanes, monkeypatch):
+    """The commonest lists are computed without pushing an app context (their cost: library/fastpath.py), and
+    answer as the views do; a search with facets, and a search that finds nothing (the views' suggestions), still
+    take one. (After a commit, the first list counts the catalog, once, in one.)"""
+    for n in range(3):
+        create_book(client, title=f"Quiet Orchard {n}", subjects=["Fruit"])
+    lean, flask, answered = lanes
+    pushed = []
+    context = app.app_context
+    monkeypatch.setattr(app, "app_context", lambda: pushed.append(1) or context())
+    for url, contexts in (("/api/v1/books?per_page=2", 0), ("/api/v1/books?q=orchard&per_page=2", 0),
+                          ("/api/v1/books?q=%22quiet%20orchard%22", 0), ("/api/v1/books?q=orchard&facets=subject", 1),
+                          ("/api/v1/books?q=zzyzx", 1)):
+        lean.get(url + "&first=1")  # another URL: counts what a commit changed
+        pushed.clear()
+        body = same(lean, flask, url)
+        assert answered[-1] == url and len(pushed) == contexts, (url, pushed)
+        assert body.get_json()["items"] or url.endswith("zzyzx")
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite's reads are no round trips
 def test_one_statement_a_search_counts_and_ranks_as_the_separate_ones_do(app, client, monkeypatch):
     """PostgreSQL: counted_page, whichever way it finds the matches (few expected: once; between: twice; broad:

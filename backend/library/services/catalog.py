@@ -673,7 +673,7 @@ def _rank_types() -> tuple:
     return _key_types([literal_column("score", Float), literal_column("id", Integer)])
 
 
-def search_page(args: dict, data_version, read) -> tuple | None:
+def search_page(args: dict, data_version, read, engine=None) -> tuple | None:
     """book_page for the search members type (library/fastpath.py): q with no filter, by relevance (a page number
     or a relevance cursor), its facets if asked, read by plain SQL on the response cache's own connection (SQLite: in
     one snapshot): read(work) runs work(DB-API connection, dialect) there. Building the SQLAlchemy statements of
@@ -683,7 +683,8 @@ def search_page(args: dict, data_version, read) -> tuple | None:
     another sort, a q that is an ISBN or has no positive word, a cursor that is not a relevance cursor of ours, a
     numbered page past the first of a tiered order) or finds nothing (book_page answers with its suggestions);
     else (the page, the data version it was read at). data_version FOLDED: not read yet; its first statement
-    reads it, on SQLite in the page's snapshot (one read transaction fewer)."""
+    reads it, on SQLite in the page's snapshot (one read transaction fewer). engine: the database's, for a caller
+    without an app context (library/fastpath.py); facets and books whose documents are stale need one."""
     q = args.get("q")
     if not q or args.get("sort") not in (None, "relevance") \
             or any(args.get(name) not in (None, "", ()) for name in SEARCH_FILTERS):
@@ -704,7 +705,7 @@ def search_page(args: dict, data_version, read) -> tuple | None:
     offset = 0 if cursor else (args["page"] - 1) * per_page
 
     def work(connection, dialect):
-        reader = (_SqliteSearch if dialect.name == "sqlite" else _PostgresSearch)(connection, parsed)
+        reader = (_SqliteSearch if dialect.name == "sqlite" else _PostgresSearch)(connection, parsed, engine)
         version, estimate, counted = data_version, None, None
         if reader.FOLDS and not names:
             # PostgreSQL: Match.sample's test, the count and the ranked page in one statement, with the data version
@@ -790,7 +791,8 @@ class _SearchReader:
         """_id_range, read on this connection (two statements: SQLite answers min() or max() from the index only
         when each is alone)."""
         return by_version(data_version, "id_range", lambda: (self._rows("SELECT min(id) FROM book")[0][0],
-                                                             self._rows("SELECT max(id) FROM book")[0][0]))
+                                                             self._rows("SELECT max(id) FROM book")[0][0]),
+                          self.engine)
 
 
 class _SqliteSearch(_SearchReader):
@@ -809,8 +811,8 @@ class _SqliteSearch(_SearchReader):
         "ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search MATCH ?){after} ORDER BY score, id "
         "LIMIT ? OFFSET ?", "p.score, p.id")
 
-    def __init__(self, connection, parsed):
-        self.connection = connection
+    def __init__(self, connection, parsed, engine=None):
+        self.connection, self.engine = connection, engine
         self.query, self.title_query, self.plain = search.sqlite_strings(parsed)
 
     def _rows(self, statement, params=()):
@@ -846,10 +848,10 @@ class _PostgresSearch(_SearchReader):
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = %s)"
     SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT {size:d}"
 
-    def __init__(self, connection, parsed):
+    def __init__(self, connection, parsed, engine=None):
         from psycopg import sql
 
-        self.connection, self.plain = connection, parsed.plain()
+        self.connection, self.engine, self.plain = connection, engine, parsed.plain()
         self.query, self.title_query = search.pg_strings(parsed, lambda value: sql.Literal(value).as_string(connection))
 
     def _rows(self, statement, params=(), binary=False):

@@ -776,7 +776,7 @@ class _SearchReader:
         """Whether estimate() may estimate the total (then it needs the data version)."""
         return False
 
-    def estimate(self, data_version):
+    def estimate(self, data_version) -> tuple | None:
         """(total, True) estimated for a broad search, or None: the first matches by id say it (count, sample)."""
         return None
 
@@ -911,11 +911,11 @@ class _PostgresSearch(_SearchReader):
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         source = f"{matches} AS book_search" if matches else \
             f"book_search WHERE book_search.document @@ {self.query}"
-        return ("SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
-                f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} THEN "
-                f"1000.0 ELSE 0.0 END AS FLOAT) AS score FROM {source}) "
-                f"AS ranked{where} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}",
-                (self.plain, *((after[0], after[0], after[1]) if after is not None else ())))
+        statement = ("SELECT score, id FROM (SELECT book_search.book_id AS id, CAST(-CAST(ts_rank("
+                     f"book_search.document, {self.query}) AS FLOAT) - CASE WHEN book_search.book_id IN {self.EXACT} "
+                     f"THEN 1000.0 ELSE 0.0 END AS FLOAT) AS score FROM {source}) "
+                     f"AS ranked{where} ORDER BY score, id LIMIT {size:d} OFFSET {offset:d}")
+        return statement, (self.plain, *((after[0], after[0], after[1]) if after is not None else ()))
 
     def ranked(self, after, size: int, offset: int) -> list[tuple]:
         statement, params = self._ranked_sql(after, size, offset)

@@ -845,6 +845,7 @@ class _PostgresSearch(_SearchReader):
     every row of book_search."""
 
     DIALECT = "postgresql"
+    FOLDS = True
     EXACT = "(SELECT book.id FROM book WHERE book.title_key = %s)"
     SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT {size:d}"
 
@@ -858,8 +859,6 @@ class _PostgresSearch(_SearchReader):
         with self.connection.cursor() as cursor:
             cursor.execute(statement, params, binary=binary)
             return cursor.fetchall()
-
-    FOLDS = True
 
     def broad(self) -> bool:
         """Match.sample's test: the planner expects at least 2 * COUNT_EXACT_MAX matches."""

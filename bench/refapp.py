@@ -8,10 +8,12 @@ With BENCH_REFAPP_SQL (and DATABASE_URL, the app's database), it is a *floor*: b
 bytes, each request runs that one statement on the database and fetches its rows, as the app's lean lane does
 (library/fastpath.py): on PostgreSQL on a connection of the worker's own in autocommit with one generic plan per
 statement, the rows in binary (library/cache.py, services/documents.py); on SQLite on a read-only connection of
-its own, the statement its own read transaction. With BENCH_REFAPP_DOCUMENTS=1 the rows are documents.page_sql's, and the page's
-twenty documents are joined as the app joins them. So the difference from the bare reference is exactly what
-reading the database costs, with nothing of Flask, the lane's parsing or the JSON around it: the least any app
-that reads a page (or makes one statement) per request can cost on this machine (bench/README.md).
+its own, the statement its own read transaction. With BENCH_REFAPP_DOCUMENTS=N the rows hold a page of documents
+(documents.page_sql's), their parts and counts from column N on, and the page's twenty documents are joined as the
+app joins them (N=2: list page 1's statement; N=6: a search's, catalog._PostgresSearch.counted_page_sql). So the
+difference from the bare reference is exactly what reading the database costs, with nothing of Flask, the lane's
+parsing or the JSON around it: the least any app that reads a page (or makes one statement) per request can cost on
+this machine (bench/README.md).
 """
 
 import os
@@ -20,7 +22,7 @@ with open(os.environ["BENCH_REFAPP_BODY"], "rb") as _f:
     BODY = _f.read()
 HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))]
 SQL = os.environ.get("BENCH_REFAPP_SQL")
-DOCUMENTS = os.environ.get("BENCH_REFAPP_DOCUMENTS") == "1"
+DOCUMENTS = int(os.environ.get("BENCH_REFAPP_DOCUMENTS") or 0)  # the column of a row's document head, or 0
 if DOCUMENTS:  # the app's own join of a document and its counts (gunicorn puts backend/, its cwd, on the path)
     from library.services.documents import _fragment
 _connection = None  # (pid, connection): opened after the fork, one per worker
@@ -61,7 +63,7 @@ def _rows():
 def app(environ, start_response):
     if SQL:
         rows = _rows()
-        if DOCUMENTS:  # as page_items does: key, id, the parts and counts (then the version)
-            [_fragment(*row[2:7]) for row in rows[:20]]
+        if DOCUMENTS:  # as page_items does: the parts and counts (a page: after its key and id; then the version)
+            [_fragment(*row[DOCUMENTS:DOCUMENTS + 5]) for row in rows[:20] if row[DOCUMENTS] is not None]
     start_response("200 OK", HEADERS)
     return [BODY]

@@ -10,7 +10,8 @@ gunicorn with the production settings, and drive each scenario with wrk from 127
 in the same run: nginx serving the first list page as a static file, and a bare WSGI app returning those bytes
 behind the same nginx and gunicorn settings (at the end of each database and size, and around each computed
 scenario, behind a second nginx: --bare-beside). After it, the floors: the same bare app running the lean lane's
-statement for page 1, or for a book, or on PostgreSQL one trivial statement, per request (--floors, refapp.py).
+statement for page 1, or for a book, or on PostgreSQL one trivial statement or the common word's search, per request
+(--floors, refapp.py).
 Prints a table and the targets' PASS/FAIL; writes bench/results/<UTC time>.json and bench/results/latest.json.
 """
 
@@ -57,19 +58,37 @@ STATIC = "ref_nginx_static"
 FLOOR_STATEMENT = "ref_floor_statement"  # PostgreSQL: one statement, the response cache's version
 FLOOR_BOOK = "ref_floor_book"  # the lean lane's statement for the detail scenario's book
 FLOOR_PAGE = "ref_floor_page"  # the lean lane's statement for list page 1, its documents joined
+FLOOR_SEARCH = "ref_floor_search_common"  # PostgreSQL: the lean lane's one statement for the common word's search
 
 
 def floor_statements(db, book_id):
-    """{floor reference: (the statement each request runs, whether its rows are a page of documents to join)} for
-    db; book_id: the detail scenario's book."""
+    """{floor reference: (the statement each request runs, the column of the first document part in its rows when
+    they are a page of documents to join, else None)} for db; book_id: the detail scenario's book."""
     from library.services import documents
 
     postgres = db == "postgresql"
     page = documents.page_sql("SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL ORDER BY "
                               "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", versioned=db)
     book = documents._READ_ONE_VERSIONED[db].replace("%s", "%d").replace("?", "%d") % int(book_id)
-    floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION[db]}", False)} if postgres else {}
-    return {**floors, FLOOR_BOOK: (book, False), FLOOR_PAGE: (page, True)}
+    floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION[db]}", None)} if postgres else {}
+    floors |= {FLOOR_BOOK: (book, None), FLOOR_PAGE: (page, 2)}
+    if postgres:  # SQLite's search is several statements (FTS5's), not one to measure alone
+        floors[FLOOR_SEARCH] = (search_statement(generate.COMMON_WORD), 6)
+    return floors
+
+
+def search_statement(text: str) -> str:
+    """The one statement the lean lane sends on PostgreSQL for the first page (20 books) of a search for text,
+    asked without a cached entry (so it reads the data version too), with its parameter written in as a literal:
+    the planner's estimate, the count, the ranked page and its documents (catalog._PostgresSearch)."""
+    from psycopg import sql
+
+    from library.services import catalog, search
+
+    statement, params = catalog._PostgresSearch(None, search.parse(text)).counted_page_sql(
+        catalog.COUNT_EXACT_MAX + 1, None, 21, 0, versioned=True)
+    assert statement.count("%s") == len(params) and "%" not in statement.replace("%s", "")
+    return statement.replace("%s", "{}").format(*(sql.Literal(value).as_string(None) for value in params))
 
 
 def log(message):
@@ -412,7 +431,7 @@ class Topology:
                "--no-control-socket", "--pythonpath", str(BENCH_DIR), "refapp:app"]
         env = {**self.env, "BENCH_REFAPP_BODY": str(body_path)}
         if floor:
-            env.update({"BENCH_REFAPP_SQL": floor[0], "BENCH_REFAPP_DOCUMENTS": "1" if floor[1] else "0"})
+            env.update({"BENCH_REFAPP_SQL": floor[0], "BENCH_REFAPP_DOCUMENTS": str(floor[1] or "")})
         with open(self.dir / "refapp.log", "ab") as log_file:
             proc = subprocess.Popen(cmd, cwd=BACKEND_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
@@ -823,6 +842,7 @@ def checks(runs, dbs=DATABASES, size=TARGET_SIZE, single_user=False):
     return out
 
 
+# Not FLOOR_SEARCH: where the common word is broad (a million books) its statement is only the first of the search's.
 FLOOR_OF = {"list_page1" + UNCACHED: FLOOR_PAGE, "cursor_25000" + UNCACHED: FLOOR_PAGE, "detail" + UNCACHED: FLOOR_BOOK}
 
 
@@ -929,12 +949,12 @@ def floor_line(run_) -> str:
     """The floors of one database and size (refapp.py), as ratios to the bare reference they were measured after:
     what a computed page can reach at best on this machine when reading the database costs what it costs."""
     refs = run_["references"]
-    found = [(name, refs[name].get("ratio_to_bare_wsgi")) for name in (FLOOR_STATEMENT, FLOOR_BOOK, FLOOR_PAGE)
+    words = {FLOOR_STATEMENT: "one trivial statement a request", FLOOR_BOOK: "the book page's statement",
+             FLOOR_PAGE: "list page 1's statement", FLOOR_SEARCH: "the common word's search statement"}
+    found = [(name, refs[name].get("ratio_to_bare_wsgi")) for name in words
              if refs.get(name, {}).get("ratio_to_bare_wsgi") is not None]
     if not found:
         return ""
-    words = {FLOOR_STATEMENT: "one trivial statement a request", FLOOR_BOOK: "the book page's statement",
-             FLOOR_PAGE: "list page 1's statement"}
     return f"{run_['db']} {run_['size']:,}: " + "; ".join(f"{words[name]} {ratio:.2f}" for name, ratio in found)
 
 
@@ -1024,7 +1044,8 @@ def main(argv=None):
                         help="after the bare reference, measure the floors: the same bare app running, per "
                              "request, the lean lane's statement for list page 1 (ref_floor_page), for the detail "
                              "scenario's book (ref_floor_book) and, on PostgreSQL, one trivial statement "
-                             "(ref_floor_statement) (refapp.py)")
+                             "(ref_floor_statement) and the common word's search (ref_floor_search_common) "
+                             "(refapp.py)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="with --bare-beside on: measure each computed scenario this many times, each followed "
                              "by the bare reference, and keep the measurement of the median ratio (odd numbers)")

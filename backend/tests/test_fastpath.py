@@ -413,3 +413,33 @@ def test_one_statement_a_search_counts_and_ranks_as_the_separate_ones_do(app, cl
         finally:
             connection.close()
     assert {("few", True), ("between", True), ("between", False)} <= seen, seen
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # the floor is PostgreSQL's alone
+def test_the_bench_search_floor_runs_the_statement_the_lane_sends(client, lanes, monkeypatch):
+    """bench/run.py's ref_floor_search_common times one statement per request as the least a search can cost: it
+    must be, byte for byte, the statement the lean lane sends for a search's first page asked uncached."""
+    import importlib.util
+    from pathlib import Path
+
+    from psycopg import sql
+
+    from library.services import catalog
+
+    spec = importlib.util.spec_from_file_location("bench_run", Path(__file__).resolve().parents[2] / "bench" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for n in range(3):
+        create_book(client, title=f"Orchard {n}", description="apple pear")
+    sent, rows = [], catalog._PostgresSearch._rows
+
+    def recording(self, statement, params=(), binary=False):
+        sent.append(statement.replace("%s", "{}").format(*(sql.Literal(value).as_string(None) for value in params)))
+        return rows(self, statement, params, binary)
+
+    monkeypatch.setattr(catalog._PostgresSearch, "_rows", recording)
+    lean, _flask, answered = lanes
+    url = "/api/v1/books?q=orchard&per_page=20&_bench=1"
+    answer = lean.get(url)
+    assert answer.status_code == 200 and answer.get_json()["total"] == 3 and answered == [url]
+    assert sent == [bench.search_statement("orchard")]

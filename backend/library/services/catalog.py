@@ -925,6 +925,15 @@ class _PostgresSearch(_SearchReader):
         ranked() gives them, or None when broad; the data version of the statement's snapshot, or None unless
         versioned): one statement, one round trip, instead of four. The rows are [] when the count is over
         COUNT_EXACT_MAX (the order tiers, and the ranking is not run)."""
+        rows = self._rows(*self.counted_page_sql(count_size, after, size, offset, versioned), binary=True)
+        planned, found, last_id, version = rows[0][:4]
+        if planned >= 2 * COUNT_EXACT_MAX:
+            return True, None, version
+        return False, (found, last_id, [row[4:] for row in rows if row[5] is not None]), version
+
+    def counted_page_sql(self, count_size: int, after, size: int, offset: int, versioned: bool) -> tuple[str, tuple]:
+        """counted_page's statement and its parameters (its rows: the planner's estimate, the count, the max id, the
+        version, then the ranked page's rows with their documents; bench/run.py's search floor runs it alone)."""
         query, planned = self.query, "(SELECT n FROM planned)"
         few, broad = f"{planned} <= {COUNT_EXACT_MAX:d}", f"{planned} >= {2 * COUNT_EXACT_MAX:d}"
         # Each condition on planned or counted is computed once, and is a "One-Time Filter" on what it guards:
@@ -944,13 +953,9 @@ class _PostgresSearch(_SearchReader):
                                              f"(SELECT found FROM counted) BETWEEN 1 AND {COUNT_EXACT_MAX:d}", every)
         version = documents.VERSION[self.DIALECT] if versioned else "NULL"
         # A page without rows (broad, tiered, or an offset past the matches) still gives planned's and counted's row.
-        rows = self._rows(f"WITH {with_} SELECT planned.n, counted.found, counted.last_id, {version}, page.* "
-                          f"FROM planned CROSS JOIN counted LEFT JOIN ({documents.page_sql(statement, 'p.score, p.id')}) "
-                          "AS page ON true ORDER BY page.score, page.id", params, binary=True)
-        planned, found, last_id, version = rows[0][:4]
-        if planned >= 2 * COUNT_EXACT_MAX:
-            return True, None, version
-        return False, (found, last_id, [row[4:] for row in rows if row[5] is not None]), version
+        return (f"WITH {with_} SELECT planned.n, counted.found, counted.last_id, {version}, page.* "
+                f"FROM planned CROSS JOIN counted LEFT JOIN ({documents.page_sql(statement, 'p.score, p.id')}) "
+                "AS page ON true ORDER BY page.score, page.id"), params
 
 
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:

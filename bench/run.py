@@ -435,7 +435,11 @@ class Topology:
         with open(self.dir / "refapp.log", "ab") as log_file:
             proc = subprocess.Popen(cmd, cwd=BACKEND_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
-        wait_for_http(url + "/api/v1/books", timeout=60, procs=[proc, self.nginx])
+        try:
+            wait_for_http(url + "/api/v1/books", timeout=60, procs=[proc, self.nginx])
+        except BaseException:
+            stop(proc)  # not yet ours to close: a reference that never answered would outlive the run
+            raise
         return proc
 
     def start_refapp(self, body_path, floor=None):

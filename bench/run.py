@@ -9,7 +9,8 @@ For each database and size: generate the books (bench/generate.py, cached in ben
 gunicorn with the production settings, and drive each scenario with wrk from 127.0.0.1. Two references are measured
 in the same run: nginx serving the first list page as a static file, and a bare WSGI app returning those bytes
 behind the same nginx and gunicorn settings (at the end of each database and size, and around each computed
-scenario, behind a second nginx: --bare-beside). After it, the floors: the same bare app running the lean lane's
+scenario, behind a second nginx: --bare-beside), requested as the row it divides is (one URL, or a unique one each
+time for the /uncached scenarios and the floors). After it, the floors: the same bare app running the lean lane's
 statement for page 1, or for a book, or on PostgreSQL one trivial statement or the common word's search, per request
 (--floors, refapp.py).
 Prints a table and the targets' PASS/FAIL; writes bench/results/<UTC time>.json and bench/results/latest.json.
@@ -601,9 +602,13 @@ def measure(url, args, bust=False, topology=None, bare=False, **wrk_options):
 
 
 def measure_bare_beside(top, args):
-    """The bare WSGI reference on its own port beside the app (--bare-beside): req/s, p99 and CPU per request."""
-    beside = measure(top.bare_url + scenario_paths()["list_page1"], args, topology=top, bare=True)
-    return {key: beside[key] for key in ("rps", "p99_ms", "cpu_ms_per_request", "cpu_share") if key in beside}
+    """The bare WSGI reference on its own port beside the app (--bare-beside): req/s, p99 and CPU per request. It
+    divides the /uncached scenarios, so it is requested as they are: a unique ignored parameter per request
+    (wrk-bust.lua). Requested at one fixed URL, the serving stack's own work (wrk's Lua, nginx and gunicorn reading
+    and logging a longer, ever new request line) was 10-15 % less than what each scenario's requests cost it."""
+    beside = measure(top.bare_url + scenario_paths()["list_page1"], args, bust=True, topology=top, bare=True)
+    return {"cache_bust": True,
+            **{key: beside[key] for key in ("rps", "p99_ms", "cpu_ms_per_request", "cpu_share") if key in beside}}
 
 
 def discover(base, size, paths):
@@ -735,23 +740,45 @@ def bench_one(db, size, url, args, started_facts):
         result["references"][BARE] = {"path": scenario_paths()["list_page1"], "bytes": len(page1),
                                       **measure(top.url + scenario_paths()["list_page1"], args,
                                                 topology=top)}
+        # The /uncached scenarios and the floors (theirs) are requested with a unique ignored parameter each time,
+        # which costs wrk, nginx and gunicorn more than one fixed URL: each is divided by the bare reference
+        # requested as it was.
+        bust = args.cache_bust in ("on", "both")
+        if bust:
+            log(f"{db} {size:,} {BARE}{UNCACHED}")
+            result["references"][BARE + UNCACHED] = {
+                "path": scenario_paths()["list_page1"], "bytes": len(page1), "cache_bust": True,
+                **measure(top.url + scenario_paths()["list_page1"], args, bust=True, topology=top)}
         if args.floors == "on":
             book_id = found.get("detail", {}).get("path", "/0").rsplit("/", 1)[1]
+            # With the bare reference beside the app, each floor is bracketed by it too, as a computed scenario is:
+            # one measurement of the reference at the end moves by up to a tenth between runs.
+            bare_before = measure_bare_beside(top, args) if bare_before else None
             for name, floor in floor_statements(db, book_id).items():
                 top.stop_backend()
                 top.start_refapp(top.static_root / "page1.json", floor)
                 status, _, body = fetch(top.url + scenario_paths()["list_page1"])
                 assert status == 200 and body == page1, f"the {name} reference does not answer the page-1 bytes"
                 log(f"{db} {size:,} {name}")
-                result["references"][name] = {"path": scenario_paths()["list_page1"], "bytes": len(page1),
-                                              "statement": floor[0],
-                                              **measure(top.url + scenario_paths()["list_page1"], args,
-                                                        topology=top)}
+                entry = result["references"][name] = {"path": scenario_paths()["list_page1"], "bytes": len(page1),
+                                                      "statement": floor[0], "cache_bust": bust,
+                                                      **measure(top.url + scenario_paths()["list_page1"], args,
+                                                                bust=bust, topology=top)}
+                if bare_before:
+                    bare_after = measure_bare_beside(top, args)
+                    around = (bare_before["rps"] + bare_after["rps"]) / 2
+                    entry["bare_beside"] = {"before": bare_before, "after": bare_after}
+                    entry["ratio_to_bare_beside"] = round(entry["rps"] / around, 3) if around else None
+                    log(f"{db} {size:,} {name}: {entry['rps']:,.0f} req/s; bare WSGI before and after "
+                        f"{bare_before['rps']:,.0f} and {bare_after['rps']:,.0f}: {entry['ratio_to_bare_beside']}")
+                    bare_before = bare_after
     finally:
         top.close(keep_logs_to=CACHE_DIR / "logs" / f"{db}-{size}")
-    bare = result["references"][BARE]["rps"]
+    fixed = result["references"][BARE]["rps"]
+    unique = result["references"].get(BARE + UNCACHED, {}).get("rps")
     for entry in [*result["scenarios"].values(), *result["references"].values()]:
-        if "rps" in entry:
+        if "rps" in entry:  # ÷ the bare reference at the end, requested as the entry was
+            bare = unique if entry.get("cache_bust") and unique else fixed
             entry["ratio_to_bare_wsgi"] = round(entry["rps"] / bare, 3) if bare else None
     return result
 
@@ -794,15 +821,14 @@ TARGETS = [
 
 
 def _target_value(kind, subject, run_, runs):
-    sc, refs, imp = run_["scenarios"], run_["references"], run_["import"]
+    sc, imp = run_["scenarios"], run_["import"]
     if kind == "p99":
         e = sc.get(subject)
         return None if not e or "rps" not in e else (e["p99_ms"] if not e.get("errors") else float("inf"))
     if kind == "ratio_bare":  # to the bare reference measured around it when there is one (--bare-beside)
         if sc.get(subject, {}).get("ratio_to_bare_beside") is not None:
             return sc[subject]["ratio_to_bare_beside"]
-        rps, bare = sc.get(subject, {}).get("rps"), refs.get(BARE, {}).get("rps")
-        return round(rps / bare, 3) if rps and bare else None
+        return sc.get(subject, {}).get("ratio_to_bare_wsgi")  # ÷ the bare reference at the end
     if kind == "ratio":
         a, b = sc.get(subject[0], {}).get("rps"), sc.get(subject[1], {}).get("rps")
         return round(a / b, 3) if a and b else None
@@ -839,8 +865,8 @@ def checks(runs, dbs=DATABASES, size=TARGET_SIZE, single_user=False):
             out.append({"db": db, "size": size, "check": name, "kind": kind, "target": f"{op} {limit:g}", "value": value,
                         "result": "NOT RUN" if run_ is None else ("MISSING" if value is None else
                                                                   ("PASS" if ok else "FAIL"))})
-            floor = (run_["references"].get(FLOOR_OF.get(subject), {}).get("ratio_to_bare_wsgi")
-                     if run_ and kind == "ratio_bare" else None)
+            floor = floor_ratio(run_["references"].get(FLOOR_OF.get(subject), {})) \
+                if run_ and kind == "ratio_bare" else None
             if floor is not None:  # the best that scenario's statement allows here (refapp.py's floors)
                 out[-1]["floor"] = floor
     return out
@@ -848,6 +874,12 @@ def checks(runs, dbs=DATABASES, size=TARGET_SIZE, single_user=False):
 
 # Not FLOOR_SEARCH: where the common word is broad (a million books) its statement is only the first of the search's.
 FLOOR_OF = {"list_page1" + UNCACHED: FLOOR_PAGE, "cursor_25000" + UNCACHED: FLOOR_PAGE, "detail" + UNCACHED: FLOOR_BOOK}
+
+
+def floor_ratio(entry) -> float | None:
+    """A floor's ratio to the bare reference: around it (--bare-beside), else at the end of its block."""
+    beside = entry.get("ratio_to_bare_beside")
+    return beside if beside is not None else entry.get("ratio_to_bare_wsgi")
 
 
 def floor_note(check) -> str:
@@ -925,22 +957,24 @@ def table(results):
 
 
 CPU_PARTS = ("app", "database", "nginx", "load")
-FLOORS_TITLE = ("The floors, ÷ bare WSGI (the bare app plus reading the database, nothing else; the best a computed "
-                "page can reach here):")
+FLOORS_TITLE = ("The floors, ÷ bare WSGI around each (the bare app plus reading the database, nothing else; the best "
+                "a computed page can reach here):")
 
 
 def bare_spread(run_) -> str:
     """The bare reference's own measurements in one database and size (around the computed scenarios, and at the
     end): how much the machine's speed moved within the block, which no ratio of one scenario can tell."""
     rps = []
-    for e in run_["scenarios"].values():
+    for e in [*run_["scenarios"].values(), *run_["references"].values()]:  # the floors are bracketed too
         beside = e.get("bare_beside")
         pairs = e.get("repeats") or ([{"bare_before_rps": beside["before"]["rps"],
                                        "bare_after_rps": beside["after"]["rps"]}] if beside else [])
         for pair in pairs:
-            rps += [pair["bare_before_rps"]] if not rps else []
+            if not rps or rps[-1] != pair["bare_before_rps"]:  # the first, and the one before the floors
+                rps.append(pair["bare_before_rps"])
             rps.append(pair["bare_after_rps"])
-    end = run_["references"].get(BARE, {}).get("rps")
+    # the one at the end requested as those around the scenarios were (a unique URL each time)
+    end = (run_["references"].get(BARE + UNCACHED) or run_["references"].get(BARE, {})).get("rps")
     if not rps or not end:
         return ""
     low, high = min(rps + [end]), max(rps + [end])
@@ -950,13 +984,13 @@ def bare_spread(run_) -> str:
 
 
 def floor_line(run_) -> str:
-    """The floors of one database and size (refapp.py), as ratios to the bare reference they were measured after:
-    what a computed page can reach at best on this machine when reading the database costs what it costs."""
+    """The floors of one database and size (refapp.py), as ratios to the bare reference measured around each (or,
+    without --bare-beside, at the end of the block): what a computed page can reach at best on this machine when
+    reading the database costs what it costs."""
     refs = run_["references"]
     words = {FLOOR_STATEMENT: "one trivial statement a request", FLOOR_BOOK: "the book page's statement",
              FLOOR_PAGE: "list page 1's statement", FLOOR_SEARCH: "the common word's search statement"}
-    found = [(name, refs[name].get("ratio_to_bare_wsgi")) for name in words
-             if refs.get(name, {}).get("ratio_to_bare_wsgi") is not None]
+    found = [(name, floor_ratio(refs[name])) for name in words if floor_ratio(refs.get(name, {})) is not None]
     if not found:
         return ""
     return f"{run_['db']} {run_['size']:,}: " + "; ".join(f"{words[name]} {ratio:.2f}" for name, ratio in found)
@@ -1038,10 +1072,13 @@ def main(argv=None):
     parser.add_argument("--cache-bust", choices=("off", "on", "both"), default="both",
                         help="on: every request of the app's scenarios gets a unique ignored parameter (_bench=...), "
                              "so the app's response cache never answers (computing each response is measured); "
-                             "off: the same URL again and again (a cache may answer); both: each scenario twice")
+                             "off: the same URL again and again (a cache may answer); both: each scenario twice. "
+                             "With on or both the bare reference is measured both ways too (ref_bare_wsgi/uncached), "
+                             "and each row is divided by the one requested as it was")
     parser.add_argument("--bare-beside", choices=("on", "off"), default="on",
                         help="on: measure the bare WSGI reference also before the first computed (/uncached) "
-                             "scenario and right after each, on a gunicorn of its own beside the app, and check each "
+                             "scenario and right after each (with a unique URL per request, as they are), on a "
+                             "gunicorn of its own beside the app, and check each "
                              "computed target against the mean of the two around it (the machine's speed drifts "
                              "within a run); off: only at the end of each database and size")
     parser.add_argument("--floors", choices=("on", "off"), default="on",

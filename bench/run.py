@@ -605,10 +605,20 @@ def measure_bare_beside(top, args):
     """The bare WSGI reference on its own port beside the app (--bare-beside): req/s, p99 and CPU per request. It
     divides the /uncached scenarios, so it is requested as they are: a unique ignored parameter per request
     (wrk-bust.lua). Requested at one fixed URL, the serving stack's own work (wrk's Lua, nginx and gunicorn reading
-    and logging a longer, ever new request line) was 10-15 % less than what each scenario's requests cost it."""
+    and logging a longer, ever new request line) was about 13 % less than what each scenario's requests cost it."""
     beside = measure(top.bare_url + scenario_paths()["list_page1"], args, bust=True, topology=top, bare=True)
     return {"cache_bust": True,
             **{key: beside[key] for key in ("rps", "p99_ms", "cpu_ms_per_request", "cpu_share") if key in beside}}
+
+
+def bracket(top, args, label, rps, before):
+    """(the bare reference beside the app measured now, right after a measurement of rps req/s that `before` was
+    measured just before; rps ÷ the mean of the two): the machine's speed around that measurement. Logged."""
+    after = measure_bare_beside(top, args)
+    around = (before["rps"] + after["rps"]) / 2
+    ratio = round(rps / around, 3) if around else None
+    log(f"{label}: {rps:,.0f} req/s; bare WSGI before and after {before['rps']:,.0f} and {after['rps']:,.0f}: {ratio}")
+    return after, ratio
 
 
 def discover(base, size, paths):
@@ -710,12 +720,9 @@ def bench_one(db, size, url, args, started_facts):
                     if not bare_before:
                         pairs.append((measured, None, None, None))
                         continue
-                    bare_after = measure_bare_beside(top, args)  # the machine's speed around this measurement
-                    around = (bare_before["rps"] + bare_after["rps"]) / 2
-                    ratio = round(measured["rps"] / around, 3) if around else None
+                    bare_after, ratio = bracket(top, args, f"{db} {size:,} {name}{UNCACHED}", measured["rps"],
+                                                bare_before)
                     pairs.append((measured, bare_before, bare_after, ratio))
-                    log(f"{db} {size:,} {name}{UNCACHED}: {measured['rps']:,.0f} req/s; bare WSGI before and "
-                        f"after {bare_before['rps']:,.0f} and {bare_after['rps']:,.0f}: {pairs[-1][3]}")
                     bare_before = bare_after
                 # the measurement of the median ratio stands for the scenario (all of them: "repeats")
                 measured, before, after, ratio = sorted(pairs, key=lambda pair: pair[3] or 0)[len(pairs) // 2]
@@ -765,12 +772,9 @@ def bench_one(db, size, url, args, started_facts):
                                                       **measure(top.url + scenario_paths()["list_page1"], args,
                                                                 bust=bust, topology=top)}
                 if bare_before:
-                    bare_after = measure_bare_beside(top, args)
-                    around = (bare_before["rps"] + bare_after["rps"]) / 2
+                    bare_after, entry["ratio_to_bare_beside"] = bracket(top, args, f"{db} {size:,} {name}",
+                                                                        entry["rps"], bare_before)
                     entry["bare_beside"] = {"before": bare_before, "after": bare_after}
-                    entry["ratio_to_bare_beside"] = round(entry["rps"] / around, 3) if around else None
-                    log(f"{db} {size:,} {name}: {entry['rps']:,.0f} req/s; bare WSGI before and after "
-                        f"{bare_before['rps']:,.0f} and {bare_after['rps']:,.0f}: {entry['ratio_to_bare_beside']}")
                     bare_before = bare_after
     finally:
         top.close(keep_logs_to=CACHE_DIR / "logs" / f"{db}-{size}")

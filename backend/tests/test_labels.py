@@ -28,7 +28,9 @@ def decoded(page, sheet):
     scale = DPI / 72
     image = page.render(scale=scale).to_pil()
     found = []
-    for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.Code128):
+    # try_downscale off: the page is rendered at a known, ample resolution. zxing-cpp's extra passes over shrunken
+    # copies of it misread about one card in 300 (a second, wrong text whose check digit happens to pass).
+    for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.Code128, try_downscale=False):
         corners = [result.position.top_left, result.position.bottom_right]
         x = sum(p.x for p in corners) / 2 / scale
         y = sum(p.y for p in corners) / 2 / scale  # from the top of the page

@@ -151,6 +151,38 @@ def test_concurrent_changes_never_leave_a_stale_document(stack):
         engine.dispose()
 
 
+def test_concurrent_edits_of_one_book_all_succeed_and_the_last_wins(stack):
+    """PostgreSQL through nginx and gunicorn's workers: librarians save the same book at once, each replacing its
+    subjects, authors and other ISBNs. Every save answers 200 (none meets the rows another just replaced), and the
+    book is then exactly one of the saves, its public page included. (SQLite has one writer at a time.)"""
+    import requests
+
+    from .test_circulation_races import Desk
+
+    desk = Desk(stack, "postgresql")
+    try:
+        tag = uuid4().hex[:8]
+        book = desk.ok("POST", "/books", {"title": f"Contested {tag}", "authors": [{"name": f"First {tag}"}],
+                                          "subjects": [f"Start {tag}"], "other_isbns": [isbn13()]}, expect=201)
+        for round_ in range(4):  # each round's saves share a new subject and a new second author
+            saves = [{"title": f"Saved {n} {tag}", "subjects": [f"Topic {n} {tag}", f"Shared {round_} {tag}"],
+                      "authors": [{"name": f"Writer {n} {tag}"}, {"name": f"Coauthor {round_} {tag}"}],
+                      "other_isbns": [isbn13()]} for n in range(8)]
+            mark = desk.log_mark()
+            answers = desk.parallel(lambda save: desk.call("PATCH", f"/books/{book['id']}", save), saves)
+            assert [answer.status_code for answer in answers] == [200] * len(saves), \
+                [answer.text[:200] for answer in answers if answer.status_code != 200]
+            assert desk.log_errors(desk.log_since(mark)) == []
+            staff = desk.get(f"/books/{book['id']}")
+            kept = next(save for save in saves if save["title"] == staff["title"])
+            assert sorted(subject for subject in staff["subjects"]) == sorted(kept["subjects"])
+            assert [author["name"] for author in staff["authors"]] == [author["name"] for author in kept["authors"]]
+            assert staff["other_isbns"] == kept["other_isbns"]
+            assert requests.get(f"{stack.url}/api/v1/books/{book['id']}", timeout=30).json() == staff
+    finally:
+        desk.close()
+
+
 def test_a_commit_writes_its_own_documents_not_a_backlog(app, client, lanes):
     """With many documents stale (an import's, an upgrade's), a librarian's edit writes its own book's document in
     its commit and leaves the backlog to the worker, so the edit does not wait for it."""

@@ -14,8 +14,10 @@ from .pagination import BOOK_LINK_HEADER, book_page_response
 blp = Blueprint("books", __name__, url_prefix="/api/v1/books", description="Books in the catalog")
 
 
-def get_book_or_404(book_id):
-    return db.first_or_404(catalog.book_query().where(catalog.Book.id == book_id), description=f"No book with id {book_id}.")
+def get_book_or_404(book_id, *, for_update=False):
+    """The book with its authors and subjects; for_update: locked for this transaction first (catalog.locked)."""
+    query = catalog.book_query().where(catalog.Book.id == book_id)
+    return db.first_or_404(catalog.locked(query) if for_update else query, description=f"No book with id {book_id}.")
 
 
 @blp.route("")
@@ -66,7 +68,7 @@ class BookItem(MethodView):
     @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another book has this ISBN")
     def patch(self, data, book_id):
         """Change some of a book's fields"""
-        return catalog.update_book(get_book_or_404(book_id), data)
+        return catalog.update_book(get_book_or_404(book_id, for_update=True), data)
 
     @access(STAFF)
     @blp.doc(operationId="deleteBook")

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import orjson
 from sqlalchemy import (ARRAY, Float, Integer, Select, Text, and_, bindparam, cast, exists, func, literal,
-                        literal_column, or_, select)
+                        literal_column, or_, select, text)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -45,8 +45,25 @@ def find_author_by_name(name: str) -> Author | None:
     return db.session.scalars(select(Author).where(func.lower(Author.name) == func.lower(literal(name)))).first()
 
 
+def _claim_names(kind: str, names) -> None:
+    """PostgreSQL: before creating authors or subjects with these names, wait for any other transaction creating
+    one of them (a transaction-scoped advisory lock per lower-cased name, taken in sorted order, so two writers
+    never wait on each other in a cycle). The caller then looks the names up again: a name another writer just
+    committed is found and reused, instead of both inserting it and one failing on the unique index.
+    SQLite needs none of it: its write transaction is exclusive (BEGIN IMMEDIATE)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({f"{kind}:{name.lower()}" for name in names}):
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def _resolve_authors(refs: list[dict]) -> list[Author]:
     """Authors by id (must exist) or by name (found case-insensitively, else created); duplicates dropped."""
+    named = {ref["name"].lower(): ref["name"] for ref in refs if "id" not in ref}
+    found = {key: find_author_by_name(name) for key, name in named.items()}
+    if missing := [name for key, name in named.items() if found[key] is None]:
+        _claim_names("author", missing)
+        found.update({name.lower(): find_author_by_name(name) for name in missing})
     authors, errors = [], {}
     for index, ref in enumerate(refs):
         if "id" in ref:
@@ -55,9 +72,9 @@ def _resolve_authors(refs: list[dict]) -> list[Author]:
                 errors[f"authors.{index}.id"] = [f"No author with id {ref['id']}."]
                 continue
         else:
-            author = find_author_by_name(ref["name"])
+            author = found[ref["name"].lower()]
             if author is None:
-                author = Author(name=ref["name"], sort_name=derive_sort_name(ref["name"]))
+                author = found[ref["name"].lower()] = Author(name=ref["name"], sort_name=derive_sort_name(ref["name"]))
                 db.session.add(author)
         if author not in authors:
             authors.append(author)
@@ -66,14 +83,20 @@ def _resolve_authors(refs: list[dict]) -> list[Author]:
     return authors
 
 
+def _subjects_named(names: list[str]) -> dict[str, Subject]:
+    """lower(name) -> Subject, for the names that exist."""
+    return {s.name.lower(): s for s in db.session.scalars(select(Subject).where(func.lower(Subject.name).in_(
+        [func.lower(literal(name)) for name in names])))} if names else {}
+
+
 def _resolve_subjects(names: list[str]) -> list[Subject]:
+    """Subjects by name (found case-insensitively, else created); duplicates dropped."""
     subjects, seen = [], set()
-    wanted = {name.lower() for name in names}
-    existing = {
-        s.name.lower(): s
-        for s in db.session.scalars(select(Subject).where(func.lower(Subject.name).in_(
-            [func.lower(literal(name)) for name in names])))
-    } if wanted else {}
+    existing = _subjects_named(names)
+    missing = [name for name in names if name.lower() not in existing]
+    if missing:
+        _claim_names("subject", missing)
+        existing = _subjects_named(names)
     for name in names:
         key = name.lower()
         if key in seen:
@@ -151,7 +174,16 @@ def create_book(data: dict) -> Book:
 
 
 def update_book(book: Book, data: dict) -> Book:
+    """Apply data to a book loaded with locked(), and commit."""
     return _save_book(book, data)
+
+
+def locked(query: Select) -> Select:
+    """A book query that locks its book for this transaction and reloads it: concurrent saves of one book then
+    follow each other, each replacing the subjects, authors and ISBNs the previous one left, instead of both
+    deleting the same rows (PostgreSQL: FOR NO KEY UPDATE, the lock an UPDATE of the row takes anyway, so a
+    checkout's reference to the book does not wait; SQLite's write transaction is exclusive already)."""
+    return query.with_for_update(of=Book, key_share=True).execution_options(populate_existing=True)
 
 
 def book_query() -> Select:

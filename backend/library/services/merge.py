@@ -46,7 +46,8 @@ def _merge(survivor_id: int, from_ids: list[int], rules: Rules) -> Book:
     # book (a KEY SHARE lock on it). Locking the books first would deadlock with every checkout in flight.
     db.session.execute(select(Copy.id).where(Copy.book_id.in_(from_ids)).order_by(Copy.id).with_for_update())
     locked = {book.id: book for book in db.session.scalars(
-        select(Book).where(Book.id.in_([survivor_id, *from_ids])).order_by(Book.id).with_for_update())}
+        select(Book).where(Book.id.in_([survivor_id, *from_ids])).order_by(Book.id).with_for_update()
+        .execution_options(populate_existing=True))}  # reloaded: a save may have changed them before the lock
     survivor = locked.get(survivor_id)
     if survivor is None:
         raise Problem(404, f"No book with id {survivor_id}.")

@@ -69,7 +69,7 @@ def floor_statements(db, book_id):
 
     postgres = db == "postgresql"
     page = documents.page_sql("SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL ORDER BY "
-                              "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", versioned=db)
+                              "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", db, versioned=True)
     book = documents._READ_ONE_VERSIONED[db].replace("%s", "%d").replace("?", "%d") % int(book_id)
     floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION[db]}", None)} if postgres else {}
     floors |= {FLOOR_BOOK: (book, None), FLOOR_PAGE: (page, 2)}

@@ -662,7 +662,7 @@ def title_page(args: dict, data_version, read, engine=None, within=None) -> tupl
             cursor_.execute(documents.page_sql(f"SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL"
                                                f"{keyset} ORDER BY lower(title), id "
                                                f"LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id",
-                                               dialect.name if folded else None),
+                                               dialect.name, versioned=folded),
                             (after[0], after[1], after[0]) if after else (), **documents.results(dialect))
             rows = cursor_.fetchall()
         finally:
@@ -841,7 +841,7 @@ class _SqliteSearch(_SearchReader):
         "SELECT score, id FROM (SELECT book_search.rowid AS id, CAST(bm25(book_search, "
         f"{', '.join(map(repr, search.SQLITE_WEIGHTS))}) - CASE WHEN book_search.rowid IN {EXACT} THEN 1000.0 "
         "ELSE 0.0 END AS FLOAT) AS score FROM book_search WHERE book_search MATCH ?){after} ORDER BY score, id "
-        "LIMIT ? OFFSET ?", "p.score, p.id")
+        "LIMIT ? OFFSET ?", "p.score, p.id", DIALECT)
 
     def __init__(self, connection, parsed, engine=None):
         self.connection, self.engine = connection, engine
@@ -950,7 +950,8 @@ class _PostgresSearch(_SearchReader):
 
     def ranked(self, after, size: int, offset: int) -> list[tuple]:
         statement, params = self._ranked_sql(after, size, offset)
-        return self._rows(documents.page_sql(statement, "p.score, p.id"), params, binary=True)  # documents.results
+        return self._rows(documents.page_sql(statement, "p.score, p.id", self.DIALECT), params,
+                          binary=True)  # documents.results
 
     def counted_page(self, count_size: int, after, size: int, offset: int, versioned: bool) -> tuple:
         """(broad, as broad() says it; (count, max id) as count(count_size) gives them and the ranked page's rows as
@@ -985,9 +986,10 @@ class _PostgresSearch(_SearchReader):
                                              f"(SELECT found FROM counted) BETWEEN 1 AND {COUNT_EXACT_MAX:d}", every)
         version = documents.VERSION[self.DIALECT] if versioned else "NULL"
         # A page without rows (broad, tiered, or an offset past the matches) still gives planned's and counted's row.
+        page = documents.page_sql(statement, "p.score, p.id", self.DIALECT)
         return (f"WITH {with_} SELECT planned.n, counted.found, counted.last_id, {version}, page.* "
-                f"FROM planned CROSS JOIN counted LEFT JOIN ({documents.page_sql(statement, 'p.score, p.id')}) "
-                "AS page ON true ORDER BY page.score, page.id"), params
+                f"FROM planned CROSS JOIN counted LEFT JOIN ({page}) AS page ON true "
+                "ORDER BY page.score, page.id"), params
 
 
 def _facets(names, plan: _Plan, limit: int, total: int, estimated: bool) -> dict:

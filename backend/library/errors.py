@@ -8,6 +8,7 @@ from flask import current_app, has_request_context, json, request
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import i18n
@@ -215,6 +216,15 @@ def register_error_handlers(app):
         rollback()
         log.info("integrity error: %s", error.orig)
         return problem_response(409, "The request conflicts with existing data.")
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error):
+        # An UPDATE or DELETE of a row that a concurrent request deleted (or changed) between our read and our
+        # write, where no lock orders the two (PostgreSQL; SQLite's writers queue). A conflict, not a fault.
+        rollback()
+        log.info("stale data: %s", error)
+        return problem_response(409, "The record was changed or deleted by another request meanwhile; "
+                                     "reload it and try again.")
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)  # psycopg: "the connection is closed"

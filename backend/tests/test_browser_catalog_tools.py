@@ -240,3 +240,54 @@ def test_merge_two_duplicates(app_page, stack, signed_in):
     expect(page).to_have_url(f"{stack.url}/#/books/{keep['id']}")
     expect(page.locator("#flash")).to_contain_text("That book was merged into this one.")
     assert api_get(page, stack, f"/books/{keep['id']}")["publisher"] == "Keep Press"
+
+
+def test_renaming_an_author_tells_a_taken_name_from_a_save_that_met_a_delete(app_page, stack, signed_in):
+    """The rename form heads a taken name "merge them below instead"; a save that meets another librarian's delete
+    of the author (the real interleaving: their transaction holds the row until the save waits on it) is shown as
+    not saved, with the reload advice, not as a name clash."""
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    page = app_page
+    librarian = stack.login("librarian")
+    word = uuid.uuid4().hex[:6]
+    author = librarian.post(f"{stack.url}/api/v1/authors", json={"name": f"Rename Me {word}"}).json()
+    taken = librarian.post(f"{stack.url}/api/v1/authors", json={"name": f"Taken Name {word}"}).json()
+    act_as(page, signed_in, "librarian")
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"{stack.url}/#/authors/{author['id']}")
+    expect(heading(page)).to_have_text(author["name"])
+    page.get_by_text("Rename", exact=True).click()
+    name = page.get_by_role("textbox", name="Name", exact=True)
+    summary = page.locator(".author-panel .error-summary")
+
+    name.fill(taken["name"])
+    page.get_by_role("button", name="Save the name").click()
+    expect(summary).to_contain_text("Another author has this name: merge them below instead")
+    expect(page.locator("#author-name-error")).to_contain_text(f"id {taken['id']}")
+    screenshot(page, "catalog-tools-author-name-taken-phone")
+
+    engine = create_engine(stack.database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as other, engine.connect() as watcher:
+            other.exec_driver_sql("BEGIN")
+            other.execute(text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": author["id"]})
+            name.fill(f"Saved Meanwhile {word}")
+            page.get_by_role("button", name="Save the name").click()
+            deadline = time.monotonic() + 20
+            while not watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE author%'")).scalar():
+                assert time.monotonic() < deadline, "the save never waited for the author's row"
+                time.sleep(0.02)
+            other.execute(text("DELETE FROM author WHERE id = :id"), {"id": author["id"]})
+            other.exec_driver_sql("COMMIT")
+    finally:
+        engine.dispose()
+    expect(summary).to_contain_text("The name was not saved")
+    expect(summary).to_contain_text("another request meanwhile; reload it and try again")
+    expect(summary).not_to_contain_text("merge them below")
+    expect(page.locator("#author-name-error")).to_have_count(0)
+    screenshot(page, "catalog-tools-author-save-met-a-delete-phone")

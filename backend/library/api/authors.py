@@ -60,7 +60,9 @@ class AuthorItem(MethodView):
     @blp.doc(operationId="updateAuthor")
     @blp.arguments(AuthorPatch)
     @blp.response(200, AuthorOut)
-    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Another author has this name")
+    @blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON,
+                      description="Another author has this name (errors.name), or another request changed or deleted "
+                                  "the author meanwhile (reload and try again)")
     def patch(self, data, author_id):
         """Rename an author or change the sort name"""
         return catalog.save_author(get_author_or_404(author_id), data)

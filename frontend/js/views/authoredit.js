@@ -51,10 +51,12 @@ function renamePanel(ctx, author, status, changed) {
     } catch (error) {
       if (ctx.signal.aborted || error.status === 401) return;
       const grouped = groupErrors(error.errors, ["name", "sort_name"]);
-      if (error.status === 409 && !grouped.fields.name) grouped.fields.name = [error.detail];
+      // A 409 with a name error is another author's name; a 409 without one is a save that met a concurrent
+      // change or delete (reload and try again), shown under the plain heading.
+      const nameTaken = error.status === 409 && Boolean(grouped.fields.name);
       showFieldErrors(form, summary, grouped, {
         order: ["name", "sort_name"], fallback: error.detail || error.title,
-        heading: () => (error.status === 409 ? t("Another author has this name: merge them below instead") : t("The name was not saved")),
+        heading: () => (nameTaken ? t("Another author has this name: merge them below instead") : t("The name was not saved")),
       });
     } finally {
       save.disabled = false;

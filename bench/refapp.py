@@ -10,7 +10,10 @@ bytes, each request runs that one statement on the database and fetches its rows
 statement, the rows in binary (library/cache.py, services/documents.py); on SQLite on a read-only connection of
 its own, the statement its own read transaction. With BENCH_REFAPP_DOCUMENTS=N the rows hold a page of documents
 (documents.page_sql's), their parts and counts from column N on, and the page's twenty documents are joined as the
-app joins them (N=2: list page 1's statement; N=6: a search's, catalog._PostgresSearch.counted_page_sql). So the
+app joins them (N=2: list page 1's statement; N=6: a search's, catalog._PostgresSearch.counted_page_sql); with
+BENCH_REFAPP_DOCUMENTS=item the statement is a book's (documents._READ_ONE_VERSIONED) and its document is joined.
+On PostgreSQL a page and a book are read as the lane reads them, through libpq (documents.pg_page and
+pg_versioned_item, services/pgread.py: only the values used); the others through psycopg's cursor. So the
 difference from the bare reference is exactly what reading the database costs, with nothing of Flask, the lane's
 parsing or the JSON around it: the least any app that reads a page (or makes one statement) per request can cost on
 this machine (bench/README.md).
@@ -22,9 +25,16 @@ with open(os.environ["BENCH_REFAPP_BODY"], "rb") as _f:
     BODY = _f.read()
 HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(BODY)))]
 SQL = os.environ.get("BENCH_REFAPP_SQL")
-DOCUMENTS = int(os.environ.get("BENCH_REFAPP_DOCUMENTS") or 0)  # the column of a row's document head, or 0
-if DOCUMENTS:  # the app's own join of a document and its counts (gunicorn puts backend/, its cwd, on the path)
-    from library.services.documents import _fragment
+DOCUMENTS = os.environ.get("BENCH_REFAPP_DOCUMENTS") or ""  # the column of a row's document head, "item", or ""
+ITEM = DOCUMENTS == "item"
+DOCUMENTS = 0 if ITEM else int(DOCUMENTS or 0)
+if DOCUMENTS or ITEM:  # the app's own reads and joins (gunicorn puts backend/, its cwd, on the path)
+    from library.services.documents import (
+        _fragment,
+        page_documents,
+        pg_page,
+        pg_versioned_item,
+    )
 _connection = None  # (pid, connection): opened after the fork, one per worker
 
 
@@ -45,25 +55,33 @@ def _sqlite():
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
 
 
-def _rows():
+def _read():
+    """Run SQL and read its rows as the lane does (joining the documents when it is a page or a book's)."""
     global _connection
     if _connection is None or _connection[0] != os.getpid():
         postgres = os.environ["DATABASE_URL"].startswith("postgresql")
         _connection = (os.getpid(), _postgres() if postgres else _sqlite(), postgres)
     _pid, connection, postgres = _connection
+    if postgres and ITEM:  # as documents.versioned_item reads and joins a book's document
+        return pg_versioned_item(connection, SQL, ())
+    if postgres and DOCUMENTS == 2:  # as catalog.title_page reads a page and page_documents joins it
+        return page_documents(pg_page(connection, SQL, (), DOCUMENTS, 20, True)[1], None)
     if postgres:
         cursor = connection.cursor()
         cursor.execute(SQL, binary=True)
         rows = cursor.fetchall()
         cursor.close()
-        return rows
-    return connection.execute(SQL).fetchall()
+    else:
+        rows = connection.execute(SQL).fetchall()
+    if DOCUMENTS:  # as page_items joins them: the parts and counts after the key and id (then the version)
+        return [_fragment(*row[DOCUMENTS:DOCUMENTS + 5]) for row in rows[:20] if row[DOCUMENTS] is not None]
+    if ITEM:  # as versioned_item joins it: after the version and the book's id
+        return [_fragment(*row[2:7]) for row in rows if row[2] is not None]
+    return rows
 
 
 def app(environ, start_response):
     if SQL:
-        rows = _rows()
-        if DOCUMENTS:  # as page_items does: the parts and counts (a page: after its key and id; then the version)
-            [_fragment(*row[DOCUMENTS:DOCUMENTS + 5]) for row in rows[:20] if row[DOCUMENTS] is not None]
+        _read()
     start_response("200 OK", HEADERS)
     return [BODY]

@@ -64,7 +64,8 @@ FLOOR_SEARCH = "ref_floor_search_common"  # PostgreSQL: the lean lane's one stat
 
 def floor_statements(db, book_id):
     """{floor reference: (the statement each request runs, the column of the first document part in its rows when
-    they are a page of documents to join, else None)} for db; book_id: the detail scenario's book."""
+    they are a page of documents to join, "item" when it is a book's document to join, else None)} for db;
+    book_id: the detail scenario's book."""
     from library.services import documents
 
     postgres = db == "postgresql"
@@ -72,7 +73,7 @@ def floor_statements(db, book_id):
                               "lower(title), id LIMIT 21 OFFSET 0", "p.k, p.id", db, versioned=True)
     book = documents._READ_ONE_VERSIONED[db].replace("%s", "%d").replace("?", "%d") % int(book_id)
     floors = {FLOOR_STATEMENT: (f"SELECT {documents.VERSION[db]}", None)} if postgres else {}
-    floors |= {FLOOR_BOOK: (book, None), FLOOR_PAGE: (page, 2)}
+    floors |= {FLOOR_BOOK: (book, "item"), FLOOR_PAGE: (page, 2)}
     if postgres:  # SQLite's search is several statements (FTS5's), not one to measure alone
         floors[FLOOR_SEARCH] = (search_statement(generate.COMMON_WORD), 6)
     return floors

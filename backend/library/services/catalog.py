@@ -657,23 +657,27 @@ def title_page(args: dict, data_version, read, engine=None, within=None) -> tupl
         # them as parameters, PostgreSQL's generic plan expected a thousand rows and hashed all the documents.
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         keyset = f" AND (lower(title) > {mark} OR id > {mark}) AND lower(title) >= {mark}" if after else ""
+        sql = documents.page_sql(f"SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL{keyset} "
+                                 f"ORDER BY lower(title), id LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id",
+                                 dialect.name, versioned=folded)
+        params = (after[0], after[1], after[0]) if after else ()
+        if dialect.name == "postgresql":  # through libpq: only the values the page uses are read
+            version, books, last = documents.pg_page(connection, sql, params, 2, per_page, folded)
+            return (version if folded else data_version), last, documents.page_documents(books, (connection, dialect))
         cursor_ = connection.cursor()
         try:
-            cursor_.execute(documents.page_sql(f"SELECT lower(title) AS k, id FROM book WHERE archived_at IS NULL"
-                                               f"{keyset} ORDER BY lower(title), id "
-                                               f"LIMIT {per_page + 1:d} OFFSET {offset:d}", "p.k, p.id",
-                                               dialect.name, versioned=folded),
-                            (after[0], after[1], after[0]) if after else (), **documents.results(dialect))
+            cursor_.execute(sql, params, **documents.results(dialect))
             rows = cursor_.fetchall()
         finally:
             cursor_.close()
         version, rows = documents.split_version(rows) if folded else (data_version, rows)
-        return version, rows, documents.page_items(rows[:per_page], (connection, dialect))
+        last = rows[per_page - 1][:2] if len(rows) > per_page else None
+        return version, last, documents.page_items(rows[:per_page], (connection, dialect))
 
     found = read(work)
     if found is None:
         return None
-    version, rows, books = found
+    version, last, books = found
     # Counted after the page when the page read the version: in a snapshot as new as the page's or newer, kept
     # under the page's version, which no reader sees again once a commit has changed it.
     def count():
@@ -684,7 +688,7 @@ def title_page(args: dict, data_version, read, engine=None, within=None) -> tupl
     return {
         "items": books, "total": total, "total_is_estimate": estimated,
         "page": None if cursor else args["page"], "per_page": per_page,
-        "next_cursor": _encode_cursor("title", rows[per_page - 1][:2]) if len(rows) > per_page else None,
+        "next_cursor": _encode_cursor("title", last) if last is not None else None,
         "facets": {}, "suggestions": [],
     }, version
 

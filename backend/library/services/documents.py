@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..jsonprovider import OPTIONS
 from ..models import Author, Book, BookAuthor, BookIsbn, Subject
+from . import pgread
 
 BATCH = 1_000  # documents written per statement round (the worker commits each batch)
 COMMIT_LIMIT = 500  # written by a committing session; the rest are the worker's
@@ -134,14 +135,19 @@ def versioned_item(book_id: int, reader) -> tuple:
     from .catalog import book_dicts
 
     dbapi_connection, dialect = reader
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(_READ_ONE_VERSIONED[dialect.name], (book_id,), **results(dialect))
-        version, *row = cursor.fetchone()
-    finally:
-        cursor.close()
-    if row[0] is not None:
-        return _fragment(*row[1:]), version
+    if dialect.name == "postgresql":
+        version, document = pg_versioned_item(dbapi_connection, _READ_ONE_VERSIONED["postgresql"], (book_id,))
+        if document is not None:
+            return orjson.Fragment(document), version
+    else:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(_READ_ONE_VERSIONED[dialect.name], (book_id,), **results(dialect))
+            version, *row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row[0] is not None:
+            return _fragment(*row[1:]), version
     found = book_dicts([book_id], reader=reader)
     return (found[0] if found else None), version
 
@@ -155,6 +161,57 @@ def split_version(rows) -> tuple:
 def _fragment(head, tail, available, holds, total) -> orjson.Fragment:
     return orjson.Fragment(b"".join((
         bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total), bytes(tail))))
+
+
+_COUNTS: dict = {}  # (available, holds, total) as PostgreSQL sends them in binary -> their JSON
+_COUNTS_MAX = 4_096
+
+
+def _counts_json(available: bytes, holds: bytes, total: bytes) -> bytes:
+    key = (available, holds, total)
+    found = _COUNTS.get(key)
+    if found is None:
+        if len(_COUNTS) >= _COUNTS_MAX:
+            _COUNTS.clear()
+        found = _COUNTS[key] = b'{"available":%d,"holds":%d,"total":%d}' % tuple(map(pgread.integer, key))
+    return found
+
+
+def pg_page(connection, sql: str, params, head: int, size: int, versioned: bool) -> tuple:
+    """page_sql's statement on PostgreSQL, read through libpq (services/pgread.py): (the data version, or None
+    unless versioned or when there are no rows; the page's first size books as page_documents() takes them; the
+    key columns and id of row size, the last of the page, as a tuple, or None when there is no row after it (no
+    next page)). head: the column of the document's head (the book's id is the one before it)."""
+    result = pgread.execute(connection, sql, params)
+    try:
+        get, count = result.get_value, result.ntuples
+        version = get(0, head + 5).decode() if versioned and count else None
+        books = []
+        for number in range(min(count, size)):
+            part = get(number, head)
+            if part is None:  # stale or missing: book_dicts computes it
+                books.append((pgread.integer(get(number, head - 1)), None))
+            else:
+                books.append((None, part + _counts_json(get(number, head + 2), get(number, head + 3),
+                                                        get(number, head + 4)) + get(number, head + 1)))
+        last = pgread.row(result, size - 1, range(head)) if count > size else None
+    finally:
+        result.clear()
+    return version, books, last
+
+
+def pg_versioned_item(connection, sql: str, params) -> tuple:
+    """_READ_ONE_VERSIONED's statement (or the same with its id written in) on PostgreSQL, read through libpq: (the
+    data version, the document's bytes, or None when it is stale or missing)."""
+    result = pgread.execute(connection, sql, params)
+    try:
+        get = result.get_value
+        version, part = get(0, 0).decode(), get(0, 2)
+        if part is None:
+            return version, None
+        return version, part + _counts_json(get(0, 4), get(0, 5), get(0, 6)) + get(0, 3)
+    finally:
+        result.clear()
 
 
 def page_sql(ids_sql: str, order_by: str, dialect: str, versioned: bool = False) -> str:
@@ -173,12 +230,24 @@ def page_sql(ids_sql: str, order_by: str, dialect: str, versioned: bool = False)
 def page_items(rows, reader) -> list:
     """The items of page_sql's rows, in their order: each an orjson.Fragment of its document, or book_dicts' dict
     for a book whose document is stale or missing (read on the same connection, in the same snapshot)."""
+    return page_documents([(row[-6], None) if row[-5] is None else (None, _fragment(*row[-5:])) for row in rows],
+                          reader)
+
+
+def page_documents(books, reader) -> list:
+    """The items of a page whose books are (None, the document: its bytes or an orjson.Fragment) or (the book's id,
+    None) when its document is stale or missing: those are computed by book_dicts (on reader, in the same snapshot),
+    and left out when no longer in the catalog."""
     from .catalog import book_dicts
 
-    missing = [row[-6] for row in rows if row[-5] is None]
-    computed = {item["id"]: item for item in book_dicts(missing, reader=reader)} if missing else {}
-    return [computed[row[-6]] if row[-5] is None else _fragment(*row[-5:]) for row in rows
-            if row[-5] is not None or row[-6] in computed]
+    missing = [book_id for book_id, document in books if document is None]
+    if not missing:
+        return [document if type(document) is orjson.Fragment else orjson.Fragment(document)
+                for _book_id, document in books]
+    computed = {item["id"]: item for item in book_dicts(missing, reader=reader)}
+    return [computed[book_id] if document is None else
+            document if type(document) is orjson.Fragment else orjson.Fragment(document)
+            for book_id, document in books if document is not None or book_id in computed]
 
 
 def _ints(values) -> str:

@@ -12,8 +12,9 @@ its own, the statement its own read transaction. With BENCH_REFAPP_DOCUMENTS=N t
 (documents.page_sql's), their parts and counts from column N on, and the page's twenty documents are joined as the
 app joins them (N=2: list page 1's statement; N=6: a search's, catalog._PostgresSearch.counted_page_sql); with
 BENCH_REFAPP_DOCUMENTS=item the statement is a book's (documents._READ_ONE_VERSIONED) and its document is joined.
-On PostgreSQL a page and a book are read as the lane reads them, through libpq (documents.pg_page and
-pg_versioned_item, services/pgread.py: only the values used); the others through psycopg's cursor. So the
+On PostgreSQL a page (the list's or the search's) and a book are read as the lane reads them, through libpq
+(documents.pg_page and pg_versioned_item, services/pgread.py: only the values used); the trivial statement
+through psycopg's cursor. So the
 difference from the bare reference is exactly what reading the database costs, with nothing of Flask, the lane's
 parsing or the JSON around it: the least any app that reads a page (or makes one statement) per request can cost on
 this machine (bench/README.md).
@@ -31,9 +32,11 @@ DOCUMENTS = 0 if ITEM else int(DOCUMENTS or 0)
 if DOCUMENTS or ITEM:  # the app's own reads and joins (gunicorn puts backend/, its cwd, on the path)
     from library.services.documents import (
         _fragment,
+        entries,
         page_documents,
         pg_page,
         pg_versioned_item,
+        split_version,
     )
 _connection = None  # (pid, connection): opened after the fork, one per worker
 
@@ -64,8 +67,9 @@ def _read():
     _pid, connection, postgres = _connection
     if postgres and ITEM:  # as documents.versioned_item reads and joins a book's document
         return pg_versioned_item(connection, SQL, ())
-    if postgres and DOCUMENTS == 2:  # as catalog.title_page reads a page and page_documents joins it
-        return page_documents(pg_page(connection, SQL, (), DOCUMENTS, 20, True)[1], None)
+    if postgres and DOCUMENTS:  # as catalog.title_page and _PostgresSearch read a page, page_documents joins it
+        return page_documents(pg_page(connection, SQL, (), DOCUMENTS, 20, versioned=DOCUMENTS == 2,
+                                      leading=4 if DOCUMENTS == 6 else 0)[2], None)
     if postgres:
         cursor = connection.cursor()
         cursor.execute(SQL, binary=True)
@@ -73,8 +77,8 @@ def _read():
         cursor.close()
     else:
         rows = connection.execute(SQL).fetchall()
-    if DOCUMENTS:  # as page_items joins them: the parts and counts after the key and id (then the version)
-        return [_fragment(*row[DOCUMENTS:DOCUMENTS + 5]) for row in rows[:20] if row[DOCUMENTS] is not None]
+    if DOCUMENTS:  # as catalog.title_page reads a page on SQLite (the version last), page_documents joins it
+        return page_documents(entries(split_version(rows)[1], 20)[0], None)
     if ITEM:  # as versioned_item joins it: after the version and the book's id
         return [_fragment(*row[2:7]) for row in rows if row[2] is not None]
     return rows

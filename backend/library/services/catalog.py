@@ -662,7 +662,7 @@ def title_page(args: dict, data_version, read, engine=None, within=None) -> tupl
                                  dialect.name, versioned=folded)
         params = (after[0], after[1], after[0]) if after else ()
         if dialect.name == "postgresql":  # through libpq: only the values the page uses are read
-            version, books, last = documents.pg_page(connection, sql, params, 2, per_page, folded)
+            _lead, version, books, last = documents.pg_page(connection, sql, params, 2, per_page, folded)
             return (version if folded else data_version), last, documents.page_documents(books, (connection, dialect))
         cursor_ = connection.cursor()
         try:
@@ -671,8 +671,8 @@ def title_page(args: dict, data_version, read, engine=None, within=None) -> tupl
         finally:
             cursor_.close()
         version, rows = documents.split_version(rows) if folded else (data_version, rows)
-        last = rows[per_page - 1][:2] if len(rows) > per_page else None
-        return version, last, documents.page_items(rows[:per_page], (connection, dialect))
+        books, last = documents.entries(rows, per_page)
+        return version, last, documents.page_documents(books, (connection, dialect))
 
     found = read(work)
     if found is None:
@@ -783,10 +783,12 @@ def search_page(args: dict, data_version, read, engine=None) -> tuple | None:
                 if len(rows) >= size:
                     break
             books = documents.items([row[-1] for row in rows[:per_page]], (connection, dialect))
+            last = rows[per_page - 1][:2] if len(rows) > per_page else None
         else:
             # with each book's document: one statement (or the one that counted)
-            rows = counted[2] if counted is not None else reader.ranked(after, size, offset)
-            books = documents.page_items(rows[:per_page], (connection, dialect))
+            page, last = counted[2] if counted is not None else \
+                documents.entries(reader.ranked(after, size, offset), per_page)
+            books = documents.page_documents(page, (connection, dialect))
         facets = {}
         if names:
             scale = total / len(sample) if estimated else 1.0
@@ -796,8 +798,8 @@ def search_page(args: dict, data_version, read, engine=None) -> tuple | None:
         return {
             "items": books, "total": total, "total_is_estimate": estimated,
             "page": None if cursor else args["page"], "per_page": per_page,
-            "next_cursor": _encode_cursor(RELEVANCE_TIERED if tiered else "relevance", rows[per_page - 1][:2])
-            if len(rows) > per_page else None,
+            "next_cursor": _encode_cursor(RELEVANCE_TIERED if tiered else "relevance", last)
+            if last is not None else None,
             "facets": facets, "suggestions": [],
         }, version
 
@@ -958,15 +960,17 @@ class _PostgresSearch(_SearchReader):
                           binary=True)  # documents.results
 
     def counted_page(self, count_size: int, after, size: int, offset: int, versioned: bool) -> tuple:
-        """(broad, as broad() says it; (count, max id) as count(count_size) gives them and the ranked page's rows as
-        ranked() gives them, or None when broad; the data version of the statement's snapshot, or None unless
-        versioned): one statement, one round trip, instead of four. The rows are [] when the count is over
-        COUNT_EXACT_MAX (the order tiers, and the ranking is not run)."""
-        rows = self._rows(*self.counted_page_sql(count_size, after, size, offset, versioned), binary=True)
-        planned, found, last_id, version = rows[0][:4]
+        """(broad, as broad() says it; (count, max id) as count(count_size) gives them and the ranked page, (its
+        first size - 1 books, the keys of the last) as documents.entries() makes them of ranked()'s rows, or None
+        when broad; the data version of the statement's snapshot, or None unless versioned): one statement, one
+        round trip, instead of four, read through libpq (documents.pg_page). The page has no books when the count
+        is over COUNT_EXACT_MAX (the order tiers, and the ranking is not run)."""
+        statement, params = self.counted_page_sql(count_size, after, size, offset, versioned)
+        (planned, found, last_id, version), _version, books, last = documents.pg_page(
+            self.connection, statement, params, 6, size - 1, leading=4)
         if planned >= 2 * COUNT_EXACT_MAX:
             return True, None, version
-        return False, (found, last_id, [row[4:] for row in rows if row[5] is not None]), version
+        return False, (found, last_id, (books, last)), version
 
     def counted_page_sql(self, count_size: int, after, size: int, offset: int, versioned: bool) -> tuple[str, tuple]:
         """counted_page's statement and its parameters (its rows: the planner's estimate, the count, the max id, the

@@ -6,7 +6,7 @@ a search does. book_document (migration 0022) holds each book's JSON, written by
 provider, in two parts around its availability. items() reads a page of them with the availability counted in
 the same statement and joins the bytes: the same bytes, for a fraction of the work. page_sql() puts the page's
 own statement (its ids in order) in front of that read, so a page is one statement (one round trip), and
-page_items() joins its rows.
+page_documents() joins its rows (read by pg_page() on PostgreSQL, by a cursor and entries() on SQLite).
 
 Never stale: triggers mark a book's document stale (head and tail NULL) in the transaction of any change to what
 it holds (the book, its authors and their names, its subjects and their names, its other ISBNs; archiving is a
@@ -177,14 +177,19 @@ def _counts_json(available: bytes, holds: bytes, total: bytes) -> bytes:
     return found
 
 
-def pg_page(connection, sql: str, params, head: int, size: int, versioned: bool) -> tuple:
-    """page_sql's statement on PostgreSQL, read through libpq (services/pgread.py): (the data version, or None
-    unless versioned or when there are no rows; the page's first size books as page_documents() takes them; the
-    key columns and id of row size, the last of the page, as a tuple, or None when there is no row after it (no
-    next page)). head: the column of the document's head (the book's id is the one before it)."""
+def pg_page(connection, sql: str, params, head: int, size: int, versioned: bool = False, leading: int = 0) -> tuple:
+    """A page_sql statement on PostgreSQL (alone, or after `leading` columns of its own, as the search's counted
+    page has them), read through libpq (services/pgread.py): (the first row's leading values, decoded; the data
+    version, from page_sql's version column when versioned, else None, and None when there are no rows; the first
+    size books as page_documents() takes them; the key columns and id of row size, the page's last, as a tuple, or
+    None when no row follows it). head: the column of the document's head; the book's id is the one before it and
+    the page's keys the two before that; a row without an id (a LEFT JOIN's) is no book."""
     result = pgread.execute(connection, sql, params)
     try:
         get, count = result.get_value, result.ntuples
+        lead = pgread.row(result, 0, range(leading)) if leading and count else ()
+        if count and get(0, head - 1) is None:
+            count = 0
         version = get(0, head + 5).decode() if versioned and count else None
         books = []
         for number in range(min(count, size)):
@@ -194,10 +199,10 @@ def pg_page(connection, sql: str, params, head: int, size: int, versioned: bool)
             else:
                 books.append((None, part + _counts_json(get(number, head + 2), get(number, head + 3),
                                                         get(number, head + 4)) + get(number, head + 1)))
-        last = pgread.row(result, size - 1, range(head)) if count > size else None
+        last = pgread.row(result, size - 1, range(head - 2, head)) if count > size else None
     finally:
         result.clear()
-    return version, books, last
+    return lead, version, books, last
 
 
 def pg_versioned_item(connection, sql: str, params) -> tuple:
@@ -217,8 +222,8 @@ def pg_versioned_item(connection, sql: str, params) -> tuple:
 def page_sql(ids_sql: str, order_by: str, dialect: str, versioned: bool = False) -> str:
     """One statement for a page of books: ids_sql's rows (as p: its key columns, then the book's id, named id),
     each followed by its book's current document and availability (head, tail, available, holds, total; NULLs
-    when the document is stale or missing), in the order order_by (of p's columns). page_items() makes the
-    page's items from its rows. ids_sql reads only books that are in the catalog (not archived). dialect: the database's
+    when the document is stale or missing), in the order order_by (of p's columns). page_documents() makes
+    the page's items from its rows (pg_page(), entries()). ids_sql reads only books that are in the catalog (not archived). dialect: the database's
     name. Executed with results(dialect)'s options. versioned: each row ends with the data version of the
     statement's snapshot (split_version takes it off)."""
     version = f", {VERSION[dialect]}" if versioned else ""
@@ -227,11 +232,11 @@ def page_sql(ids_sql: str, order_by: str, dialect: str, versioned: bool = False)
             f"LEFT JOIN book_document d ON d.book_id = p.id AND d.head IS NOT NULL{joined} ORDER BY {order_by}")
 
 
-def page_items(rows, reader) -> list:
-    """The items of page_sql's rows, in their order: each an orjson.Fragment of its document, or book_dicts' dict
-    for a book whose document is stale or missing (read on the same connection, in the same snapshot)."""
-    return page_documents([(row[-6], None) if row[-5] is None else (None, _fragment(*row[-5:])) for row in rows],
-                          reader)
+def entries(rows, size: int) -> tuple:
+    """(the first size of page_sql's rows as page_documents() takes them, the keys and id of row size, the page's
+    last, when a row follows it, else None), for rows a cursor read: as pg_page() gives them."""
+    books = [(row[-6], None) if row[-5] is None else (None, _fragment(*row[-5:])) for row in rows[:size]]
+    return books, (tuple(rows[size - 1][:2]) if len(rows) > size else None)
 
 
 def page_documents(books, reader) -> list:

@@ -53,12 +53,13 @@ def _libpq_text(sql: str) -> bytes:
 
 
 def _param(value) -> bytes | None:
-    """A parameter in text form, for the server to read as its placeholder's type (ints and strs only)."""
+    """A parameter in text form, for the server to read as its placeholder's type: an int, a str, or a float
+    (its shortest repr, which PostgreSQL reads back to the same double, as a cursor's score must be)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, str, float)):
         raise TypeError(f"unsupported parameter type {type(value).__name__}")
-    return str(value).encode()
+    return repr(value).encode() if isinstance(value, float) else str(value).encode()
 
 
 def _check(connection, result, status=_OK) -> "pq.PGresult":

@@ -223,9 +223,9 @@ def page_sql(ids_sql: str, order_by: str, dialect: str, versioned: bool = False)
     """One statement for a page of books: ids_sql's rows (as p: its key columns, then the book's id, named id),
     each followed by its book's current document and availability (head, tail, available, holds, total; NULLs
     when the document is stale or missing), in the order order_by (of p's columns). page_documents() makes
-    the page's items from its rows (pg_page(), entries()). ids_sql reads only books that are in the catalog (not archived). dialect: the database's
-    name. Executed with results(dialect)'s options. versioned: each row ends with the data version of the
-    statement's snapshot (split_version takes it off)."""
+    the page's items from its rows (pg_page(), entries()). ids_sql reads only books that are in the catalog (not
+    archived). dialect: the database's name. Executed with results(dialect)'s options. versioned: each row ends
+    with the data version of the statement's snapshot (split_version takes it off)."""
     version = f", {VERSION[dialect]}" if versioned else ""
     counts, joined = _counts("p.id", dialect)
     return (f"SELECT p.*, d.head, d.tail, {counts}{version} FROM ({ids_sql}) p "

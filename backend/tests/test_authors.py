@@ -130,6 +130,32 @@ def test_only_staff_merge_authors(client, as_role):
     assert_problem(response, 403)
 
 
+def delete_author_under_a_waiting_save(database_url, author_id, start_save):
+    """PostgreSQL: another librarian's transaction holds the author's row while start_save() begins a save of it;
+    once that save, having read the author, waits to write it (pg_stat_activity), the other deletes the author and
+    commits. The save then finds its row gone."""
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as other, engine.connect() as watcher:
+            other.exec_driver_sql("BEGIN")
+            other.execute(text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": author_id})
+            start_save()
+            deadline = time.monotonic() + 20
+            while not watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE author%'")).scalar():
+                assert time.monotonic() < deadline, "the save never waited for the author's row"
+                time.sleep(0.02)
+            other.execute(text("DELETE FROM author WHERE id = :id"), {"id": author_id})
+            other.exec_driver_sql("COMMIT")
+    finally:
+        engine.dispose()
+
+
 def test_saving_an_author_deleted_meanwhile_answers_a_conflict_or_not_found(app, client, database_url):
     """A librarian saves an author while another deletes it. Whichever way the two meet, the save answers a clear
     problem (PostgreSQL: its write finds the row gone after its read, a 409 to reload and retry; SQLite: its write
@@ -138,32 +164,14 @@ def test_saving_an_author_deleted_meanwhile_answers_a_conflict_or_not_found(app,
     import threading
     import time
 
-    from sqlalchemy import create_engine, text
-
     author = client.post("/api/v1/authors", json={"name": "Deleted Meanwhile"}).get_json()
     postgres = database_url.startswith("postgresql")
     answers = []
     saving = threading.Thread(target=lambda: answers.append(
         client.patch(f"/api/v1/authors/{author['id']}", json={"name": "Saved Meanwhile"})))
     if postgres:
-        engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as other, engine.connect() as watcher:
-                # The other librarian's transaction holds the author's row ...
-                other.exec_driver_sql("BEGIN")
-                other.execute(text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": author["id"]})
-                saving.start()
-                deadline = time.monotonic() + 20  # ... until the save, having read the author, waits to write it
-                while not watcher.execute(text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                        "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE author%'")).scalar():
-                    assert time.monotonic() < deadline, "the save never waited for the author's row"
-                    time.sleep(0.02)
-                other.execute(text("DELETE FROM author WHERE id = :id"), {"id": author["id"]})
-                other.exec_driver_sql("COMMIT")
-                saving.join(30)
-        finally:
-            engine.dispose()
+        delete_author_under_a_waiting_save(database_url, author["id"], saving.start)
+        saving.join(30)
     else:  # the other librarian's write transaction holds the database; the save's waits for it
         other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
         try:

@@ -246,9 +246,7 @@ def test_renaming_an_author_tells_a_taken_name_from_a_save_that_met_a_delete(app
     """The rename form heads a taken name "merge them below instead"; a save that meets another librarian's delete
     of the author (the real interleaving: their transaction holds the row until the save waits on it) is shown as
     not saved, with the reload advice, not as a name clash."""
-    import time
-
-    from sqlalchemy import create_engine, text
+    from tests.test_authors import delete_author_under_a_waiting_save
 
     page = app_page
     librarian = stack.login("librarian")
@@ -269,23 +267,9 @@ def test_renaming_an_author_tells_a_taken_name_from_a_save_that_met_a_delete(app
     expect(page.locator("#author-name-error")).to_contain_text(f"id {taken['id']}")
     screenshot(page, "catalog-tools-author-name-taken-phone")
 
-    engine = create_engine(stack.database_url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as other, engine.connect() as watcher:
-            other.exec_driver_sql("BEGIN")
-            other.execute(text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": author["id"]})
-            name.fill(f"Saved Meanwhile {word}")
-            page.get_by_role("button", name="Save the name").click()
-            deadline = time.monotonic() + 20
-            while not watcher.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE author%'")).scalar():
-                assert time.monotonic() < deadline, "the save never waited for the author's row"
-                time.sleep(0.02)
-            other.execute(text("DELETE FROM author WHERE id = :id"), {"id": author["id"]})
-            other.exec_driver_sql("COMMIT")
-    finally:
-        engine.dispose()
+    name.fill(f"Saved Meanwhile {word}")
+    delete_author_under_a_waiting_save(stack.database_url, author["id"],
+                                       page.get_by_role("button", name="Save the name").click)
     expect(summary).to_contain_text("The name was not saved")
     expect(summary).to_contain_text("another request meanwhile; reload it and try again")
     expect(summary).not_to_contain_text("merge them below")

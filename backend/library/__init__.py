@@ -4,7 +4,6 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask.sessions import SessionInterface
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import api as api_package
 from .api.base import takes_body
@@ -17,6 +16,7 @@ from .errors import Problem, register_error_handlers
 from .extensions import api, db, ma, migrate
 from .jsonprovider import OrjsonProvider
 from .openapi import LibraryPlugin
+from .proxy import ProxyFix
 from .services import passwords
 from .services.revisions import MIGRATIONS_DIR
 

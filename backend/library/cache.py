@@ -191,8 +191,9 @@ class CacheMiddleware:
         self.cookie_names = tuple(f"{name}=" for name in cookie_names)
 
     def __call__(self, environ, start_response):
+        cookie = environ.get("HTTP_COOKIE")
         if environ.get("REQUEST_METHOD") == "GET" and "HTTP_AUTHORIZATION" not in environ \
-                and not any(name in environ.get("HTTP_COOKIE", "") for name in self.cookie_names):
+                and not (cookie and any(name in cookie for name in self.cookie_names)):
             key = cache_key(environ)
             route = self.lane.route(environ) if self.lane is not None else None
             if route is not None and key not in self.cache.entries:
@@ -224,12 +225,11 @@ class CacheMiddleware:
 
     @staticmethod
     def _answer(entry: Entry, environ, start_response):
-        headers = dict(entry.headers)
-        etag = headers.get("ETag")
-        if etag and "HTTP_IF_NONE_MATCH" in environ and \
-                parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(unquote_etag(etag)[0]):
-            start_response("304 NOT MODIFIED", [("ETag", etag)])
-            return [b""]
+        if "HTTP_IF_NONE_MATCH" in environ:
+            etag = dict(entry.headers).get("ETag")
+            if etag and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(unquote_etag(etag)[0]):
+                start_response("304 NOT MODIFIED", [("ETag", etag)])
+                return [b""]
         # No Date header: the server adds its own (gunicorn, werkzeug), as for every answer Flask gives.
         start_response("200 OK", [*entry.headers, ("Content-Length", str(len(entry.body)))])
         return [entry.body]

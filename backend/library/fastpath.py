@@ -17,7 +17,6 @@ import re
 from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
-from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.http import generate_etag, quote_etag
 
 from .api.base import public_url
@@ -38,18 +37,22 @@ PLAIN_QUERY = re.compile(r"(?:[\w.~-]+=[\w.~-]*(?:&[\w.~-]+=[\w.~-]*)*)?", re.AS
 SEARCH_PARAMETERS = ("q", "facets", "facet_limit", "sort")
 
 
-def _query(environ) -> tuple[ImmutableMultiDict, str | None]:
-    """(the request's query parameters, as werkzeug's request.args reads them, without a request object; the query
-    without page and cursor as a page's Link header writes it, or None for book_page_response to write it). A query
-    of name=value pairs in characters that need no quoting, each name once, is that already."""
+def _query(environ) -> tuple[dict[str, list[str]], str | None]:
+    """(the request's query parameters, each name with its values, as werkzeug's request.args.to_dict(flat=False)
+    reads them, without a request object; the query without page and cursor as a page's Link header writes it, or
+    None for book_page_response to write it). A query of name=value pairs in characters that need no quoting, each
+    name once, is that already."""
     query = environ.get("QUERY_STRING", "")
     if PLAIN_QUERY.fullmatch(query):
         pairs = [pair.split("=", 1) for pair in query.split("&")] if query else []
-        args = ImmutableMultiDict(pairs)
+        args = {name: [value] for name, value in pairs}
         if len(args) == len(pairs):
             return args, "&".join(f"{name}={value}" for name, value in pairs if name not in ("page", "cursor"))
-    return ImmutableMultiDict(parse_qsl(query.encode("latin1").decode(), keep_blank_values=True,
-                                        errors="werkzeug.url_quote")), None
+    args = {}
+    for name, value in parse_qsl(query.encode("latin1").decode(), keep_blank_values=True,
+                                 errors="werkzeug.url_quote"):
+        args.setdefault(name, []).append(value)
+    return args, None
 
 
 def _utf8(query: str) -> bool:
@@ -84,10 +87,9 @@ class LeanLane:
         page. None for anything else, which the schema loads (or refuses) as for the views. tests/test_fastpath.py
         holds the two equal."""
         loaded = dict(self.defaults)
-        for name in args:
+        for name, values in args.items():
             if name not in self.names:
                 continue  # not a parameter of the list: ignored, as the schema excludes it
-            values = args.getlist(name)
             if len(values) != 1:
                 return None
             value = values[0]
@@ -151,7 +153,7 @@ class LeanLane:
             if found is not None:
                 page, version = found
                 body, headers = book_page_response(page, args, DEEP_PAGE_LIMIT,
-                                                   query.to_dict(flat=False) if kept is None else {},
+                                                   query if kept is None else {},
                                                    self._list_url(environ), kept)
                 headers = list(headers.items())
             else:

@@ -98,11 +98,10 @@ def _record(number, title, authors, subjects=(), isbn_=None):
                   isbns=[isbn_] if isbn_ else [])
 
 
-def test_an_import_among_books_written_by_hand_links_every_row_and_keeps_the_index_live(app, anon, monkeypatch):
-    """Ids handed out in blocks after books the app wrote; authors and subjects matched case-insensitively with
-    a bounded memory of names (MAX_KNOWN made tiny); the triggers the import set aside are back afterwards: an edit
-    after the import reaches the search index."""
-    monkeypatch.setattr(importer._Names, "MAX_KNOWN", 3)
+def test_an_import_among_books_written_by_hand_links_every_row_and_keeps_the_index_live(app, anon):
+    """Ids handed out in blocks after books the app wrote; authors and subjects matched case-insensitively, each
+    batch's looked up afresh; the triggers the import set aside are back afterwards: an edit after the import
+    reaches the search index."""
     with app.app_context():
         db.session.add(Book(title="Written by hand"))
         db.session.add(Author(name="Ursula K. Le Guin", sort_name="Le Guin, Ursula K."))
@@ -133,6 +132,92 @@ def test_an_import_among_books_written_by_hand_links_every_row_and_keeps_the_ind
     assert [b["id"] for b in found] == [ids[-1]]
     hit = anon.get("/api/v1/books?q=%22imported%20book%207%22").get_json()["items"][0]
     assert [a["name"] for a in hit["authors"]] == ["Author 0", "Ursula K. Le Guin"] and hit["subjects"] == ["Topic 2"]
+
+
+def test_names_another_writer_adds_or_removes_between_batches_are_read_afresh(app):
+    """An import takes minutes, and the desk goes on meanwhile: a librarian saves a book by an author new to the
+    catalog, or merges an author away. Each batch looks its names up again: a name someone else has just created is
+    linked, not inserted a second time (which the unique index refuses, failing the import), and a name deleted
+    since the import began is created again (a remembered id would fail the book's link to it)."""
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        db.session.add_all([Author(name="Gone Soon", sort_name="Soon, Gone"), Subject(name="Gone topic")])
+        db.session.commit()
+
+        def rows():
+            for number in range(1, 17):
+                if number == 9:  # the first batch (8 records) is committed: another writer's turn
+                    with Session(db.engine) as other:
+                        other.add_all([Author(name="Arrived Meanwhile", sort_name="Meanwhile, Arrived"),
+                                       Subject(name="arrived topic")])
+                        other.execute(delete(Author).where(Author.name == "Gone Soon"))
+                        other.execute(delete(Subject).where(Subject.name == "Gone topic"))
+                        other.commit()
+                later = number > 8
+                yield _record(number, f"Book {number}", ["ARRIVED MEANWHILE", "Gone Soon"] if later else ["Early"],
+                              ["Arrived Topic", "gone topic"] if later else ["Early topic"])
+
+        report = importer.plan_and_write(rows(), batch_size=8)
+        db.session.commit()
+        assert report.added == 16
+        authors = dict(db.session.execute(select(Author.name, func.count(BookAuthor.book_id)).outerjoin(
+            BookAuthor).group_by(Author.name)).all())
+        assert authors == {"Early": 8, "Arrived Meanwhile": 8, "Gone Soon": 8}
+        subjects = db.session.scalars(select(Subject.name).order_by(Subject.name)).all()
+        assert subjects == ["Early topic", "arrived topic", "gone topic"]
+
+
+def test_a_batch_and_a_book_saved_with_the_same_new_author_meet_without_a_duplicate(app, database_url):
+    """A librarian saves a book by an author new to the catalog while an import's batch brings the same author: the
+    batch waits for the save (PostgreSQL: the names' advisory lock, which a save holds while it creates one; SQLite:
+    the write lock), then finds the author and links it. One author, the import not failed on the unique index."""
+    import threading
+    import time
+
+    from sqlalchemy import create_engine
+
+    from library.services import catalog
+
+    postgres = database_url.startswith("postgresql")
+    reports, errors = [], []
+
+    def run_import():
+        try:
+            with app.app_context():
+                reports.append(importer.plan_and_write(iter([_record(1, "Imported", ["arrived meanwhile"])])))
+                db.session.commit()
+        except Exception as error:  # noqa: BLE001 - asserted below
+            errors.append(error)
+
+    importing = threading.Thread(target=run_import)
+    with app.app_context():  # the librarian's save, as _resolve_authors makes a new author
+        catalog.claim_names("author", ["Arrived Meanwhile"])
+        db.session.add(Author(name="Arrived Meanwhile", sort_name="Meanwhile, Arrived"))
+        db.session.flush()
+        importing.start()
+        if postgres:
+            engine = create_engine(database_url)
+            try:
+                with engine.connect() as watcher:
+                    deadline = time.monotonic() + 20
+                    while not watcher.execute(text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND wait_event_type = 'Lock' AND wait_event = 'advisory'")).scalar():
+                        assert time.monotonic() < deadline and importing.is_alive(), errors
+                        time.sleep(0.02)
+            finally:
+                engine.dispose()
+        else:
+            time.sleep(0.5)  # the batch's first write waits for the write lock (the busy timeout is longer)
+            assert importing.is_alive(), errors
+        db.session.commit()
+    importing.join(30)
+    assert not errors and reports[0].added == 1
+    with app.app_context():
+        assert db.session.execute(select(Author.name, func.count(BookAuthor.book_id)).outerjoin(BookAuthor)
+                                  .group_by(Author.name)).all() == [("Arrived Meanwhile", 1)]
 
 
 def test_a_batch_that_fails_leaves_nothing_and_the_triggers_in_place(app):

@@ -45,16 +45,28 @@ def find_author_by_name(name: str) -> Author | None:
     return db.session.scalars(select(Author).where(func.lower(Author.name) == func.lower(literal(name)))).first()
 
 
-def _claim_names(kind: str, names) -> None:
+def claim_names(kind: str, names) -> None:
     """PostgreSQL: before creating authors or subjects with these names, wait for any other transaction creating
-    one of them (a transaction-scoped advisory lock per lower-cased name, taken in sorted order, so two writers
-    never wait on each other in a cycle). The caller then looks the names up again: a name another writer just
-    committed is found and reused, instead of both inserting it and one failing on the unique index.
-    SQLite needs none of it: its write transaction is exclusive (BEGIN IMMEDIATE)."""
+    one of them (a transaction-scoped advisory lock per lower-cased name, taken in sorted order in one statement, so
+    two writers never wait on each other in a cycle), or creating names of this kind in bulk (an import's batch,
+    claim_all_names: the kind's own lock, held here shared). The caller then looks the names up again: a name
+    another writer just committed is found and reused, instead of both inserting it and one failing on the unique
+    index. SQLite needs none of it: its write transaction is exclusive (BEGIN IMMEDIATE)."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted({f"{kind}:{name.lower()}" for name in names}):
-        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    keys = sorted({f"{kind}:{name.lower()}" for name in names})
+    if keys:
+        db.session.execute(text("SELECT pg_advisory_xact_lock_shared(hashtextextended(:kind, 0))"), {"kind": kind})
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
+                                "FROM unnest(CAST(:keys AS text[])) AS key"), {"keys": keys}).all()
+
+
+def claim_all_names(kind: str) -> None:
+    """PostgreSQL: claim_names for every name of this kind at once, with one lock however many names (an import's
+    batch creates thousands): waits for the transactions creating names of this kind, and holds new ones off until
+    this transaction ends."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:kind, 0))"), {"kind": kind})
 
 
 def _resolve_authors(refs: list[dict]) -> list[Author]:
@@ -62,7 +74,7 @@ def _resolve_authors(refs: list[dict]) -> list[Author]:
     named = {ref["name"].lower(): ref["name"] for ref in refs if "id" not in ref}
     found = {key: find_author_by_name(name) for key, name in named.items()}
     if missing := [name for key, name in named.items() if found[key] is None]:
-        _claim_names("author", missing)
+        claim_names("author", missing)
         found.update({name.lower(): find_author_by_name(name) for name in missing})
     authors, errors = [], {}
     for index, ref in enumerate(refs):
@@ -95,7 +107,7 @@ def _resolve_subjects(names: list[str]) -> list[Subject]:
     existing = _subjects_named(names)
     missing = [name for name in names if name.lower() not in existing]
     if missing:
-        _claim_names("subject", missing)
+        claim_names("subject", missing)
         existing = _subjects_named(names)
     for name in names:
         key = name.lower()

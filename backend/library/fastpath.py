@@ -70,6 +70,7 @@ class LeanLane:
         from .schemas.books import BookQuery
 
         self.app, self.cache, self.engine = app, cache, engine
+        self.list_url = public_url(LIST_PATH, app.config)  # the list's, on the configured public address
         self.parser, self.schema = Blueprint.ARGUMENTS_PARSER, BookQuery
         schema = self.parser._get_schema(BookQuery, None)  # the shared instance the views load with
         self.defaults = schema.load({})
@@ -200,7 +201,7 @@ class LeanLane:
     def _list_url(self, environ) -> str:
         """The list's URL without its query, as Link writes it (request_url()), for a request of LIST_PATH."""
         if not environ.get("SCRIPT_NAME"):
-            return public_url(LIST_PATH, self.app.config)
+            return self.list_url
         request = self.app.request_class(environ)
         return public_url(request.script_root + request.path, self.app.config)
 

@@ -4,14 +4,13 @@ rules as the slow path it replaced, on SQLite and PostgreSQL."""
 import random
 
 import pytest
-from sqlalchemy import func, select, text
-from stdnum import isbn as stdnum_isbn
-
 from library.extensions import db
 from library.models import Author, Book, BookAuthor, Subject
 from library.schemas.books import BookIn
 from library.services import importer, isbn, records, search
 from library.services.records import Record
+from sqlalchemy import func, select, text
+from stdnum import isbn as stdnum_isbn
 
 GOOD = {"title": "  The Dispossessed ", "subtitle": None, "authors": [{"name": "Ursula K. Le Guin"}],
         "publisher": "Harper", "published_year": 1974, "language": "EN", "subjects": ["Science fiction", " Politics"],
@@ -169,6 +168,23 @@ def test_names_another_writer_adds_or_removes_between_batches_are_read_afresh(ap
         assert subjects == ["Early topic", "arrived topic", "gone topic"]
 
 
+def test_an_imported_name_finds_the_catalog_s_whatever_its_letters_case(app):
+    """Names are matched ignoring case, accented capitals too: "ÉMILE ZOLA" and "Émile Zola" in the file are the
+    catalog's "émile zola" (SQLite's own lower() folds only ASCII letters), and "Science FICTION" its "science
+    fiction"."""
+    with app.app_context():
+        db.session.add_all([Author(name="émile zola", sort_name="zola, émile"), Subject(name="science fiction")])
+        db.session.commit()
+        rows = [_record(1, "Germinal", ["ÉMILE ZOLA"], ["Science FICTION"]),
+                _record(2, "Nana", ["Émile Zola"], ["science fiction"])]
+        report = importer.plan_and_write(iter(rows), batch_size=1)
+        db.session.commit()
+        assert report.added == 2
+        assert db.session.execute(select(Author.name, func.count(BookAuthor.book_id)).outerjoin(BookAuthor)
+                                  .group_by(Author.name)).all() == [("émile zola", 2)]
+        assert db.session.scalars(select(Subject.name)).all() == ["science fiction"]
+
+
 def test_a_batch_and_a_book_saved_with_the_same_new_author_meet_without_a_duplicate(app, database_url):
     """A librarian saves a book by an author new to the catalog while an import's batch brings the same author: the
     batch waits for the save (PostgreSQL: the names' advisory lock, which a save holds while it creates one; SQLite:
@@ -176,9 +192,8 @@ def test_a_batch_and_a_book_saved_with_the_same_new_author_meet_without_a_duplic
     import threading
     import time
 
-    from sqlalchemy import create_engine
-
     from library.services import catalog
+    from sqlalchemy import create_engine
 
     postgres = database_url.startswith("postgresql")
     reports, errors = [], []

@@ -38,6 +38,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for_a_lock_wait(watcher, condition: str, alive=lambda: True, timeout: float = 20) -> None:
+    """PostgreSQL: wait until a backend of this database waits for a lock and matches condition (SQL on
+    pg_stat_activity's columns, e.g. "wait_event = 'advisory'"): the moment to let the lock go in a test of two
+    writers meeting. watcher: a connection of its own; alive(): False when the waiting side has died (then fail)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not watcher.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            f"AND wait_event_type = 'Lock' AND {condition}")).scalar():
+        assert time.monotonic() < deadline and alive(), f"no backend waited for a lock with {condition}"
+        time.sleep(0.02)
+
+
 def _pg_bin():
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if found:

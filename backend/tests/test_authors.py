@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from library.models import Author
 
+from .conftest import wait_for_a_lock_wait
 from .factories import create_book
 from .test_books import assert_problem
 
@@ -134,8 +135,6 @@ def delete_author_under_a_waiting_save(database_url, author_id, start_save):
     """PostgreSQL: another librarian's transaction holds the author's row while start_save() begins a save of it;
     once that save, having read the author, waits to write it (pg_stat_activity), the other deletes the author and
     commits. The save then finds its row gone."""
-    import time
-
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
@@ -144,12 +143,7 @@ def delete_author_under_a_waiting_save(database_url, author_id, start_save):
             other.exec_driver_sql("BEGIN")
             other.execute(text("SELECT id FROM author WHERE id = :id FOR UPDATE"), {"id": author_id})
             start_save()
-            deadline = time.monotonic() + 20
-            while not watcher.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE author%'")).scalar():
-                assert time.monotonic() < deadline, "the save never waited for the author's row"
-                time.sleep(0.02)
+            wait_for_a_lock_wait(watcher, "query LIKE 'UPDATE author%'")  # the save waits for the author's row
             other.execute(text("DELETE FROM author WHERE id = :id"), {"id": author_id})
             other.exec_driver_sql("COMMIT")
     finally:

@@ -4,13 +4,16 @@ rules as the slow path it replaced, on SQLite and PostgreSQL."""
 import random
 
 import pytest
+from sqlalchemy import func, select, text
+from stdnum import isbn as stdnum_isbn
+
 from library.extensions import db
 from library.models import Author, Book, BookAuthor, Subject
 from library.schemas.books import BookIn
 from library.services import importer, isbn, records, search
 from library.services.records import Record
-from sqlalchemy import func, select, text
-from stdnum import isbn as stdnum_isbn
+
+from .conftest import wait_for_a_lock_wait
 
 GOOD = {"title": "  The Dispossessed ", "subtitle": None, "authors": [{"name": "Ursula K. Le Guin"}],
         "publisher": "Harper", "published_year": 1974, "language": "EN", "subjects": ["Science fiction", " Politics"],
@@ -192,8 +195,9 @@ def test_a_batch_and_a_book_saved_with_the_same_new_author_meet_without_a_duplic
     import threading
     import time
 
-    from library.services import catalog
     from sqlalchemy import create_engine
+
+    from library.services import catalog
 
     postgres = database_url.startswith("postgresql")
     reports, errors = [], []
@@ -216,12 +220,7 @@ def test_a_batch_and_a_book_saved_with_the_same_new_author_meet_without_a_duplic
             engine = create_engine(database_url)
             try:
                 with engine.connect() as watcher:
-                    deadline = time.monotonic() + 20
-                    while not watcher.execute(text(
-                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                            "AND wait_event_type = 'Lock' AND wait_event = 'advisory'")).scalar():
-                        assert time.monotonic() < deadline and importing.is_alive(), errors
-                        time.sleep(0.02)
+                    wait_for_a_lock_wait(watcher, "wait_event = 'advisory'", alive=importing.is_alive)
             finally:
                 engine.dispose()
         else:

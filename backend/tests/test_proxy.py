@@ -3,8 +3,9 @@ host a request is seen with (the Link headers' URLs, the rate limits' and the au
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from library.proxy import ProxyFix
 from werkzeug.middleware.proxy_fix import ProxyFix as WerkzeugProxyFix
+
+from library.proxy import ProxyFix
 
 # What a forwarded header may carry, and what makes parse_list_header's work: commas, quotes, escapes, blanks.
 VALUES = st.text(alphabet=st.sampled_from('ab1.:[]-, \t"\\'), max_size=40)

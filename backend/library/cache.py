@@ -20,17 +20,17 @@ pay nothing. Any write anywhere invalidates everything, which is right for a cat
 more than it is written. LIBRARY_RESPONSE_CACHE sets the number of entries (0 turns it off).
 """
 
-import os
 import sqlite3
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from werkzeug.http import parse_etags, unquote_etag
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
-from . import metrics
+from werkzeug.http import parse_etags, unquote_etag
+
+from . import forks, metrics
 from .extensions import db
 
 MAX_BODY = 256 * 1024  # larger bodies are not kept
@@ -39,15 +39,6 @@ VERSION_KEY = "library.cache_version"  # the WSGI environ key of a version Cache
 # The statement that reads the data version, per database (library/fastpath.py's searches read it with the same).
 VERSION_STATEMENT = {"sqlite": "PRAGMA data_version", "postgresql": "SELECT pg_current_snapshot()::text"}
 FOLDED = object()  # a version not read yet: the lean lane's statement reads it with the page (library/fastpath.py)
-_pid = os.getpid()  # this process's, kept current across forks: os.getpid() is a system call on every request
-
-
-def _forked():
-    global _pid
-    _pid = os.getpid()
-
-
-os.register_at_fork(after_in_child=_forked)
 
 
 @dataclass
@@ -122,7 +113,7 @@ class ResponseCache:
         SQLite database or a PostgreSQL server out of reach. Called with the lock held."""
         if engine.dialect.name == "postgresql":
             try:
-                if self._postgres is None or self._postgres[0] != _pid:
+                if self._postgres is None or self._postgres[0] != forks.pid:
                     pooled = engine.raw_connection()
                     connection = pooled.dbapi_connection  # psycopg's own connection
                     pooled.detach()  # ours alone, closed when the engine is disposed
@@ -133,7 +124,7 @@ class ResponseCache:
                     if not self._hooked:  # a cache belongs to one app, so to one engine
                         event.listen(engine, "engine_disposed", self._close_postgres)
                         self._hooked = True
-                    self._postgres = (_pid, connection)
+                    self._postgres = (forks.pid, connection)
             except (DBAPIError, engine.dialect.loaded_dbapi.Error):
                 self._close_postgres()
                 return None
@@ -141,8 +132,8 @@ class ResponseCache:
         path = engine.url.database
         if not path or path == ":memory:":
             return None
-        if self._sqlite is None or self._sqlite[0] != _pid:
-            self._sqlite = (_pid, sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+        if self._sqlite is None or self._sqlite[0] != forks.pid:
+            self._sqlite = (forks.pid, sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
                                                          isolation_level=None))
             # data_version counts commits as one connection has seen them: a new connection's count starts anew,
             # and could meet the version of an entry kept under the old one's. Those entries go.
@@ -151,7 +142,7 @@ class ResponseCache:
 
     def _close_postgres(self, engine=None):
         postgres, self._postgres = self._postgres, None
-        if postgres is not None and postgres[0] == _pid:
+        if postgres is not None and postgres[0] == forks.pid:
             postgres[1].close()  # psycopg's close() never raises
 
     def get(self, key: tuple, version) -> Entry | None:

@@ -18,17 +18,35 @@ CLI) the values live in the process. What is counted:
 import time
 from collections.abc import Callable
 
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest, multiprocess)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from . import forks
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 ROUTE_KEY = "library.route"  # the WSGI environ key of the matched route template
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LOGIN_RESULTS = {"auth.login": "success", "auth.login_failed": "failure"}
+
+# In multiprocess mode each count checks that this process is still the one its file belongs to; with os.getpid,
+# the default, that was four system calls a request. forks.current gives the same id, kept by a fork hook
+# (prometheus_client's MultiProcessValue takes the function for this). Chosen, as prometheus_client chooses it, by
+# the variable, and before the first metric is made.
+if values.ValueClass is not values.MutexValue:
+    values.ValueClass = values.MultiProcessValue(process_identifier=forks.current)
 
 REQUESTS = Counter("library_http_requests_total", "HTTP requests answered, by method, route template and status",
                    ["method", "route", "status"])

@@ -1,6 +1,12 @@
 """/api/metrics: Prometheus metrics by route template, cache, logins and circulation events; who may scrape;
 and, through the real nginx + gunicorn stack, every worker's counts added up (multiprocess mode)."""
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -129,6 +135,47 @@ def test_a_proxied_scrape_needs_the_token(make_app):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     ok = guarded.get("/api/metrics", headers={**forwarded, "Authorization": "Bearer s3cret-scrape-token-0123456789"})
     assert ok.status_code == 200 and b"library_http_requests_total" in ok.data
+
+
+FORKED_COUNTS = """
+import json, os
+from library import metrics
+metrics.cache_lookup(hit=True)  # the master, before the fork, as gunicorn's preloaded app could
+child = os.fork()
+if child == 0:
+    metrics.cache_lookup(hit=True)
+    metrics.cache_lookup(hit=True)
+    os._exit(0)
+os.waitpid(child, 0)
+metrics.cache_lookup(hit=False)
+print(json.dumps({"master": os.getpid(), "worker": child}))
+"""
+
+
+def test_a_forked_worker_counts_in_its_own_file(tmp_path):
+    """gunicorn forks its workers from the master that built the app: a worker's counts go to a file of its own,
+    named by its pid, never into the master's (the process id is kept by a fork hook, not asked of the system on
+    every count), and a scrape adds up every process's."""
+    from prometheus_client import CollectorRegistry, multiprocess
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    found = subprocess.run([sys.executable, "-c", FORKED_COUNTS], env=env, capture_output=True, text=True, check=False,
+                           cwd=Path(__file__).parents[1], timeout=60)
+    assert found.returncode == 0, found.stderr
+    pids = json.loads(found.stdout)
+    assert {f"counter_{pids['master']}.db", f"counter_{pids['worker']}.db"} <= set(os.listdir(tmp_path))
+
+    def hits(*files):
+        registry = CollectorRegistry()
+        collector = multiprocess.MultiProcessCollector(registry, path=str(tmp_path))
+        samples_ = {(s.name, s.labels.get("result")): s.value for family in collector.collect()
+                    for s in family.samples}
+        return samples_.get(("library_response_cache_total", "hit"), 0), samples_.get(
+            ("library_response_cache_total", "miss"), 0)
+
+    assert hits() == (3, 1)  # the master's one hit and one miss, the worker's two hits
+    (tmp_path / f"counter_{pids['master']}.db").unlink()
+    assert hits() == (2, 0)  # the worker's own file holds exactly its own
 
 
 # --- through nginx and gunicorn -----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ ITEM = DOCUMENTS == "item"
 DOCUMENTS = 0 if ITEM else int(DOCUMENTS or 0)
 if DOCUMENTS or ITEM:  # the app's own reads and joins (gunicorn puts backend/, its cwd, on the path)
     from library.services.documents import (
-        _fragment,
+        _document,
         entries,
         page_documents,
         pg_page,
@@ -80,7 +80,7 @@ def _read():
     if DOCUMENTS:  # as catalog.title_page reads a page on SQLite (the version last), page_documents joins it
         return page_documents(entries(split_version(rows)[1], 20)[0], None)
     if ITEM:  # as versioned_item joins it: after the version and the book's id
-        return [_fragment(*row[2:7]) for row in rows if row[2] is not None]
+        return [_document(*row[2:7]) for row in rows if row[2] is not None]
     return rows
 
 

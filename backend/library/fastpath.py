@@ -14,10 +14,10 @@ the schema refuses, a cursor that is not one, a book that is not there (404) or 
 tests/test_fastpath.py holds the two lanes to the same status, headers and bytes."""
 
 import re
+from hashlib import sha1
 from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
-from werkzeug.http import generate_etag, quote_etag
 
 from .api.base import public_url
 from .api.pagination import book_page_response
@@ -27,6 +27,7 @@ from .database import reading
 from .extensions import db
 from .schemas.books import CURSOR_PATTERN, DEEP_PAGE_LIMIT
 from .schemas.common import ID_MAX, PAGE_MAX, PER_PAGE_MAX
+from .services import catalog, documents
 
 LIST_PATH = LIST_RULE = "/api/v1/books"
 ITEM_RULE = "/api/v1/books/<id:book_id>"
@@ -167,11 +168,13 @@ class LeanLane:
                     # The app context's teardown removes the session (rolls back, returns the connection), if any.
         if body is None:
             return None
-        encoded = app.json.encode(body, newline=True)
+        # A book's current document is its JSON already (what the JSON provider would write of it, byte for byte).
+        encoded = body + b"\n" if type(body) is bytes else app.json.encode(body, newline=True)
         if encoded is None:
             return None
+        # The ETag as add_etag makes it (werkzeug's generate_etag and quote_etag: the SHA-1 of the body, quoted).
         return Entry(version, encoded, [("Content-Type", app.json.mimetype), *headers,
-                                        ("ETag", quote_etag(generate_etag(encoded)))], route)
+                                        ("ETag", f'"{sha1(encoded).hexdigest()}"')], route)
 
     def _read(self, snapshot=True):
         """read(work) for the catalog's functions: work(DB-API connection, dialect) on the response cache's own
@@ -182,16 +185,12 @@ class LeanLane:
 
     def _title_page(self, args, version):
         """catalog.title_page outside an app context: (the page, its version) or None."""
-        from .services import catalog
-
         # The title page is one statement, a snapshot of its own (a stale document in it is computed by a later
         # one, newer than the version the page is kept under, never older): on SQLite no BEGIN and COMMIT around it.
         return catalog.title_page(args, version, self._read(snapshot=False), self.engine, self._within)
 
     def _search(self, args, version):
         """catalog.search_page outside an app context: (the page, its version) or None."""
-        from .services import catalog
-
         return catalog.search_page(args, version, self._read(), self.engine)
 
     def _within(self, work):
@@ -208,8 +207,6 @@ class LeanLane:
     def _list(self, request, args, version, searched=False):
         """(body, headers, version) of a list that is not the title page, in an app context; searched: _search has
         declined it."""
-        from .services import catalog
-
         if args is None:
             args = self.parser.parse(self.schema, request, location="query")
             found = catalog.title_page(args, version, self._read(snapshot=False))
@@ -228,8 +225,6 @@ class LeanLane:
         return body, list(headers.items()), version
 
     def _page(self, args, version):
-        from .services import catalog
-
         if self.engine.dialect.name == "postgresql":
             # Each statement in its own snapshot, as under READ COMMITTED anyway, without the round trips of
             # BEGIN and ROLLBACK (psycopg's autocommit is set on the client; the pool restores it on return).
@@ -241,8 +236,6 @@ class LeanLane:
         (no session, no pool checkout, no BEGIN or ROLLBACK; with FOLDED the version read by the same statement);
         the book is None when it is not in the catalog (Flask answers the 404
         or the merged book's 301) or the read failed."""
-        from .services import documents
-
         book_id = int(environ["PATH_INFO"].rsplit("/", 1)[1])
         dialect = self.engine.dialect
         try:

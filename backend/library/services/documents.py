@@ -128,17 +128,16 @@ def items(book_ids: list[int], reader) -> list:
 
 
 def versioned_item(book_id: int, reader) -> tuple:
-    """(the book as items() gives it, or None when it is not in the catalog; the data version of the statement
-    that read its document), in one statement (on PostgreSQL one round trip). A stale or missing document is computed by
-    book_dicts in a later statement: the version is then older than what it reads, never newer, so a response
-    cached under it can only be dropped early, never served stale."""
-    from .catalog import book_dicts
-
+    """(the book: its current document's JSON as bytes, or, when the document is stale or missing, book_dicts' dict,
+    or None when it is not in the catalog; the data version of the statement that read its document), in one
+    statement (on PostgreSQL one round trip). A stale or missing document is computed by book_dicts in a later
+    statement: the version is then older than what it reads, never newer, so a response cached under it can only be
+    dropped early, never served stale."""
     dbapi_connection, dialect = reader
     if dialect.name == "postgresql":
         version, document = pg_versioned_item(dbapi_connection, _READ_ONE_VERSIONED["postgresql"], (book_id,))
         if document is not None:
-            return orjson.Fragment(document), version
+            return document, version
     else:
         cursor = dbapi_connection.cursor()
         try:
@@ -147,7 +146,9 @@ def versioned_item(book_id: int, reader) -> tuple:
         finally:
             cursor.close()
         if row[0] is not None:
-            return _fragment(*row[1:]), version
+            return _document(*row[1:]), version
+    from .catalog import book_dicts
+
     found = book_dicts([book_id], reader=reader)
     return (found[0] if found else None), version
 
@@ -158,9 +159,12 @@ def split_version(rows) -> tuple:
     return (rows[0][-1] if rows else None), [row[:-1] for row in rows]
 
 
+def _document(head, tail, available, holds, total) -> bytes:
+    return b"".join((bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total), bytes(tail)))
+
+
 def _fragment(head, tail, available, holds, total) -> orjson.Fragment:
-    return orjson.Fragment(b"".join((
-        bytes(head), b'{"available":%d,"holds":%d,"total":%d}' % (available, holds, total), bytes(tail))))
+    return orjson.Fragment(_document(head, tail, available, holds, total))
 
 
 _COUNTS: dict = {}  # (available, holds, total) as PostgreSQL sends them in binary -> their JSON
@@ -243,12 +247,12 @@ def page_documents(books, reader) -> list:
     """The items of a page whose books are (None, the document: its bytes or an orjson.Fragment) or (the book's id,
     None) when its document is stale or missing: those are computed by book_dicts (on reader, in the same snapshot),
     and left out when no longer in the catalog."""
-    from .catalog import book_dicts
-
     missing = [book_id for book_id, document in books if document is None]
     if not missing:
         return [document if type(document) is orjson.Fragment else orjson.Fragment(document)
                 for _book_id, document in books]
+    from .catalog import book_dicts
+
     computed = {item["id"]: item for item in book_dicts(missing, reader=reader)}
     return [computed[book_id] if document is None else
             document if type(document) is orjson.Fragment else orjson.Fragment(document)

@@ -13,9 +13,20 @@ CLI) the values live in the process. What is counted:
 - library_events_total{action}: committed audit events (loan.checkout, loan.return, loan.renew, hold.place,
   hold.cancel, hold.expire, auth.login ...): the circulation counters;
 - gauges computed at scrape time from hooks (add_gauge_hook), e.g. an outbox depth once notices exist.
+
+The requests, their times and the cache lookups are tallied in the process first and written to prometheus' values
+at least once a second (FLUSH_SECONDS, by a thread of the process), before any scrape the process answers, and
+when it exits: writing them on every request (a lock, a process check and a write to the mmapped file for each of
+four values) cost more than a book page's own Python. A scrape so sees another worker's last second of requests
+a second late at most; a worker killed outright (gunicorn's timeout) loses its last second of counts.
 """
 
+import atexit
+import logging
+import os
+import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable
 
 from prometheus_client import (
@@ -50,8 +61,9 @@ if values.ValueClass is not values.MutexValue:
 
 REQUESTS = Counter("library_http_requests_total", "HTTP requests answered, by method, route template and status",
                    ["method", "route", "status"])
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, float("inf"))
 LATENCY = Histogram("library_http_request_duration_seconds", "Time to answer, by method and route template",
-                    ["method", "route"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+                    ["method", "route"], buckets=LATENCY_BUCKETS)
 DB_CONNECTIONS = Gauge("library_db_connections_in_use", "Database connections checked out of the pools",
                        multiprocess_mode="livesum")
 DB_ERRORS = Counter("library_db_errors_total", "Database errors by kind (disconnect, integrity, operational, other)",
@@ -78,7 +90,9 @@ class _HookCollector:
 
 
 def exposition(multiprocess_dir: bool) -> bytes:
-    """The metrics in Prometheus' text format: every worker's (multiprocess) or this process's, plus the hooks."""
+    """The metrics in Prometheus' text format: every worker's (multiprocess) or this process's, plus the hooks;
+    this process's tally written first."""
+    flush()
     if multiprocess_dir:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -93,9 +107,111 @@ def exposition(multiprocess_dir: bool) -> bytes:
 # --- HTTP --------------------------------------------------------------------------------------------------
 
 # The labelled children by (method, route template, status), as labels() returns them (the same objects, found
-# without its lock and checks: a few microseconds a request). Bounded: methods, route templates and statuses are.
+# without its lock and checks). Bounded: methods, route templates and statuses are.
 _children: dict[tuple, tuple] = {}
 _cache_children: dict[bool, object] = {}
+
+FLUSH_SECONDS = 1.0
+
+
+class _Tally:
+    """This process's counts not yet written to prometheus' values: per (method, route, status) the number of
+    answers, the sum of their times and the number in each latency bucket; the cache's hits and misses. Written by
+    flush(), which the process's flusher thread (started with the first count) calls every FLUSH_SECONDS."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.writing = threading.Lock()  # held by flush() from taking the counts to their last write
+        self.requests: dict[tuple, list] = {}
+        self.cache = {True: 0, False: 0}
+        self.flusher = None  # the process whose flusher thread runs
+
+    def record(self, key: tuple, seconds: float) -> None:
+        with self.lock:
+            tally = self.requests.get(key)
+            if tally is None:
+                tally = self.requests[key] = [0, 0.0] + [0] * len(LATENCY_BUCKETS)
+            tally[0] += 1
+            tally[1] += seconds
+            tally[2 + bisect_left(LATENCY_BUCKETS, seconds)] += 1  # the first bucket whose bound is >= seconds
+        if self.flusher != forks.pid:
+            self._start_flusher()
+
+    def lookup(self, hit: bool) -> None:
+        with self.lock:
+            self.cache[hit] += 1
+        if self.flusher != forks.pid:
+            self._start_flusher()
+
+    def take(self) -> tuple:
+        with self.lock:
+            requests, self.requests = self.requests, {}
+            cache, self.cache = self.cache, {True: 0, False: 0}
+        return requests, cache
+
+    def _start_flusher(self) -> None:
+        with self.lock:
+            if self.flusher == forks.pid:
+                return
+            self.flusher = forks.pid
+        threading.Thread(target=_flush_every, name="library-metrics", daemon=True).start()
+
+
+_tally = _Tally()
+
+
+def _forked() -> None:
+    """A forked child starts with nothing tallied (the parent writes what it had) and no flusher thread."""
+    global _tally
+    _tally = _Tally()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def flush() -> None:
+    """Write what this process has tallied to prometheus' values (its file, in multiprocess mode). A flush under
+    way elsewhere (the flusher thread's) is waited for, so that a scrape reads every count taken before it."""
+    tally = _tally
+    with tally.writing:
+        _write(*tally.take())
+
+
+def _write(requests: dict, cache: dict) -> None:
+    for key, (count, seconds, *buckets) in requests.items():
+        counter, histogram = _children_of(key)
+        counter.inc(count)
+        # A histogram takes one observation at a time; these are many: its sum and buckets are added to as
+        # observe() adds to them (prometheus_client's Histogram keeps them in _sum and _buckets).
+        histogram._sum.inc(seconds)
+        for bucket, number in zip(histogram._buckets, buckets, strict=True):
+            if number:
+                bucket.inc(number)
+    for hit, number in cache.items():
+        if number:
+            child = _cache_children.get(hit)
+            if child is None:
+                child = _cache_children[hit] = CACHE.labels("hit" if hit else "miss")
+            child.inc(number)
+
+
+def _flush_every() -> None:
+    while True:
+        time.sleep(FLUSH_SECONDS)
+        try:
+            flush()
+        except Exception:  # logged; the counts taken are lost, the thread goes on
+            logging.getLogger("library").exception("writing the metrics failed")
+
+
+atexit.register(flush)  # a worker's last counts, as it exits (gunicorn's workers exit through sys.exit)
+
+
+def _children_of(key: tuple) -> tuple:
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (REQUESTS.labels(*key), LATENCY.labels(*key[:2]))
+    return children
 
 
 class MetricsMiddleware:
@@ -112,12 +228,7 @@ class MetricsMiddleware:
         def start(status, headers, exc_info=None):
             method = environ.get("REQUEST_METHOD", "")
             method = method if method in METHODS else "other"
-            key = (method, environ.get(ROUTE_KEY, "unmatched"), status[:3])
-            children = _children.get(key)
-            if children is None:
-                children = _children[key] = (REQUESTS.labels(*key), LATENCY.labels(*key[:2]))
-            children[0].inc()
-            children[1].observe(time.perf_counter() - started)
+            _tally.record((method, environ.get(ROUTE_KEY, "unmatched"), status[:3]), time.perf_counter() - started)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
@@ -128,10 +239,7 @@ def record_route(environ, rule) -> None:
 
 
 def cache_lookup(hit: bool) -> None:
-    child = _cache_children.get(hit)
-    if child is None:
-        child = _cache_children[hit] = CACHE.labels("hit" if hit else "miss")
-    child.inc()
+    _tally.lookup(hit)
 
 
 # --- the database ------------------------------------------------------------------------------------------

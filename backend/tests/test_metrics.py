@@ -5,11 +5,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+from library.metrics import FLUSH_SECONDS
 
 from .conftest import PASSWORD
 from .factories import create_book
@@ -52,6 +55,14 @@ def test_requests_are_counted_by_route_template_and_timed(anon, client):
                                                                             **unmatched)
     count = value(after, "library_http_request_duration_seconds_count", method="GET", route=route)
     assert count - value(before, "library_http_request_duration_seconds_count", method="GET", route=route) == 4
+    # Each answer in the buckets its time falls in (cumulative: every one in +Inf), and its time in the sum.
+    buckets = [(float(labels["le"]), after[(name, frozen)] - before.get((name, frozen), 0.0))
+               for (name, frozen) in after if name == "library_http_request_duration_seconds_bucket"
+               for labels in [dict(frozen)] if labels["route"] == route and labels["method"] == "GET"]
+    assert dict(buckets)[float("inf")] == 4
+    assert [number for _bound, number in sorted(buckets)] == sorted(number for _bound, number in buckets)
+    timed = value(after, "library_http_request_duration_seconds_sum", method="GET", route=route)
+    assert 0 < timed - value(before, "library_http_request_duration_seconds_sum", method="GET", route=route) < 30
     assert not any("987654321" in str(labels) for _, labels in after)  # ids never become labels
 
 
@@ -138,14 +149,14 @@ def test_a_proxied_scrape_needs_the_token(make_app):
 
 
 FORKED_COUNTS = """
-import json, os
+import json, os, sys
 from library import metrics
 metrics.cache_lookup(hit=True)  # the master, before the fork, as gunicorn's preloaded app could
 child = os.fork()
 if child == 0:
     metrics.cache_lookup(hit=True)
     metrics.cache_lookup(hit=True)
-    os._exit(0)
+    sys.exit(0)  # as gunicorn's workers exit: what the worker has tallied is written then
 os.waitpid(child, 0)
 metrics.cache_lookup(hit=False)
 print(json.dumps({"master": os.getpid(), "worker": child}))
@@ -187,7 +198,14 @@ def test_every_workers_counts_are_added_up_and_nginx_refuses_outsiders(stack):
     before = value(samples(requests.get(direct, timeout=10).text), "library_http_requests_total", **labels)
     for _ in range(40):  # a connection each: nginx spreads them over the 4 workers
         assert requests.get(stack.url + "/api/v1/books/987654321", timeout=10).status_code == 404
-    after = value(samples(requests.get(direct, timeout=10).text), "library_http_requests_total", **labels)
+    # Each worker writes its counts at least once a second (metrics.FLUSH_SECONDS): all 40, and no more, within a
+    # few seconds.
+    deadline = time.monotonic() + 10 * FLUSH_SECONDS
+    while True:
+        after = value(samples(requests.get(direct, timeout=10).text), "library_http_requests_total", **labels)
+        if after - before >= 40 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     assert after - before == 40
 
     outside = requests.get(stack.url + "/api/metrics", timeout=10)  # nginx: no credentials

@@ -106,11 +106,6 @@ def exposition(multiprocess_dir: bool) -> bytes:
 
 # --- HTTP --------------------------------------------------------------------------------------------------
 
-# The labelled children by (method, route template, status), as labels() returns them (the same objects, found
-# without its lock and checks). Bounded: methods, route templates and statuses are.
-_children: dict[tuple, tuple] = {}
-_cache_children: dict[bool, object] = {}
-
 FLUSH_SECONDS = 1.0
 
 
@@ -179,8 +174,8 @@ def flush() -> None:
 
 def _write(requests: dict, cache: dict) -> None:
     for key, (count, seconds, *buckets) in requests.items():
-        counter, histogram = _children_of(key)
-        counter.inc(count)
+        REQUESTS.labels(*key).inc(count)
+        histogram = LATENCY.labels(*key[:2])
         # A histogram takes one observation at a time; these are many: its sum and buckets are added to as
         # observe() adds to them (prometheus_client's Histogram keeps them in _sum and _buckets).
         histogram._sum.inc(seconds)
@@ -189,10 +184,7 @@ def _write(requests: dict, cache: dict) -> None:
                 bucket.inc(number)
     for hit, number in cache.items():
         if number:
-            child = _cache_children.get(hit)
-            if child is None:
-                child = _cache_children[hit] = CACHE.labels("hit" if hit else "miss")
-            child.inc(number)
+            CACHE.labels("hit" if hit else "miss").inc(number)
 
 
 def _flush_every() -> None:
@@ -205,13 +197,6 @@ def _flush_every() -> None:
 
 
 atexit.register(flush)  # a worker's last counts, as it exits (gunicorn's workers exit through sys.exit)
-
-
-def _children_of(key: tuple) -> tuple:
-    children = _children.get(key)
-    if children is None:
-        children = _children[key] = (REQUESTS.labels(*key), LATENCY.labels(*key[:2]))
-    return children
 
 
 class MetricsMiddleware:

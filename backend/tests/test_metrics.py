@@ -176,7 +176,7 @@ def test_a_forked_worker_counts_in_its_own_file(tmp_path):
     pids = json.loads(found.stdout)
     assert {f"counter_{pids['master']}.db", f"counter_{pids['worker']}.db"} <= set(os.listdir(tmp_path))
 
-    def hits(*files):
+    def hits():
         registry = CollectorRegistry()
         collector = multiprocess.MultiProcessCollector(registry, path=str(tmp_path))
         samples_ = {(s.name, s.labels.get("result")): s.value for family in collector.collect()

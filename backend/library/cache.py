@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from werkzeug.http import parse_etags, unquote_etag
+from xxhash import xxh3_128_hexdigest
 
 from . import forks, metrics
 from .extensions import db
@@ -39,6 +40,13 @@ VERSION_KEY = "library.cache_version"  # the WSGI environ key of a version Cache
 # The statement that reads the data version, per database (library/fastpath.py's searches read it with the same).
 VERSION_STATEMENT = {"sqlite": "PRAGMA data_version", "postgresql": "SELECT pg_current_snapshot()::text"}
 FOLDED = object()  # a version not read yet: the lean lane's statement reads it with the page (library/fastpath.py)
+
+
+def etag(body: bytes) -> str:
+    """The ETag of a body, as its header gives it: the XXH3-128 hash of its bytes, quoted (a strong validator: any
+    change of the body changes it, but no secret rests on it). A page of twenty books (15 KB) hashes in 0.6 µs, where
+    the SHA-1 of werkzeug's add_etag took 8.5 µs (bench/README.md, eighteenth round)."""
+    return f'"{xxh3_128_hexdigest(body)}"'
 
 
 @dataclass

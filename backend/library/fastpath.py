@@ -6,15 +6,14 @@ response object), which cost more than the catalog's own work for a page of book
 What runs is the same as in the views (api/books.py): the query string parsed by the same parser and `BookQuery`
 instance, `catalog.book_page` / `catalog.book_dicts` in an app context (the whole catalog by title, the commonest
 list, and a search without facets, without one: `catalog.title_page` and `catalog.search_page` on the response
-cache's connection), the Link header by `book_page_response`,
-the body by the app's JSON provider, the ETag as `add_etag` makes it; the answer is a response cache entry, stored
-as `conditional` stores one and sent as a hit is (If-None-Match gets its 304). Anything else goes on to Flask,
+cache's connection), the Link header by `book_page_response`, the body by the app's JSON provider, the ETag as
+`conditional` makes it (cache.etag); the answer is a response cache entry, stored as `conditional` stores one and
+sent as a hit is (If-None-Match gets its 304). Anything else goes on to Flask,
 which answers it as before: credentials of any kind, a parameter given twice or a token in the URL, arguments
 the schema refuses, a cursor that is not one, a book that is not there (404) or was merged (301), any error.
 tests/test_fastpath.py holds the two lanes to the same status, headers and bytes."""
 
 import re
-from hashlib import sha1
 from urllib.parse import parse_qsl
 
 from marshmallow import ValidationError
@@ -22,7 +21,7 @@ from marshmallow import ValidationError
 from .api.base import public_url
 from .api.pagination import book_page_response
 from .authz import QUERY_TOKEN_NAMES
-from .cache import FOLDED, Entry
+from .cache import FOLDED, Entry, etag
 from .database import reading
 from .extensions import db
 from .schemas.books import CURSOR_PATTERN, DEEP_PAGE_LIMIT
@@ -172,9 +171,8 @@ class LeanLane:
         encoded = body + b"\n" if type(body) is bytes else app.json.encode(body, newline=True)
         if encoded is None:
             return None
-        # The ETag as add_etag makes it (werkzeug's generate_etag and quote_etag: the SHA-1 of the body, quoted).
-        return Entry(version, encoded, [("Content-Type", app.json.mimetype), *headers,
-                                        ("ETag", f'"{sha1(encoded).hexdigest()}"')], route)
+        # The ETag as the views' `conditional` makes it (cache.etag).
+        return Entry(version, encoded, [("Content-Type", app.json.mimetype), *headers, ("ETag", etag(encoded))], route)
 
     def _read(self, snapshot=True):
         """read(work) for the catalog's functions: work(DB-API connection, dialect) on the response cache's own

@@ -10,7 +10,7 @@ from marshmallow import fields as ma_fields
 from webargs.flaskparser import FlaskParser
 
 from .. import metrics
-from ..cache import VERSION_KEY, cache_key, response_cache
+from ..cache import VERSION_KEY, cache_key, etag, response_cache
 from ..errors import Problem
 
 
@@ -132,7 +132,7 @@ ETAG_HEADER = {"ETag": {"description": "Tag of this representation, for If-None-
 
 
 def conditional(blp):
-    """ETag from the response body and 304 Not Modified on a matching If-None-Match, and the response
+    """ETag from the response body (cache.etag) and 304 Not Modified on a matching If-None-Match, and the response
     cache (library/cache.py) for public GETs. Placed above @blp.arguments and @blp.response, so a hit
     skips argument parsing as well as the queries and serialisation."""
 
@@ -152,7 +152,8 @@ def conditional(blp):
                 response = view(*args, **kwargs)
                 if response.status_code != 200:
                     return response
-                response.add_etag()
+                if "ETag" not in response.headers:
+                    response.headers["ETag"] = etag(response.get_data())
                 if version is not None:
                     cache.put(key, version, response, request.url_rule.rule)
             return response.make_conditional(request)

@@ -6,8 +6,12 @@ That the pages it reads are byte-equal to the views' is tests/test_fastpath.py's
 import psycopg
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg import sql
 
 from library.services import pgread
+from library.services.catalog import pg_literal
 
 from .factories import create_book
 from .test_fastpath import cache_layer, lanes  # noqa: F401 (fixture)
@@ -107,3 +111,23 @@ def test_the_catalog_answers_across_a_dropped_connection(app, client, lanes, pg_
         assert url not in answered  # the lane met the dropped connection: Flask answered
         second = lean.get(url + "-again")
         assert second.status_code == 200 and url + "-again" in answered  # the lane reconnected
+
+
+# Texts a search writes into its SQL: quotes, backslashes, NULs, non-ASCII letters, and anything else.
+SEARCH_TEXTS = st.text(st.sampled_from("ab '\\\x00é中:*&|!()\"") | st.characters(exclude_categories=["Cs"]), max_size=20)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=SEARCH_TEXTS)
+def test_a_search_text_is_quoted_as_psycopg_quotes_it(connection, value):
+    """The search's own quoting (catalog.pg_literal) writes what psycopg writes, and PostgreSQL reads the text back."""
+    try:
+        expected = sql.Literal(value).as_string(connection)
+    except psycopg.DataError:  # a NUL: psycopg refuses it, and so does the search
+        with pytest.raises(psycopg.DataError):
+            pg_literal(value, connection)
+        return
+    assert pg_literal(value, connection) == expected
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT {}").format(sql.SQL(pg_literal(value, connection))))
+        assert cursor.fetchone()[0] == value

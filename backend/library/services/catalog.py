@@ -888,6 +888,18 @@ class _SqliteSearch(_SearchReader):
             self.plain, self.query, *((after[0], after[0], after[1]) if after is not None else ()), size, offset))
 
 
+def pg_literal(value: str, connection) -> str:
+    """value as a PostgreSQL string literal, as psycopg's sql.Literal(value).as_string(connection) writes it (libpq's
+    PQescapeLiteral): quoted, its quotes doubled. A text with a backslash (written E'...') or a NUL (which psycopg
+    refuses) goes through psycopg itself, whose adaptation was half the time a search took to write its SQL (6 of
+    11 µs). tests/test_pgread.py holds the two equal."""
+    if "\\" in value or "\x00" in value:
+        from psycopg import sql
+
+        return sql.Literal(value).as_string(connection)
+    return "'" + value.replace("'", "''") + "'"
+
+
 class _PostgresSearch(_SearchReader):
     """search_page's statements on PostgreSQL, as book_page's SQLAlchemy statements render them. The search texts and
     the limits are written into the SQL (the texts as literals), so the planner sees them whatever plan_cache_mode
@@ -900,10 +912,8 @@ class _PostgresSearch(_SearchReader):
     SAMPLE = "SELECT book_id FROM book_search WHERE book_search.document @@ {query} LIMIT {size:d}"
 
     def __init__(self, connection, parsed, engine=None):
-        from psycopg import sql
-
         self.connection, self.engine, self.plain = connection, engine, parsed.plain()
-        self.query, self.title_query = search.pg_strings(parsed, lambda value: sql.Literal(value).as_string(connection))
+        self.query, self.title_query = search.pg_strings(parsed, lambda value: pg_literal(value, connection))
 
     def _rows(self, statement, params=(), binary=False):
         with self.connection.cursor() as cursor:

@@ -61,8 +61,8 @@ def book_page_response(body, args, deep_limit, params=None, url=None, kept=None)
         kept = urlencode({k: v for k, v in params.items() if k not in ("page", "cursor")}, doseq=True)
     kept = kept + "&" if kept else kept
 
-    def link(rel, name, value):
-        return f'<{url}?{kept}{name}={quote_plus(str(value))}>; rel="{rel}"'  # as urlencode writes it
+    def link(rel, name, value):  # as urlencode writes it (a page number needs no quoting)
+        return f'<{url}?{kept}{name}={value if type(value) is int else quote_plus(str(value))}>; rel="{rel}"'
 
     links = [link("first", "page", 1)]
     page, per_page = body["page"], body["per_page"]

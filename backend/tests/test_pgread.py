@@ -114,7 +114,8 @@ def test_the_catalog_answers_across_a_dropped_connection(app, client, lanes, pg_
 
 
 # Texts a search writes into its SQL: quotes, backslashes, NULs, non-ASCII letters, and anything else.
-SEARCH_TEXTS = st.text(st.sampled_from("ab '\\\x00é中:*&|!()\"") | st.characters(exclude_categories=["Cs"]), max_size=20)
+SEARCH_TEXTS = st.text(st.sampled_from("ab '\\\x00é中:*&|!()\"") | st.characters(exclude_categories=["Cs"]),
+                       max_size=20)
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
